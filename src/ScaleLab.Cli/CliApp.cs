@@ -1,0 +1,94 @@
+using System.Reflection;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli;
+
+/// <summary>
+/// Wires every <see cref="VerbAttribute"/> command into one Spectre <see cref="CommandApp"/> and maps
+/// failures to the CLI contract: a user mistake is one line on stderr and exit code 2, a failure while
+/// running is one line and exit code 1. Stack traces only with SCALELAB_DEBUG=1.
+/// </summary>
+public static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? stderr = null)
+    {
+        stderr ??= Console.Error;
+        var app = Build(console);
+        try
+        {
+            return app.Run(args);
+        }
+        catch (Exception ex)
+        {
+            var (code, message) = Classify(ex);
+            stderr.WriteLine($"error: {message}");
+            if (Environment.GetEnvironmentVariable("SCALELAB_DEBUG") == "1")
+            {
+                stderr.WriteLine(ex.ToString());
+            }
+            return code;
+        }
+    }
+
+    public static CommandApp Build(IAnsiConsole? console = null)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("scalelab");
+            config.PropagateExceptions();
+            config.ValidateExamples();
+            if (console is not null)
+            {
+                config.ConfigureConsole(console);
+            }
+            var add = typeof(IConfigurator).GetMethod(nameof(IConfigurator.AddCommand))!;
+            foreach (var (type, verb) in Verbs())
+            {
+                var builder = (ICommandConfigurator)add.MakeGenericMethod(type).Invoke(config, [verb.Name])!;
+                builder.WithDescription(verb.Description);
+                foreach (var example in verb.Examples)
+                {
+                    builder.WithExample(example);
+                }
+            }
+        });
+        return app;
+    }
+
+    internal static IEnumerable<(Type Type, VerbAttribute Verb)> Verbs() =>
+        typeof(CliApp).Assembly.GetTypes()
+            .Select(t => (Type: t, Verb: t.GetCustomAttribute<VerbAttribute>()))
+            .Where(x => x.Verb is not null)
+            .OrderBy(x => x.Verb!.Name, StringComparer.Ordinal)
+            .Select(x => (x.Type, x.Verb!));
+
+    /// <summary>Exit code and one-line message for an exception that reached the top.</summary>
+    internal static (int Code, string Message) Classify(Exception ex)
+    {
+        if (ex is TargetInvocationException { InnerException: { } inner })
+        {
+            return Classify(inner);
+        }
+        var message = OneLine(ex.Message);
+        return ex switch
+        {
+            UsageException or CommandParseException or CommandRuntimeException
+                or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+                or FormatException or ArgumentException or UnauthorizedAccessException => (ExitUsage, message),
+            OperationCanceledException => (ExitFailure, "cancelled"),
+            _ => (ExitFailure, message),
+        };
+    }
+
+    private static string OneLine(string message)
+    {
+        var line = message.ReplaceLineEndings(" ").Trim();
+        return line.Length == 0 ? "unknown error" : line;
+    }
+}

@@ -1,0 +1,3 @@
+using ScaleLab.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,14 @@
+namespace ScaleLab.Cli;
+
+/// <summary>
+/// Marks a Spectre command class as the verb <see cref="Name"/>. <see cref="CliApp"/> discovers every
+/// marked class, so adding a verb is adding one file.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class VerbAttribute(string name, string description) : Attribute
+{
+    public string Name { get; } = name;
+    public string Description { get; } = description;
+    /// <summary>Example invocations shown by --help, each an argument list.</summary>
+    public string[][] Examples { get; init; } = [];
+}
