@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace ScaleLab.Report.Study;
+
+/// <summary>
+/// Writes the study report as ONE self-contained HTML file: inline CSS, plots as inline PNG data URIs, no
+/// external requests. Each figure carries <c>class="plot"</c>; a three-line script records each figure's
+/// on-page rectangle in <c>data-rect</c> after load, which the browser test reads back from the rendered
+/// DOM to know where to look in its screenshot.
+/// </summary>
+public static class HtmlReportWriter
+{
+    public static string Render(StudyReport report)
+    {
+        var html = new StringBuilder();
+        html.Append(CultureInfo.InvariantCulture, $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>ScaleLab report: {{E(report.Study)}}</title>
+            <style>
+            body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }
+            h1 { margin-bottom: 0.2em; } .meta { color: #666; }
+            .headline { background: #eef6ee; border-left: 4px solid #3a3; padding: 0.8em 1em; font-size: 1.1em; }
+            table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+            th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } th { background: #f4f4f4; }
+            td.l, th.l { text-align: left; } .miss { color: #b00; }
+            figure.plot { margin: 1em 0; } figure.plot img { width: 900px; height: 520px; display: block; }
+            </style></head><body>
+            <h1>ScaleLab report: {{E(report.Study)}}</h1>
+            <p class="meta">Generated {{report.GeneratedAt:yyyy-MM-dd HH:mm:ss}} UTC · corpus: {{E(report.Corpus)}} · {{report.Runs.Count}} runs</p>
+            <p class="headline">{{E(report.Headline)}}</p>
+            """);
+
+        html.Append("<h2>Training curves</h2>\n");
+        Figure(html, "training-curves", StudyPlots.TrainingCurves(report.Runs, report.TrueEntropyNats), "Training loss against tokens for every run");
+
+        html.Append("<h2>Final loss vs compute</h2>\n");
+        Figure(html, "loss-vs-compute", StudyPlots.LossVsCompute(report.Runs, report.Laws, report.TrueEntropyNats), "Final loss against compute with fitted laws and their bootstrap bands");
+
+        html.Append("<h2>Fitted laws</h2>\n");
+        foreach (var law in report.Laws)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(law.Law)}: {E(law.Formula)}</h3>\n<table><tr><th class=\"l\">parameter</th><th>value [95% interval]</th></tr>\n");
+            foreach (var (symbol, value) in law.Parameters)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(symbol)}</td><td>{E(value.ToString())}</td></tr>\n");
+            }
+            html.Append(CultureInfo.InvariantCulture, $"</table><p>objective {law.Objective:G6} over {law.PointsUsed} runs</p>\n");
+        }
+        if (report.TrueEntropyNats is { } h)
+        {
+            var floors = report.Laws.SelectMany(l => l.Parameters.Where(p => p.Symbol == "E").Select(p => $"{l.Law}: E = {p.Value}"));
+            html.Append(CultureInfo.InvariantCulture, $"<p>True entropy rate of the corpus (the irreducible loss): <b>{h:0.####}</b> nats/token. Fitted floors: {E(string.Join("; ", floors))}.</p>\n");
+        }
+
+        html.Append("<h2>Back-test</h2>\n");
+        if (report.Backtests.Count == 0)
+        {
+            html.Append("<p>Too few runs for a back-test.</p>\n");
+        }
+        foreach (var bt in report.Backtests)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(bt.Law)}: fit on {bt.TrainPoints} smaller runs, predict the {bt.Rows.Count} largest</h3>\n");
+            html.Append("<table><tr><th class=\"l\">run</th><th>compute</th><th>observed</th><th>predicted [95%]</th><th>rel. error</th><th>covered</th></tr>\n");
+            foreach (var r in bt.Rows)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Label)}</td><td>{r.Compute:0.00e+0}</td><td>{r.Observed:0.0000}</td><td>{E(r.Predicted.ToString())}</td><td>{r.RelativeError:P2}</td><td{(r.Covered ? "" : " class=\"miss\"")}>{(r.Covered ? "yes" : "no")}</td></tr>\n");
+            }
+            html.Append(CultureInfo.InvariantCulture, $"</table><p>Mean absolute relative error {bt.MeanAbsRelativeError:P2}; interval coverage {bt.Coverage:P0}.</p>\n");
+            Figure(html, $"backtest-{Slug(bt.Law)}", StudyPlots.Backtest(bt), $"Back-test of {bt.Law}: predicted against observed loss");
+        }
+
+        html.Append("<h2>Compute-optimal plan</h2>\n");
+        if (report.Plans.Count > 0)
+        {
+            html.Append("<table><tr><th class=\"l\">law</th><th>compute (FLOP)</th><th>N*</th><th>D* (tokens)</th><th>tokens / parameter</th><th>predicted loss</th></tr>\n");
+            foreach (var p in report.Plans)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(p.Law)}</td><td>{p.Compute:0.00e+0}</td><td>{E(p.OptimalParams.ToString())}</td><td>{E(p.OptimalTokens.ToString())}</td><td>{E(p.TokensPerParam.ToString())}</td><td>{E(p.Loss.ToString())}</td></tr>\n");
+            }
+            html.Append("</table>\n");
+        }
+        else
+        {
+            html.Append("<p>No plan: it needs a fitted L(N,D) law.</p>\n");
+        }
+
+        html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>tokens</th><th>compute</th><th>train loss</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
+        foreach (var r in report.Runs)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Key)}</td><td class=\"l\">{E(r.Shape)}</td><td>{r.Seed}</td><td>{r.NonEmbeddingParams:N0}</td><td>{r.TotalParams:N0}</td><td>{r.Tokens:0.00e+0}</td><td>{r.Flops:0.00e+0}</td><td>{r.FinalTrainLoss:0.0000}</td><td>{(r.FinalValLoss is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class=\"l\">{E(r.Status)}</td></tr>\n");
+        }
+        html.Append("</table>\n");
+        if (report.Notes.Count > 0)
+        {
+            html.Append("<h2>Notes</h2>\n<ul>\n");
+            foreach (var note in report.Notes)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<li>{E(note)}</li>\n");
+            }
+            html.Append("</ul>\n");
+        }
+        html.Append("""
+            <script>
+            window.addEventListener('load', () => { for (const f of document.querySelectorAll('figure.plot')) { const r = f.querySelector('img').getBoundingClientRect(); f.dataset.rect = [r.left + scrollX, r.top + scrollY, r.width, r.height].map(Math.round).join(','); } });
+            </script>
+            </body></html>
+            """);
+        return html.ToString();
+    }
+
+    private static void Figure(StringBuilder html, string id, byte[] png, string caption) =>
+        html.Append(CultureInfo.InvariantCulture, $"<figure class=\"plot\" id=\"{id}\"><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"><figcaption>{E(caption)}</figcaption></figure>\n");
+
+    private static string Slug(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+}
