@@ -1,0 +1,308 @@
+using System.Globalization;
+using ScaleLab.Laws.Trend;
+
+namespace ScaleLab.Laws.IsoFlop;
+
+/// <summary>Options for <see cref="IsoFlopAnalysis.Fit"/>.</summary>
+public sealed record IsoFlopOptions
+{
+    /// <summary>
+    /// Number of equal-width bins in log10 C. Null: use the exact C values when they are few (at most
+    /// runs/3 distinct values), otherwise max(3, round(4 × decades spanned)) bins, i.e. about a quarter
+    /// decade each, comparable to the 0.2–0.3 decade spacing of Hoffmann et al.'s nine budgets (6e18…3e21).
+    /// </summary>
+    public int? Bins { get; init; }
+    /// <summary>Bootstrap replicates for the exponent intervals; 0 uses the OLS Student-t interval.</summary>
+    public int Bootstrap { get; init; } = 1000;
+    public ulong Seed { get; init; }
+    public double Level { get; init; } = 0.95;
+}
+
+/// <summary>One compute budget: its runs, the parabola through them and, when accepted, N_opt and D_opt = C/(6·N_opt).</summary>
+public sealed record BudgetProfile(
+    double Compute,
+    double LogComputeLo,
+    double LogComputeHi,
+    IReadOnlyList<IsoFlopRun> Runs,
+    Parabola? Parabola,
+    double? NOpt,
+    double? DOpt,
+    double? LossAtOpt,
+    string? Note)
+{
+    public bool Accepted => NOpt is not null;
+}
+
+/// <summary>
+/// Approach-2 result: N_opt = k·C^a and D_opt = k'·C^b fitted by OLS in log10 space over the accepted
+/// budgets, with intervals for a and b.
+/// </summary>
+public sealed record IsoFlopResult(
+    string Grouping,
+    IReadOnlyList<BudgetProfile> Budgets,
+    LinearFit NFit,
+    LinearFit DFit,
+    Estimate NExponent,
+    Estimate DExponent,
+    string IntervalMethod,
+    int BootstrapReplicates,
+    int BootstrapDiscarded,
+    IReadOnlyList<string> Notes)
+{
+    public IEnumerable<BudgetProfile> Accepted => Budgets.Where(b => b.Accepted);
+
+    /// <summary>N_opt predicted at compute C from the frontier fit, k·C^a.</summary>
+    public double PredictNOpt(double compute) => Math.Pow(10, NFit.Predict(Math.Log10(compute)));
+}
+
+/// <summary>
+/// Chinchilla Approach 2 (Hoffmann et al. 2022, §3.2 and Table 2): group runs into isoFLOP budgets, fit
+/// loss = c0 + c1·log10 N + c2·(log10 N)² per budget, take the vertex N_opt(C), set D_opt = C/(6·N_opt),
+/// then fit log10 N_opt = log10 k + a·log10 C and log10 D_opt = log10 k' + b·log10 C by OLS.
+/// A budget is rejected (with a note) when it has fewer than 3 runs or 3 distinct N, when its parabola
+/// opens downward (c2 ≤ 0), or when its vertex lies outside the sampled N range (an extrapolated minimum).
+/// Intervals: bootstrap resampling runs with replacement within each accepted budget (budgets fixed),
+/// refitting every parabola and both lines; a replicate in which fewer than 3 budgets stay valid is discarded.
+/// </summary>
+public static class IsoFlopAnalysis
+{
+    public const int MinimumRunsPerBudget = 3;
+    public const int MinimumBudgets = 3;
+
+    public static IsoFlopResult Fit(IReadOnlyList<IsoFlopRun> runs, IsoFlopOptions options)
+    {
+        if (options.Bins is < 1)
+        {
+            throw new ArgumentException($"isoflop: bins must be at least 1, got {options.Bins}");
+        }
+        if (options.Bootstrap < 0)
+        {
+            throw new ArgumentException("isoflop: bootstrap replicates must be 0 or more");
+        }
+        if (options.Level is <= 0 or >= 1)
+        {
+            throw new ArgumentException("isoflop: level must be in (0, 1)");
+        }
+        foreach (var run in runs)
+        {
+            if (!(run.Compute > 0 && run.Params > 0 && run.Loss > 0) || !double.IsFinite(run.Compute + run.Params + run.Loss))
+            {
+                throw new InvalidDataException($"isoflop: run at line {run.Line} has a non-positive or non-finite value (C={run.Compute}, N={run.Params}, loss={run.Loss})");
+            }
+        }
+        var notes = new List<string>();
+        var (grouping, groups) = Group(runs, options.Bins, notes);
+        var budgets = groups.Select(g => Profile(g.Compute, g.Lo, g.Hi, g.Runs)).ToList();
+        foreach (var rejected in budgets.Where(p => p.Note is not null))
+        {
+            notes.Add(rejected.Note!);
+        }
+        var accepted = budgets.Where(b => b.Accepted).ToList();
+        if (accepted.Count < MinimumBudgets)
+        {
+            throw new InvalidDataException(
+                $"isoflop: {accepted.Count} of {budgets.Count} budgets have a usable parabola; need at least {MinimumBudgets}");
+        }
+        var logC = accepted.Select(b => Math.Log10(b.Compute)).ToArray();
+        var nFit = LinearFit.Ols(logC, accepted.Select(b => Math.Log10(b.NOpt!.Value)).ToArray());
+        var dFit = LinearFit.Ols(logC, accepted.Select(b => Math.Log10(b.DOpt!.Value)).ToArray());
+        Estimate a, b;
+        string method;
+        var discarded = 0;
+        if (options.Bootstrap > 0)
+        {
+            var (aSamples, bSamples) = Bootstrap(accepted, options.Bootstrap, options.Seed);
+            discarded = aSamples.Count(double.IsNaN);
+            a = Percentile.Interval(nFit.Slope, aSamples, options.Level);
+            b = Percentile.Interval(dFit.Slope, bSamples, options.Level);
+            method = "bootstrap-percentile (runs resampled within budgets)";
+            if (discarded > 0)
+            {
+                notes.Add($"bootstrap: {discarded} of {options.Bootstrap} replicates had fewer than {MinimumBudgets} valid budgets and were discarded");
+            }
+        }
+        else
+        {
+            a = nFit.SlopeInterval(options.Level);
+            b = dFit.SlopeInterval(options.Level);
+            method = "ols-student-t";
+        }
+        return new IsoFlopResult(grouping, budgets, nFit, dFit, a, b, method, options.Bootstrap, discarded, notes);
+    }
+
+    /// <summary>
+    /// Exact budgets when no bin count is given and there are at most runs/3 distinct C values (C equal to
+    /// 6 significant digits in log10); otherwise K equal-width bins over [min log10 C, max log10 C] (the last
+    /// bin closed), each budget's C the geometric mean of its runs' C. Budgets with fewer than 3 runs are noted and dropped.
+    /// </summary>
+    internal static (string Grouping, List<(double Compute, double Lo, double Hi, List<IsoFlopRun> Runs)> Groups) Group(
+        IReadOnlyList<IsoFlopRun> runs, int? bins, List<string> notes)
+    {
+        var result = new List<(double, double, double, List<IsoFlopRun>)>();
+        string grouping;
+        var exact = runs.GroupBy(r => Math.Round(Math.Log10(r.Compute), 6)).OrderBy(g => g.Key).ToList();
+        if (bins is null && exact.Count <= runs.Count / 3)
+        {
+            grouping = $"exact ({exact.Count} distinct compute values)";
+            foreach (var g in exact)
+            {
+                result.Add((Math.Pow(10, g.Key), g.Key, g.Key, g.ToList()));
+            }
+        }
+        else
+        {
+            var logs = runs.Select(r => Math.Log10(r.Compute)).ToArray();
+            var min = logs.Length == 0 ? 0 : logs.Min();
+            var max = logs.Length == 0 ? 0 : logs.Max();
+            var k = bins ?? Math.Max(MinimumBudgets, (int)Math.Round(4 * (max - min)));
+            var width = (max - min) / k;
+            grouping = $"binned ({k} equal-width bins of {width.ToString("0.###", CultureInfo.InvariantCulture)} decades in log10 C)";
+            var members = new List<IsoFlopRun>[k];
+            for (var i = 0; i < k; i++)
+            {
+                members[i] = [];
+            }
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var bin = width > 0 ? Math.Min(k - 1, (int)((logs[i] - min) / width)) : 0;
+                members[bin].Add(runs[i]);
+            }
+            for (var i = 0; i < k; i++)
+            {
+                if (members[i].Count == 0)
+                {
+                    continue;
+                }
+                var geoMean = members[i].Average(r => Math.Log10(r.Compute));
+                result.Add((Math.Pow(10, geoMean), min + i * width, min + (i + 1) * width, members[i]));
+            }
+        }
+        var kept = new List<(double, double, double, List<IsoFlopRun>)>();
+        foreach (var g in result)
+        {
+            if (g.Item4.Count < MinimumRunsPerBudget)
+            {
+                notes.Add($"budget C={Sci(g.Item1)}: {g.Item4.Count} runs (need {MinimumRunsPerBudget}); dropped");
+            }
+            else
+            {
+                kept.Add(g);
+            }
+        }
+        return (grouping, kept);
+    }
+
+    /// <summary>Fits one budget's parabola and accepts its vertex if it is a minimum inside the sampled N range.</summary>
+    internal static BudgetProfile Profile(double compute, double lo, double hi, List<IsoFlopRun> runs)
+    {
+        var x = runs.Select(r => Math.Log10(r.Params)).ToArray();
+        var y = runs.Select(r => r.Loss).ToArray();
+        var (ok, parabola, xStar, why) = Vertex(x, y);
+        if (!ok)
+        {
+            return new BudgetProfile(compute, lo, hi, runs, parabola, null, null, null, $"budget C={Sci(compute)}: {why}; dropped");
+        }
+        var nOpt = Math.Pow(10, xStar);
+        return new BudgetProfile(compute, lo, hi, runs, parabola, nOpt, compute / (6 * nOpt), parabola!.VertexLoss, null);
+    }
+
+    private static (bool Ok, Parabola? Parabola, double XStar, string Why) Vertex(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        double xMin = double.PositiveInfinity, xMax = double.NegativeInfinity;
+        foreach (var v in x)
+        {
+            xMin = Math.Min(xMin, v);
+            xMax = Math.Max(xMax, v);
+        }
+        var parabola = DistinctAtLeast3(x) ? Parabola.Fit(x, y) : null;
+        if (parabola is null)
+        {
+            return (false, null, double.NaN, "fewer than 3 distinct model sizes");
+        }
+        if (!parabola.OpensUpward)
+        {
+            return (false, parabola, double.NaN, $"parabola opens downward (curvature {parabola.C2.ToString("0.####", CultureInfo.InvariantCulture)})");
+        }
+        var xStar = parabola.VertexX;
+        if (xStar < xMin || xStar > xMax)
+        {
+            return (false, parabola, xStar,
+                $"minimum at N={Sci(Math.Pow(10, xStar))} is outside the sampled range [{Sci(Math.Pow(10, xMin))}, {Sci(Math.Pow(10, xMax))}]");
+        }
+        return (true, parabola, xStar, "");
+    }
+
+    private static bool DistinctAtLeast3(ReadOnlySpan<double> x)
+    {
+        var first = x[0];
+        double? second = null;
+        foreach (var v in x)
+        {
+            if (v == first)
+            {
+                continue;
+            }
+            if (second is null)
+            {
+                second = v;
+            }
+            else if (v != second)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Replicate r (generator stream (seed, r)) resamples each accepted budget's runs with replacement,
+    /// refits its parabola, keeps the budget if the vertex is a minimum inside the resample's N range, and
+    /// refits both lines; NaN marks a discarded replicate. Parallel over replicates, thread-count independent.
+    /// </summary>
+    internal static (double[] A, double[] B) Bootstrap(List<BudgetProfile> accepted, int replicates, ulong seed)
+    {
+        var aSamples = new double[replicates];
+        var bSamples = new double[replicates];
+        var data = accepted.Select(b => (
+            LogC: Math.Log10(b.Compute),
+            X: b.Runs.Select(r => Math.Log10(r.Params)).ToArray(),
+            Y: b.Runs.Select(r => r.Loss).ToArray())).ToArray();
+        var log6 = Math.Log10(6.0);
+        Parallel.For(0, replicates, r =>
+        {
+            var rng = SplitMix64.ForStream(seed, (ulong)r);
+            var logC = new List<double>(data.Length);
+            var logN = new List<double>(data.Length);
+            var logD = new List<double>(data.Length);
+            foreach (var (c, x, y) in data)
+            {
+                var bx = new double[x.Length];
+                var by = new double[x.Length];
+                for (var i = 0; i < x.Length; i++)
+                {
+                    var j = rng.NextInt(x.Length);
+                    bx[i] = x[j];
+                    by[i] = y[j];
+                }
+                var (ok, _, xStar, _) = Vertex(bx, by);
+                if (ok)
+                {
+                    logC.Add(c);
+                    logN.Add(xStar);
+                    logD.Add(c - log6 - xStar);
+                }
+            }
+            if (logC.Count < MinimumBudgets)
+            {
+                aSamples[r] = double.NaN;
+                bSamples[r] = double.NaN;
+                return;
+            }
+            aSamples[r] = LinearFit.Solve(logC.ToArray(), logN.ToArray()).Slope;
+            bSamples[r] = LinearFit.Solve(logC.ToArray(), logD.ToArray()).Slope;
+        });
+        return (aSamples, bSamples);
+    }
+
+    internal static string Sci(double v) => v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,219 @@
+using System.Globalization;
+
+namespace ScaleLab.Laws.Trend;
+
+/// <summary>
+/// What to fit: a window From ≤ year &lt; To (either end open when null), era breaks inside it, an
+/// optional frontier filter (top <see cref="FrontierTop"/> per calendar year), and the bootstrap.
+/// </summary>
+public sealed record TrendOptions
+{
+    public double? From { get; init; }
+    public double? To { get; init; }
+    public IReadOnlyList<double> Breaks { get; init; } = [];
+    /// <summary>Keep only the top N models by value within each calendar year (null: keep every model).</summary>
+    public int? FrontierTop { get; init; }
+    /// <summary>Bootstrap replicates; 0 uses the OLS Student-t interval instead.</summary>
+    public int Bootstrap { get; init; } = 1000;
+    public ulong Seed { get; init; }
+    public double Level { get; init; } = 0.95;
+
+    /// <summary>Default N for the frontier filter: Epoch's frontier analyses track roughly the top 10 models.</summary>
+    public const int DefaultFrontierTop = 10;
+}
+
+/// <summary>
+/// One log-linear trend log10 y = a + b·t over [From, To): b in orders of magnitude per year, the
+/// doubling time 12·log10(2)/b months, each with its interval, and the fitted value at both ends.
+/// </summary>
+public sealed record EraTrend(
+    double From,
+    double To,
+    int N,
+    LinearFit Fit,
+    Estimate Slope,
+    Estimate DoublingMonths,
+    string IntervalMethod,
+    double FittedAtFrom,
+    double FittedAtTo)
+{
+    /// <summary>Growth factor per year, 10^b.</summary>
+    public double GrowthPerYear => Math.Pow(10, Fit.Slope);
+}
+
+/// <summary>The whole-window trend, one trend per era (the whole window again when there are no breaks), and the points used.</summary>
+public sealed record TrendResult(
+    TrendOptions Options,
+    EraTrend Overall,
+    IReadOnlyList<EraTrend> Eras,
+    IReadOnlyList<TrendPoint> Points,
+    int ExcludedByFrontier,
+    IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Exponential trends in training compute (Sevilla et al. 2022, "Compute Trends Across Three Eras of
+/// Machine Learning"): OLS of log10 value on fractional year, doubling time T = 12·log10(2)/b months,
+/// with a pairs-bootstrap percentile interval (resample models with replacement, refit, take the
+/// (1 ± level)/2 quantiles of b; T's interval is the image of b's under the decreasing map b ↦ 12·log10 2/b,
+/// with an infinite upper end when b's lower end is ≤ 0).
+/// </summary>
+public static class TrendAnalysis
+{
+    public const int MinimumModels = 3;
+    public static readonly double MonthsPerDoublingNumerator = 12.0 * Math.Log10(2.0);
+
+    /// <summary>Doubling time in months of a trend growing <paramref name="slope"/> orders of magnitude per year (∞ when slope ≤ 0).</summary>
+    public static double DoublingMonths(double slope) => slope > 0 ? MonthsPerDoublingNumerator / slope : double.PositiveInfinity;
+
+    public static TrendResult Fit(IReadOnlyList<TrendPoint> points, TrendOptions options)
+    {
+        Validate(options);
+        var notes = new List<string>();
+        var candidates = points;
+        var excluded = 0;
+        if (options.FrontierTop is { } top)
+        {
+            candidates = Frontier(points, top);
+            excluded = points.Count - candidates.Count;
+            notes.Add($"frontier: kept the top {top} models by value in each calendar year ({candidates.Count} of {points.Count})");
+        }
+        var lo = options.From ?? double.NegativeInfinity;
+        var hi = options.To ?? double.PositiveInfinity;
+        var inWindow = candidates.Where(p => p.Year >= lo && p.Year < hi).OrderBy(p => p.Year).ToList();
+        if (inWindow.Count < MinimumModels)
+        {
+            throw new InvalidDataException(
+                $"trend: {inWindow.Count} models in the window {Describe(options.From, options.To)}; need at least {MinimumModels}");
+        }
+        var from = options.From ?? inWindow[0].Year;
+        var to = options.To ?? inWindow[^1].Year;
+        foreach (var b in options.Breaks)
+        {
+            if (b <= from || b >= to)
+            {
+                throw new ArgumentException($"trend: break {b.ToString(CultureInfo.InvariantCulture)} is outside the window {Describe(from, to)}");
+            }
+        }
+        var overall = FitEra(inWindow, from, to, options, stream: 0);
+        var eras = new List<EraTrend>();
+        if (options.Breaks.Count == 0)
+        {
+            eras.Add(overall);
+        }
+        else
+        {
+            var edges = new List<double> { from };
+            edges.AddRange(options.Breaks);
+            edges.Add(to);
+            for (var i = 0; i + 1 < edges.Count; i++)
+            {
+                var eraLo = i == 0 ? lo : edges[i];
+                var eraHi = i == edges.Count - 2 ? hi : edges[i + 1];
+                var members = inWindow.Where(p => p.Year >= eraLo && p.Year < eraHi).ToList();
+                if (members.Count < MinimumModels)
+                {
+                    throw new InvalidDataException(
+                        $"trend: era {Describe(edges[i], edges[i + 1])} has {members.Count} models; need at least {MinimumModels}");
+                }
+                eras.Add(FitEra(members, edges[i], edges[i + 1], options, stream: (ulong)(i + 1)));
+            }
+        }
+        return new TrendResult(options, overall, eras, inWindow, excluded, notes);
+    }
+
+    /// <summary>
+    /// Frontier filter: a model is kept when it ranks in the top <paramref name="top"/> by value among the
+    /// models published in the same calendar year (ties at the N-th value are all kept). Early years with
+    /// fewer than N models keep every model.
+    /// </summary>
+    public static IReadOnlyList<TrendPoint> Frontier(IReadOnlyList<TrendPoint> points, int top)
+    {
+        if (top < 1)
+        {
+            throw new ArgumentException($"frontier: top must be at least 1, got {top}");
+        }
+        var kept = new HashSet<TrendPoint>(ReferenceEqualityComparer.Instance);
+        foreach (var year in points.GroupBy(p => p.Date.Year))
+        {
+            var sorted = year.OrderByDescending(p => p.Value).ToList();
+            var threshold = sorted[Math.Min(top, sorted.Count) - 1].Value;
+            foreach (var p in sorted.Where(p => p.Value >= threshold))
+            {
+                kept.Add(p);
+            }
+        }
+        return points.Where(kept.Contains).ToList();
+    }
+
+    /// <summary>
+    /// Pairs bootstrap of the OLS slope: replicate r resamples n (x, y) pairs with replacement using the
+    /// generator stream (seed, stream·2^32 + r) and refits; degenerate resamples (all x equal) give NaN.
+    /// Replicates run in parallel; each writes only its own slot, so the output is thread-count independent.
+    /// </summary>
+    internal static double[] BootstrapSlopes(double[] x, double[] y, int replicates, ulong seed, ulong stream)
+    {
+        var slopes = new double[replicates];
+        Parallel.For(0, replicates, () => (new double[x.Length], new double[x.Length]), (r, _, buffers) =>
+        {
+            var (bx, by) = buffers;
+            var rng = SplitMix64.ForStream(seed, (stream << 32) + (ulong)r);
+            for (var i = 0; i < x.Length; i++)
+            {
+                var j = rng.NextInt(x.Length);
+                bx[i] = x[j];
+                by[i] = y[j];
+            }
+            slopes[r] = LinearFit.Solve(bx, by).Slope;
+            return buffers;
+        }, _ => { });
+        return slopes;
+    }
+
+    private static EraTrend FitEra(List<TrendPoint> members, double from, double to, TrendOptions options, ulong stream)
+    {
+        var x = members.Select(p => p.Year).ToArray();
+        var y = members.Select(p => Math.Log10(p.Value)).ToArray();
+        var fit = LinearFit.Ols(x, y);
+        Estimate slope;
+        string method;
+        if (options.Bootstrap > 0)
+        {
+            slope = Percentile.Interval(fit.Slope, BootstrapSlopes(x, y, options.Bootstrap, options.Seed, stream), options.Level);
+            method = "bootstrap-percentile";
+        }
+        else
+        {
+            slope = fit.SlopeInterval(options.Level);
+            method = "ols-student-t";
+        }
+        var doubling = new Estimate(DoublingMonths(fit.Slope), DoublingMonths(slope.Hi), DoublingMonths(slope.Lo));
+        return new EraTrend(from, to, members.Count, fit, slope, doubling, method,
+            Math.Pow(10, fit.Predict(from)), Math.Pow(10, fit.Predict(to)));
+    }
+
+    private static void Validate(TrendOptions options)
+    {
+        if (options.From is { } f && options.To is { } t && f >= t)
+        {
+            throw new ArgumentException($"trend: --from {f.ToString(CultureInfo.InvariantCulture)} must be before --to {t.ToString(CultureInfo.InvariantCulture)}");
+        }
+        for (var i = 1; i < options.Breaks.Count; i++)
+        {
+            if (options.Breaks[i] <= options.Breaks[i - 1])
+            {
+                throw new ArgumentException("trend: breaks must be strictly increasing");
+            }
+        }
+        if (options.Bootstrap < 0)
+        {
+            throw new ArgumentException("trend: bootstrap replicates must be 0 or more");
+        }
+        if (options.Level is <= 0 or >= 1)
+        {
+            throw new ArgumentException("trend: level must be in (0, 1)");
+        }
+    }
+
+    private static string Describe(double? from, double? to) =>
+        $"[{from?.ToString("0.###", CultureInfo.InvariantCulture) ?? "-inf"}, {to?.ToString("0.###", CultureInfo.InvariantCulture) ?? "+inf"})";
+}

@@ -1,0 +1,199 @@
+using ScaleLab.Laws.Trend;
+
+namespace ScaleLab.Laws.Tests.Trend;
+
+public sealed class TrendAnalysisTests
+{
+    private static readonly TrendDataset Epoch = TrendData.Load(TrendTestData.EpochCsv);
+
+    [Fact]
+    public void Fit_Epoch1950To2010_ReproducesSubsetFigureAndSevillaPreDeepLearningEra()
+    {
+        // Given the pre-deep-learning era (provenance: 59 models, OLS 20.9 months; Sevilla et al. 2022: 21.3)
+        var options = new TrendOptions { From = 1950, To = 2010, Bootstrap = 500, Seed = 1 };
+
+        // When
+        var result = TrendAnalysis.Fit(Epoch.Points, options);
+
+        // Then
+        Assert.Equal(59, result.Overall.N);
+        Assert.InRange(result.Overall.DoublingMonths.Value, 20.8, 21.0);
+        Assert.InRange(result.Overall.DoublingMonths.Value, 18, 24);
+        Assert.True(result.Overall.DoublingMonths.Lo < 20.9 && result.Overall.DoublingMonths.Hi > 20.9);
+    }
+
+    [Fact]
+    public void Fit_Epoch2010To2022_ReproducesSubsetFigureAndSevillaDeepLearningEra()
+    {
+        // Given the deep-learning era up to Sevilla et al.'s cut-off: To = 2022.2 (mid-March 2022) keeps the
+        // provenance file's 360 models (OLS 6.6 months; Sevilla et al. 2022: 5.7)
+        var options = new TrendOptions { From = 2010, To = 2022.2, Bootstrap = 500, Seed = 1 };
+
+        // When
+        var result = TrendAnalysis.Fit(Epoch.Points, options);
+
+        // Then
+        Assert.Equal(360, result.Overall.N);
+        Assert.InRange(result.Overall.DoublingMonths.Value, 6.5, 6.7);
+        Assert.InRange(result.Overall.DoublingMonths.Value, 4.5, 7.5);
+        Assert.InRange(result.Overall.DoublingMonths.Hi - result.Overall.DoublingMonths.Lo, 0.2, 3.0);
+    }
+
+    [Fact]
+    public void Fit_EpochRecentWindows_MatchProvenanceTable()
+    {
+        // Given the provenance table's two later windows (929 models 6.3 months; 841 models 5.6 months)
+        // When
+        var all = TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 2010, To = 2025.5, Bootstrap = 0 });
+        var recent = TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 2018, To = 2025.5, Bootstrap = 0 });
+
+        // Then
+        Assert.Equal(929, all.Overall.N);
+        Assert.InRange(all.Overall.DoublingMonths.Value, 6.25, 6.45);
+        Assert.Equal(841, recent.Overall.N);
+        Assert.InRange(recent.Overall.DoublingMonths.Value, 5.5, 5.65);
+    }
+
+    [Fact]
+    public void Fit_WithBreaks_EachEraEqualsAFitOfItsOwnWindow()
+    {
+        // Given one window split at 2010
+        var split = new TrendOptions { From = 1950, To = 2022.2, Breaks = [2010], Bootstrap = 0 };
+
+        // When
+        var result = TrendAnalysis.Fit(Epoch.Points, split);
+        var early = TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 1950, To = 2010, Bootstrap = 0 });
+        var late = TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 2010, To = 2022.2, Bootstrap = 0 });
+
+        // Then
+        Assert.Equal(2, result.Eras.Count);
+        Assert.Equal(early.Overall.Fit.Slope, result.Eras[0].Fit.Slope, 12);
+        Assert.Equal(late.Overall.Fit.Slope, result.Eras[1].Fit.Slope, 12);
+        Assert.Equal(59 + 360, result.Overall.N);
+    }
+
+    [Fact]
+    public void Fit_SyntheticKnownDoubling_RecoversIt()
+    {
+        // Given 200 models doubling every 6 months (b = 12·log10(2)/6 ≈ 0.602 OOM/yr), σ = 0.3 decades
+        var slope = 12 * Math.Log10(2) / 6.0;
+        var points = TrendTestData.Synthetic(200, 2012, 2024, -1200, slope, 0.3, seed: 7);
+
+        // When
+        var result = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 1000, Seed = 3 });
+
+        // Then the estimate is within 3% and 3 standard errors, and the bootstrap interval's width matches
+        // the normal-theory width 2·1.96·se(b) to within 25% (homoscedastic errors, where both are valid)
+        var fit = result.Overall.Fit;
+        Assert.InRange(result.Overall.DoublingMonths.Value, 6 * 0.97, 6 * 1.03);
+        Assert.InRange(Math.Abs(fit.Slope - slope), 0, 3 * fit.SlopeStdError);
+        var width = result.Overall.Slope.Hi - result.Overall.Slope.Lo;
+        Assert.InRange(width / (2 * 1.96 * fit.SlopeStdError), 0.75, 1.25);
+        Assert.True(result.Overall.DoublingMonths.Lo < result.Overall.DoublingMonths.Value);
+        Assert.True(result.Overall.DoublingMonths.Hi > result.Overall.DoublingMonths.Value);
+    }
+
+    [Fact]
+    public void Fit_SameSeed_IsDeterministic_DifferentSeedDiffers()
+    {
+        // Given
+        var points = TrendTestData.Synthetic(80, 2000, 2020, -600, 0.3, 0.5, seed: 11);
+
+        // When
+        var a = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 400, Seed = 5 });
+        var b = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 400, Seed = 5 });
+        var c = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 400, Seed = 6 });
+
+        // Then
+        Assert.Equal(a.Overall.Slope, b.Overall.Slope);
+        Assert.NotEqual(a.Overall.Slope.Lo, c.Overall.Slope.Lo);
+    }
+
+    [Fact]
+    public void BootstrapInterval_SyntheticCoverage_IsNearNominal_AndOneSigmaControlFails()
+    {
+        // Given 300 synthetic data sets (n = 40, σ = 0.4) with the true slope 0.25 OOM/yr
+        const int datasets = 300;
+        const double truth = 0.25;
+        int bootstrapCovers = 0, tCovers = 0, oneSigmaCovers = 0;
+
+        // When each gets a 95% pairs-bootstrap percentile interval, the 95% OLS t interval, and a
+        // deliberately wrong "95%" interval of ±1 standard error (the negative control)
+        for (var s = 0; s < datasets; s++)
+        {
+            var points = TrendTestData.Synthetic(40, 2000, 2010, -500, truth, 0.4, seed: 1000 + s);
+            var fit = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 400, Seed = (ulong)s });
+            bootstrapCovers += fit.Overall.Slope.Covers(truth) ? 1 : 0;
+            tCovers += fit.Overall.Fit.SlopeInterval(0.95).Covers(truth) ? 1 : 0;
+            var se = fit.Overall.Fit.SlopeStdError;
+            oneSigmaCovers += Math.Abs(fit.Overall.Fit.Slope - truth) <= se ? 1 : 0;
+        }
+
+        // Then the bootstrap and t intervals cover near 95% (binomial sd at 300 draws ≈ 1.3%); the control near 68% fails
+        Assert.InRange(bootstrapCovers / (double)datasets, 0.90, 0.99);
+        Assert.InRange(tCovers / (double)datasets, 0.90, 0.99);
+        Assert.False(oneSigmaCovers / (double)datasets >= 0.90, $"control covered {oneSigmaCovers}/{datasets}");
+    }
+
+    [Fact]
+    public void Frontier_TopNPerCalendarYear_KeepsLargestModels()
+    {
+        // Given three models in 2020 and one in 2021
+        var points = new List<TrendPoint>
+        {
+            new("a", new DateOnly(2020, 1, 5), 2020.01, 1e20, 2),
+            new("b", new DateOnly(2020, 6, 5), 2020.5, 5e21, 3),
+            new("c", new DateOnly(2020, 9, 5), 2020.7, 3e21, 4),
+            new("d", new DateOnly(2021, 2, 5), 2021.1, 1e19, 5),
+        };
+
+        // When
+        var kept = TrendAnalysis.Frontier(points, 2);
+
+        // Then
+        Assert.Equal(["b", "c", "d"], kept.Select(p => p.Model));
+    }
+
+    [Fact]
+    public void Fit_FrontierOnEpoch_IsSteeperThanOrEqualCountAndNotes()
+    {
+        // Given
+        var options = new TrendOptions { From = 2010, To = 2022.2, FrontierTop = 10, Bootstrap = 0 };
+
+        // When
+        var result = TrendAnalysis.Fit(Epoch.Points, options);
+
+        // Then 13 calendar years (2010…2022) hold at most 10 models each (ties aside)
+        Assert.InRange(result.Overall.N, 100, 135);
+        Assert.True(result.ExcludedByFrontier > 0);
+        Assert.Single(result.Notes);
+        Assert.InRange(result.Overall.DoublingMonths.Value, 3, 12);
+    }
+
+    [Fact]
+    public void Fit_TooFewModels_ThrowsInvalidData()
+    {
+        // Given a window with two models
+        var points = TrendTestData.Synthetic(2, 2000, 2001, -500, 0.3, 0.1, seed: 1);
+
+        // When / Then
+        var ex = Assert.Throws<InvalidDataException>(() => TrendAnalysis.Fit(points, new TrendOptions()));
+        Assert.Contains("need at least 3", ex.Message);
+    }
+
+    [Fact]
+    public void Fit_BreakOutsideWindow_ThrowsArgument()
+    {
+        // When / Then
+        Assert.Throws<ArgumentException>(() => TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 2010, To = 2020, Breaks = [2021] }));
+        Assert.Throws<ArgumentException>(() => TrendAnalysis.Fit(Epoch.Points, new TrendOptions { From = 2020, To = 2010 }));
+    }
+
+    [Fact]
+    public void DoublingMonths_ClosedForm()
+    {
+        // Given one order of magnitude per year: doubling = 12·log10(2) ≈ 3.612 months
+        Assert.Equal(12 * Math.Log10(2), TrendAnalysis.DoublingMonths(1.0), 12);
+        Assert.Equal(double.PositiveInfinity, TrendAnalysis.DoublingMonths(-0.1));
+    }
+}
