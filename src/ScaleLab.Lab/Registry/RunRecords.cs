@@ -1,0 +1,101 @@
+namespace ScaleLab.Lab.Registry;
+
+/// <summary>Life cycle of a run in the registry: queued → running → done | failed.</summary>
+public enum RunStatus
+{
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+/// <summary>A run to enqueue. <paramref name="Key"/> is the stable hash of its configuration (see
+/// <c>RunSpec.Key</c>), so enqueueing the same run twice is a no-op. <paramref name="Ordinal"/> is its
+/// position in the sweep's expansion and fixes the claim order.</summary>
+public sealed record NewRun(
+    string Key,
+    int Ordinal,
+    string ConfigJson,
+    long Seed,
+    long Parameters,
+    long NonEmbeddingParameters,
+    long Tokens,
+    double Flops);
+
+/// <summary>One row of the runs table. Times are UTC; <see cref="Heartbeat"/> is the last sign of life
+/// of <see cref="Worker"/>; <see cref="Attempts"/> counts claims (a reclaim after a dead worker adds one).
+/// <see cref="FinalLoss"/> is the loss the run reported when it finished (validation loss, nats/token).</summary>
+public sealed record RunRecord(
+    string Key,
+    string Study,
+    int Ordinal,
+    string ConfigJson,
+    long Seed,
+    RunStatus Status,
+    long Parameters,
+    long NonEmbeddingParameters,
+    long Tokens,
+    double Flops,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Worker,
+    DateTimeOffset? Heartbeat,
+    int Attempts,
+    double? FinalLoss,
+    string? Error);
+
+/// <summary>Metrics of one optimizer step. <paramref name="Tokens"/> is the number of training tokens
+/// seen after the step; <paramref name="ValLoss"/> is null on steps without an evaluation. A NaN loss
+/// (a diverged run) is stored as NULL and reads back as NaN (train) or null (validation).</summary>
+public sealed record MetricRow(
+    long Step,
+    long Tokens,
+    double TrainLoss,
+    double? ValLoss,
+    double LearningRate,
+    double GradNorm);
+
+/// <summary>A file a run produced (kind "checkpoint", "model", ...) with its SHA-256 (lower-case hex).</summary>
+public sealed record ArtifactRecord(string RunKey, string Kind, string Path, string Sha256, DateTimeOffset CreatedAt);
+
+/// <summary>One finished run as a scaling-law point: N non-embedding parameters (and the total),
+/// D training tokens, C = 6·N·D training FLOP (Kaplan et al. 2020, §2.1) and the final loss.</summary>
+public sealed record ScalingPoint(
+    string RunKey,
+    long N,
+    long NTotal,
+    long D,
+    double C,
+    double Loss,
+    long Seed);
+
+/// <summary>How many runs of a study are in each state.</summary>
+public sealed record StatusCounts(int Queued, int Running, int Done, int Failed)
+{
+    public int Total => Queued + Running + Done + Failed;
+}
+
+/// <summary>A study: a named group of runs, with the spec that produced it (TOML text or JSON).</summary>
+public sealed record StudyRecord(string Name, string? Spec, DateTimeOffset CreatedAt);
+
+internal static class RunStatusText
+{
+    public static string ToText(RunStatus status) => status switch
+    {
+        RunStatus.Queued => "queued",
+        RunStatus.Running => "running",
+        RunStatus.Done => "done",
+        RunStatus.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    public static RunStatus Parse(string text) => text switch
+    {
+        "queued" => RunStatus.Queued,
+        "running" => RunStatus.Running,
+        "done" => RunStatus.Done,
+        "failed" => RunStatus.Failed,
+        _ => throw new InvalidDataException($"registry holds an unknown run status '{text}'"),
+    };
+}

@@ -1,0 +1,127 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace ScaleLab.Lab.Registry;
+
+/// <summary>
+/// The registry in one SQLite file (default ./scalelab.db) for the workers of one machine. WAL mode lets
+/// readers run beside the one writer; every write takes the lock up front (BEGIN IMMEDIATE) and waits up to
+/// <see cref="BusyTimeout"/> for it, so concurrent workers queue instead of failing.
+/// </summary>
+public sealed class SqliteRunStore : SqlRunStore
+{
+    /// <summary>How long a writer waits for the lock before SQLITE_BUSY surfaces.</summary>
+    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+    private readonly string _connectionString;
+
+    public SqliteRunStore(string path, TimeProvider? time = null) : base(time)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        }.ToString();
+    }
+
+    /// <summary>Absolute path of the database file.</summary>
+    public string Path { get; }
+
+    public override string Location => Path;
+
+    protected override string ClaimLockClause => "";
+
+    public override void EnsureSchema()
+    {
+        // Refuse a foreign file before SQLite touches it: opening a non-database and setting WAL mode
+        // could otherwise write to it.
+        CheckHeader();
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+        try
+        {
+            using var connection = Open();
+            using var transaction = BeginWrite(connection);
+            var tables = new List<string>();
+            using (var command = Command(connection, transaction, "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+            var hasMeta = tables.Contains("scalelab_meta");
+            if (!hasMeta && tables.Count > 0)
+            {
+                throw new InvalidDataException(
+                    $"{Path}: a SQLite database but not a ScaleLab registry (tables: {string.Join(", ", tables.Take(5))}); choose another --registry");
+            }
+            CreateOrCheckSchema(connection, transaction, hasMeta);
+            transaction.Commit();
+            // WAL is a property of the file: set once, it persists for every later connection.
+            Execute(connection, null, "PRAGMA journal_mode = WAL");
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11)
+        {
+            // 26 SQLITE_NOTADB, 11 SQLITE_CORRUPT
+            throw new InvalidDataException($"{Path}: not a ScaleLab registry (SQLite: {ex.Message.TrimEnd('.')})", ex);
+        }
+    }
+
+    /// <summary>Runs SQLite's own consistency check; "ok" when the file is sound.</summary>
+    public string IntegrityCheck()
+    {
+        using var connection = Open();
+        return Convert.ToString(Scalar(connection, null, "PRAGMA integrity_check"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
+    public override void Dispose()
+    {
+        // Pooled connections keep the file open; release them so the file can be moved or deleted.
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+        base.Dispose();
+    }
+
+    protected override DbConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null,
+            $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
+        return connection;
+    }
+
+    protected override DbTransaction BeginWrite(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(deferred: false);
+
+    private void CheckHeader()
+    {
+        if (!File.Exists(Path))
+        {
+            return;
+        }
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length == 0)
+        {
+            return;
+        }
+        var header = new byte[SqliteHeader.Length];
+        var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+        {
+            throw new InvalidDataException($"{Path}: not a ScaleLab registry (not a SQLite database); left untouched");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using ScaleLab.Lab.Registry;
+
+namespace ScaleLab.Lab.Tests.Registry;
+
+/// <summary>
+/// The store contract, run against every back end by a concrete subclass
+/// (<see cref="SqliteRunStoreTests"/>, <see cref="PostgresRunStoreTests"/>). Concurrency tests give each
+/// thread its own store instance, as separate worker processes would have.
+/// </summary>
+public abstract class RunStoreContractTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    protected ManualTime Time { get; } = new(Start);
+
+    /// <summary>A new store on this test's registry (the same registry on every call); schema ensured.</summary>
+    protected abstract IRunStore OpenStore(TimeProvider? time = null);
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    private static NewRun Run(int i, string prefix = "run") =>
+        new($"{prefix}-{i:D3}", i, $$"""{"i":{{i}}}""", Seed: i, Parameters: 1000 + i, NonEmbeddingParameters: 500 + i,
+            Tokens: 10_000 * (i + 1), Flops: 6.0 * (500 + i) * 10_000 * (i + 1));
+
+    private IRunStore StudyWithRuns(int count, TimeProvider? time = null)
+    {
+        var store = OpenStore(time);
+        store.CreateStudy("s", "spec text");
+        store.Enqueue("s", Enumerable.Range(0, count).Select(i => Run(i)).ToList());
+        return store;
+    }
+
+    [StoreFact]
+    public void EnsureSchema_CalledAgain_KeepsData()
+    {
+        // Given
+        using var store = StudyWithRuns(3);
+
+        // When
+        store.EnsureSchema();
+        using var other = OpenStore();
+
+        // Then
+        Assert.Equal(3, other.ListRuns("s").Count);
+        Assert.Equal("spec text", Assert.Single(other.ListStudies()).Spec);
+    }
+
+    [StoreFact]
+    public void Enqueue_SameRunsTwice_AddsOnceAndKeepsStatus()
+    {
+        // Given
+        using var store = StudyWithRuns(3);
+        var claimed = store.Claim("s", "w1", TimeSpan.FromMinutes(1))!;
+
+        // When
+        var added = store.Enqueue("s", Enumerable.Range(0, 4).Select(i => Run(i)).ToList());
+
+        // Then
+        Assert.Equal(1, added);
+        var runs = store.ListRuns("s");
+        Assert.Equal(["run-000", "run-001", "run-002", "run-003"], runs.Select(r => r.Key));
+        Assert.Equal(RunStatus.Running, runs.Single(r => r.Key == claimed.Key).Status);
+        Assert.Equal(new StatusCounts(3, 1, 0, 0), store.CountByStatus("s"));
+    }
+
+    [StoreFact]
+    public void Claim_QueuedRuns_InOrdinalOrderThenNull()
+    {
+        // Given
+        using var store = OpenStore(Time);
+        store.CreateStudy("s", null);
+        store.Enqueue("s", [Run(2), Run(0), Run(1)]);
+
+        // When
+        var keys = Enumerable.Range(0, 4).Select(_ => store.Claim("s", "w", TimeSpan.FromMinutes(1))?.Key).ToList();
+
+        // Then
+        Assert.Equal(["run-000", "run-001", "run-002", null], keys);
+        var run = store.GetRun("run-000")!;
+        Assert.Equal(("w", 1, RunStatus.Running), (run.Worker, run.Attempts, run.Status));
+        Assert.Equal(Start, run.StartedAt);
+    }
+
+    [StoreFact]
+    public void Claim_EightConcurrentClaimers_EachRunClaimedExactlyOnce()
+    {
+        // Given
+        const int runs = 64;
+        using (StudyWithRuns(runs)) { }
+        var claims = new ConcurrentBag<(string Worker, string Key)>();
+
+        // When: 8 claimers, each with its own store, start together and claim until the queue is empty.
+        using var gate = new Barrier(8);
+        var threads = Enumerable.Range(0, 8).Select(w => new Thread(() =>
+        {
+            using var store = OpenStore();
+            gate.SignalAndWait();
+            while (store.Claim("s", $"w{w}", TimeSpan.FromMinutes(5)) is { } run)
+            {
+                claims.Add(($"w{w}", run.Key));
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        // Then
+        Assert.Equal(runs, claims.Count);
+        Assert.Equal(runs, claims.Select(c => c.Key).Distinct().Count());
+        using var check = OpenStore();
+        var records = check.ListRuns("s");
+        Assert.All(records, r => Assert.Equal((RunStatus.Running, 1), (r.Status, r.Attempts)));
+        Assert.All(claims, c => Assert.Equal(c.Worker, records.Single(r => r.Key == c.Key).Worker));
+    }
+
+    [StoreFact]
+    public void AppendMetrics_EightConcurrentWriters_NothingLostOrDuplicated()
+    {
+        // Given: 8 writers on one run, writer w owning steps w, w+8, ...; each writes its steps in batches
+        // of 5, then writes them all again (a resumed run re-logging), and 8 more writers fill 8 other runs.
+        const int steps = 400;
+        using (StudyWithRuns(9)) { }
+        static MetricRow Row(long step) =>
+            new(step, step * 64, 5.0 - step * 1e-3, step % 10 == 0 ? 4.0 - step * 1e-3 : null, 1e-3 * (1 + step % 7), 0.5 + step);
+
+        // When
+        using var gate = new Barrier(16);
+        var threads = Enumerable.Range(0, 16).Select(w => new Thread(() =>
+        {
+            using var store = OpenStore();
+            var key = w < 8 ? "run-000" : $"run-{w - 7:D3}";
+            var mine = w < 8
+                ? Enumerable.Range(0, steps).Where(s => s % 8 == w).Select(s => Row(s)).ToList()
+                : Enumerable.Range(0, steps).Select(s => Row(s)).ToList();
+            gate.SignalAndWait();
+            for (var pass = 0; pass < 2; pass++)
+            {
+                foreach (var batch in mine.Chunk(5))
+                {
+                    store.AppendMetrics(key, batch);
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        // Then: every run holds steps 0..399 exactly once with the values written, bit for bit.
+        using var check = OpenStore();
+        var expected = Enumerable.Range(0, steps).Select(s => Row(s)).ToList();
+        for (var i = 0; i < 9; i++)
+        {
+            Assert.Equal(expected, check.ReadMetrics($"run-{i:D3}"));
+        }
+    }
+
+    [StoreFact]
+    public void AppendMetrics_StepLoggedAgain_ReplacesRow_NaNLossRoundTrips()
+    {
+        // Given
+        using var store = StudyWithRuns(1);
+        store.AppendMetrics("run-000", [new MetricRow(1, 64, 3.0, null, 1e-3, 1.0), new MetricRow(2, 128, 2.9, 2.8, 1e-3, 1.1)]);
+
+        // When
+        store.AppendMetrics("run-000", [new MetricRow(2, 128, double.NaN, 2.7, 2e-3, 1.2)]);
+
+        // Then
+        var rows = store.ReadMetrics("run-000");
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(new MetricRow(1, 64, 3.0, null, 1e-3, 1.0), rows[0]);
+        Assert.True(double.IsNaN(rows[1].TrainLoss));
+        Assert.Equal((2.7, 2e-3), (rows[1].ValLoss!.Value, rows[1].LearningRate));
+    }
+
+    [StoreFact]
+    public void Claim_HeartbeatStale_ReclaimedByAnotherWorkerWithAttemptsIncremented()
+    {
+        // Given
+        using var store = StudyWithRuns(1, Time);
+        var timeout = TimeSpan.FromSeconds(60);
+        var first = store.Claim("s", "dead", timeout)!;
+
+        // When: a fresh heartbeat keeps the run; 61 s of silence releases it.
+        Time.Advance(TimeSpan.FromSeconds(50));
+        Assert.True(store.Heartbeat(first.Key, "dead"));
+        Time.Advance(TimeSpan.FromSeconds(50));
+        var tooEarly = store.Claim("s", "alive", timeout);
+        Time.Advance(TimeSpan.FromSeconds(11));
+        var second = store.Claim("s", "alive", timeout);
+
+        // Then
+        Assert.Null(tooEarly);
+        Assert.NotNull(second);
+        Assert.Equal((first.Key, "alive", 2), (second.Key, second.Worker, second.Attempts));
+        Assert.Equal(Start, second.StartedAt);
+        Assert.False(store.Heartbeat(first.Key, "dead"));
+        Assert.False(store.Finish(first.Key, "dead", 1.0));
+        Assert.True(store.Finish(first.Key, "alive", 2.5));
+        Assert.Null(store.Claim("s", "other", TimeSpan.Zero));
+        var done = store.GetRun(first.Key)!;
+        Assert.Equal((RunStatus.Done, 2.5, "alive"), (done.Status, done.FinalLoss!.Value, done.Worker));
+    }
+
+    [StoreFact]
+    public void Fail_ThenRetryFailed_RunQueuedAgainWithError()
+    {
+        // Given
+        using var store = StudyWithRuns(2);
+        var run = store.Claim("s", "w", TimeSpan.FromMinutes(1))!;
+
+        // When
+        Assert.True(store.Fail(run.Key, "w", "loss diverged at step 12"));
+        var failed = store.GetRun(run.Key)!;
+        var retried = store.RetryFailed("s");
+
+        // Then
+        Assert.Equal((RunStatus.Failed, "loss diverged at step 12"), (failed.Status, failed.Error));
+        Assert.Equal(1, retried);
+        Assert.Equal(RunStatus.Queued, store.GetRun(run.Key)!.Status);
+        Assert.Equal(run.Key, store.Claim("s", "w2", TimeSpan.FromMinutes(1))!.Key);
+    }
+
+    [StoreFact]
+    public void ExportPoints_DoneRuns_NDCAndFinalLoss()
+    {
+        // Given
+        using var store = StudyWithRuns(3);
+        var a = store.Claim("s", "w", TimeSpan.FromMinutes(1))!;
+        var b = store.Claim("s", "w", TimeSpan.FromMinutes(1))!;
+        store.Finish(b.Key, "w", 3.25);
+        store.Finish(a.Key, "w", 3.5);
+
+        // When
+        var points = store.ExportPoints("s");
+
+        // Then: the queued run is absent; C = 6·N·D with N non-embedding.
+        Assert.Equal(2, points.Count);
+        Assert.Equal(new ScalingPoint("run-000", 500, 1000, 10_000, 6.0 * 500 * 10_000, 3.5, 0), points[0]);
+        Assert.Equal(new ScalingPoint("run-001", 501, 1001, 20_000, 6.0 * 501 * 20_000, 3.25, 1), points[1]);
+    }
+
+    [StoreFact]
+    public void RecordArtifact_SamePathTwice_RefreshesHash()
+    {
+        // Given
+        using var store = StudyWithRuns(1);
+        store.RecordArtifact("run-000", "checkpoint", "/ck/run-000.ckpt", "aa");
+
+        // When
+        store.RecordArtifact("run-000", "checkpoint", "/ck/run-000.ckpt", "bb");
+        store.RecordArtifact("run-000", "model", "/ck/final.bin", "cc");
+
+        // Then
+        var artifacts = store.ListArtifacts("run-000");
+        Assert.Equal(2, artifacts.Count);
+        Assert.Equal("bb", artifacts.Single(a => a.Kind == "checkpoint").Sha256);
+    }
+}
