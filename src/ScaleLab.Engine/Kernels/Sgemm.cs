@@ -1,0 +1,271 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ScaleLab.Engine.Parallelism;
+
+namespace ScaleLab.Engine.Kernels;
+
+/// <summary>
+/// Single-precision matrix product C (M×N, row stride ldc) += A (M×K) · B (K×N), with A and B addressed through
+/// strides so one routine serves all three products of a linear layer (inp·Wᵀ, dout·W, doutᵀ·inp) without
+/// transposing copies: A[m,k] = a[m·ars + k·acs], B[k,n] = b[k·brs + n·bcs].
+/// </summary>
+/// <remarks>
+/// Goto and van de Geijn's blocking ("Anatomy of high-performance matrix multiplication", TOMS 2008) as in BLIS:
+/// a KC×NC block of B is packed into NR-wide panels, an MC×KC block of A into MR-tall slivers, and a 6×16
+/// microkernel keeps its 12 accumulators (6 rows × two 8-float AVX2 registers) in registers while it streams one
+/// A sliver (L2) against one B panel (L1), one FMA per accumulator per k. Block sizes are BLIS's for AMD Zen.
+/// Summation order: each output adds the K-blocks' sums (each summed in k order) to C in block order. That
+/// order does not depend on how the work is split, so results are bit-identical for every thread count;
+/// it differs from the reference's single left-to-right sum.
+/// </remarks>
+internal static unsafe class Sgemm
+{
+    public const int MR = 6;
+    public const int NR = 16;
+    public const int KC = 256;
+    public const int MC = 72;
+    public const int NC = 4080;
+
+    [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
+
+    /// <summary>True when the AVX2 + FMA microkernel runs; otherwise <see cref="AccumulateScalar"/> does.</summary>
+    public static bool IsAccelerated => Fma.IsSupported && Vector256.IsHardwareAccelerated;
+
+    public static void Accumulate(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
+        int M, int N, int K, WorkerPool? pool)
+    {
+        if (M == 0 || N == 0 || K == 0)
+        {
+            return;
+        }
+        if (!IsAccelerated)
+        {
+            AccumulateScalar(a, ars, acs, b, brs, bcs, c, ldc, M, N, K);
+            return;
+        }
+        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K };
+        WorkerPool.Run(pool, &Part, &args);
+    }
+
+    /// <summary>Plain triple loop: the fallback without AVX2 + FMA, summing each output left to right.</summary>
+    public static void AccumulateScalar(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
+        int M, int N, int K)
+    {
+        for (var m = 0; m < M; m++)
+        {
+            for (var n = 0; n < N; n++)
+            {
+                var sum = 0f;
+                for (var k = 0; k < K; k++)
+                {
+                    sum += a[(long)m * ars + (long)k * acs] * b[(long)k * brs + (long)n * bcs];
+                }
+                c[(long)m * ldc + n] += sum;
+            }
+        }
+    }
+
+    private struct Args
+    {
+        public float* A, B, C;
+        public int Ars, Acs, Brs, Bcs, Ldc, M, N, K;
+    }
+
+    private static void Part(void* context, int part, int parts)
+    {
+        ref var g = ref *(Args*)context;
+        // Split rows when there are enough for every thread to get several slivers, else split columns.
+        int m0 = 0, m1 = g.M, n0 = 0, n1 = g.N;
+        if (parts > 1 && (g.M >= parts * MR * 4 || g.M >= g.N))
+        {
+            (m0, m1) = WorkerPool.Partition(g.M, part, parts, MR);
+        }
+        else
+        {
+            (n0, n1) = WorkerPool.Partition(g.N, part, parts, NR);
+        }
+        if (m0 >= m1 || n0 >= n1)
+        {
+            return;
+        }
+
+        var packA = t_packA ??= GC.AllocateArray<float>(MC * KC, pinned: true);
+        var needB = Math.Min(KC, g.K) * RoundUp(Math.Min(NC, n1 - n0), NR);
+        if (t_packB is null || t_packB.Length < needB)
+        {
+            t_packB = GC.AllocateArray<float>(needB, pinned: true);
+        }
+        var packB = t_packB;
+        var tile = stackalloc float[MR * NR];
+        fixed (float* pa = packA, pb = packB)
+        {
+            for (var jc = n0; jc < n1; jc += NC)
+            {
+                var nc = Math.Min(NC, n1 - jc);
+                for (var pc = 0; pc < g.K; pc += KC)
+                {
+                    var kc = Math.Min(KC, g.K - pc);
+                    PackB(g.B + (long)pc * g.Brs + (long)jc * g.Bcs, g.Brs, g.Bcs, kc, nc, pb);
+                    for (var ic = m0; ic < m1; ic += MC)
+                    {
+                        var mc = Math.Min(MC, m1 - ic);
+                        PackA(g.A + (long)ic * g.Ars + (long)pc * g.Acs, g.Ars, g.Acs, mc, kc, pa);
+                        for (var jr = 0; jr < nc; jr += NR)
+                        {
+                            var nr = Math.Min(NR, nc - jr);
+                            for (var ir = 0; ir < mc; ir += MR)
+                            {
+                                var mr = Math.Min(MR, mc - ir);
+                                var cp = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
+                                if (mr == MR && nr == NR)
+                                {
+                                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, cp, g.Ldc);
+                                }
+                                else
+                                {
+                                    // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add its live part.
+                                    new Span<float>(tile, MR * NR).Clear();
+                                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, tile, NR);
+                                    for (var i = 0; i < mr; i++)
+                                    {
+                                        for (var j = 0; j < nr; j++)
+                                        {
+                                            cp[(long)i * g.Ldc + j] += tile[i * NR + j];
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>Packs A's mc×kc block into MR-row slivers, k-major inside a sliver: pa[(s·kc + k)·MR + i] = A[s·MR + i, k];
+    /// rows past mc are zero.</summary>
+    private static void PackA(float* a, int ars, int acs, int mc, int kc, float* pa)
+    {
+        for (var s = 0; s * MR < mc; s++)
+        {
+            var dst = pa + s * MR * kc;
+            var rows = Math.Min(MR, mc - s * MR);
+            if (acs == 1)
+            {
+                for (var i = 0; i < MR; i++)
+                {
+                    if (i < rows)
+                    {
+                        var src = a + (long)(s * MR + i) * ars;
+                        for (var k = 0; k < kc; k++) dst[k * MR + i] = src[k];
+                    }
+                    else
+                    {
+                        for (var k = 0; k < kc; k++) dst[k * MR + i] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (var k = 0; k < kc; k++)
+                {
+                    var src = a + (long)s * MR * ars + (long)k * acs;
+                    for (var i = 0; i < MR; i++) dst[k * MR + i] = i < rows ? src[(long)i * ars] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs B's kc×nc block into NR-column panels, k-major inside a panel: pb[(p·kc + k)·NR + j] = B[k, p·NR + j];
+    /// columns past nc are zero.</summary>
+    private static void PackB(float* b, int brs, int bcs, int kc, int nc, float* pb)
+    {
+        for (var p = 0; p * NR < nc; p++)
+        {
+            var dst = pb + p * NR * kc;
+            var cols = Math.Min(NR, nc - p * NR);
+            if (bcs == 1 && cols == NR)
+            {
+                for (var k = 0; k < kc; k++)
+                {
+                    var src = b + (long)k * brs + p * NR;
+                    Vector256.Store(Vector256.Load(src), dst + k * NR);
+                    Vector256.Store(Vector256.Load(src + 8), dst + k * NR + 8);
+                }
+            }
+            else if (brs == 1)
+            {
+                for (var j = 0; j < NR; j++)
+                {
+                    if (j < cols)
+                    {
+                        var src = b + (long)(p * NR + j) * bcs;
+                        for (var k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+                    }
+                    else
+                    {
+                        for (var k = 0; k < kc; k++) dst[k * NR + j] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (var k = 0; k < kc; k++)
+                {
+                    var src = b + (long)k * brs + (long)p * NR * bcs;
+                    for (var j = 0; j < NR; j++) dst[k * NR + j] = j < cols ? src[(long)j * bcs] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>C[0..6, 0..16] (row stride ldc) += Σ_k pa[k·6 + i] · pb[k·16 + j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int kc, float* pa, float* pb, float* c, int ldc)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (var k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(pb);
+            var b1 = Vector256.Load(pb + 8);
+            var a = Vector256.Create(pa[0]);
+            c00 = Fma.MultiplyAdd(a, b0, c00);
+            c01 = Fma.MultiplyAdd(a, b1, c01);
+            a = Vector256.Create(pa[1]);
+            c10 = Fma.MultiplyAdd(a, b0, c10);
+            c11 = Fma.MultiplyAdd(a, b1, c11);
+            a = Vector256.Create(pa[2]);
+            c20 = Fma.MultiplyAdd(a, b0, c20);
+            c21 = Fma.MultiplyAdd(a, b1, c21);
+            a = Vector256.Create(pa[3]);
+            c30 = Fma.MultiplyAdd(a, b0, c30);
+            c31 = Fma.MultiplyAdd(a, b1, c31);
+            a = Vector256.Create(pa[4]);
+            c40 = Fma.MultiplyAdd(a, b0, c40);
+            c41 = Fma.MultiplyAdd(a, b1, c41);
+            a = Vector256.Create(pa[5]);
+            c50 = Fma.MultiplyAdd(a, b0, c50);
+            c51 = Fma.MultiplyAdd(a, b1, c51);
+            pa += MR;
+            pb += NR;
+        }
+        AddRow(c, c00, c01);
+        AddRow(c + ldc, c10, c11);
+        AddRow(c + 2 * ldc, c20, c21);
+        AddRow(c + 3 * ldc, c30, c31);
+        AddRow(c + 4 * ldc, c40, c41);
+        AddRow(c + 5 * ldc, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* row, Vector256<float> lo, Vector256<float> hi)
+    {
+        Vector256.Store(Vector256.Load(row) + lo, row);
+        Vector256.Store(Vector256.Load(row + 8) + hi, row + 8);
+    }
+}

@@ -1,0 +1,232 @@
+using static ScaleLab.Engine.Tests.Kernels.GradCheck;
+
+namespace ScaleLab.Engine.Tests.Model;
+
+public sealed class GptTests
+{
+    private static readonly GptConfig Tiny = new(Layers: 2, DModel: 8, Heads: 2, SeqLen: 5, Vocab: 11);
+
+    [Fact]
+    public void ReferenceBackward_TinyModel_MatchesCentralDifferencesForEveryParameter()
+    {
+        // Given: L=2, C=8, NH=2, T=5, V=11, B=2 in double, weights at 10× GPT-2 init so every path carries signal.
+        var model = new GptReference<double>(Tiny);
+        model.InitWeights(new Rng(11));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= model.Layout.Any(t => t.IsMatrix && i >= t.Offset && i < t.Offset + t.Length) ? 10 : 1;
+        var rng = new Rng(12);
+        var inputs = Tokens(rng, 10, 11);
+        var targets = Tokens(rng, 10, 11);
+
+        // When
+        model.Forward(inputs, targets, 2, 5);
+        model.Backward();
+        var analytic = (double[])model.Gradients.Clone();
+
+        // Then
+        AssertGradient("θ", () => model.Forward(inputs, targets, 2, 5), model.Parameters, analytic, atol: 1e-8, rtol: 1e-5);
+    }
+
+    [Fact]
+    public void Forward_FastFloatModel_MatchesDoubleReference()
+    {
+        // Given: the same weights in the float model and the double reference.
+        var config = new GptConfig(2, 24, 3, 7, 19);
+        using var fast = new Gpt(config, maxBatch: 3);
+        fast.InitWeights(new Rng(21));
+        ScaleUp(fast.Parameters, fast.Layout);
+        var reference = new GptReference<double>(config);
+        Array.Copy(ToDouble(fast.Parameters), reference.Parameters, fast.Parameters.Length);
+        var rng = new Rng(22);
+        var inputs = Tokens(rng, 21, 19);
+        var targets = Tokens(rng, 21, 19);
+
+        // When
+        var loss = fast.Forward(inputs, targets, 3, 7);
+        fast.Backward();
+        var referenceLoss = reference.Forward(inputs, targets, 3, 7);
+        reference.Backward();
+
+        // Then: float rounding through 2 blocks gives relative errors near 1e-6; gradients are compared per
+        // tensor against the tensor's largest entry, since tiny entries are dominated by cancellation.
+        Assert.Equal(referenceLoss, loss, 1e-5 * referenceLoss);
+        AssertClose("logits", fast.Logits, reference.Logits, atol: 1e-5, rtol: 1e-5);
+        foreach (var t in fast.Layout)
+        {
+            var scale = reference.Gradients.AsSpan(t.Offset, t.Length).ToArray().Max(Math.Abs);
+            AssertClose(t.Name, fast.Gradients.AsSpan(t.Offset, t.Length), reference.Gradients.AsSpan(t.Offset, t.Length), atol: 2e-5 * scale, rtol: 1e-4);
+        }
+    }
+
+    [Fact]
+    public void ForwardBackward_TwoAndThreeThreads_BitIdenticalToOneThread()
+    {
+        // Given: a shape whose rows, columns and heads all split unevenly.
+        var config = new GptConfig(2, 40, 5, 13, 37);
+        var rng = new Rng(31);
+        var inputs = Tokens(rng, 3 * 13, 37);
+        var targets = Tokens(rng, 3 * 13, 37);
+        (float Loss, float[] Logits, float[] Gradients) Run(int threads)
+        {
+            using var model = new Gpt(config, 3, threads);
+            model.InitWeights(new Rng(32));
+            var loss = model.Forward(inputs, targets, 3, 13);
+            model.Backward();
+            return (loss, model.Logits.ToArray(), model.Gradients);
+        }
+
+        // When
+        var one = Run(1);
+        var two = Run(2);
+        var three = Run(3);
+
+        // Then
+        Assert.Equal(one.Loss, two.Loss);
+        Assert.Equal(one.Loss, three.Loss);
+        Assert.Equal(one.Logits, two.Logits);
+        Assert.Equal(one.Gradients, two.Gradients);
+        Assert.Equal(one.Gradients, three.Gradients);
+    }
+
+    [Fact]
+    public void Backward_CalledTwice_AddsGradients()
+    {
+        // Given
+        using var model = new Gpt(Tiny, 2);
+        model.InitWeights(new Rng(41));
+        var rng = new Rng(42);
+        var inputs = Tokens(rng, 10, 11);
+        var targets = Tokens(rng, 10, 11);
+        model.Forward(inputs, targets, 2, 5);
+        model.Backward();
+        var once = (float[])model.Gradients.Clone();
+
+        // When
+        model.Forward(inputs, targets, 2, 5);
+        model.Backward();
+
+        // Then: equal up to rounding, since the second pass adds its partial sums onto the first's totals.
+        var scale = once.Max(Math.Abs);
+        for (var i = 0; i < once.Length; i++) Assert.Equal(2 * once[i], model.Gradients[i], 1e-6f * scale);
+    }
+
+    [Fact]
+    public void Forward_FutureTokenChanged_EarlierLogitsUnchanged()
+    {
+        // Given: causal masking means position t sees only tokens 0..t.
+        using var model = new Gpt(Tiny, 1);
+        model.InitWeights(new Rng(51));
+        int[] a = [1, 2, 3, 4, 5];
+        int[] b = [1, 2, 3, 9, 0];
+
+        // When
+        model.Forward(a, [], 1, 5);
+        var la = model.Logits.ToArray();
+        model.Forward(b, [], 1, 5);
+        var lb = model.Logits.ToArray();
+
+        // Then: positions 0..2 (33 logits) agree exactly; position 3 differs.
+        Assert.Equal(la.AsSpan(0, 33).ToArray(), lb.AsSpan(0, 33).ToArray());
+        Assert.NotEqual(la[33], lb[33]);
+    }
+
+    [Fact]
+    public void Forward_AtInit_LossNearLogVocab()
+    {
+        // Given: GPT-2 init gives near-zero logits, so the loss starts near ln V.
+        using var model = new Gpt(new GptConfig(2, 32, 4, 16, 64), 4);
+        model.InitWeights(new Rng(61));
+        var rng = new Rng(62);
+
+        // When
+        var loss = model.Forward(Tokens(rng, 64, 64), Tokens(rng, 64, 64), 4, 16);
+
+        // Then
+        Assert.InRange(loss, Math.Log(64) - 0.05, Math.Log(64) + 0.05);
+    }
+
+    [Fact]
+    public void InitWeights_Gpt2Scheme_HasStatedScales()
+    {
+        // Given
+        var config = new GptConfig(4, 64, 4, 32, 256);
+        using var model = new Gpt(config, 1);
+
+        // When
+        model.InitWeights(new Rng(71));
+
+        // Then: std 0.02 for matrices, 0.02/√(2L) = 0.00707 for residual projections; LN gains 1, biases 0.
+        double Std(string name)
+        {
+            var t = model.Layout.Single(x => x.Name == name);
+            var v = model.Parameters.AsSpan(t.Offset, t.Length).ToArray();
+            return Math.Sqrt(v.Average(x => (double)x * x));
+        }
+        Assert.Equal(0.02, Std("wte"), 0.001);
+        Assert.Equal(0.02, Std("h.1.mlp.c_fc.weight"), 0.001);
+        Assert.Equal(0.02 / Math.Sqrt(8), Std("h.3.attn.c_proj.weight"), 0.0005);
+        var ln = model.Layout.Single(x => x.Name == "h.0.ln_2.weight");
+        Assert.All(model.Parameters.AsSpan(ln.Offset, ln.Length).ToArray(), v => Assert.Equal(1f, v));
+        var bias = model.Layout.Single(x => x.Name == "h.0.mlp.c_fc.bias");
+        Assert.All(model.Parameters.AsSpan(bias.Offset, bias.Length).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ForwardBackward_AfterWarmUp_AllocatesNothingOnTheCallingThread(int threads)
+    {
+        // Given
+        using var model = new Gpt(new GptConfig(2, 32, 4, 16, 64), 4, threads);
+        model.InitWeights(new Rng(81));
+        var rng = new Rng(82);
+        var inputs = Tokens(rng, 64, 64);
+        var targets = Tokens(rng, 64, 64);
+        model.Forward(inputs, targets, 4, 16);
+        model.Backward();
+
+        // When
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 3; i++)
+        {
+            model.Forward(inputs, targets, 4, 16);
+            model.Backward();
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Then
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Forward_TokenOutsideVocabulary_ThrowsNamingPosition()
+    {
+        // Given
+        using var model = new Gpt(Tiny, 1);
+
+        // When
+        var error = Assert.Throws<ArgumentException>(() => model.Forward([1, 2, 11, 3, 4], [], 1, 5));
+
+        // Then
+        Assert.Contains("position 2", error.Message);
+    }
+
+    [Fact]
+    public void Backward_AfterForwardWithoutTargets_Throws()
+    {
+        // Given
+        using var model = new Gpt(Tiny, 1);
+        model.Forward([1, 2, 3], [], 1, 3);
+
+        // When / Then
+        Assert.Throws<InvalidOperationException>(model.Backward);
+    }
+
+    /// <summary>Multiplies matrices by 10 (std 0.2) so activations are O(1) rather than near zero.</summary>
+    private static void ScaleUp(float[] parameters, IReadOnlyList<ParameterTensor> layout)
+    {
+        foreach (var t in layout.Where(t => t.IsMatrix))
+        {
+            for (var i = t.Offset; i < t.Offset + t.Length; i++) parameters[i] *= 10;
+        }
+    }
+}
