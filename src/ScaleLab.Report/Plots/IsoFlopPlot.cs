@@ -1,0 +1,114 @@
+using System.Globalization;
+using ScaleLab.Laws.IsoFlop;
+using ScottPlot;
+using SkiaSharp;
+
+namespace ScaleLab.Report.Plots;
+
+/// <summary>
+/// Two panels side by side (Hoffmann et al. 2022, Figure 3 layout): left, loss against N for each compute
+/// budget with its fitted parabola and vertex; right, N_opt and D_opt against C on log-log axes with the
+/// fitted power laws N_opt = k·C^a and D_opt = k'·C^b.
+/// </summary>
+public static class IsoFlopPlot
+{
+    public const int Width = 1400;
+    public const int Height = 600;
+
+    /// <summary>Writes the figure to <paramref name="path"/>: PNG or SVG chosen by the extension.</summary>
+    public static void Save(IsoFlopResult result, string path, int width = Width, int height = Height)
+    {
+        var format = PlotFile.FormatOf(path);
+        var (profiles, frontier) = Build(result);
+        var multiplot = new Multiplot();
+        multiplot.AddPlot(profiles);
+        multiplot.AddPlot(frontier);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        if (format == ImageFormat.Svg)
+        {
+            using var stream = File.Create(path);
+            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
+            {
+                multiplot.Render(canvas, new PixelRect(0, width, height, 0));
+            }
+        }
+        else
+        {
+            multiplot.SavePng(path, width, height);
+        }
+    }
+
+    public static (Plot Profiles, Plot Frontier) Build(IsoFlopResult result)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        var profiles = new Plot();
+        profiles.Title("IsoFLOP profiles (parabola in log10 N)");
+        profiles.XLabel("parameters N");
+        profiles.YLabel("loss");
+        var i = 0;
+        foreach (var budget in result.Budgets)
+        {
+            var color = palette.GetColor(i++);
+            var dots = profiles.Add.ScatterPoints(
+                budget.Runs.Select(r => Math.Log10(r.Params)).ToArray(),
+                budget.Runs.Select(r => r.Loss).ToArray());
+            dots.Color = budget.Accepted ? color : Colors.Gray;
+            dots.MarkerSize = 6;
+            dots.LegendText = $"C = {Sci(budget.Compute)}{(budget.Accepted ? "" : " (rejected)")}";
+            if (budget.Parabola is { } p && budget.Accepted)
+            {
+                var lo = budget.Runs.Min(r => Math.Log10(r.Params));
+                var hi = budget.Runs.Max(r => Math.Log10(r.Params));
+                var xs = Enumerable.Range(0, 50).Select(k => lo + (hi - lo) * k / 49.0).ToArray();
+                var curve = profiles.Add.ScatterLine(xs, xs.Select(p.Evaluate).ToArray());
+                curve.Color = color;
+                curve.LineWidth = 2;
+                var vertex = profiles.Add.Marker(Math.Log10(budget.NOpt!.Value), budget.LossAtOpt!.Value);
+                vertex.Color = Colors.Black;
+                vertex.Shape = MarkerShape.FilledDiamond;
+                vertex.Size = 10;
+            }
+        }
+        profiles.Axes.Bottom.TickGenerator = LogTicks();
+        profiles.ShowLegend(Alignment.UpperRight);
+
+        var frontier = new Plot();
+        frontier.Title(string.Create(CultureInfo.InvariantCulture,
+            $"Optimal allocation: N_opt ∝ C^{result.NExponent.Value:0.###}, D_opt ∝ C^{result.DExponent.Value:0.###}"));
+        frontier.XLabel("compute C (FLOP)");
+        frontier.YLabel("N_opt (parameters), D_opt (tokens)");
+        var accepted = result.Accepted.ToList();
+        var logC = accepted.Select(b => Math.Log10(b.Compute)).ToArray();
+        var n = frontier.Add.ScatterPoints(logC, accepted.Select(b => Math.Log10(b.NOpt!.Value)).ToArray());
+        n.Color = Colors.SteelBlue;
+        n.MarkerSize = 9;
+        n.LegendText = "N_opt";
+        var d = frontier.Add.ScatterPoints(logC, accepted.Select(b => Math.Log10(b.DOpt!.Value)).ToArray());
+        d.Color = Colors.DarkOrange;
+        d.MarkerSize = 9;
+        d.LegendText = "D_opt = C/(6·N_opt)";
+        var ends = new[] { logC.Min() - 0.25, logC.Max() + 0.25 };
+        var nLine = frontier.Add.ScatterLine(ends, ends.Select(result.NFit.Predict).ToArray());
+        nLine.Color = Colors.SteelBlue;
+        nLine.LineWidth = 2;
+        nLine.LegendText = string.Create(CultureInfo.InvariantCulture,
+            $"a = {result.NExponent.Value:0.###} [{result.NExponent.Lo:0.###}, {result.NExponent.Hi:0.###}]");
+        var dLine = frontier.Add.ScatterLine(ends, ends.Select(result.DFit.Predict).ToArray());
+        dLine.Color = Colors.DarkOrange;
+        dLine.LineWidth = 2;
+        dLine.LegendText = string.Create(CultureInfo.InvariantCulture,
+            $"b = {result.DExponent.Value:0.###} [{result.DExponent.Lo:0.###}, {result.DExponent.Hi:0.###}]");
+        frontier.Axes.Bottom.TickGenerator = LogTicks();
+        frontier.Axes.Left.TickGenerator = LogTicks();
+        frontier.ShowLegend(Alignment.UpperLeft);
+        return (profiles, frontier);
+    }
+
+    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
+    {
+        LabelFormatter = PlotFile.Pow10Label,
+        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+    };
+
+    private static string Sci(double v) => v.ToString("0.##e+0", CultureInfo.InvariantCulture);
+}
