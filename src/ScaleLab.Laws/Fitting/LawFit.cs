@@ -1,0 +1,61 @@
+namespace ScaleLab.Laws;
+
+/// <summary>
+/// The result of a multi-start law fit (immutable). <see cref="Values"/> are the reported parameters in the
+/// order of <see cref="Symbols"/>; <see cref="Theta"/> the optimisation coordinates of the best start.
+/// <see cref="StartsAtBest"/> counts the converged starts whose objective is within 1e-6 relative of the best
+/// (<see cref="StartsAtBestCriterion"/>).
+/// </summary>
+public sealed record LawFit(
+    IScalingLaw Form,
+    IReadOnlyList<string> Symbols,
+    double[] Values,
+    double[] Theta,
+    IReadOnlyList<string> DerivedNames,
+    double[] DerivedValues,
+    double Objective,
+    int StartsTotal,
+    int StartsFailed,
+    int StartsAtBest,
+    string StartsAtBestCriterion,
+    int Iterations,
+    string ExitReason,
+    int PointsUsed,
+    LossKind Loss,
+    double Delta,
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>Bootstrap of this fit, when one was run.</summary>
+    public BootstrapResult? Bootstrap { get; init; }
+
+    public string Law => Form.Name;
+
+    /// <summary>Parameter value by symbol (E, A, B, alpha, beta, ...).</summary>
+    public double this[string symbol]
+    {
+        get
+        {
+            int k = Symbols.ToList().IndexOf(symbol);
+            if (k >= 0)
+            {
+                return Values[k];
+            }
+            k = DerivedNames.ToList().IndexOf(symbol);
+            return k >= 0 ? DerivedValues[k] : throw new KeyNotFoundException($"{Law} has no parameter '{symbol}'");
+        }
+    }
+
+    /// <summary>Parameters by symbol, in the law's order.</summary>
+    public IReadOnlyDictionary<string, double> Parameters => Symbols.Zip(Values).ToDictionary(x => x.First, x => x.Second);
+
+    /// <summary>The fitted law's prediction L̂ at a point.</summary>
+    public double Predict(in LawPoint point) => Form.Predict(Values, point);
+}
+
+/// <summary>No start of a multi-start fit converged to a finite point (CLI exit code 1).</summary>
+public sealed class FitFailedException : Exception
+{
+    public FitFailedException(string message) : base(message) { }
+    public FitFailedException(string message, Exception inner) : base(message, inner) { }
+    public FitFailedException() { }
+}
