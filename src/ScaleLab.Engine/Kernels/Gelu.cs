@@ -44,8 +44,8 @@ public static unsafe class Gelu
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/>, vectorised by TensorPrimitives (its Tanh differs from
-    /// MathF.Tanh by a few ulps) over chunks split across threads.</summary>
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/>, vectorised by TensorPrimitives over chunks split across
+    /// threads, in the σ form below (equal in exact arithmetic, better conditioned in float).</summary>
     public static void Forward(ReadOnlySpan<float> inp, int N, Span<float> output, WorkerPool? pool = null)
     {
         fixed (float* pInp = inp, pOut = output)
@@ -71,6 +71,9 @@ public static unsafe class Gelu
         public int N;
     }
 
+    // The fast kernels use ½(1 + tanh u) = σ(2u) and ½(1 − tanh²u) = 2σ(2u)σ(−2u): the same function, but
+    // without forming 1 + tanh u ≈ 0 for negative x, which in float loses all digits of the small result.
+
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
@@ -81,15 +84,9 @@ public static unsafe class Gelu
             var n = Math.Min(Chunk, end - i);
             var x = new ReadOnlySpan<float>(a.Inp + i, n);
             var t = new Span<float>(u, n);
-            var o = new Span<float>(a.Out + i, n);
-            TensorPrimitives.Multiply(x, x, t);
-            TensorPrimitives.Multiply(t, x, t);
-            TensorPrimitives.MultiplyAdd(t, (float)Cubic, x, t);
-            TensorPrimitives.Multiply(t, (float)Sqrt2OverPi, t);
-            TensorPrimitives.Tanh(t, t);
-            TensorPrimitives.Add(t, 1f, t);
-            TensorPrimitives.Multiply(x, t, o);
-            TensorPrimitives.Multiply(o, 0.5f, o);
+            TwoU(x, t);
+            TensorPrimitives.Sigmoid(t, t);
+            TensorPrimitives.Multiply(x, t, new Span<float>(a.Out + i, n));
         }
     }
 
@@ -97,30 +94,37 @@ public static unsafe class Gelu
     {
         ref var a = ref *(Args*)context;
         var (start, end) = WorkerPool.Partition(a.N, part, parts, Chunk);
-        var u = stackalloc float[Chunk];
-        var g = stackalloc float[Chunk];
+        var buffer = stackalloc float[3 * Chunk];
         for (var i = start; i < end; i += Chunk)
         {
             var n = Math.Min(Chunk, end - i);
             var x = new ReadOnlySpan<float>(a.Inp + i, n);
-            var th = new Span<float>(u, n);
-            var gr = new Span<float>(g, n);
-            TensorPrimitives.Multiply(x, x, th);
-            TensorPrimitives.Multiply(th, x, th);
-            TensorPrimitives.MultiplyAdd(th, (float)Cubic, x, th);
-            TensorPrimitives.Multiply(th, (float)Sqrt2OverPi, th);
-            TensorPrimitives.Tanh(th, th);
-            // gr = ½x·(1 − th²)·√(2/π)(1 + 3kx²)
-            TensorPrimitives.Multiply(x, x, gr);
-            TensorPrimitives.Multiply(gr, (float)(3 * Cubic * Sqrt2OverPi), gr);
-            TensorPrimitives.Add(gr, (float)Sqrt2OverPi, gr);
-            TensorPrimitives.Multiply(gr, x, gr);
-            for (var j = 0; j < n; j++)
-            {
-                var t = th[j];
-                gr[j] = 0.5f * (1f + t) + 0.5f * (1f - t * t) * gr[j];
-            }
-            TensorPrimitives.MultiplyAdd(gr, new ReadOnlySpan<float>(a.Dout + i, n), new ReadOnlySpan<float>(a.Out + i, n), new Span<float>(a.Out + i, n));
+            var sp = new Span<float>(buffer, n);
+            var sm = new Span<float>(buffer + Chunk, n);
+            var du = new Span<float>(buffer + 2 * Chunk, n);
+            TwoU(x, sp);
+            TensorPrimitives.Negate(sp, sm);
+            TensorPrimitives.Sigmoid(sp, sp);
+            TensorPrimitives.Sigmoid(sm, sm);
+            // du = 2x·u' = 2x·√(2/π)(1 + 3kx²)
+            TensorPrimitives.Multiply(x, x, du);
+            TensorPrimitives.Multiply(du, (float)(6 * Cubic * Sqrt2OverPi), du);
+            TensorPrimitives.Add(du, (float)(2 * Sqrt2OverPi), du);
+            TensorPrimitives.Multiply(du, x, du);
+            // gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
+            TensorPrimitives.MultiplyAdd(du, sm, 1f, du);
+            TensorPrimitives.Multiply(du, sp, du);
+            var dinp = new Span<float>(a.Out + i, n);
+            TensorPrimitives.MultiplyAdd(du, new ReadOnlySpan<float>(a.Dout + i, n), dinp, dinp);
         }
+    }
+
+    /// <summary>t = 2u = 2√(2/π)(x + kx³).</summary>
+    private static void TwoU(ReadOnlySpan<float> x, Span<float> t)
+    {
+        TensorPrimitives.Multiply(x, x, t);
+        TensorPrimitives.Multiply(t, (float)(Cubic * 2 * Sqrt2OverPi), t);
+        TensorPrimitives.Add(t, (float)(2 * Sqrt2OverPi), t);
+        TensorPrimitives.Multiply(t, x, t);
     }
 }
