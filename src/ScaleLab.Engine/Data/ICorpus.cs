@@ -32,8 +32,9 @@ public interface ICorpus
     void SampleTrain(Rng rng, Span<int> inputs, Span<int> targets, int batch, int seqLen);
 
     /// <summary>
-    /// Fills validation batch number <paramref name="index"/>. Deterministic: the same index gives the same
-    /// windows in every run, independent of training, so validation losses are comparable across runs.
+    /// Fills validation windows <paramref name="firstWindow"/> .. firstWindow + count − 1 as a batch of
+    /// <paramref name="count"/> rows. Deterministic: window k is the same in every run, whatever the batch
+    /// size it is read with, and independent of training, so validation losses are comparable across runs.
     /// </summary>
-    void GetValidation(int index, Span<int> inputs, Span<int> targets, int batch, int seqLen);
+    void GetValidation(int firstWindow, Span<int> inputs, Span<int> targets, int count, int seqLen);
 }

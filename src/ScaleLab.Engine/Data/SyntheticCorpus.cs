@@ -52,13 +52,13 @@ public sealed class SyntheticCorpus : ICorpus
         }
     }
 
-    public void GetValidation(int index, Span<int> inputs, Span<int> targets, int batch, int seqLen)
+    public void GetValidation(int firstWindow, Span<int> inputs, Span<int> targets, int count, int seqLen)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstWindow);
         Span<int> window = new int[seqLen + 1];
-        for (var b = 0; b < batch; b++)
+        for (var b = 0; b < count; b++)
         {
-            var k = (ulong)index * (ulong)batch + (ulong)b;
+            var k = (ulong)firstWindow + (ulong)b;
             var rng = new Rng(Source.Options.Seed ^ ValidationStream ^ (k * 0x9E37_79B9_7F4A_7C15UL));
             Source.Generate(rng, window);
             Split(window, inputs.Slice(b * seqLen, seqLen), targets.Slice(b * seqLen, seqLen));

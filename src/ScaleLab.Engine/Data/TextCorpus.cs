@@ -87,16 +87,16 @@ public sealed class TextCorpus : ICorpus
         }
     }
 
-    public void GetValidation(int index, Span<int> inputs, Span<int> targets, int batch, int seqLen)
+    public void GetValidation(int firstWindow, Span<int> inputs, Span<int> targets, int count, int seqLen)
     {
-        CheckShapes(inputs, targets, batch, seqLen);
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        // Window k (k = index·B + b) starts at a fixed stride through the validation part, wrapping around
-        // when more windows are asked for than fit without overlap.
+        CheckShapes(inputs, targets, count, seqLen);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstWindow);
+        // Window k starts at k·T through the validation part, wrapping around when more windows are asked
+        // for than fit without overlap.
         var starts = ValidationLength - seqLen;
-        for (var b = 0; b < batch; b++)
+        for (var b = 0; b < count; b++)
         {
-            var k = (long)index * batch + b;
+            var k = (long)firstWindow + b;
             var offset = (int)(k * seqLen % starts);
             CopyWindow(_trainLength + offset, inputs.Slice(b * seqLen, seqLen), targets.Slice(b * seqLen, seqLen));
         }

@@ -50,6 +50,11 @@ public sealed class CorpusTests
         corpus.GetValidation(3, v2, targets, b, t);
         Assert.All(v1, x => Assert.InRange(x, 100, 199));
         Assert.Equal(v1, v2);
+
+        // And window 4 read alone is row 1 of the batch that starts at window 3
+        var single = new int[t];
+        corpus.GetValidation(4, single, targets, 1, t);
+        Assert.Equal(v1.AsSpan(t, t).ToArray(), single);
     }
 
     [Fact]
