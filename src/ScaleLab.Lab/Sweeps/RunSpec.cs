@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ScaleLab.Engine;
+using ScaleLab.Lab.Registry;
+
+namespace ScaleLab.Lab.Sweeps;
+
+/// <summary>
+/// Everything that determines one training run's result: study, corpus, model shape, data budget, optimizer
+/// schedule, evaluation and seed. <see cref="Key"/> hashes all of it (not <see cref="Ordinal"/>, the run's
+/// position in its sweep), so the same configuration always gets the same key and re-running a sweep finds
+/// its runs instead of duplicating them. Execution settings that do not change the result bit for bit on a
+/// given thread count (threads, checkpoint interval) live in <see cref="Execution.ExecutorOptions"/>.
+/// </summary>
+/// <param name="Corpus">"synthetic" or "synthetic:SEED" (the built-in Markov source) or a text file path.</param>
+/// <param name="CorpusSha256">SHA-256 of a text corpus file (null for synthetic), so an edited file is a new run.</param>
+/// <param name="Steps">Optimizer steps; the run sees <see cref="Tokens"/> = Steps·BatchSize·SeqLen tokens.</param>
+/// <param name="WarmupSteps">Linear warmup steps before the cosine decay to MinLrFraction·LearningRate.</param>
+public sealed record RunSpec(
+    string Study,
+    [property: JsonIgnore] int Ordinal,
+    string Corpus,
+    string? CorpusSha256,
+    int Layers,
+    int DModel,
+    int Heads,
+    int SeqLen,
+    int Vocab,
+    int BatchSize,
+    long Steps,
+    double LearningRate,
+    int WarmupSteps,
+    double MinLrFraction,
+    double WeightDecay,
+    double GradClip,
+    int EvalInterval,
+    int EvalBatches,
+    long Seed)
+{
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>Training tokens D = steps · batch · sequence length.</summary>
+    [JsonIgnore]
+    public long Tokens => Steps * BatchSize * SeqLen;
+
+    [JsonIgnore]
+    public GptConfig Model => new(Layers, DModel, Heads, SeqLen, Vocab);
+
+    /// <summary>Canonical JSON of the configuration (snake_case, declaration order, no ordinal).</summary>
+    [JsonIgnore]
+    public string ConfigJson => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>First 16 hex digits of SHA-256(<see cref="ConfigJson"/>): 64 bits, so a collision among a
+    /// study's runs is out of reach (birthday bound ~2³² runs).</summary>
+    [JsonIgnore]
+    public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigJson)))[..16];
+
+    /// <summary>The registry row for this run: both parameter counts, D, and training FLOP from the
+    /// engine's per-token count (<see cref="GptConfig.FlopsPerToken"/>).</summary>
+    public NewRun ToNewRun()
+    {
+        var model = Model;
+        return new NewRun(Key, Ordinal, ConfigJson, Seed, model.ParameterCount, model.NonEmbeddingParameterCount,
+            Tokens, model.FlopsPerToken * Tokens);
+    }
+
+    /// <summary>Reads a run back from the registry's config JSON (the ordinal comes from the registry row).</summary>
+    public static RunSpec FromJson(string json, int ordinal = 0)
+    {
+        var spec = JsonSerializer.Deserialize<RunSpec>(json, Json)
+            ?? throw new InvalidDataException("run config JSON is empty");
+        return spec with { Ordinal = ordinal };
+    }
+
+    public static RunSpec FromRecord(RunRecord record) => FromJson(record.ConfigJson, record.Ordinal);
+}

@@ -1,0 +1,368 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using ScaleLab.Engine;
+
+namespace ScaleLab.Lab.Sweeps;
+
+/// <summary>
+/// Reads and validates a sweep spec (TOML). Every error is one line, "FILE:LINE: key 'K': what is wrong",
+/// raised as <see cref="InvalidDataException"/> before anything runs. The format:
+/// <code>
+/// study = "demo"                  # required; letters, digits, '_', '-', '.'
+/// corpus = "synthetic:1"          # "synthetic", "synthetic:SEED" or a text file (relative to the spec)
+/// seq_len = 64                    # required
+/// batch_size = 16                 # required
+/// tokens = [200_000, 800_000]     # token budgets; or tokens_per_parameter = [10, 20] (× non-embedding N)
+/// seeds = [1, 2]                  # default [1]
+/// learning_rates = [1e-3]         # default [1e-3]
+/// eval_interval = 50              # steps between validation evaluations (default 50)
+/// eval_batches = 4                # validation batches per evaluation (default 4)
+/// threads_per_run = 1             # default 1
+/// checkpoint_interval = 100       # steps between checkpoints (default 100)
+///
+/// [[models]]                      # a list of shapes (or models = [{ layers = 1, d_model = 32, heads = 2 }]) ...
+/// layers = 2
+/// d_model = 64
+/// heads = 4
+///
+/// [grid]                          # ... or a grid: every combination of the lists
+/// layers = [1, 2]
+/// d_model = [32, 64]
+/// heads = [2]
+///
+/// [schedule]
+/// warmup_fraction = 0.1           # or warmup_steps = 20 (default fraction 0.1)
+/// min_lr_fraction = 0.1           # cosine floor as a fraction of the peak (default 0.1)
+/// weight_decay = 0.1              # AdamW decoupled weight decay (default 0.1)
+/// grad_clip = 1.0                 # global gradient-norm clip (default 1.0)
+/// </code>
+/// </summary>
+public sealed partial class SweepSpecReader
+{
+    private static readonly string[] RootKeys =
+    [
+        "study", "corpus", "seq_len", "batch_size", "tokens", "tokens_per_parameter", "seeds", "learning_rates",
+        "eval_interval", "eval_batches", "threads_per_run", "checkpoint_interval", "models", "grid", "schedule",
+    ];
+    private static readonly string[] ModelKeys = ["layers", "d_model", "heads"];
+    private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip"];
+
+    private readonly string _source;
+
+    private SweepSpecReader(string source) => _source = source;
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    private static partial Regex StudyName();
+
+    internal static SweepSpec Read(string text, string sourceName, string baseDirectory)
+    {
+        var root = TomlTree.Parse(text, sourceName);
+        return new SweepSpecReader(sourceName).Read(root, baseDirectory);
+    }
+
+    private SweepSpec Read(TomlTable root, string baseDirectory)
+    {
+        CheckKeys(root, RootKeys, "");
+        var study = String(root, "study", required: true)!;
+        if (!StudyName().IsMatch(study))
+        {
+            throw Error(root.LineOf("study"), "study", $"'{study}' may only hold letters, digits, '_', '-' and '.'");
+        }
+        var (corpus, corpusSha) = Corpus(root, baseDirectory);
+        var seqLen = (int)Integer(root, "seq_len", required: true, min: 1, max: 1 << 16)!.Value;
+        var batch = (int)Integer(root, "batch_size", required: true, min: 1, max: 1 << 16)!.Value;
+        var models = Models(root, seqLen);
+
+        var hasTokens = root.Get("tokens") is not null;
+        var hasRatio = root.Get("tokens_per_parameter") is not null;
+        if (hasTokens == hasRatio)
+        {
+            throw Error(hasTokens ? root.LineOf("tokens_per_parameter") : 1, hasTokens ? "tokens_per_parameter" : "tokens",
+                "give exactly one of 'tokens' (token budgets) and 'tokens_per_parameter' (ratios)");
+        }
+        var budgets = hasTokens ? IntegerList(root, "tokens", min: 1) : [];
+        var ratios = hasRatio ? NumberList(root, "tokens_per_parameter", positive: true) : [];
+        var seeds = root.Get("seeds") is null ? [1L] : IntegerList(root, "seeds", min: 0);
+        var lrs = root.Get("learning_rates") is null ? [1e-3] : NumberList(root, "learning_rates", positive: true);
+        Unique(root, "seeds", seeds);
+        Unique(root, "tokens", budgets);
+        Unique(root, "tokens_per_parameter", ratios);
+        Unique(root, "learning_rates", lrs);
+
+        var evalInterval = (int)(Integer(root, "eval_interval", min: 1, max: int.MaxValue) ?? 50);
+        var evalBatches = (int)(Integer(root, "eval_batches", min: 1, max: 1 << 20) ?? 4);
+        var threads = (int)(Integer(root, "threads_per_run", min: 1, max: 1024) ?? 1);
+        var checkpointInterval = (int)(Integer(root, "checkpoint_interval", min: 1, max: int.MaxValue) ?? 100);
+
+        var schedule = root.Get("schedule") as TomlTable ?? new TomlTable(1, "schedule");
+        if (root.Get("schedule") is { } s and not TomlTable)
+        {
+            throw Error(root.LineOf("schedule"), "schedule", $"must be a table ([schedule]), got {s.TypeName}");
+        }
+        CheckKeys(schedule, ScheduleKeys, "schedule.");
+        if (schedule.Get("warmup_steps") is not null && schedule.Get("warmup_fraction") is not null)
+        {
+            throw Error(schedule.LineOf("warmup_fraction"), "schedule.warmup_fraction", "give warmup_steps or warmup_fraction, not both");
+        }
+        var warmupSteps = (int?)Integer(schedule, "warmup_steps", min: 0, max: int.MaxValue, prefix: "schedule.");
+        var warmupFraction = Number(schedule, "warmup_fraction", 0.1, 0, 1, upperOpen: true, "schedule.");
+        var minLr = Number(schedule, "min_lr_fraction", 0.1, 0, 1, upperOpen: false, "schedule.");
+        var weightDecay = Number(schedule, "weight_decay", 0.1, 0, double.MaxValue, upperOpen: false, "schedule.");
+        var gradClip = Number(schedule, "grad_clip", 1.0, 0, double.MaxValue, upperOpen: false, "schedule.");
+        if (!(gradClip > 0))
+        {
+            throw Error(schedule.LineOf("grad_clip"), "schedule.grad_clip", $"must be positive, got {gradClip}");
+        }
+
+        var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
+            warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval);
+
+        // Every (model, budget) must give at least one full optimizer step.
+        var budgetKey = hasTokens ? "tokens" : "tokens_per_parameter";
+        foreach (var shape in models)
+        {
+            foreach (var tokens in spec.BudgetsFor(shape))
+            {
+                if (spec.StepsFor(tokens) < 1)
+                {
+                    throw Error(root.LineOf(budgetKey), budgetKey,
+                        $"{tokens} tokens for model {shape.Layers}x{shape.DModel} is less than half a batch (batch_size·seq_len = {(long)batch * seqLen})");
+                }
+                if (warmupSteps is { } w && w >= spec.StepsFor(tokens))
+                {
+                    throw Error(schedule.LineOf("warmup_steps"), "schedule.warmup_steps",
+                        $"{w} warmup steps leave no decay in a {spec.StepsFor(tokens)}-step run ({tokens} tokens, model {shape.Layers}x{shape.DModel})");
+                }
+            }
+        }
+        return spec;
+    }
+
+    private (string Corpus, string? Sha) Corpus(TomlTable root, string baseDirectory)
+    {
+        var corpus = String(root, "corpus", required: false) ?? "synthetic";
+        var line = root.LineOf("corpus");
+        if (corpus == "synthetic")
+        {
+            return (corpus, null);
+        }
+        if (corpus.StartsWith("synthetic:", StringComparison.Ordinal))
+        {
+            if (!ulong.TryParse(corpus["synthetic:".Length..], out _))
+            {
+                throw Error(line, "corpus", $"'{corpus}': the seed after 'synthetic:' must be a non-negative integer");
+            }
+            return (corpus, null);
+        }
+        var path = Path.GetFullPath(Path.Combine(baseDirectory, corpus));
+        if (!File.Exists(path))
+        {
+            throw Error(line, "corpus", $"'{corpus}' is neither 'synthetic[:SEED]' nor an existing file ({path})");
+        }
+        using var stream = File.OpenRead(path);
+        return (path, Convert.ToHexStringLower(SHA256.HashData(stream)));
+    }
+
+    private List<ModelShape> Models(TomlTable root, int seqLen)
+    {
+        var listed = root.Get("models");
+        var grid = root.Get("grid");
+        if ((listed is null) == (grid is null))
+        {
+            throw Error(listed is null ? 1 : root.LineOf("grid"), listed is null ? "models" : "grid",
+                "give exactly one of 'models' (a list of shapes) and 'grid' (lists to combine)");
+        }
+        var shapes = new List<(ModelShape Shape, int Line, string Key)>();
+        if (listed is not null)
+        {
+            if (listed is not TomlArray { Items.Count: > 0 } array)
+            {
+                throw Error(root.LineOf("models"), "models", "must be a non-empty list of tables with layers, d_model and heads");
+            }
+            for (var i = 0; i < array.Items.Count; i++)
+            {
+                var key = $"models[{i}]";
+                if (array.Items[i] is not TomlTable table)
+                {
+                    throw Error(array.Items[i].Line, key, $"must be a table with layers, d_model and heads, got {array.Items[i].TypeName}");
+                }
+                CheckKeys(table, ModelKeys, key + ".");
+                var shape = new ModelShape(
+                    (int)Integer(table, "layers", required: true, min: 1, max: 4096, prefix: key + ".")!.Value,
+                    (int)Integer(table, "d_model", required: true, min: 1, max: 1 << 16, prefix: key + ".")!.Value,
+                    (int)Integer(table, "heads", required: true, min: 1, max: 1 << 16, prefix: key + ".")!.Value);
+                shapes.Add((shape, table.LineOf("heads"), key));
+            }
+        }
+        else
+        {
+            if (grid is not TomlTable table)
+            {
+                throw Error(root.LineOf("grid"), "grid", $"must be a table ([grid]), got {grid!.TypeName}");
+            }
+            CheckKeys(table, ModelKeys, "grid.");
+            foreach (var key in ModelKeys)
+            {
+                if (table.Get(key) is null)
+                {
+                    throw Error(table.Line, $"grid.{key}", "missing");
+                }
+            }
+            var layers = IntegerList(table, "layers", min: 1, prefix: "grid.");
+            var widths = IntegerList(table, "d_model", min: 1, prefix: "grid.");
+            var heads = IntegerList(table, "heads", min: 1, prefix: "grid.");
+            foreach (var l in layers)
+            {
+                foreach (var c in widths)
+                {
+                    foreach (var h in heads)
+                    {
+                        shapes.Add((new ModelShape((int)l, (int)c, (int)h), table.LineOf("heads"), "grid.heads"));
+                    }
+                }
+            }
+        }
+        var seen = new Dictionary<ModelShape, string>();
+        foreach (var (shape, line, key) in shapes)
+        {
+            if (shape.DModel % shape.Heads != 0)
+            {
+                throw Error(line, key, $"heads {shape.Heads} does not divide d_model {shape.DModel}");
+            }
+            try
+            {
+                new GptConfig(shape.Layers, shape.DModel, shape.Heads, seqLen, SweepSpec.Vocab).Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                throw Error(line, key, ex.Message);
+            }
+            if (!seen.TryAdd(shape, key))
+            {
+                throw Error(line, key, $"shape {shape.Layers}x{shape.DModel}x{shape.Heads} is listed twice (also {seen[shape]})");
+            }
+        }
+        return shapes.Select(s => s.Shape).ToList();
+    }
+
+    private void CheckKeys(TomlTable table, string[] allowed, string prefix)
+    {
+        var seen = new HashSet<string>();
+        foreach (var (key, line, _) in table.Entries)
+        {
+            if (!allowed.Contains(key))
+            {
+                throw Error(line, prefix + key, $"unknown key (expected one of: {string.Join(", ", allowed)})");
+            }
+            if (!seen.Add(key))
+            {
+                throw Error(line, prefix + key, "given twice");
+            }
+        }
+    }
+
+    private string? String(TomlTable table, string key, bool required)
+    {
+        switch (table.Get(key))
+        {
+            case null when required:
+                throw Error(table.Line, key, "missing");
+            case null:
+                return null;
+            case TomlScalar { Value: string s } when s.Length > 0:
+                return s;
+            case TomlScalar { Value: string }:
+                throw Error(table.LineOf(key), key, "must not be empty");
+            case var other:
+                throw Error(table.LineOf(key), key, $"must be a string, got {other.TypeName}");
+        }
+    }
+
+    private long? Integer(TomlTable table, string key, bool required = false, long min = long.MinValue, long max = long.MaxValue,
+        string prefix = "")
+    {
+        var node = table.Get(key);
+        if (node is null)
+        {
+            return required ? throw Error(table.Line, prefix + key, "missing") : null;
+        }
+        return IntegerValue(node, prefix + key, min, max);
+    }
+
+    private long IntegerValue(TomlNode node, string key, long min, long max)
+    {
+        // 2e5 is a float in TOML; accept it when it is a whole number, since budgets are often written so.
+        var value = node switch
+        {
+            TomlScalar { Value: long l } => l,
+            TomlScalar { Value: double d } when double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 9e18 => (long)d,
+            _ => throw Error(node.Line, key, $"must be an integer, got {Describe(node)}"),
+        };
+        if (value < min)
+        {
+            throw Error(node.Line, key, min == 1 ? $"must be positive, got {value}" : $"must be at least {min}, got {value}");
+        }
+        if (value > max)
+        {
+            throw Error(node.Line, key, $"must be at most {max}, got {value}");
+        }
+        return value;
+    }
+
+    private double NumberValue(TomlNode node, string key) => node switch
+    {
+        TomlScalar { Value: long l } => l,
+        TomlScalar { Value: double d } when double.IsFinite(d) => d,
+        _ => throw Error(node.Line, key, $"must be a finite number, got {Describe(node)}"),
+    };
+
+    private double Number(TomlTable table, string key, double fallback, double min, double max, bool upperOpen, string prefix)
+    {
+        var node = table.Get(key);
+        if (node is null)
+        {
+            return fallback;
+        }
+        var value = NumberValue(node, prefix + key);
+        if (value < min || value > max || (upperOpen && value >= max))
+        {
+            throw Error(node.Line, prefix + key, $"must be in [{min}, {max}{(upperOpen ? ")" : "]")}, got {value}");
+        }
+        return value;
+    }
+
+    private List<TomlNode> Items(TomlTable table, string key, string prefix)
+    {
+        var node = table.Get(key)!;
+        var items = node is TomlArray array ? array.Items : [node];
+        if (items.Count == 0)
+        {
+            throw Error(node.Line, prefix + key, "must not be an empty list");
+        }
+        return items;
+    }
+
+    private List<long> IntegerList(TomlTable table, string key, long min, string prefix = "") =>
+        Items(table, key, prefix).Select(n => IntegerValue(n, prefix + key, min, long.MaxValue)).ToList();
+
+    private List<double> NumberList(TomlTable table, string key, bool positive, string prefix = "") =>
+        Items(table, key, prefix).Select(n =>
+        {
+            var v = NumberValue(n, prefix + key);
+            return positive && !(v > 0) ? throw Error(n.Line, prefix + key, $"must be positive, got {v}") : v;
+        }).ToList();
+
+    private void Unique<T>(TomlTable table, string key, IReadOnlyList<T> values)
+    {
+        var duplicate = values.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw Error(table.LineOf(key), key, $"value {duplicate.Key} is listed twice");
+        }
+    }
+
+    private static string Describe(TomlNode node) => node is TomlScalar { Value: string s } ? $"string \"{s}\"" : node.TypeName;
+
+    private InvalidDataException Error(int line, string key, string message) =>
+        new($"{_source}:{line}: key '{key}': {message}");
+}

@@ -1,0 +1,201 @@
+using ScaleLab.Lab.Sweeps;
+
+namespace ScaleLab.Lab.Tests.Sweeps;
+
+public sealed class SweepSpecTests
+{
+    private const string Full = """
+        study = "demo"
+        corpus = "synthetic:7"
+        seq_len = 32
+        batch_size = 8
+        tokens = [25_600, 51_200]
+        seeds = [1, 2]
+        eval_interval = 10
+
+        [[models]]
+        layers = 1
+        d_model = 32
+        heads = 2
+
+        [[models]]
+        layers = 2
+        d_model = 64
+        heads = 4
+
+        [schedule]
+        warmup_steps = 5
+        min_lr_fraction = 0.2
+        """;
+
+    [Fact]
+    public void Expand_ListedModels_AllCombinationsInFixedOrder()
+    {
+        // Given
+        var spec = SweepSpec.Parse(Full);
+
+        // When
+        var runs = spec.Expand();
+
+        // Then: 2 models × 2 budgets × 1 lr × 2 seeds; steps = D / (B·T) = 25 600 / 256 = 100.
+        Assert.Equal(8, runs.Count);
+        Assert.Equal(Enumerable.Range(0, 8), runs.Select(r => r.Ordinal));
+        Assert.Equal([(1, 100L, 1L), (1, 100, 2), (1, 200, 1), (1, 200, 2), (2, 100, 1), (2, 100, 2), (2, 200, 1), (2, 200, 2)],
+            runs.Select(r => (r.Layers, r.Steps, r.Seed)));
+        Assert.All(runs, r => Assert.Equal((r.Steps * 256, 5, 0.2, "synthetic:7", 1e-3), (r.Tokens, r.WarmupSteps, r.MinLrFraction, r.Corpus, r.LearningRate)));
+        Assert.Equal(8, runs.Select(r => r.Key).Distinct().Count());
+    }
+
+    [Fact]
+    public void Expand_SameSpecTwice_SameKeys()
+    {
+        // Given
+        var first = SweepSpec.Parse(Full).Expand();
+
+        // When
+        var second = SweepSpec.Parse(Full.Replace("eval_interval = 10", "eval_interval = 10\nthreads_per_run = 2")).Expand();
+
+        // Then: keys depend on the configuration only (threads are an execution setting).
+        Assert.Equal(first.Select(r => r.Key), second.Select(r => r.Key));
+        Assert.All(first, r => Assert.Matches("^[0-9a-f]{16}$", r.Key));
+    }
+
+    [Fact]
+    public void Key_AnyConfigFieldChanged_KeyChanges_OrdinalIgnored()
+    {
+        // Given
+        var run = SweepSpec.Parse(Full).Expand()[0];
+
+        // When
+        var variants = new[]
+        {
+            run with { Seed = 99 }, run with { LearningRate = 2e-3 }, run with { Steps = 101 }, run with { Heads = 4 },
+            run with { Study = "other" }, run with { Corpus = "synthetic:8" }, run with { EvalBatches = 5 },
+            run with { MinLrFraction = 0.3 }, run with { WarmupSteps = 6 },
+        };
+
+        // Then
+        Assert.All(variants, v => Assert.NotEqual(run.Key, v.Key));
+        Assert.Equal(run.Key, (run with { Ordinal = 42 }).Key);
+    }
+
+    [Fact]
+    public void FromJson_ConfigJson_RoundTripsRun()
+    {
+        // Given
+        var run = SweepSpec.Parse(Full).Expand()[5];
+
+        // When
+        var back = RunSpec.FromJson(run.ConfigJson, run.Ordinal);
+
+        // Then
+        Assert.Equal(run, back);
+        Assert.Contains("\"d_model\":64", run.ConfigJson);
+    }
+
+    [Fact]
+    public void ToNewRun_CountsFromModelShape()
+    {
+        // Given: L = 2, C = 64: N = L(12C² + 13C) + 2C = 2(49 152 + 832) + 128 = 100 096.
+        var run = SweepSpec.Parse(Full).Expand()[4];
+
+        // When
+        var row = run.ToNewRun();
+
+        // Then
+        Assert.Equal(100_096, row.NonEmbeddingParameters);
+        Assert.Equal(100_096 + 256 * 64 + 32 * 64, row.Parameters);
+        Assert.Equal(25_600, row.Tokens);
+        Assert.Equal(run.Model.FlopsPerToken * 25_600, row.Flops);
+    }
+
+    [Fact]
+    public void Expand_GridAndTokensPerParameter_RatioTimesNonEmbeddingN()
+    {
+        // Given
+        var spec = SweepSpec.Parse("""
+            study = "grid"
+            seq_len = 16
+            batch_size = 4
+            tokens_per_parameter = [20]
+            learning_rates = [1e-3, 3e-3]
+            [grid]
+            layers = [1, 2]
+            d_model = [32, 64]
+            heads = [2]
+            """);
+
+        // When
+        var runs = spec.Expand();
+
+        // Then: 4 shapes × 1 ratio × 2 lr × 1 seed; 2x64 has N = 100 096 → D ≈ 2 001 920, 31 280 steps of 64.
+        Assert.Equal(8, runs.Count);
+        var big = runs.Single(r => r is { Layers: 2, DModel: 64, LearningRate: 3e-3 });
+        Assert.Equal(31_280, big.Steps);
+        Assert.Equal(20.0 * 100_096, big.Tokens, 64.0);
+        Assert.All(runs, r => Assert.Equal((int)Math.Round(0.1 * r.Steps), r.WarmupSteps));
+    }
+
+    [Theory]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 3}]\n",
+        "spec.toml:5: key 'models[0]': heads 3 does not divide d_model 32")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nlearning_rate = 0.1\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'learning_rate': unknown key")]
+    [InlineData("study = \"s\"\nseq_len = \"64\"\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:2: key 'seq_len': must be an integer, got string \"64\"")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 0\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:3: key 'batch_size': must be positive, got 0")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000, -5]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:4: key 'tokens': must be positive, got -5")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\ntokens_per_parameter = [20]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'tokens_per_parameter': give exactly one of")]
+    [InlineData("seq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:1: key 'study': missing")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\n\n[[models]]\nlayers = 1\nd_model = 32\nheads = 2\nwidth = 3\n",
+        "spec.toml:10: key 'models[0].width': unknown key")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nseeds = [1, 1]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'seeds': value 1 is listed twice")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [4]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:4: key 'tokens': 4 tokens for model 1x32 is less than half a batch")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n[schedule]\nmin_lr_fraction = 1.5\n",
+        "spec.toml:7: key 'schedule.min_lr_fraction': must be in [0, 1], got 1.5")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\ncorpus = \"no-such-file.txt\"\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'corpus': 'no-such-file.txt' is neither")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}, {layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'models[1]': shape 1x32x2 is listed twice")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000\n",
+        "spec.toml:5: Unexpected token")]
+    public void Parse_InvalidSpec_OneLineWithFileLineAndKey(string toml, string expected)
+    {
+        // When
+        var error = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(toml, "spec.toml", Path.GetTempPath()));
+
+        // Then
+        Assert.StartsWith(expected, error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Load_TextCorpusRelativeToSpec_PathResolvedAndHashed()
+    {
+        // Given
+        var directory = Directory.CreateTempSubdirectory("scalelab-spec-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "corpus.txt"), "hello world");
+            var specPath = Path.Combine(directory, "sweep.toml");
+            File.WriteAllText(specPath, Full.Replace("synthetic:7", "corpus.txt"));
+
+            // When
+            var spec = SweepSpec.Load(specPath);
+
+            // Then: SHA-256("hello world").
+            Assert.Equal(Path.Combine(directory, "corpus.txt"), spec.Corpus);
+            Assert.Equal("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9", spec.CorpusSha256);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
