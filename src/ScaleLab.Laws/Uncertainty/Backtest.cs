@@ -24,7 +24,7 @@ public sealed record BacktestOptions
     public double Level { get; init; } = 0.95;
     public IntervalKind Interval { get; init; } = IntervalKind.Prediction;
     public FitOptions Fit { get; init; } = new();
-    public int GridStarts { get; init; } = 4;
+    public int GridStarts { get; init; } = 2;
     public IProgress<int>? Progress { get; init; }
 }
 
