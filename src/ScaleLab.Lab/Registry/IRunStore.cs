@@ -48,6 +48,10 @@ public interface IRunStore : IDisposable
     /// <summary>Marks the run failed with a one-line reason; false when <paramref name="worker"/> does not own it.</summary>
     bool Fail(string runKey, string worker, string error);
 
+    /// <summary>Puts the runs <paramref name="worker"/> holds back in the queue (its process is known to be
+    /// gone, so waiting for the heartbeat to go stale is unnecessary); returns how many.</summary>
+    int ReleaseWorker(string worker);
+
     /// <summary>Puts the study's failed runs back in the queue; returns how many.</summary>
     int RetryFailed(string study);
 

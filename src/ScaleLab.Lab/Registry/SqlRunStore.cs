@@ -261,6 +261,13 @@ public abstract class SqlRunStore : IRunStore
             ("now", NowMs()), ("error", error), ("key", runKey), ("worker", worker)) == 1;
     }
 
+    public int ReleaseWorker(string worker)
+    {
+        using var connection = Open();
+        return Execute(connection, null,
+            "UPDATE runs SET status = 'queued' WHERE worker = @worker AND status = 'running'", ("worker", worker));
+    }
+
     public int RetryFailed(string study)
     {
         using var connection = Open();

@@ -1,4 +1,5 @@
 using ScaleLab.Engine;
+using ScaleLab.Engine.Training;
 
 namespace ScaleLab.Lab.Sweeps;
 
@@ -49,8 +50,8 @@ public sealed record SweepSpec(
     public static SweepSpec Parse(string text, string sourceName = "spec.toml", string? baseDirectory = null) =>
         SweepSpecReader.Read(text, sourceName, baseDirectory ?? Directory.GetCurrentDirectory());
 
-    /// <summary>Steps for a token budget: D / (B·T) rounded to the nearest whole step.</summary>
-    public long StepsFor(long tokens) => (long)Math.Round((double)tokens / ((long)BatchSize * SeqLen), MidpointRounding.AwayFromZero);
+    /// <summary>Steps for a token budget: ⌈D / (B·T)⌉, the engine's rule (<see cref="TrainOptions.StepsForTokens"/>).</summary>
+    public long StepsFor(long tokens) => TrainOptions.StepsForTokens(tokens, BatchSize, SeqLen);
 
     /// <summary>The token budgets of one model: the absolute budgets, or ratio·N (non-embedding N).</summary>
     public IReadOnlyList<long> BudgetsFor(ModelShape shape)

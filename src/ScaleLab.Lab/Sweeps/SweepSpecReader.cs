@@ -117,21 +117,18 @@ public sealed partial class SweepSpecReader
         var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
             warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval);
 
-        // Every (model, budget) must give at least one full optimizer step.
-        var budgetKey = hasTokens ? "tokens" : "tokens_per_parameter";
-        foreach (var shape in models)
+        // A fixed warmup must leave at least one step of decay in every run.
+        if (warmupSteps is { } w)
         {
-            foreach (var tokens in spec.BudgetsFor(shape))
+            foreach (var shape in models)
             {
-                if (spec.StepsFor(tokens) < 1)
+                foreach (var tokens in spec.BudgetsFor(shape))
                 {
-                    throw Error(root.LineOf(budgetKey), budgetKey,
-                        $"{tokens} tokens for model {shape.Layers}x{shape.DModel} is less than half a batch (batch_size·seq_len = {(long)batch * seqLen})");
-                }
-                if (warmupSteps is { } w && w >= spec.StepsFor(tokens))
-                {
-                    throw Error(schedule.LineOf("warmup_steps"), "schedule.warmup_steps",
-                        $"{w} warmup steps leave no decay in a {spec.StepsFor(tokens)}-step run ({tokens} tokens, model {shape.Layers}x{shape.DModel})");
+                    if (w >= spec.StepsFor(tokens))
+                    {
+                        throw Error(schedule.LineOf("warmup_steps"), "schedule.warmup_steps",
+                            $"{w} warmup steps leave no decay in a {spec.StepsFor(tokens)}-step run ({tokens} tokens, model {shape.Layers}x{shape.DModel})");
+                    }
                 }
             }
         }

@@ -201,6 +201,25 @@ public abstract class RunStoreContractTests : IDisposable
     }
 
     [StoreFact]
+    public void ReleaseWorker_DeadWorker_ItsRunsQueuedAgain()
+    {
+        // Given
+        using var store = StudyWithRuns(3);
+        var a = store.Claim("s", "dead", TimeSpan.FromMinutes(1))!;
+        var b = store.Claim("s", "alive", TimeSpan.FromMinutes(1))!;
+
+        // When
+        var released = store.ReleaseWorker("dead");
+        var next = store.Claim("s", "alive2", TimeSpan.FromMinutes(1))!;
+
+        // Then: the released run is claimed before the never-started run-002 (ordinal order), attempt 2.
+        Assert.Equal(1, released);
+        Assert.Equal((a.Key, 2), (next.Key, next.Attempts));
+        Assert.Equal(RunStatus.Running, store.GetRun(b.Key)!.Status);
+        Assert.False(store.Finish(a.Key, "dead", 1.0));
+    }
+
+    [StoreFact]
     public void Fail_ThenRetryFailed_RunQueuedAgainWithError()
     {
         // Given

@@ -128,10 +128,12 @@ public sealed class SweepSpecTests
         // When
         var runs = spec.Expand();
 
-        // Then: 4 shapes × 1 ratio × 2 lr × 1 seed; 2x64 has N = 100 096 → D ≈ 2 001 920, 31 280 steps of 64.
+        // Then: 4 shapes × 1 ratio × 2 lr × 1 seed; 2x64 has N = 100 096 → D = 2 001 920, ⌈D/64⌉ = 31 280 steps.
         Assert.Equal(8, runs.Count);
         var big = runs.Single(r => r is { Layers: 2, DModel: 64, LearningRate: 3e-3 });
         Assert.Equal(31_280, big.Steps);
+        var small = runs.Single(r => r is { Layers: 1, DModel: 32, LearningRate: 3e-3 });
+        Assert.Equal((20L * (12 * 32 * 32 + 13 * 32 + 64) + 63) / 64, small.Steps);
         Assert.Equal(20.0 * 100_096, big.Tokens, 64.0);
         Assert.All(runs, r => Assert.Equal((int)Math.Round(0.1 * r.Steps), r.WarmupSteps));
     }
@@ -155,8 +157,8 @@ public sealed class SweepSpecTests
         "spec.toml:10: key 'models[0].width': unknown key")]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nseeds = [1, 1]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
         "spec.toml:5: key 'seeds': value 1 is listed twice")]
-    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [4]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
-        "spec.toml:4: key 'tokens': 4 tokens for model 1x32 is less than half a batch")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [64]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n[schedule]\nwarmup_steps = 4\n",
+        "spec.toml:7: key 'schedule.warmup_steps': 4 warmup steps leave no decay in a 4-step run")]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n[schedule]\nmin_lr_fraction = 1.5\n",
         "spec.toml:7: key 'schedule.min_lr_fraction': must be in [0, 1], got 1.5")]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\ncorpus = \"no-such-file.txt\"\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
