@@ -1,0 +1,347 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Data;
+using ScaleLab.Engine.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab train</c>: trains one GPT on the built-in synthetic corpus (exact entropy rate known) or a
+/// text file, with a progress bar on stderr, a summary on the console, or one JSON document on stdout.
+/// Examples: <c>scalelab train --layers 2 --d-model 64 --heads 4 --steps 500</c>;
+/// <c>scalelab train --corpus book.txt --seq 128 --tokens 2000000 --checkpoint run.ckpt</c>;
+/// <c>scalelab train --resume run.ckpt --json</c>. (VerbAttribute.Examples is a jagged array, which C#
+/// does not accept as an attribute argument, so the examples live here.)
+/// </summary>
+[Verb("train", "Train a small GPT on the synthetic corpus (known entropy rate) or a text file")]
+public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
+{
+    internal const int DefaultLayers = 2, DefaultDModel = 64, DefaultHeads = 4, DefaultSeq = 64;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--corpus <CORPUS>")]
+        [Description("'synthetic' (default: the built-in Markov source with known entropy rate) or a text file, read as bytes")]
+        public string Corpus { get; set; } = "synthetic";
+
+        [CommandOption("--layers <L>")]
+        [Description("Transformer blocks (default 2)")]
+        public int? Layers { get; set; }
+
+        [CommandOption("--d-model <C>")]
+        [Description("Width (default 64)")]
+        public int? DModel { get; set; }
+
+        [CommandOption("--heads <H>")]
+        [Description("Attention heads, must divide the width (default 4)")]
+        public int? Heads { get; set; }
+
+        [CommandOption("--seq <T>")]
+        [Description("Context length in tokens (default 64)")]
+        public int? Seq { get; set; }
+
+        [CommandOption("--batch <B>")]
+        [Description("Sequences per optimizer step (default 16)")]
+        public int? Batch { get; set; }
+
+        [CommandOption("--micro-batches <M>")]
+        [Description("Split each batch into M micro-batches and accumulate gradients (default 1)")]
+        public int? MicroBatches { get; set; }
+
+        [CommandOption("--steps <S>")]
+        [Description("Optimizer steps (default 1000)")]
+        public long? Steps { get; set; }
+
+        [CommandOption("--tokens <D>")]
+        [Description("Token budget instead of --steps: steps = ceil(D / (B·T))")]
+        public long? Tokens { get; set; }
+
+        [CommandOption("--lr <LR>")]
+        [Description("Peak learning rate (default 3e-3)")]
+        public double? LearningRate { get; set; }
+
+        [CommandOption("--warmup <STEPS>")]
+        [Description("Linear warmup steps (default 5% of the run, at most 200)")]
+        public int? Warmup { get; set; }
+
+        [CommandOption("--min-lr-fraction <F>")]
+        [Description("Final learning rate of the cosine as a fraction of the peak (default 0.1)")]
+        public double? MinLrFraction { get; set; }
+
+        [CommandOption("--weight-decay <WD>")]
+        [Description("AdamW decoupled weight decay on matrices (default 0.1)")]
+        public double? WeightDecay { get; set; }
+
+        [CommandOption("--clip <NORM>")]
+        [Description("Global gradient-norm clip, 0 = off (default 1)")]
+        public double? Clip { get; set; }
+
+        [CommandOption("--eval-interval <STEPS>")]
+        [Description("Validation every this many steps, 0 = only at the end (default 200)")]
+        public int? EvalInterval { get; set; }
+
+        [CommandOption("--eval-sequences <N>")]
+        [Description("Validation windows per evaluation (default 128)")]
+        public int? EvalSequences { get; set; }
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed of the initialisation and the data stream (default 1)")]
+        public ulong? Seed { get; set; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads (default 1); results are reproducible for a given thread count")]
+        public int Threads { get; set; } = 1;
+
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("Write a checkpoint here after the last step (and every --checkpoint-interval steps)")]
+        public string? Checkpoint { get; set; }
+
+        [CommandOption("--checkpoint-interval <STEPS>")]
+        [Description("Steps between checkpoints (default 0 = only at the end)")]
+        public int CheckpointInterval { get; set; }
+
+        [CommandOption("--resume <FILE>")]
+        [Description("Continue the run in this checkpoint bit for bit (keeps writing to it unless --checkpoint)")]
+        public string? Resume { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Write one JSON summary to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (Steps is not null && Tokens is not null)
+            {
+                return ValidationResult.Error("give --steps or --tokens, not both");
+            }
+            foreach (var (name, value) in new (string, long?)[]
+            {
+                ("--layers", Layers), ("--d-model", DModel), ("--heads", Heads), ("--seq", Seq), ("--batch", Batch),
+                ("--micro-batches", MicroBatches), ("--steps", Steps), ("--tokens", Tokens), ("--eval-sequences", EvalSequences),
+                ("--threads", Threads),
+            })
+            {
+                if (value is <= 0)
+                {
+                    return ValidationResult.Error($"{name} must be positive, got {value}");
+                }
+            }
+            if (Warmup is < 0 || EvalInterval is < 0 || CheckpointInterval < 0)
+            {
+                return ValidationResult.Error("--warmup, --eval-interval and --checkpoint-interval must be 0 or more");
+            }
+            if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
+            {
+                return ValidationResult.Error($"--lr must be a positive number, got {lr.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (CheckpointInterval > 0 && Checkpoint is null && Resume is null)
+            {
+                return ValidationResult.Error("--checkpoint-interval needs --checkpoint FILE");
+            }
+            if (Resume is not null && (Batch is not null || MicroBatches is not null || Seed is not null))
+            {
+                return ValidationResult.Error("--resume continues the checkpoint's batch, micro-batches and seed; drop those flags");
+            }
+            return ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var corpus = OpenCorpus(settings.Corpus);
+        using var trainer = settings.Resume is null
+            ? new Trainer(NewRunOptions(settings), corpus)
+            : Trainer.Resume(settings.Resume, corpus, o => ResumeOptions(o, settings));
+        var o = trainer.Options;
+        var evals = new List<EvalMetrics>();
+        var progress = new TrainProgress(o.Steps, trainer.Step);
+        TrainSummary summary;
+        try
+        {
+            summary = trainer.Run(progress.OnStep, e => { evals.Add(e); progress.OnEval(e); }, cancellationToken);
+        }
+        finally
+        {
+            progress.Dispose();
+        }
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(summary, o, evals, settings), Json));
+            return CliApp.ExitOk;
+        }
+        WriteHuman(summary, o);
+        return CliApp.ExitOk;
+    }
+
+    internal static ICorpus OpenCorpus(string spec) =>
+        spec.Equals("synthetic", StringComparison.OrdinalIgnoreCase) ? SyntheticCorpus.Default : TextCorpus.Load(spec);
+
+    internal static TrainOptions NewRunOptions(Settings s)
+    {
+        var model = new GptConfig(s.Layers ?? DefaultLayers, s.DModel ?? DefaultDModel, s.Heads ?? DefaultHeads, s.Seq ?? DefaultSeq);
+        var defaults = new TrainOptions { Model = model };
+        var batch = s.Batch ?? defaults.Batch;
+        var options = defaults with
+        {
+            Batch = batch,
+            MicroBatches = s.MicroBatches ?? defaults.MicroBatches,
+            Steps = s.Tokens is { } d ? TrainOptions.StepsForTokens(d, batch, model.SeqLen) : s.Steps ?? defaults.Steps,
+            Seed = s.Seed ?? defaults.Seed,
+        };
+        return Adjust(options, s);
+    }
+
+    /// <summary>On resume: the checkpoint's options, with the flags the user gave on top (size flags must agree).</summary>
+    private static TrainOptions ResumeOptions(TrainOptions saved, Settings s)
+    {
+        var m = saved.Model;
+        var model = new GptConfig(s.Layers ?? m.Layers, s.DModel ?? m.DModel, s.Heads ?? m.Heads, s.Seq ?? m.SeqLen, m.Vocab);
+        var steps = s.Tokens is { } d ? TrainOptions.StepsForTokens(d, saved.Batch, m.SeqLen) : s.Steps ?? saved.Steps;
+        return Adjust(saved with { Model = model, Steps = steps, CheckpointPath = s.Checkpoint ?? s.Resume }, s);
+    }
+
+    private static TrainOptions Adjust(TrainOptions o, Settings s) => o with
+    {
+        LearningRate = s.LearningRate ?? o.LearningRate,
+        WarmupSteps = s.Warmup ?? o.WarmupSteps,
+        MinLearningRateFraction = s.MinLrFraction ?? o.MinLearningRateFraction,
+        WeightDecay = s.WeightDecay ?? o.WeightDecay,
+        GradClip = s.Clip ?? o.GradClip,
+        EvalInterval = s.EvalInterval ?? o.EvalInterval,
+        EvalSequences = s.EvalSequences ?? o.EvalSequences,
+        Threads = s.Threads,
+        CheckpointPath = s.Checkpoint ?? o.CheckpointPath,
+        CheckpointInterval = s.CheckpointInterval > 0 ? s.CheckpointInterval : o.CheckpointInterval,
+    };
+
+    private void WriteHuman(TrainSummary s, TrainOptions o)
+    {
+        var table = new Table().AddColumns("", "value");
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("corpus", s.Corpus);
+        Row("model", Checkpoint.Describe(s.Model));
+        Row("parameters (total / non-embedding)", Inv($"{s.Parameters:N0} / {s.NonEmbeddingParameters:N0}"));
+        Row("steps / tokens", Inv($"{s.Steps:N0} / {s.Tokens:N0}"));
+        Row("final train loss (last 20 steps)", Inv($"{s.FinalTrainLoss:F4} nats/token"));
+        Row("final validation loss", Inv($"{s.FinalValidationLoss:F4} nats/token"));
+        if (s.LossFloor is { } floor && s.EntropyRate is { } h)
+        {
+            Row("entropy rate / loss floor at T", Inv($"{h:F4} / {floor:F4} (gap {s.FinalValidationLoss - floor:F4})"));
+        }
+        Row("FLOPs 6·N·D (non-embedding / total)", Inv($"{s.FlopsNonEmbedding:0.###e+0} / {s.FlopsTotal:0.###e+0}"));
+        Row("wall time / tokens per second", Inv($"{s.WallSeconds:F1} s / {s.TokensPerSecond:N0} ({s.Threads} threads)"));
+        if (o.CheckpointPath is not null)
+        {
+            Row("checkpoint", o.CheckpointPath);
+        }
+        console.Write(table);
+    }
+
+    internal static Dictionary<string, object?> ToJson(TrainSummary s, TrainOptions o, IReadOnlyList<EvalMetrics> evals, Settings settings) => new()
+    {
+        ["command"] = "train",
+        ["corpus"] = s.Corpus,
+        ["corpus_spec"] = settings.Corpus,
+        ["config"] = new { layers = s.Model.Layers, d_model = s.Model.DModel, heads = s.Model.Heads, seq_len = s.Model.SeqLen, vocab = s.Model.Vocab },
+        ["batch"] = o.Batch,
+        ["micro_batches"] = o.MicroBatches,
+        ["learning_rate"] = o.LearningRate,
+        ["warmup_steps"] = o.EffectiveWarmupSteps,
+        ["seed"] = o.Seed,
+        ["steps"] = s.Steps,
+        ["tokens"] = s.Tokens,
+        ["final_train_loss"] = s.FinalTrainLoss,
+        ["final_validation_loss"] = s.FinalValidationLoss,
+        ["entropy_rate"] = s.EntropyRate,
+        ["loss_floor"] = s.LossFloor,
+        ["gap_to_floor"] = s.LossFloor is { } f ? s.FinalValidationLoss - f : null,
+        ["parameters"] = s.Parameters,
+        ["non_embedding_parameters"] = s.NonEmbeddingParameters,
+        ["flops_6nd_non_embedding"] = s.FlopsNonEmbedding,
+        ["flops_6nd_total"] = s.FlopsTotal,
+        ["flops_with_attention"] = s.FlopsWithAttention,
+        ["wall_seconds"] = s.WallSeconds,
+        ["tokens_per_second"] = s.TokensPerSecond,
+        ["threads"] = s.Threads,
+        ["checkpoint"] = o.CheckpointPath,
+        ["evals"] = evals.Select(e => new { step = e.Step, tokens = e.Tokens, validation_loss = e.ValidationLoss }).ToList(),
+    };
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Progress on stderr: a Spectre bar when stderr is a terminal, otherwise one plain line every ~5% of
+    /// the run and one per evaluation (logs stay short and greppable).
+    /// </summary>
+    private sealed class TrainProgress : IDisposable
+    {
+        private readonly long _total;
+        private readonly long _every;
+        private readonly IAnsiConsole _stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        private readonly Task? _display;
+        private readonly TaskCompletionSource _done = new();
+        private ProgressTask? _task;
+        private double _lastVal = double.NaN;
+
+        public TrainProgress(long total, long start)
+        {
+            _total = total;
+            _every = Math.Max(1, total / 20);
+            if (_stderr.Profile.Capabilities.Interactive)
+            {
+                var ready = new TaskCompletionSource();
+                _display = _stderr.Progress().AutoClear(true).HideCompleted(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        _task = ctx.AddTask("training", maxValue: total);
+                        _task.Value = start;
+                        ready.SetResult();
+                        await _done.Task;
+                        ctx.Refresh();
+                    });
+                ready.Task.Wait();
+            }
+        }
+
+        public void OnStep(StepMetrics m)
+        {
+            if (_task is not null)
+            {
+                _task.Value = m.Step;
+                _task.Description = Markup.Escape(Inv($"step {m.Step}/{_total} loss {m.Loss:F3} val {_lastVal:F3} {m.TokensPerSecond:N0} tok/s"));
+                return;
+            }
+            if (m.Step % _every == 0 || m.Step == _total)
+            {
+                Console.Error.WriteLine(Inv($"step {m.Step}/{_total} loss {m.Loss:F4} lr {m.LearningRate:0.###e+0} |g| {m.GradNorm:F3} {m.TokensPerSecond:N0} tok/s"));
+            }
+        }
+
+        public void OnEval(EvalMetrics e)
+        {
+            _lastVal = e.ValidationLoss;
+            if (_task is null)
+            {
+                Console.Error.WriteLine(Inv($"eval step {e.Step}: validation loss {e.ValidationLoss:F4}"));
+            }
+        }
+
+        public void Dispose()
+        {
+            _done.TrySetResult();
+            _display?.Wait();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using ScaleLab.Cli;
+using Spectre.Console.Testing;
+
+namespace ScaleLab.Cli.Tests;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private static readonly string[] Tiny = ["train", "--layers", "1", "--d-model", "16", "--heads", "2", "--seq", "16", "--batch", "4", "--eval-sequences", "8"];
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("scalelab-train-cli-");
+
+    public void Dispose() => _dir.Delete(true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var console = new TestConsole();
+        var stderr = new StringWriter();
+        var code = CliApp.Run(args, console, stderr);
+        return (code, console.Output, stderr.ToString());
+    }
+
+    private static void AssertUsageError((int Code, string Out, string Err) result, string expected)
+    {
+        Assert.Equal(CliApp.ExitUsage, result.Code);
+        var lines = result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Fact]
+    public void Train_TinyRunWithJson_WritesOneSummaryDocument()
+    {
+        // Given / When
+        var (code, output, _) = Run([.. Tiny, "--steps", "30", "--json"]);
+
+        // Then
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("train", root.GetProperty("command").GetString());
+        Assert.Equal(30, root.GetProperty("steps").GetInt64());
+        Assert.Equal(30 * 4 * 16, root.GetProperty("tokens").GetInt64());
+        var loss = root.GetProperty("final_validation_loss").GetDouble();
+        Assert.InRange(loss, 1.0, Math.Log(256) + 0.5);
+        Assert.InRange(root.GetProperty("entropy_rate").GetDouble(), 0.5, Math.Log(16));
+        var n = root.GetProperty("non_embedding_parameters").GetInt64();
+        Assert.Equal(6.0 * n * 30 * 4 * 16, root.GetProperty("flops_6nd_non_embedding").GetDouble());
+        Assert.True(root.GetProperty("flops_6nd_total").GetDouble() > root.GetProperty("flops_6nd_non_embedding").GetDouble());
+    }
+
+    [Fact]
+    public void Train_HeadsNotDividingWidth_ExitsTwoWithOneLine() =>
+        AssertUsageError(Run("train", "--d-model", "30", "--heads", "4", "--steps", "1"), "heads (4) must divide d_model (30)");
+
+    [Fact]
+    public void Train_ZeroSize_ExitsTwoWithOneLine() =>
+        AssertUsageError(Run("train", "--layers", "0"), "--layers must be positive");
+
+    [Fact]
+    public void Train_MissingCorpusFile_ExitsTwoWithOneLine() =>
+        AssertUsageError(Run("train", "--corpus", Path.Combine(_dir.FullName, "missing.txt")), "missing.txt");
+
+    [Fact]
+    public void Train_SeqLongerThanTheData_ExitsTwoWithOneLine()
+    {
+        // Given a 500-byte file: its validation tenth holds 50 bytes
+        var file = Path.Combine(_dir.FullName, "short.txt");
+        File.WriteAllText(file, new string('x', 500));
+
+        // When / Then
+        AssertUsageError(Run([.. Tiny, "--corpus", file, "--seq", "64", "--steps", "1"]), "too short for seq len 64");
+    }
+
+    [Fact]
+    public void Train_ResumeCheckpointWithOtherConfigOrDamage_ExitsTwoWithOneLine()
+    {
+        // Given a checkpoint of a d_model = 16 run
+        var ckpt = Path.Combine(_dir.FullName, "run.ckpt");
+        Assert.Equal(CliApp.ExitOk, Run([.. Tiny, "--steps", "5", "--checkpoint", ckpt, "--json"]).Code);
+
+        // When resumed with another width, and after a byte of it is flipped
+        var wider = Run("train", "--resume", ckpt, "--d-model", "32", "--steps", "10");
+        var bytes = File.ReadAllBytes(ckpt);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(ckpt, bytes);
+        var damaged = Run("train", "--resume", ckpt, "--steps", "10");
+
+        // Then
+        AssertUsageError(wider, "d_model=32");
+        AssertUsageError(damaged, "checksum");
+    }
+
+    [Fact]
+    public void Train_Resume_ContinuesToTheNewStepCount()
+    {
+        // Given a 10-step run with a checkpoint
+        var ckpt = Path.Combine(_dir.FullName, "run.ckpt");
+        Assert.Equal(CliApp.ExitOk, Run([.. Tiny, "--steps", "10", "--checkpoint", ckpt, "--json"]).Code);
+
+        // When it is resumed to 20 steps
+        var (code, output, _) = Run("train", "--resume", ckpt, "--steps", "20", "--json");
+
+        // Then
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(20, doc.RootElement.GetProperty("steps").GetInt64());
+        Assert.Equal(ckpt, doc.RootElement.GetProperty("checkpoint").GetString());
+    }
+
+    [Fact]
+    public void Train_StepsAndTokensTogether_ExitsTwo() =>
+        AssertUsageError(Run("train", "--steps", "10", "--tokens", "1000"), "not both");
+}
