@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using ScaleLab.Engine.Parallelism;
 
 namespace ScaleLab.Engine.Kernels;
@@ -98,8 +99,10 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs split across threads, each pair's rows written
-    /// by one thread; dot products and sums vectorised over the head size (lane-wise sums round differently from the reference).</summary>
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs split across threads; per pair the scores
+    /// Q·Kᵀ (T×T) and the output P·V (T×hs) are single-threaded SGEMMs over strided views of qkv. The full T×T
+    /// product is formed and its upper triangle then masked: twice the causal FLOPs, but at matrix-multiply speed.
+    /// Sums run in SGEMM order, not the reference's.</summary>
     public static void Forward(ReadOnlySpan<float> qkv, int B, int T, int C, int NH, Span<float> output, Span<float> att,
         WorkerPool? pool = null)
     {
@@ -112,7 +115,8 @@ public static unsafe class Attention
 
     /// <summary>Fast <see cref="BackwardReference{TReal}"/>: dq, dk, dv of a (b, h) pair are written only while
     /// processing that pair, so pairs split across threads without races and results do not depend on the thread count.
-    /// A scratch row of T floats lives on each thread's stack.</summary>
+    /// Per pair: dP = dY·Vᵀ, dV += Pᵀ·dY, dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hs, dQ += dS·K, dK += dSᵀ·Q — four SGEMMs
+    /// and a row pass, with a T×T scratch per thread.</summary>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att,
         int B, int T, int C, int NH, Span<float> dqkv, WorkerPool? pool = null)
     {
@@ -123,6 +127,8 @@ public static unsafe class Attention
         }
     }
 
+    [ThreadStatic] private static float[]? t_scratch;
+
     private struct Args
     {
         public float* Qkv, Out, Att, Dout, Dqkv;
@@ -132,72 +138,73 @@ public static unsafe class Attention
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        int T = a.T, C = a.C, NH = a.NH, hs = C / NH;
+        int T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
         var scale = 1f / MathF.Sqrt(hs);
         var (p0, p1) = WorkerPool.Partition(a.B * NH, part, parts);
         for (var pair = p0; pair < p1; pair++)
         {
             int b = pair / NH, h = pair % NH;
-            var baseQkv = a.Qkv + (long)b * T * 3 * C + h * hs;
+            var q = a.Qkv + (long)b * T * C3 + h * hs;   // Q (T,hs), row stride 3C; K at +C, V at +2C
+            var p = a.Att + (long)pair * T * T;           // P (T,T)
+            var o = a.Out + (long)b * T * C + h * hs;     // Y (T,hs), row stride C
+            new Span<float>(p, T * T).Clear();
+            // S (T×T) = Q·Kᵀ: B[k=i, n=t2] = K[t2, i]
+            Sgemm.Accumulate(q, C3, 1, q + C, 1, C3, p, T, T, T, hs, null);
             for (var t = 0; t < T; t++)
             {
-                var q = baseQkv + (long)t * 3 * C;
-                var row = a.Att + ((long)pair * T + t) * T;
-                var max = float.NegativeInfinity;
-                for (var t2 = 0; t2 <= t; t2++)
-                {
-                    var s = SimdMath.Dot(q, baseQkv + (long)t2 * 3 * C + C, hs) * scale;
-                    row[t2] = s;
-                    max = MathF.Max(max, s);
-                }
-                var live = new Span<float>(row, t + 1);
-                System.Numerics.Tensors.TensorPrimitives.Subtract(live, max, live);
-                System.Numerics.Tensors.TensorPrimitives.Exp(live, live);
-                var sum = System.Numerics.Tensors.TensorPrimitives.Sum(live);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(live, 1f / sum, live);
-                new Span<float>(row + t + 1, T - t - 1).Clear();
-                var o = a.Out + ((long)b * T + t) * C + h * hs;
-                new Span<float>(o, hs).Clear();
-                for (var t2 = 0; t2 <= t; t2++)
-                {
-                    SimdMath.Axpy(row[t2], baseQkv + (long)t2 * 3 * C + 2 * C, o, hs);
-                }
+                var live = new Span<float>(p + (long)t * T, t + 1);
+                var max = TensorPrimitives.Max(live);
+                // exp((s − max)·scale): the max of the scaled row is scale·max since scale > 0
+                TensorPrimitives.Subtract(live, max, live);
+                TensorPrimitives.Multiply(live, scale, live);
+                TensorPrimitives.Exp(live, live);
+                TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
+                new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
             }
+            for (var t = 0; t < T; t++) new Span<float>(o + (long)t * C, hs).Clear();
+            // Y (T×hs) = P·V
+            Sgemm.Accumulate(p, T, 1, q + 2 * C, C3, 1, o, C, T, hs, T, null);
         }
     }
 
     private static void BackwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        int T = a.T, C = a.C, NH = a.NH, hs = C / NH;
+        int T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
         var scale = 1f / MathF.Sqrt(hs);
-        var dp = stackalloc float[T];
-        var (p0, p1) = WorkerPool.Partition(a.B * NH, part, parts);
-        for (var pair = p0; pair < p1; pair++)
+        if (t_scratch is null || t_scratch.Length < T * T)
         {
-            int b = pair / NH, h = pair % NH;
-            var baseQkv = a.Qkv + (long)b * T * 3 * C + h * hs;
-            var baseD = a.Dqkv + (long)b * T * 3 * C + h * hs;
-            for (var t = 0; t < T; t++)
+            t_scratch = GC.AllocateArray<float>(T * T, pinned: true);
+        }
+        var (p0, p1) = WorkerPool.Partition(a.B * NH, part, parts);
+        fixed (float* ds = t_scratch)
+        {
+            for (var pair = p0; pair < p1; pair++)
             {
-                var row = a.Att + ((long)pair * T + t) * T;
-                var d = a.Dout + ((long)b * T + t) * C + h * hs;
-                var pdp = 0f;
-                for (var t2 = 0; t2 <= t; t2++)
+                int b = pair / NH, h = pair % NH;
+                var q = a.Qkv + (long)b * T * C3 + h * hs;
+                var dq = a.Dqkv + (long)b * T * C3 + h * hs;
+                var p = a.Att + (long)pair * T * T;
+                var dy = a.Dout + (long)b * T * C + h * hs;
+                new Span<float>(ds, T * T).Clear();
+                // dP (T×T) = dY·Vᵀ
+                Sgemm.Accumulate(dy, C, 1, q + 2 * C, 1, C3, ds, T, T, T, hs, null);
+                // dV (T×hs) += Pᵀ·dY: A[m=t2, k=t] = P[t, t2]
+                Sgemm.Accumulate(p, 1, T, dy, C, 1, dq + 2 * C, C3, T, hs, T, null);
+                for (var t = 0; t < T; t++)
                 {
-                    var dot = SimdMath.Dot(d, baseQkv + (long)t2 * 3 * C + 2 * C, hs);
-                    SimdMath.Axpy(row[t2], d, baseD + (long)t2 * 3 * C + 2 * C, hs);
-                    dp[t2] = dot;
-                    pdp += row[t2] * dot;
+                    var pr = new ReadOnlySpan<float>(p + (long)t * T, t + 1);
+                    var dr = new Span<float>(ds + (long)t * T, t + 1);
+                    var pdp = TensorPrimitives.Dot(pr, dr);
+                    TensorPrimitives.Subtract(dr, pdp, dr);
+                    TensorPrimitives.Multiply(dr, pr, dr);
+                    TensorPrimitives.Multiply(dr, scale, dr);
+                    new Span<float>(ds + (long)t * T + t + 1, T - t - 1).Clear();
                 }
-                var q = baseQkv + (long)t * 3 * C;
-                var dq = baseD + (long)t * 3 * C;
-                for (var t2 = 0; t2 <= t; t2++)
-                {
-                    var ds = row[t2] * (dp[t2] - pdp) * scale;
-                    SimdMath.Axpy(ds, baseQkv + (long)t2 * 3 * C + C, dq, hs);
-                    SimdMath.Axpy(ds, q, baseD + (long)t2 * 3 * C + C, hs);
-                }
+                // dQ (T×hs) += dS·K
+                Sgemm.Accumulate(ds, T, 1, q + C, C3, 1, dq, C3, T, hs, T, null);
+                // dK (T×hs) += dSᵀ·Q
+                Sgemm.Accumulate(ds, 1, T, q, C3, 1, dq + C, C3, T, hs, T, null);
             }
         }
     }

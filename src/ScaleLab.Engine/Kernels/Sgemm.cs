@@ -17,9 +17,10 @@ namespace ScaleLab.Engine.Kernels;
 /// A sliver (L2) against one B panel (L1), one FMA per accumulator per k. Block sizes are BLIS's for AMD Zen.
 /// Summation order: each output adds the K-blocks' sums (each summed in k order) to C in block order. That
 /// order does not depend on how the work is split, so results are bit-identical for every thread count;
-/// it differs from the reference's single left-to-right sum.
+/// it differs from the reference's single left-to-right sum. The loops are marked AggressiveOptimization so they
+/// are compiled fully optimised at first call rather than after tiered compilation notices them.
 /// </remarks>
-internal static unsafe class Sgemm
+public static unsafe class Sgemm
 {
     public const int MR = 6;
     public const int NR = 16;
@@ -73,6 +74,7 @@ internal static unsafe class Sgemm
         public int Ars, Acs, Brs, Bcs, Ldc, M, N, K;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* context, int part, int parts)
     {
         ref var g = ref *(Args*)context;
@@ -91,16 +93,20 @@ internal static unsafe class Sgemm
             return;
         }
 
-        var packA = t_packA ??= GC.AllocateArray<float>(MC * KC, pinned: true);
-        var needB = Math.Min(KC, g.K) * RoundUp(Math.Min(NC, n1 - n0), NR);
+        // Packed panels are read with 32-byte loads; align them to a 64-byte cache line so no load splits a line
+        // (a pinned array is only 8-byte aligned, hence the 16 spare floats).
+        var packA = t_packA ??= GC.AllocateArray<float>(MC * KC + 16, pinned: true);
+        var needB = Math.Min(KC, g.K) * RoundUp(Math.Min(NC, n1 - n0), NR) + 16;
         if (t_packB is null || t_packB.Length < needB)
         {
             t_packB = GC.AllocateArray<float>(needB, pinned: true);
         }
         var packB = t_packB;
         var tile = stackalloc float[MR * NR];
-        fixed (float* pa = packA, pb = packB)
+        fixed (float* rawA = packA, rawB = packB)
         {
+            var pa = AlignTo64(rawA);
+            var pb = AlignTo64(rawB);
             for (var jc = n0; jc < n1; jc += NC)
             {
                 var nc = Math.Min(NC, n1 - jc);
@@ -144,10 +150,13 @@ internal static unsafe class Sgemm
         }
     }
 
+    private static float* AlignTo64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
     private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
 
     /// <summary>Packs A's mc×kc block into MR-row slivers, k-major inside a sliver: pa[(s·kc + k)·MR + i] = A[s·MR + i, k];
     /// rows past mc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* a, int ars, int acs, int mc, int kc, float* pa)
     {
         for (var s = 0; s * MR < mc; s++)
@@ -182,6 +191,7 @@ internal static unsafe class Sgemm
 
     /// <summary>Packs B's kc×nc block into NR-column panels, k-major inside a panel: pb[(p·kc + k)·NR + j] = B[k, p·NR + j];
     /// columns past nc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, int brs, int bcs, int kc, int nc, float* pb)
     {
         for (var p = 0; p * NR < nc; p++)

@@ -122,6 +122,9 @@ public sealed unsafe partial class Gpt : IDisposable
         }
     }
 
+    /// <summary>Bytes this model holds: parameters, gradients, activations and scratch for maxBatch × SeqLen tokens.</summary>
+    public long AllocatedBytes => 4L * (Parameters.Length + Gradients.Length + _arena.Length + _inputs.Length + _targets.Length);
+
     internal WorkerPool? Pool => _pool;
 
     internal GptLayout ParameterLayout => _layout;

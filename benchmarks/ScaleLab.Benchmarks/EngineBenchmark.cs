@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Text.Json;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Kernels;
+using ScaleLab.Engine.Training;
+
+namespace ScaleLab.Benchmarks;
+
+/// <summary>
+/// `ScaleLab.Benchmarks engine [--json] [--quick]`: the engine against its peers, side by side in one run, at 1 and 2 threads.
+/// (a) SGEMM on every matrix product of a training step (forward inp·Wᵀ, backward dout·W and doutᵀ·inp) of two
+/// configs: ours vs OpenBLAS cblas_sgemm (Debian libopenblas, OPENBLAS_NUM_THREADS) and torch.matmul (Debian
+/// python3-torch, torch.set_num_threads, OMP_WAIT_POLICY=ACTIVE), in GFLOP/s and as a fraction of the measured peak.
+/// (b) one full training step (forward, backward, AdamW) in our engine and in PyTorch, tokens/s, MFU and memory.
+/// Peak: an FMA-only loop with 12 independent AVX2 accumulators, i.e. what the cores actually sustain (Zen: two
+/// 256-bit FMA pipes, 32 FLOP/cycle/core), so peak/32 is the clock it ran at.
+/// </summary>
+public static class EngineBenchmark
+{
+    private sealed record Config(string Name, int L, int C, int NH, int T, int B, int V);
+
+    private static readonly Config[] Configs =
+    [
+        new("L4-C128", 4, 128, 4, 128, 16, 256),
+        new("L6-C384", 6, 384, 6, 128, 16, 256),
+    ];
+
+    public static int Run(string[] args)
+    {
+        var json = args.Contains("--json");
+        var quick = args.Contains("--quick");
+        var seconds = quick ? 1.0 : 3.0;
+        var peers = FindPeers();
+        var log = Console.Error;
+        log.WriteLine($"engine benchmark: {Environment.ProcessorCount} cores, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512 {Vector512.IsHardwareAccelerated}; load average {LoadAverage()}");
+
+        var peak = new Dictionary<int, double> { [1] = MeasurePeak(1), [2] = MeasurePeak(2) };
+        log.WriteLine($"measured FMA peak: {peak[1]:F1} GFLOP/s on 1 thread ({peak[1] / 32:F2} GHz at 32 FLOP/cycle), {peak[2]:F1} on 2");
+
+        var sgemmPeer = CompileOpenBlasPeer(peers);
+        var gemmRows = new List<Dictionary<string, object>>();
+        foreach (var cfg in Configs)
+        {
+            foreach (var (op, ta, tb, m, n, k) in GemmShapes(cfg))
+            {
+                foreach (var threads in new[] { 1, 2 })
+                {
+                    var ours = TimeOurGemm(ta, tb, m, n, k, threads);
+                    var shape = $"{ta},{tb},{m},{n},{k}";
+                    var blas = double.Parse(RunPeer(sgemmPeer, shape, ("OPENBLAS_NUM_THREADS", threads.ToString())).Trim());
+                    var torch = double.Parse(RunPeer("/usr/bin/python3", $"{Path.Combine(peers, "engine_torch_matmul.py")} {threads} {shape}",
+                        ("OMP_WAIT_POLICY", "ACTIVE")).Trim());
+                    gemmRows.Add(new()
+                    {
+                        ["config"] = cfg.Name, ["op"] = op, ["m"] = m, ["n"] = n, ["k"] = k, ["threads"] = threads,
+                        ["ours_gflops"] = Math.Round(ours, 2), ["openblas_gflops"] = blas, ["torch_gflops"] = torch,
+                        ["ours_vs_openblas"] = Math.Round(ours / blas, 3), ["ours_fraction_of_peak"] = Math.Round(ours / peak[threads], 3),
+                    });
+                    log.WriteLine($"gemm {cfg.Name,-8} {op,-18} {m,5}x{n,5}x{k,5} t={threads}: ours {ours,6:F1}  openblas {blas,6:F1}  torch {torch,6:F1} GFLOP/s  (ours/openblas {ours / blas:F2}, {ours / peak[threads]:P0} of peak)");
+                }
+            }
+        }
+
+        var trainRows = new List<Dictionary<string, object>>();
+        foreach (var cfg in Configs)
+        {
+            var flopsPerToken = new GptConfig(cfg.L, cfg.C, cfg.NH, cfg.T, cfg.V).FlopsPerToken;
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var (ours, oursBytes, oursWs) = TimeOurTrainStep(cfg, threads, seconds);
+                var peer = JsonDocument.Parse(RunPeer("/usr/bin/python3",
+                    $"{Path.Combine(peers, "engine_torch_train.py")} {cfg.L} {cfg.C} {cfg.NH} {cfg.T} {cfg.B} {cfg.V} {threads} {seconds}",
+                    ("OMP_WAIT_POLICY", "ACTIVE"))).RootElement;
+                var torch = peer.GetProperty("tokens_per_s").GetDouble();
+                trainRows.Add(new()
+                {
+                    ["config"] = cfg.Name, ["threads"] = threads, ["flops_per_token"] = flopsPerToken,
+                    ["ours_tokens_per_s"] = Math.Round(ours), ["torch_tokens_per_s"] = Math.Round(torch),
+                    ["speedup"] = Math.Round(ours / torch, 3),
+                    ["ours_mfu"] = Math.Round(ours * flopsPerToken / (peak[threads] * 1e9), 4),
+                    ["torch_mfu"] = Math.Round(torch * flopsPerToken / (peak[threads] * 1e9), 4),
+                    ["ours_model_mb"] = Math.Round(oursBytes / 1048576.0, 1), ["ours_peak_working_set_mb"] = Math.Round(oursWs / 1048576.0, 1),
+                    ["torch_maxrss_mb"] = Math.Round(peer.GetProperty("maxrss_mb").GetDouble(), 1),
+                });
+                log.WriteLine($"train {cfg.Name} t={threads}: ours {ours,8:F0} tok/s, torch {torch,8:F0} tok/s (x{ours / torch:F2}); MFU ours {ours * flopsPerToken / (peak[threads] * 1e9):P1}, torch {torch * flopsPerToken / (peak[threads] * 1e9):P1}; memory ours {oursBytes / 1048576.0:F0} MB model, {oursWs / 1048576.0:F0} MB peak working set; torch maxrss {peer.GetProperty("maxrss_mb").GetDouble():F0} MB");
+            }
+        }
+
+        // Best thread count on each side, tiny config.
+        var tiny = trainRows.Where(r => (string)r["config"] == Configs[0].Name).ToList();
+        var speedup = tiny.Max(r => (double)r["ours_tokens_per_s"]) / tiny.Max(r => (double)r["torch_tokens_per_s"]);
+        log.WriteLine($"train_step_speedup ({Configs[0].Name}, best thread count each side): {speedup:F2}; load average now {LoadAverage()}");
+        if (json)
+        {
+            var doc = new Dictionary<string, object>
+            {
+                ["machine"] = new Dictionary<string, object>
+                {
+                    ["cores"] = Environment.ProcessorCount, ["avx512"] = Vector512.IsHardwareAccelerated,
+                    ["peak_gflops_1_thread"] = Math.Round(peak[1], 1), ["peak_gflops_2_threads"] = Math.Round(peak[2], 1),
+                    ["clock_ghz_estimate"] = Math.Round(peak[1] / 32, 2), ["load_average"] = LoadAverage(),
+                },
+                ["peer_settings"] = "OpenBLAS: OPENBLAS_NUM_THREADS = threads; PyTorch: torch.set_num_threads(threads), OMP_WAIT_POLICY=ACTIVE",
+                ["gemm"] = gemmRows,
+                ["train"] = trainRows,
+                ["train_step_speedup"] = Math.Round(speedup, 3),
+            };
+            Console.Out.WriteLine(JsonSerializer.Serialize(doc));
+        }
+        return 0;
+    }
+
+    /// <summary>Every matrix product of one training step: for each linear layer (N rows = B·T, in → out):
+    /// forward out = inp·Wᵀ (M=BT, N=out, K=in), dinp = dout·W (M=BT, N=in, K=out), dW = doutᵀ·inp (M=out, N=in, K=BT).</summary>
+    private static IEnumerable<(string Op, char Ta, char Tb, int M, int N, int K)> GemmShapes(Config c)
+    {
+        var bt = c.B * c.T;
+        var layers = new (string Name, int In, int Out)[] { ("qkv", c.C, 3 * c.C), ("attproj", c.C, c.C), ("fc", c.C, 4 * c.C), ("fcproj", 4 * c.C, c.C), ("logits", c.C, c.V) };
+        foreach (var (name, inC, outC) in layers)
+        {
+            yield return ($"{name}.fwd", 'N', 'T', bt, outC, inC);
+            yield return ($"{name}.dinp", 'N', 'N', bt, inC, outC);
+            yield return ($"{name}.dweight", 'T', 'N', outC, inC, bt);
+        }
+    }
+
+    private static unsafe double TimeOurGemm(char ta, char tb, int m, int n, int k, int threads)
+    {
+        var rng = new Rng(1);
+        var a = new float[m * k];
+        var b = new float[k * n];
+        var c = new float[m * n];
+        for (var i = 0; i < a.Length; i++) a[i] = rng.NextFloat() - 0.5f;
+        for (var i = 0; i < b.Length; i++) b[i] = rng.NextFloat() - 0.5f;
+        // Row-major op(A) (m×k): 'N' stored (m,k), 'T' stored (k,m); op(B) (k×n): 'N' stored (k,n), 'T' stored (n,k).
+        int ars = ta == 'N' ? k : 1, acs = ta == 'N' ? 1 : m, brs = tb == 'N' ? n : 1, bcs = tb == 'N' ? 1 : k;
+        using var pool = threads > 1 ? new Engine.Parallelism.WorkerPool(threads) : null;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            Sgemm.Accumulate(pa, ars, acs, pb, brs, bcs, pc, n, m, n, k, pool);
+            var best = double.MaxValue;
+            for (var round = 0; round < 5; round++)
+            {
+                var reps = 0;
+                var sw = Stopwatch.StartNew();
+                do
+                {
+                    Sgemm.Accumulate(pa, ars, acs, pb, brs, bcs, pc, n, m, n, k, pool);
+                    reps++;
+                }
+                while (sw.Elapsed.TotalSeconds < 0.05);
+                best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+            }
+            return 2.0 * m * n * k / best / 1e9;
+        }
+    }
+
+    private static (double TokensPerSecond, long ModelBytes, long PeakWorkingSet) TimeOurTrainStep(Config cfg, int threads, double seconds)
+    {
+        using var model = new Gpt(new GptConfig(cfg.L, cfg.C, cfg.NH, cfg.T, cfg.V), cfg.B, threads);
+        model.InitWeights(new Rng(0));
+        var segments = model.Layout.Select(t => new ParameterSegment(t.Offset, t.Length, t.IsMatrix)).ToArray();
+        var optimizer = new AdamW(model.Parameters.Length, segments, new AdamWOptions(0.9, 0.95, 1e-8, 0.1));
+        var rng = new Rng(1);
+        var x = Enumerable.Range(0, cfg.B * cfg.T).Select(_ => rng.NextInt(cfg.V)).ToArray();
+        var y = Enumerable.Range(0, cfg.B * cfg.T).Select(_ => rng.NextInt(cfg.V)).ToArray();
+        void Step()
+        {
+            model.ZeroGrad();
+            model.Forward(x, y, cfg.B, cfg.T);
+            model.Backward();
+            optimizer.Update(model.Parameters, model.Gradients, 1e-3);
+        }
+        for (var i = 0; i < 3; i++) Step();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalSeconds < seconds || times.Count < 5)
+        {
+            var sw = Stopwatch.StartNew();
+            Step();
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        var median = times[times.Count / 2];
+        var bytes = model.AllocatedBytes + 8L * model.Parameters.Length;
+        return (cfg.B * cfg.T / median, bytes, Process.GetCurrentProcess().PeakWorkingSet64);
+    }
+
+    /// <summary>GFLOP/s of a loop of independent AVX2 FMAs on each of <paramref name="threads"/> threads at once.</summary>
+    private static double MeasurePeak(int threads)
+    {
+        const long iterations = 20_000_000;
+        var best = 0.0;
+        for (var round = 0; round < 3; round++)
+        {
+            var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() => FmaLoop(iterations))).ToArray();
+            var sw = Stopwatch.StartNew();
+            foreach (var w in workers) w.Start();
+            foreach (var w in workers) w.Join();
+            best = Math.Max(best, threads * iterations * 12 * 8 * 2 / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    private static float FmaLoop(long iterations)
+    {
+        var a = Vector256.Create(0.999f);
+        var b = Vector256.Create(1e-7f);
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector256<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
+            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
+            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
+            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    private static string FindPeers()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ScaleLab.slnx"))) dir = dir.Parent;
+        return dir is null ? throw new DirectoryNotFoundException("cannot find the repository root (ScaleLab.slnx) above the benchmark binary")
+            : Path.Combine(dir.FullName, "benchmarks", "peers");
+    }
+
+    private static string CompileOpenBlasPeer(string peers)
+    {
+        var exe = Path.Combine(Path.GetTempPath(), $"scalelab_engine_sgemm_{Environment.ProcessId}");
+        RunPeer("gcc", $"-O2 {Path.Combine(peers, "engine_sgemm.c")} -lopenblas -o {exe}");
+        return exe;
+    }
+
+    private static string RunPeer(string file, string arguments, params (string Key, string Value)[] env)
+    {
+        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in env) info.Environment[k] = v;
+        using var p = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}): {stderr.Trim()}");
+        return stdout.Result;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+}

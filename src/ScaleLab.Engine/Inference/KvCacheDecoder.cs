@@ -1,0 +1,125 @@
+using ScaleLab.Engine.Kernels;
+
+namespace ScaleLab.Engine;
+
+/// <summary>
+/// Incremental decoding with a key/value cache: <see cref="Step"/> feeds one token at the next position and
+/// returns the logits (V) for the token after it, attending to the keys and values cached from earlier steps
+/// instead of recomputing them. Equal to the logits of a full <see cref="Gpt.Forward"/> at that position up to
+/// summation order (products here are matrix-vector dot products; the full pass uses the blocked SGEMM).
+/// Reads the model's current <see cref="Gpt.Parameters"/> at every step; allocates nothing after construction.
+/// Single-threaded: a one-token step is a few matrix-vector products, too small to split.
+/// </summary>
+/// <remarks>C = channels, V = vocab, NH = heads, hs = C/NH, Tmax = the model's SeqLen, L = layers.</remarks>
+public sealed unsafe class KvCacheDecoder
+{
+    private readonly Gpt _model;
+    private readonly GptLayout _layout;
+    private readonly float[] _keys;    // (L, Tmax, C)
+    private readonly float[] _values;  // (L, Tmax, C)
+    private readonly float[] _x;       // (C) residual stream
+    private readonly float[] _h;       // (C) LayerNorm output
+    private readonly float[] _qkv;     // (3C)
+    private readonly float[] _y;       // (C) attention output, then projection outputs
+    private readonly float[] _fc;      // (4C)
+    private readonly float[] _fcGelu;  // (4C)
+    private readonly float[] _scores;  // (Tmax)
+    private readonly float[] _logits;  // (V)
+    private readonly float[] _stats;   // (2) LayerNorm mean and rstd, unused here
+
+    public KvCacheDecoder(Gpt model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _layout = model.ParameterLayout;
+        var c = model.Config;
+        int C = c.DModel;
+        _keys = new float[c.Layers * c.SeqLen * C];
+        _values = new float[c.Layers * c.SeqLen * C];
+        _x = new float[C];
+        _h = new float[C];
+        _qkv = new float[3 * C];
+        _y = new float[C];
+        _fc = new float[4 * C];
+        _fcGelu = new float[4 * C];
+        _scores = new float[c.SeqLen];
+        _logits = new float[c.Vocab];
+        _stats = new float[2];
+    }
+
+    /// <summary>Position the next <see cref="Step"/> writes (the number of tokens fed since the last <see cref="Reset"/>).</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Forgets the cached context; the next token goes to position 0.</summary>
+    public void Reset() => Position = 0;
+
+    /// <summary>Feeds <paramref name="token"/> at <see cref="Position"/> and returns the logits (V) for the next
+    /// token; the span is overwritten by the next call.</summary>
+    public ReadOnlySpan<float> Step(int token)
+    {
+        var cfg = _model.Config;
+        int C = cfg.DModel, V = cfg.Vocab, NH = cfg.Heads, hs = C / NH, T = cfg.SeqLen, t = Position;
+        if ((uint)token >= (uint)V) throw new ArgumentException($"token {token} is outside the vocabulary 0..{V - 1}");
+        if (t >= T) throw new InvalidOperationException($"the context of {T} positions is full; call Reset");
+        var p = _model.Parameters.AsSpan();
+        var scale = 1f / MathF.Sqrt(hs);
+
+        // x (C) = wte[token] + wpe[t]
+        System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(_layout.Wte + token * C, C), p.Slice(_layout.Wpe + t * C, C), _x);
+        for (var l = 0; l < cfg.Layers; l++)
+        {
+            var o = _layout.Layers[l];
+            LayerNorm.Forward(_x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
+            MatVec(p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), _h, C, 3 * C, _qkv);
+            var cacheBase = (long)l * T * C;
+            _qkv.AsSpan(C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)t * C), C));
+            _qkv.AsSpan(2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)t * C), C));
+            fixed (float* q = _qkv, keys = _keys, values = _values, y = _y, scores = _scores)
+            {
+                for (var h = 0; h < NH; h++)
+                {
+                    // scores[t2] = softmax_t2≤t(q·k_t2/√hs); y_h = Σ scores[t2]·v_t2
+                    var max = float.NegativeInfinity;
+                    for (var t2 = 0; t2 <= t; t2++)
+                    {
+                        scores[t2] = SimdMath.Dot(q + h * hs, keys + cacheBase + (long)t2 * C + h * hs, hs) * scale;
+                        max = MathF.Max(max, scores[t2]);
+                    }
+                    var live = new Span<float>(scores, t + 1);
+                    System.Numerics.Tensors.TensorPrimitives.Subtract(live, max, live);
+                    System.Numerics.Tensors.TensorPrimitives.Exp(live, live);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(live, 1f / System.Numerics.Tensors.TensorPrimitives.Sum(live), live);
+                    new Span<float>(y + h * hs, hs).Clear();
+                    for (var t2 = 0; t2 <= t; t2++)
+                    {
+                        SimdMath.Axpy(scores[t2], values + cacheBase + (long)t2 * C + h * hs, y + h * hs, hs);
+                    }
+                }
+            }
+            MatVec(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), _y, C, C, _h);
+            System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
+            LayerNorm.Forward(_x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
+            MatVec(p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), _h, C, 4 * C, _fc);
+            Gelu.Forward(_fc, 4 * C, _fcGelu);
+            MatVec(p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), _fcGelu, 4 * C, C, _h);
+            System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
+        }
+        LayerNorm.Forward(_x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
+        // logits (V) = wte · h (tied output embedding)
+        MatVec(p.Slice(_layout.Wte, V * C), [], _h, C, V, _logits);
+        Position = t + 1;
+        return _logits;
+    }
+
+    /// <summary>out[o] = bias[o] + W[o,:]·x. weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
+    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output)
+    {
+        fixed (float* w = weight, px = x)
+        {
+            for (var o = 0; o < OC; o++)
+            {
+                output[o] = (bias.IsEmpty ? 0f : bias[o]) + SimdMath.Dot(w + (long)o * C, px, C);
+            }
+        }
+    }
+}
