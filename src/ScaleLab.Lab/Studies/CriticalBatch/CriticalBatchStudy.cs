@@ -1,9 +1,13 @@
 namespace ScaleLab.Lab.Studies.CriticalBatch;
 
-/// <summary>One training run of the critical-batch sweep: its batch size, learning rate and loss curve.</summary>
-public sealed record SweepRun(int BatchSize, double LearningRate, IReadOnlyList<LossPoint> Curve);
+/// <summary>
+/// One training run of the critical-batch sweep: its batch size, learning rate, loss curve and, if it was
+/// measured during the run, its B_simple trajectory.
+/// </summary>
+public sealed record SweepRun(int BatchSize, double LearningRate, IReadOnlyList<LossPoint> Curve,
+    IReadOnlyList<NoiseScalePoint>? NoiseScale = null);
 
-/// <summary>A point of a B_simple trajectory: the training loss and the reported B_simple at the same step.</summary>
+/// <summary>A point of a B_simple trajectory: the loss and the reported B_simple at the same step.</summary>
 public readonly record struct NoiseScalePoint(double Loss, double BSimple);
 
 /// <summary>Everything measured at one target loss.</summary>
@@ -11,7 +15,10 @@ public readonly record struct NoiseScalePoint(double Loss, double BSimple);
 /// <param name="Runs">Per batch size, the fewest steps to the target over the learning rates tried.</param>
 /// <param name="BestLearningRates">The learning rate that gave each entry of <paramref name="Runs"/>.</param>
 /// <param name="Fit">The hyperbola fit, or null when fewer than 3 batch sizes reached the target.</param>
-/// <param name="BSimple">B_simple where the noise-scale trajectory first reached the target, if it did.</param>
+/// <param name="BSimple">
+/// Geometric mean over the runs of <paramref name="Runs"/> that carry a B_simple trajectory of B_simple where
+/// each first reached the target; null if none did.
+/// </param>
 public sealed record TargetResult(
     double TargetLoss,
     IReadOnlyList<BatchRun> Runs,
@@ -36,7 +43,8 @@ public sealed record CriticalBatchAnalysis(
 /// <summary>
 /// Turns the runs of a critical-batch sweep into the McCandlish et al. 2018 comparison. For each target loss:
 /// steps to the target per run (<see cref="StepsToTarget"/>), the fewest over learning rates per batch size
-/// (their "tuned" S), the hyperbola fit (<see cref="CriticalBatchFitter"/>), and B_simple at the same loss.
+/// (their "tuned" S), the hyperbola fit (<see cref="CriticalBatchFitter"/>), and B_simple at the same loss from
+/// those same runs.
 /// Then B_crit(L) across targets (<see cref="BatchLossScaling"/>). Geometric means are used because both
 /// B_crit and B_simple vary by factors across losses.
 /// </summary>
@@ -45,7 +53,6 @@ public static class CriticalBatchStudy
     public static CriticalBatchAnalysis Analyze(
         IReadOnlyList<SweepRun> runs,
         IReadOnlyList<double> targetLosses,
-        IReadOnlyList<NoiseScalePoint>? noiseScale = null,
         double confidence = 0.95)
     {
         ArgumentNullException.ThrowIfNull(runs);
@@ -53,19 +60,24 @@ public static class CriticalBatchStudy
         var results = new List<TargetResult>();
         foreach (var target in targetLosses)
         {
-            var best = new SortedDictionary<int, (double Steps, double Lr)>();
+            var best = new SortedDictionary<int, (double Steps, SweepRun Run)>();
             foreach (var run in runs)
             {
                 if (StepsToTarget.Find(run.Curve, target) is { } steps && steps > 0
                     && (!best.TryGetValue(run.BatchSize, out var current) || steps < current.Steps))
                 {
-                    best[run.BatchSize] = (steps, run.LearningRate);
+                    best[run.BatchSize] = (steps, run);
                 }
             }
             var batchRuns = best.Select(kv => new BatchRun(kv.Key, kv.Value.Steps)).ToList();
             var fit = batchRuns.Count >= 3 ? CriticalBatchFitter.Fit(batchRuns, confidence) : null;
-            results.Add(new TargetResult(target, batchRuns, best.Values.Select(v => v.Lr).ToList(), fit,
-                noiseScale is null ? null : BSimpleAtLoss(noiseScale, target)));
+            var bSimple = best.Values
+                .Select(v => v.Run.NoiseScale is null ? null : BSimpleAtLoss(v.Run.NoiseScale, target))
+                .Where(b => b is > 0)
+                .Select(b => b!.Value)
+                .ToList();
+            results.Add(new TargetResult(target, batchRuns, best.Values.Select(v => v.Run.LearningRate).ToList(), fit,
+                bSimple.Count > 0 ? GeometricMean(bSimple) : null));
         }
 
         var withFit = results.Where(r => r.Fit is not null).ToList();

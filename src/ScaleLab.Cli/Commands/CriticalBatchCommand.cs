@@ -1,0 +1,228 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Studies.CriticalBatch;
+using ScaleLab.Lab.Studies.GradientNoise;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab critical-batch</c>: measures the critical batch size directly (McCandlish et al. 2018, Sec. 2.3)
+/// and sets it beside the gradient noise scale measured in the same runs. For every batch size B (sequences)
+/// and learning rate in the grid, a small GPT trains at a constant learning rate after warmup until its
+/// validation loss reaches the lowest target (or a cap on examples); the steps S to each target are read off
+/// the validation curve, the fewest over learning rates is kept per B, and S = S_min·(1 + B_crit/B) is fitted
+/// per target. Each run also tracks B_simple (two-batch estimator over its micro-batches), read at the step
+/// the run reached each target. Finally B_crit(L) = B*·L^(−1/α_B) across targets (Kaplan et al. 2020).
+/// </summary>
+[Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple")]
+public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
+{
+    public sealed class Settings : GnsTrainSettings
+    {
+        [CommandOption("--batches <LIST>")]
+        [Description("Batch sizes in sequences, comma-separated (default 4,8,16,32,64,128)")]
+        public string Batches { get; set; } = "4,8,16,32,64,128";
+
+        [CommandOption("--lrs <LIST>")]
+        [Description("Learning rates tried per batch size; the fastest to each target is kept (default 1e-3,3e-3,1e-2)")]
+        public string LearningRates { get; set; } = "1e-3,3e-3,1e-2";
+
+        [CommandOption("--targets <LIST>")]
+        [Description("Target validation losses in nats/token, comma-separated (default 2.6,2.5,2.4,2.3)")]
+        public string Targets { get; set; } = "2.6,2.5,2.4,2.3";
+
+        [CommandOption("--max-examples <E>")]
+        [Description("Cap on sequences per run (default 16384); a run also stops once it reaches the lowest target")]
+        public long MaxExamples { get; set; } = 16384;
+
+        [CommandOption("--min-steps <S>")]
+        [Description("Smallest step cap of any run (default 60)")]
+        public long MinSteps { get; set; } = 60;
+
+        [CommandOption("--eval-points <K>")]
+        [Description("Validation evaluations over a run's step cap (default 60)")]
+        public int EvalPoints { get; set; } = 60;
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            var baseResult = ValidateCommon(checkBatch: false);
+            if (!baseResult.Successful)
+            {
+                return baseResult;
+            }
+            if (!TryParseList(Batches, "--batches", out var batches, out var error)
+                || !TryParseList(LearningRates, "--lrs", out _, out error)
+                || !TryParseList(Targets, "--targets", out _, out error))
+            {
+                return ValidationResult.Error(error);
+            }
+            if (batches.Any(b => b < 1 || b != Math.Floor(b)) || batches.Distinct().Count() < 3)
+            {
+                return ValidationResult.Error($"--batches must hold at least 3 distinct positive integers, got '{Batches}'");
+            }
+            if (MaxExamples < 1 || MinSteps < 1 || EvalPoints < 2)
+            {
+                return ValidationResult.Error("--max-examples and --min-steps must be positive and --eval-points at least 2");
+            }
+            return ValidationResult.Success();
+        }
+
+        internal static bool TryParseList(string text, string flag, out List<double> values, out string error)
+        {
+            values = [];
+            error = "";
+            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !(v > 0) || !double.IsFinite(v))
+                {
+                    error = $"{flag}: '{part}' is not a positive number";
+                    return false;
+                }
+                values.Add(v);
+            }
+            if (values.Count == 0)
+            {
+                error = $"{flag} is empty";
+                return false;
+            }
+            return true;
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        Settings.TryParseList(settings.Batches, "--batches", out var batchList, out _);
+        Settings.TryParseList(settings.LearningRates, "--lrs", out var lrs, out _);
+        Settings.TryParseList(settings.Targets, "--targets", out var targets, out _);
+        var batches = batchList.Select(b => (int)b).Distinct().Order().ToList();
+        targets = [.. targets.Distinct().OrderDescending()];
+        var corpus = settings.OpenCorpus();
+        // Model, seed, threads, warmup (default 10 steps) and micro-batching preference; the sweep sets the rest.
+        var template = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps) with { WarmupSteps = settings.Warmup ?? 10 };
+        var outcomes = new List<SweepOutcome>();
+        foreach (var batch in batches)
+        {
+            foreach (var lr in lrs)
+            {
+                var outcome = CriticalBatchSweep.Run(template, corpus, batch, lr, targets[^1],
+                    settings.MaxExamples, settings.MinSteps, settings.EvalPoints, settings.Ema, cancellationToken);
+                Console.Error.WriteLine(GnsCommand.Inv(
+                    $"B={batch} lr={lr:G3}: {outcome.Ending} after {outcome.StepsRun} steps, last validation loss {(outcome.Curve.Count > 0 ? outcome.Curve[^1].Loss : double.NaN):F4}"));
+                outcomes.Add(outcome);
+            }
+        }
+        var analysis = CriticalBatchStudy.Analyze(
+            outcomes.Select(o => o.ToSweepRun()).ToList(),
+            targets);
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(analysis, outcomes, settings, corpus.Description), GnsCommand.JsonOptions));
+            return CliApp.ExitOk;
+        }
+        WriteHuman(analysis, settings, corpus.Description);
+        return CliApp.ExitOk;
+    }
+
+    private void WriteHuman(CriticalBatchAnalysis analysis, Settings settings, string corpus)
+    {
+        console.MarkupLine(Markup.Escape(
+            $"{corpus}; model L={settings.Layers} C={settings.DModel} T={settings.Seq}; batch sizes in sequences; fits: least squares on ln S, 95% profile intervals"));
+        var table = new Table().AddColumns("target loss", "batch sizes", "S_min (steps)", "E_min (sequences)", "B_crit (sequences)", "95% interval", "B_simple", "B_crit/B_simple");
+        foreach (var t in analysis.Targets)
+        {
+            var fit = t.Fit;
+            table.AddRow(
+                GnsCommand.Inv($"{t.TargetLoss:F3}"),
+                t.Runs.Count.ToString(CultureInfo.InvariantCulture),
+                fit is null ? "—" : GnsCommand.Inv($"{fit.SMin:G4}"),
+                fit is null ? "—" : GnsCommand.Inv($"{fit.EMin:G4}"),
+                fit is null ? "—" : GnsCommand.Inv($"{fit.BCrit:G4}"),
+                fit is null ? "—" : Markup.Escape(GnsCommand.Inv($"[{fit.BCritInterval.Lower:G3}, {Bound(fit.BCritInterval.Upper)}]")),
+                t.BSimple is { } b ? GnsCommand.Inv($"{b:G4}") : "—",
+                fit is not null && t.BSimple is { } b2 ? GnsCommand.Inv($"{fit.BCrit / b2:G3}") : "—");
+        }
+        console.Write(table);
+        var runs = new Table().AddColumns("target loss", "B", "best lr", "steps S", "examples E");
+        foreach (var t in analysis.Targets)
+        {
+            for (var i = 0; i < t.Runs.Count; i++)
+            {
+                runs.AddRow(GnsCommand.Inv($"{t.TargetLoss:F3}"), GnsCommand.Inv($"{t.Runs[i].BatchSize}"),
+                    GnsCommand.Inv($"{t.BestLearningRates[i]:G3}"), GnsCommand.Inv($"{t.Runs[i].Steps:F1}"), GnsCommand.Inv($"{t.Runs[i].Examples:F0}"));
+            }
+        }
+        console.Write(runs);
+        if (analysis.Ratio is { } ratio)
+        {
+            console.MarkupLine(Markup.Escape(GnsCommand.Inv(
+                $"geometric means over targets: B_crit {analysis.MeanBCrit:G4}, B_simple {analysis.MeanBSimple:G4}, ratio {ratio:G3}")));
+        }
+        if (analysis.LossScaling is { } s)
+        {
+            console.MarkupLine(Markup.Escape(GnsCommand.Inv(
+                $"B_crit ∝ L^{s.Slope:F2} (α_B = {s.AlphaB:G3}, 95% [{s.AlphaBInterval.Lower:G3}, {Bound(s.AlphaBInterval.Upper)}]); Kaplan et al. 2020 report α_B ≈ 0.21")));
+        }
+    }
+
+    internal static object ToJson(CriticalBatchAnalysis analysis, IReadOnlyList<SweepOutcome> outcomes, Settings settings, string corpus) =>
+        new Dictionary<string, object?>
+        {
+            ["command"] = "critical-batch",
+            ["corpus"] = corpus,
+            ["model"] = new { layers = settings.Layers, d_model = settings.DModel, heads = settings.Heads, seq = settings.Seq },
+            ["batch_unit"] = "sequences",
+            ["schedule"] = "linear warmup then constant learning rate",
+            ["fit"] = "least squares on ln S of S = S_min (1 + B_crit / B); profile intervals",
+            ["targets"] = analysis.Targets.Select(t => new Dictionary<string, object?>
+            {
+                ["target_loss"] = t.TargetLoss,
+                ["runs"] = t.Runs.Select((r, i) => new { batch = r.BatchSize, steps = r.Steps, examples = r.Examples, learning_rate = t.BestLearningRates[i] }).ToList(),
+                ["s_min"] = t.Fit?.SMin,
+                ["s_min_interval"] = Interval(t.Fit?.SMinInterval),
+                ["e_min"] = t.Fit?.EMin,
+                ["e_min_interval"] = Interval(t.Fit?.EMinInterval),
+                ["b_crit"] = t.Fit?.BCrit,
+                ["b_crit_interval"] = Interval(t.Fit?.BCritInterval),
+                ["b_crit_within_observed_range"] = t.Fit?.BCritWithinObservedRange,
+                ["residual_sd_ln_steps"] = t.Fit?.ResidualStdDev,
+                ["b_simple"] = t.BSimple,
+            }).ToList(),
+            ["mean_b_crit"] = analysis.MeanBCrit,
+            ["mean_b_simple"] = analysis.MeanBSimple,
+            ["ratio_b_crit_over_b_simple"] = analysis.Ratio,
+            ["loss_scaling"] = analysis.LossScaling is { } s
+                ? new Dictionary<string, object?>
+                {
+                    ["alpha_b"] = s.AlphaB,
+                    ["alpha_b_interval"] = Interval(s.AlphaBInterval),
+                    ["slope"] = s.Slope,
+                    ["slope_se"] = s.SlopeStdError,
+                    ["b_star"] = s.BStar,
+                }
+                : null,
+            ["sweep"] = outcomes.Select(o => new Dictionary<string, object?>
+            {
+                ["batch"] = o.Batch,
+                ["learning_rate"] = o.LearningRate,
+                ["micro_batches"] = o.MicroBatches,
+                ["step_cap"] = o.StepCap,
+                ["steps_run"] = o.StepsRun,
+                ["ending"] = o.Ending.ToString(),
+                ["curve"] = o.Curve.Select(p => new { step = p.Step, validation_loss = p.Loss }).ToList(),
+                ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = GnsCommand.Finite(p.BSimple) }).ToList(),
+            }).ToList(),
+        };
+
+    private static object? Interval(ConfidenceInterval? interval) =>
+        interval is { } i ? new { lo = GnsCommand.Finite(i.Lower), hi = GnsCommand.Finite(i.Upper) } : null;
+
+    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "∞";
+}

@@ -1,0 +1,232 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Data;
+using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Studies.GradientNoise;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab gns</c>: trains a small GPT with gradient accumulation and reports the online gradient noise
+/// scale B_simple (McCandlish et al. 2018, App. A.1) per step. Each step's M micro-batches of B/M sequences
+/// give |G_small|² (mean over micro-batches) and the accumulated batch of B sequences gives |G_big|²; the
+/// two-batch estimates of |G|² and tr(Σ) are smoothed by separate bias-corrected EMAs and B_simple is their
+/// ratio. Batch sizes are counted in sequences; B_simple·T converts to tokens. With
+/// <c>--micro-batches</c> equal to <c>--batch</c> the small batch is one sequence: the per-example
+/// (B_small = 1) variant.
+/// </summary>
+[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation")]
+public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
+{
+    public sealed class Settings : GnsTrainSettings
+    {
+        [CommandOption("--every <K>")]
+        [Description("Print one table row every K steps (default: about 20 rows)")]
+        public int? Every { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document (every step) to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            var baseResult = base.Validate();
+            if (!baseResult.Successful)
+            {
+                return baseResult;
+            }
+            if (MicroBatches < 2)
+            {
+                return ValidationResult.Error($"--micro-batches must be at least 2 for two batch sizes, got {MicroBatches}");
+            }
+            return Every is < 1 ? ValidationResult.Error($"--every must be at least 1, got {Every}") : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var corpus = settings.OpenCorpus();
+        var options = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps);
+        var every = settings.Every ?? (int)Math.Max(1, settings.Steps / 20);
+        var result = GradientNoiseRun.Train(options, corpus, settings.Ema, p =>
+        {
+            if (!settings.Json && (p.Step % every == 0 || p.Step == options.Steps))
+            {
+                Console.Error.WriteLine(Inv($"step {p.Step}: loss {p.Loss:F4}, B_simple {p.Record.BSimple:G4}"));
+            }
+        }, cancellationToken: cancellationToken);
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(result, settings), JsonOptions));
+            return CliApp.ExitOk;
+        }
+        var seq = options.Model.SeqLen;
+        var table = new Table().AddColumns("step", "train loss", "|G|² (EMA)", "tr(Σ) (EMA)", "B_simple (seq)", "B_simple (tokens)");
+        foreach (var p in result.Points.Where(p => p.Step % every == 0 || p.Step == options.Steps))
+        {
+            table.AddRow(p.Step.ToString(CultureInfo.InvariantCulture), Inv($"{p.Loss:F4}"), Inv($"{p.Record.GradNormSqEma:G4}"),
+                Inv($"{p.Record.TraceCovEma:G4}"), Inv($"{p.Record.BSimple:G4}"), Inv($"{p.Record.BSimple * seq:G4}"));
+        }
+        console.MarkupLine(Markup.Escape(
+            $"{corpus.Description}; model L={options.Model.Layers} C={options.Model.DModel} T={seq}; " +
+            $"B={options.Batch} sequences as {options.MicroBatches} micro-batches of {options.MicroBatchSize}; EMA decay {settings.Ema}"));
+        console.Write(table);
+        console.MarkupLine(Markup.Escape(Inv(
+            $"validation loss {result.ValidationLoss:F4}; B_simple = EMA(tr Σ)/EMA(|G|²) from the two-batch estimators (McCandlish et al. 2018, App. A.1)")));
+        return CliApp.ExitOk;
+    }
+
+    internal static object ToJson(GradientNoiseTrajectory result, Settings settings)
+    {
+        var o = result.Options;
+        return new Dictionary<string, object?>
+        {
+            ["command"] = "gns",
+            ["corpus"] = result.Corpus,
+            ["model"] = new { layers = o.Model.Layers, d_model = o.Model.DModel, heads = o.Model.Heads, seq = o.Model.SeqLen },
+            ["batch"] = o.Batch,
+            ["micro_batches"] = o.MicroBatches,
+            ["micro_batch_size"] = o.MicroBatchSize,
+            ["steps"] = o.Steps,
+            ["learning_rate"] = o.LearningRate,
+            ["seed"] = o.Seed,
+            ["ema_decay"] = settings.Ema,
+            ["batch_unit"] = "sequences",
+            ["estimator"] = "two-batch (McCandlish et al. 2018 App. A.1), ratio of bias-corrected EMAs",
+            ["validation_loss"] = Finite(result.ValidationLoss),
+            ["trajectory"] = result.Points.Select(p => new Dictionary<string, object?>
+            {
+                ["step"] = p.Step,
+                ["tokens"] = p.Tokens,
+                ["loss"] = p.Loss,
+                ["grad_norm_sq_est"] = p.Record.GradNormSq,
+                ["trace_cov_est"] = p.Record.TraceCov,
+                ["grad_norm_sq_ema"] = p.Record.GradNormSqEma,
+                ["trace_cov_ema"] = p.Record.TraceCovEma,
+                ["b_simple"] = Finite(p.Record.BSimple),
+                ["b_simple_tokens"] = Finite(p.Record.BSimple * o.Model.SeqLen),
+            }).ToList(),
+        };
+    }
+
+    /// <summary>snake_case names, indented: the JSON settings of the gns and critical-batch commands.</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    /// <summary>JSON has no NaN or infinity: such values are written as null.</summary>
+    internal static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    internal static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Model and training flags shared by <c>gns</c> and <c>critical-batch</c> (a subset of <c>train</c>'s).</summary>
+public class GnsTrainSettings : CommandSettings
+{
+    [CommandOption("--corpus <CORPUS>")]
+    [Description("synthetic (default: the built-in Markov corpus) or a text file")]
+    public string Corpus { get; set; } = "synthetic";
+
+    [CommandOption("--layers <L>")]
+    [Description("Transformer blocks (default 2)")]
+    public int Layers { get; set; } = 2;
+
+    [CommandOption("--d-model <C>")]
+    [Description("Channels (default 32)")]
+    public int DModel { get; set; } = 32;
+
+    [CommandOption("--heads <H>")]
+    [Description("Attention heads (default 2)")]
+    public int Heads { get; set; } = 2;
+
+    [CommandOption("--seq <T>")]
+    [Description("Context length (default 32)")]
+    public int Seq { get; set; } = 32;
+
+    [CommandOption("--batch <B>")]
+    [Description("Sequences per step (default 32)")]
+    public int Batch { get; set; } = 32;
+
+    [CommandOption("--micro-batches <M>")]
+    [Description("Micro-batches per step; the small batch is B/M sequences (default 8)")]
+    public int MicroBatches { get; set; } = 8;
+
+    [CommandOption("--steps <S>")]
+    [Description("Optimizer steps (default 300)")]
+    public long Steps { get; set; } = 300;
+
+    [CommandOption("--lr <LR>")]
+    [Description("Peak learning rate (default 3e-3)")]
+    public double LearningRate { get; set; } = 3e-3;
+
+    [CommandOption("--warmup <W>")]
+    [Description("Warmup steps (default: the trainer's, 5% of the run)")]
+    public int? Warmup { get; set; }
+
+    [CommandOption("--ema <BETA>")]
+    [Description("EMA decay of the |G|² and tr(Σ) estimates (default 0.95)")]
+    public double Ema { get; set; } = 0.95;
+
+    [CommandOption("--seed <S>")]
+    [Description("Seed for initialisation and data (default 1)")]
+    public ulong Seed { get; set; } = 1;
+
+    [CommandOption("--threads <N>")]
+    [Description("Worker threads (default 1)")]
+    public int Threads { get; set; } = 1;
+
+    public override ValidationResult Validate() => ValidateCommon(checkBatch: true);
+
+    /// <summary>Checks the shared flags; <paramref name="checkBatch"/> false for commands that take their own batch sizes.</summary>
+    protected ValidationResult ValidateCommon(bool checkBatch)
+    {
+        if (Layers < 1 || DModel < 1 || Heads < 1 || Seq < 1)
+        {
+            return ValidationResult.Error($"--layers, --d-model, --heads and --seq must be positive, got {Layers}, {DModel}, {Heads}, {Seq}");
+        }
+        if (DModel % Heads != 0)
+        {
+            return ValidationResult.Error($"--d-model ({DModel}) must be a multiple of --heads ({Heads})");
+        }
+        if (MicroBatches < 1 || (checkBatch && (Batch < 1 || Batch % MicroBatches != 0)))
+        {
+            return ValidationResult.Error($"--micro-batches ({MicroBatches}) must be positive and divide --batch ({Batch})");
+        }
+        if (Steps < 1)
+        {
+            return ValidationResult.Error($"--steps must be positive, got {Steps}");
+        }
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+        {
+            return ValidationResult.Error($"--lr must be positive, got {LearningRate.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (!(Ema > 0 && Ema < 1))
+        {
+            return ValidationResult.Error($"--ema must be in (0, 1), got {Ema.ToString(CultureInfo.InvariantCulture)}");
+        }
+        return Threads < 1 ? ValidationResult.Error($"--threads must be positive, got {Threads}") : ValidationResult.Success();
+    }
+
+    internal ICorpus OpenCorpus() => Corpus == "synthetic" ? SyntheticCorpus.Default : TextCorpus.Load(Corpus);
+
+    internal TrainOptions ToTrainOptions(int batch, double learningRate, long steps, int? microBatches = null) => new()
+    {
+        Model = new GptConfig(Layers, DModel, Heads, Seq),
+        Batch = batch,
+        MicroBatches = microBatches ?? MicroBatches,
+        Steps = steps,
+        LearningRate = learningRate,
+        WarmupSteps = Warmup,
+        Seed = Seed,
+        Threads = Threads,
+        EvalInterval = 0,
+        EvalSequences = 64,
+    };
+}
