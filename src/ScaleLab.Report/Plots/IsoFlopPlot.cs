@@ -20,8 +20,9 @@ public static class IsoFlopPlot
     {
         var format = PlotFile.FormatOf(path);
         var (profiles, frontier) = Build(result);
+        // A new Multiplot holds one empty plot: Reset replaces it, so the figure has exactly two panels.
         var multiplot = new Multiplot();
-        multiplot.AddPlot(profiles);
+        multiplot.Reset(profiles);
         multiplot.AddPlot(frontier);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         if (format == ImageFormat.Svg)
@@ -71,10 +72,10 @@ public static class IsoFlopPlot
         }
         profiles.Axes.Bottom.TickGenerator = LogTicks();
         profiles.ShowLegend(Alignment.UpperRight);
+        profiles.Legend.FontSize = 10;
 
         var frontier = new Plot();
-        frontier.Title(string.Create(CultureInfo.InvariantCulture,
-            $"Optimal allocation: N_opt ∝ C^{result.NExponent.Value:0.###}, D_opt ∝ C^{result.DExponent.Value:0.###}"));
+        frontier.Title("Compute-optimal N and D (Approach 2)");
         frontier.XLabel("compute C (FLOP)");
         frontier.YLabel("N_opt (parameters), D_opt (tokens)");
         var accepted = result.Accepted.ToList();
@@ -92,12 +93,12 @@ public static class IsoFlopPlot
         nLine.Color = Colors.SteelBlue;
         nLine.LineWidth = 2;
         nLine.LegendText = string.Create(CultureInfo.InvariantCulture,
-            $"a = {result.NExponent.Value:0.###} [{result.NExponent.Lo:0.###}, {result.NExponent.Hi:0.###}]");
+            $"N_opt ∝ C^a, a = {result.NExponent.Value:0.###} [{result.NExponent.Lo:0.###}, {result.NExponent.Hi:0.###}]");
         var dLine = frontier.Add.ScatterLine(ends, ends.Select(result.DFit.Predict).ToArray());
         dLine.Color = Colors.DarkOrange;
         dLine.LineWidth = 2;
         dLine.LegendText = string.Create(CultureInfo.InvariantCulture,
-            $"b = {result.DExponent.Value:0.###} [{result.DExponent.Lo:0.###}, {result.DExponent.Hi:0.###}]");
+            $"D_opt ∝ C^b, b = {result.DExponent.Value:0.###} [{result.DExponent.Lo:0.###}, {result.DExponent.Hi:0.###}]");
         frontier.Axes.Bottom.TickGenerator = LogTicks();
         frontier.Axes.Left.TickGenerator = LogTicks();
         frontier.ShowLegend(Alignment.UpperLeft);

@@ -50,6 +50,10 @@ public static class TrendPlot
             IntegerTicksOnly = true,
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
         };
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = v => v.ToString("0.##", CultureInfo.InvariantCulture),
+        };
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }

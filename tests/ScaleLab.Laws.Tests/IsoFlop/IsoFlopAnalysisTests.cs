@@ -1,3 +1,4 @@
+using ScaleLab.Laws;
 using ScaleLab.Laws.IsoFlop;
 using ScaleLab.Laws.Tests.Trend;
 using ScaleLab.Laws.Trend;
@@ -172,5 +173,27 @@ public sealed class IsoFlopAnalysisTests
             var result = IsoFlopAnalysis.Fit(data.Runs, new IsoFlopOptions { Bins = k, Bootstrap = 0 });
             Assert.InRange(result.NExponent.Value, 0.43, 0.56);
         }
+    }
+}
+
+public sealed class Approach3ComparisonTests
+{
+    [Fact]
+    public void Fit_SyntheticChinchillaLaw_AgreesWithApproach2AndTheTruth()
+    {
+        // Given exact losses from the known law (quarter-decade grid) and every 150th start of Hoffmann et al.'s grid (30 starts)
+        var runs = IsoFlopSynthetic.Grid(0.25, 0, seed: 1);
+        var starts = ChinchillaLaw.HoffmannGrid().Where((_, i) => i % 150 == 0).ToList();
+
+        // When
+        var approach3 = Approach3Comparison.Fit(runs, bootstrap: 0, seed: 0, level: 0.95, new FitOptions { Starts = starts });
+        var approach2 = IsoFlopAnalysis.Fit(runs, new IsoFlopOptions { Bootstrap = 0 });
+
+        // Then Approach 3 recovers α, β and hence a = β/(α+β) exactly (noise-free data), and Approach 2 agrees within 0.005
+        Assert.Equal(IsoFlopSynthetic.Alpha, approach3.Alpha, 3);
+        Assert.Equal(IsoFlopSynthetic.Beta, approach3.Beta, 3);
+        Assert.Equal(IsoFlopSynthetic.TrueA, approach3.NExponent.Value, 3);
+        Assert.Equal(1.0, approach3.NExponent.Value + approach3.DExponent.Value, 12);
+        Assert.InRange(Math.Abs(approach2.NExponent.Value - approach3.NExponent.Value), 0, 0.005);
     }
 }

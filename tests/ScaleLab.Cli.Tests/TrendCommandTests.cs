@@ -1,0 +1,171 @@
+using System.Text.Json;
+using ScaleLab.Cli;
+using Spectre.Console.Testing;
+
+namespace ScaleLab.Cli.Tests;
+
+public sealed class TrendCommandTests
+{
+    internal static string SharedData(string file)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ScaleLab.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        Assert.NotNull(dir);
+        return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "data", file));
+    }
+
+    internal static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var console = new TestConsole();
+        var stderr = new StringWriter();
+        var code = CliApp.Run(args, console, stderr);
+        return (code, console.Output, stderr.ToString());
+    }
+
+    internal static string TempCsv(string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cli-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    internal static void AssertUsageError((int Code, string Stdout, string Stderr) run, string expected)
+    {
+        Assert.Equal(CliApp.ExitUsage, run.Code);
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Fact]
+    public void Trend_EpochDeepLearningEraJson_ReportsDoublingMonthsWithInterval()
+    {
+        // Given the provenance window 2010–2022 (Feb/March): 360 models, 6.6 months
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", data, "--from", "2010", "--to", "2022.2", "--bootstrap", "200", "--seed", "1", "--json");
+
+        // Then stdout is exactly one JSON document with the contract's fields
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(360, root.GetProperty("n").GetInt32());
+        var doubling = root.GetProperty("doubling_months");
+        Assert.InRange(doubling.GetProperty("value").GetDouble(), 6.5, 6.7);
+        Assert.True(doubling.GetProperty("lo").GetDouble() < 6.6 && doubling.GetProperty("hi").GetDouble() > 6.6);
+        Assert.Equal(2010, root.GetProperty("window").GetProperty("from").GetDouble());
+        Assert.Single(root.GetProperty("eras").EnumerateArray());
+        var end = root.GetProperty("eras")[0].GetProperty("fitted_at_to");
+        Assert.Equal(end.GetProperty("flop").GetDouble() / 8.64e19, end.GetProperty("pfs_days").GetDouble(), 6);
+    }
+
+    [Fact]
+    public void Trend_BreaksAndFrontier_OneTrendPerEra()
+    {
+        // Given
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", data, "--from", "1950", "--to", "2022.2", "--breaks", "2010", "--bootstrap", "0", "--json");
+        var (frontierCode, frontierOut, _) = Run("trend", data, "--from", "2010", "--frontier", "--top", "5", "--bootstrap", "0", "--json");
+
+        // Then the pre-deep-learning era doubles in ~21 months, the deep-learning era in ~6.6
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var eras = doc.RootElement.GetProperty("eras").EnumerateArray().ToList();
+        Assert.Equal(2, eras.Count);
+        Assert.InRange(eras[0].GetProperty("doubling_months").GetProperty("value").GetDouble(), 18, 24);
+        Assert.InRange(eras[1].GetProperty("doubling_months").GetProperty("value").GetDouble(), 4.5, 7.5);
+        Assert.Equal(0, frontierCode);
+        using var frontier = JsonDocument.Parse(frontierOut);
+        Assert.Equal(5, frontier.RootElement.GetProperty("frontier_top").GetInt32());
+        Assert.InRange(frontier.RootElement.GetProperty("n").GetInt32(), 60, 90);
+    }
+
+    [Fact]
+    public void Trend_HumanOutputAndPlot_WritesTableAndFile()
+    {
+        // Given
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+        var plot = Path.Combine(Path.GetTempPath(), $"trend-{Guid.NewGuid():N}.png");
+        try
+        {
+            // When
+            var (code, stdout, _) = Run("trend", data, "--breaks", "2010", "--bootstrap", "50", "--plot", plot);
+
+            // Then
+            Assert.Equal(0, code);
+            Assert.Contains("doubling", stdout);
+            Assert.True(new FileInfo(plot).Length > 10_000);
+        }
+        finally
+        {
+            File.Delete(plot);
+        }
+    }
+
+    [Fact]
+    public void Trend_MissingFile_ExitsTwo()
+    {
+        AssertUsageError(Run("trend", "/no/such/epoch.csv"), "/no/such/epoch.csv");
+    }
+
+    [Theory]
+    [InlineData("Model,Training compute (FLOP)\nA,1e20\n", "no column \"Publication date\"")]
+    [InlineData("Publication date,Parameters\n2020-01-01,1e9\n", "no column \"Training compute (FLOP)\"")]
+    [InlineData("Publication date,Training compute (FLOP)\n2020-01-01,lots\n", "line 2, column \"Training compute (FLOP)\"")]
+    [InlineData("Publication date,Training compute (FLOP)\n2020-01-01,NaN\n", "line 2, column \"Training compute (FLOP)\"")]
+    [InlineData("Publication date,Training compute (FLOP)\n2020-01-01,-3e20\n", "is not a positive number")]
+    [InlineData("Publication date,Training compute (FLOP)\n2020-01-01,1e20\n2020/02/01,1e21\n", "line 3, column \"Publication date\"")]
+    [InlineData("Publication date,Training compute (FLOP)\n2020-01-01,1e20\n2021-01-01,1e21\n", "need at least 3")]
+    public void Trend_BadData_ExitsTwoWithOneLine(string text, string expected)
+    {
+        // Given
+        var path = TempCsv(text);
+        try
+        {
+            // When / Then
+            AssertUsageError(Run("trend", path), expected);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("--top", "5")]
+    [InlineData("--breaks", "2010,x")]
+    [InlineData("--breaks", "2015,2010")]
+    [InlineData("--plot", "out.jpg")]
+    [InlineData("-y", "tokens")]
+    [InlineData("--bootstrap", "-1")]
+    public void Trend_BadFlags_ExitsTwoWithOneLine(string flag, string value)
+    {
+        // Given
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var run = Run("trend", data, flag, value);
+
+        // Then
+        Assert.Equal(CliApp.ExitUsage, run.Code);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Trend_TooFewModelsInWindowOrEra_ExitsTwo()
+    {
+        // Given
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When / Then: 1950–1952 holds fewer than 3 models; a break at 1950.6 leaves the first era with one
+        AssertUsageError(Run("trend", data, "--from", "1950", "--to", "1952"), "need at least 3");
+        AssertUsageError(Run("trend", data, "--from", "1950", "--to", "2010", "--breaks", "1950.6"), "need at least 3");
+    }
+}
