@@ -79,16 +79,11 @@ public sealed unsafe class KvCacheDecoder
                 for (var h = 0; h < NH; h++)
                 {
                     // scores[t2] = softmax_t2≤t(q·k_t2/√hs); y_h = Σ scores[t2]·v_t2
-                    var max = float.NegativeInfinity;
                     for (var t2 = 0; t2 <= t; t2++)
                     {
                         scores[t2] = SimdMath.Dot(q + h * hs, keys + cacheBase + (long)t2 * C + h * hs, hs) * scale;
-                        max = MathF.Max(max, scores[t2]);
                     }
-                    var live = new Span<float>(scores, t + 1);
-                    System.Numerics.Tensors.TensorPrimitives.Subtract(live, max, live);
-                    System.Numerics.Tensors.TensorPrimitives.Exp(live, live);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(live, 1f / System.Numerics.Tensors.TensorPrimitives.Sum(live), live);
+                    SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
                     new Span<float>(y + h * hs, hs).Clear();
                     for (var t2 = 0; t2 <= t; t2++)
                     {

@@ -152,13 +152,7 @@ public static unsafe class Attention
             Sgemm.Accumulate(q, C3, 1, q + C, 1, C3, p, T, T, T, hs, null);
             for (var t = 0; t < T; t++)
             {
-                var live = new Span<float>(p + (long)t * T, t + 1);
-                var max = TensorPrimitives.Max(live);
-                // exp((s − max)·scale): the max of the scaled row is scale·max since scale > 0
-                TensorPrimitives.Subtract(live, max, live);
-                TensorPrimitives.Multiply(live, scale, live);
-                TensorPrimitives.Exp(live, live);
-                TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
+                SimdMath.SoftmaxInPlace(p + (long)t * T, t + 1, scale, out _);
                 new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
             }
             for (var t = 0; t < T; t++) new Span<float>(o + (long)t * C, hs).Clear();
@@ -193,12 +187,11 @@ public static unsafe class Attention
                 Sgemm.Accumulate(p, 1, T, dy, C, 1, dq + 2 * C, C3, T, hs, T, null);
                 for (var t = 0; t < T; t++)
                 {
-                    var pr = new ReadOnlySpan<float>(p + (long)t * T, t + 1);
-                    var dr = new Span<float>(ds + (long)t * T, t + 1);
-                    var pdp = TensorPrimitives.Dot(pr, dr);
-                    TensorPrimitives.Subtract(dr, pdp, dr);
-                    TensorPrimitives.Multiply(dr, pr, dr);
-                    TensorPrimitives.Multiply(dr, scale, dr);
+                    // dS[t,:] = P[t,:] ⊙ (dP[t,:] − P[t,:]·dP[t,:]) / √hs
+                    var pr = p + (long)t * T;
+                    var dr = ds + (long)t * T;
+                    var pdp = SimdMath.Dot(pr, dr, t + 1);
+                    for (var t2 = 0; t2 <= t; t2++) dr[t2] = (dr[t2] - pdp) * pr[t2] * scale;
                     new Span<float>(ds + (long)t * T + t + 1, T - t - 1).Clear();
                 }
                 // dQ (T×hs) += dS·K

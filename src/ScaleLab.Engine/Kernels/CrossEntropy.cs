@@ -47,7 +47,7 @@ public static unsafe class CrossEntropy
     }
 
     /// <summary>Fast <see cref="ForwardReference{TReal}"/>: rows split across threads, vectorised along V
-    /// (the row sum is taken in vector lanes).</summary>
+    /// (the row sum is taken in vector lanes; e^x by SimdMath.Exp).</summary>
     public static void Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int N, int V,
         Span<float> probs, Span<float> losses, WorkerPool? pool = null)
     {
@@ -85,13 +85,10 @@ public static unsafe class CrossEntropy
         var (start, end) = WorkerPool.Partition(a.N, part, parts);
         for (var n = start; n < end; n++)
         {
-            var row = new ReadOnlySpan<float>(a.Logits + (long)n * V, V);
-            var p = new Span<float>(a.Probs + (long)n * V, V);
-            var max = TensorPrimitives.Max(row);
-            TensorPrimitives.Subtract(row, max, p);
-            TensorPrimitives.Exp(p, p);
-            var sum = TensorPrimitives.Sum(p);
-            TensorPrimitives.Divide(p, sum, p);
+            var row = a.Logits + (long)n * V;
+            var p = a.Probs + (long)n * V;
+            new ReadOnlySpan<float>(row, V).CopyTo(new Span<float>(p, V));
+            var sum = SimdMath.SoftmaxInPlace(p, V, 1f, out var max);
             a.Losses[n] = MathF.Log(sum) - (row[a.Targets[n]] - max);
         }
     }

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using ScaleLab.Engine.Parallelism;
 
 namespace ScaleLab.Engine.Kernels;
@@ -44,7 +44,7 @@ public static unsafe class Gelu
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/>, vectorised by TensorPrimitives over chunks split across
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/>, vectorised (with SimdMath.Exp) over chunks split across
     /// threads, in the σ form below (equal in exact arithmetic, better conditioned in float).</summary>
     public static void Forward(ReadOnlySpan<float> inp, int N, Span<float> output, WorkerPool? pool = null)
     {
@@ -73,20 +73,28 @@ public static unsafe class Gelu
 
     // The fast kernels use ½(1 + tanh u) = σ(2u) and ½(1 − tanh²u) = 2σ(2u)σ(−2u): the same function, but
     // without forming 1 + tanh u ≈ 0 for negative x, which in float loses all digits of the small result.
+    // With e = exp(−2u): σ(2u) = 1/(1 + e) and σ(−2u) = e·σ(2u), both accurate for either sign of u; e is capped
+    // at e^88.3 (as SimdMath.Exp clamps) so that e·σ(2u) never becomes ∞·0.
 
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
         var (start, end) = WorkerPool.Partition(a.N, part, parts, Chunk);
-        var u = stackalloc float[Chunk];
-        for (var i = start; i < end; i += Chunk)
+        var i = start;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var n = Math.Min(Chunk, end - i);
-            var x = new ReadOnlySpan<float>(a.Inp + i, n);
-            var t = new Span<float>(u, n);
-            TwoU(x, t);
-            TensorPrimitives.Sigmoid(t, t);
-            TensorPrimitives.Multiply(x, t, new Span<float>(a.Out + i, n));
+            for (; i + 8 <= end; i += 8)
+            {
+                var x = Vector256.Load(a.Inp + i);
+                var e = SimdMath.Exp(-TwoU(x));
+                Vector256.Store(x / (Vector256<float>.One + e), a.Out + i);
+            }
+        }
+        for (; i < end; i++)
+        {
+            var x = a.Inp[i];
+            var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
+            a.Out[i] = x / (1f + e);
         }
     }
 
@@ -94,37 +102,33 @@ public static unsafe class Gelu
     {
         ref var a = ref *(Args*)context;
         var (start, end) = WorkerPool.Partition(a.N, part, parts, Chunk);
-        var buffer = stackalloc float[3 * Chunk];
-        for (var i = start; i < end; i += Chunk)
+        var i = start;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var n = Math.Min(Chunk, end - i);
-            var x = new ReadOnlySpan<float>(a.Inp + i, n);
-            var sp = new Span<float>(buffer, n);
-            var sm = new Span<float>(buffer + Chunk, n);
-            var du = new Span<float>(buffer + 2 * Chunk, n);
-            TwoU(x, sp);
-            TensorPrimitives.Negate(sp, sm);
-            TensorPrimitives.Sigmoid(sp, sp);
-            TensorPrimitives.Sigmoid(sm, sm);
-            // du = 2x·u' = 2x·√(2/π)(1 + 3kx²)
-            TensorPrimitives.Multiply(x, x, du);
-            TensorPrimitives.Multiply(du, (float)(6 * Cubic * Sqrt2OverPi), du);
-            TensorPrimitives.Add(du, (float)(2 * Sqrt2OverPi), du);
-            TensorPrimitives.Multiply(du, x, du);
-            // gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
-            TensorPrimitives.MultiplyAdd(du, sm, 1f, du);
-            TensorPrimitives.Multiply(du, sp, du);
-            var dinp = new Span<float>(a.Out + i, n);
-            TensorPrimitives.MultiplyAdd(du, new ReadOnlySpan<float>(a.Dout + i, n), dinp, dinp);
+            var one = Vector256<float>.One;
+            for (; i + 8 <= end; i += 8)
+            {
+                var x = Vector256.Load(a.Inp + i);
+                var e = SimdMath.Exp(-TwoU(x));
+                var sp = one / (one + e);
+                var sm = e * sp;
+                // du = 2x·u' = 2x·√(2/π)(1 + 3kx²); gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
+                var du = x * (Vector256.Create((float)(2 * Sqrt2OverPi)) + Vector256.Create((float)(6 * Cubic * Sqrt2OverPi)) * x * x);
+                var grad = sp * (one + du * sm);
+                Vector256.Store(Vector256.Load(a.Out + i) + grad * Vector256.Load(a.Dout + i), a.Out + i);
+            }
+        }
+        for (; i < end; i++)
+        {
+            var x = a.Inp[i];
+            var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
+            var sp = 1f / (1f + e);
+            var du = x * ((float)(2 * Sqrt2OverPi) + (float)(6 * Cubic * Sqrt2OverPi) * x * x);
+            a.Out[i] += sp * (1f + du * (e * sp)) * a.Dout[i];
         }
     }
 
-    /// <summary>t = 2u = 2√(2/π)(x + kx³).</summary>
-    private static void TwoU(ReadOnlySpan<float> x, Span<float> t)
-    {
-        TensorPrimitives.Multiply(x, x, t);
-        TensorPrimitives.Multiply(t, (float)(Cubic * 2 * Sqrt2OverPi), t);
-        TensorPrimitives.Add(t, (float)(2 * Sqrt2OverPi), t);
-        TensorPrimitives.Multiply(t, x, t);
-    }
+    /// <summary>2u = 2√(2/π)(x + kx³).</summary>
+    private static Vector256<float> TwoU(Vector256<float> x) =>
+        x * (Vector256.Create((float)(2 * Sqrt2OverPi)) + Vector256.Create((float)(2 * Cubic * Sqrt2OverPi)) * x * x);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ScaleLab.Engine.Kernels;
@@ -69,5 +70,81 @@ internal static unsafe class SimdMath
         {
             y[i] += x[i];
         }
+    }
+
+    /// <summary>e^x in eight lanes: Cephes expf (Moshier 1989) — x = n·ln2 + r with |r| ≤ ½ln2 by a two-part ln2,
+    /// e^r by a degree-6 polynomial, times 2^n built in the exponent bits. Within 2 ulp of MathF.Exp on
+    /// [−87, 88]; inputs are clamped to [−87.3, 88.3] (so 2^n stays a normal float), so very negative x gives ~1e-38 rather than 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
+        var r = x - n * Vector256.Create(0.693359375f) - n * Vector256.Create(-2.12194440e-4f);
+        var p = Vector256.Create(1.9875691500E-4f);
+        p = p * r + Vector256.Create(1.3981999507E-3f);
+        p = p * r + Vector256.Create(8.3334519073E-3f);
+        p = p * r + Vector256.Create(4.1665795894E-2f);
+        p = p * r + Vector256.Create(1.6666665459E-1f);
+        p = p * r + Vector256.Create(5.0000001201E-1f);
+        var y = p * r * r + r + Vector256<float>.One;
+        var pow2n = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
+        return y * pow2n.AsSingle();
+    }
+
+    /// <summary>max over n items.</summary>
+    public static float Max(float* x, int n)
+    {
+        var i = 0;
+        var max = float.NegativeInfinity;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var vmax = Vector256.Load(x);
+            for (i = 8; i + 8 <= n; i += 8) vmax = Vector256.Max(vmax, Vector256.Load(x + i));
+            for (var lane = 0; lane < 8; lane++) max = MathF.Max(max, vmax.GetElement(lane));
+        }
+        for (; i < n; i++) max = MathF.Max(max, x[i]);
+        return max;
+    }
+
+    /// <summary>In place, x ← softmax(scale·x) over n items: e^{scale·(x − max)} / Σ. Returns Σ = Σ e^{scale·(x − max)}
+    /// and the row's max, so a caller can form log-softmax without re-summing.</summary>
+    public static float SoftmaxInPlace(float* x, int n, float scale, out float max)
+    {
+        max = Max(x, n);
+        var i = 0;
+        var sum = 0f;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vmax = Vector256.Create(max);
+            var vscale = Vector256.Create(scale);
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                var e = Exp((Vector256.Load(x + i) - vmax) * vscale);
+                acc += e;
+                Vector256.Store(e, x + i);
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++)
+        {
+            x[i] = MathF.Exp((x[i] - max) * scale);
+            sum += x[i];
+        }
+        Scale(x, n, 1f / sum);
+        return sum;
+    }
+
+    /// <summary>x[i] ← alpha·x[i] over n items.</summary>
+    public static void Scale(float* x, int n, float alpha)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(alpha);
+            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(x + i) * va, x + i);
+        }
+        for (; i < n; i++) x[i] *= alpha;
     }
 }

@@ -294,4 +294,19 @@ public sealed class FastKernelTests : IDisposable
         AssertClose("losses", fast[1], refLosses, 1e-5, 1e-5);
         AssertClose("dlogits", fast[2], refD, 1e-6, 1e-5);
     }
+
+    [Fact]
+    public void SimdExp_WholeRange_WithinFourUlpOfDoubleExp()
+    {
+        // Given: 20001 points over the clamp range [−87, 88] plus small arguments near 0.
+        var xs = Enumerable.Range(0, 20001).Select(i => -87f + 175f * i / 20000f).Concat([0f, 1e-7f, -1e-7f, 0.5f]).ToArray();
+
+        // When / Then: relative error within 4·2⁻²⁴ of the exactly rounded value.
+        foreach (var x in xs)
+        {
+            var y = System.Runtime.Intrinsics.Vector256.ToScalar(SimdMath.Exp(System.Runtime.Intrinsics.Vector256.Create(x)));
+            var exact = Math.Exp(x);
+            Assert.True(Math.Abs(y - exact) <= 4 * exact / (1 << 24), $"exp({x}) = {y} vs {exact}");
+        }
+    }
 }
