@@ -1,0 +1,180 @@
+using System.ComponentModel;
+using System.Globalization;
+using ScaleLab.Laws;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>Flags shared by <c>fit</c> and <c>backtest</c>: the data file, the law, columns and the loss.</summary>
+public class FitDataSettings : CommandSettings
+{
+    [CommandArgument(0, "<DATA>")]
+    [Description("CSV file with a header row")]
+    public string Data { get; set; } = "";
+
+    [CommandOption("--law <LAW>")]
+    [Description("powerlaw, chinchilla, kaplan, bnsl, bnsl2 or exponential")]
+    public string? Law { get; set; }
+
+    [CommandOption("-n|--n-column <COL>")]
+    [Description("Column of parameters N (default: N, params, parameters, Model Size, ...)")]
+    public string? NColumn { get; set; }
+
+    [CommandOption("-d|--d-column <COL>")]
+    [Description("Column of tokens D (default: D, tokens, ...; derived as C/(6N) when absent)")]
+    public string? DColumn { get; set; }
+
+    [CommandOption("-c|--c-column <COL>")]
+    [Description("Column of compute C in FLOP (default: C, compute, Training FLOP, ...; derived as 6ND when absent)")]
+    public string? CColumn { get; set; }
+
+    [CommandOption("-y|--y-column <COL>")]
+    [Description("Column of the loss (default: loss, y, L, ...)")]
+    public string? YColumn { get; set; }
+
+    [CommandOption("-t|--t-column <COL>")]
+    [Description("Column of t for the exponential law (default: t, year, time, date)")]
+    public string? TColumn { get; set; }
+
+    [CommandOption("-x|--x-variable <VAR>")]
+    [Description("Variable of one-variable laws (powerlaw, bnsl): n, d or c (default c when present)")]
+    public string? X { get; set; }
+
+    [CommandOption("--loss <KIND>")]
+    [Description("huber (default; Hoffmann et al. 2022) or mse, on log residuals")]
+    public string? Loss { get; set; }
+
+    [CommandOption("--delta <D>")]
+    [Description("Huber threshold on log residuals (default 1e-3)")]
+    public double Delta { get; set; } = 1e-3;
+
+    [CommandOption("--bootstrap <N>")]
+    [Description("Bootstrap resamples for intervals")]
+    public int Bootstrap { get; set; }
+
+    [CommandOption("--seed <S>")]
+    [Description("Seed of the bootstrap (default 0)")]
+    public ulong Seed { get; set; }
+
+    [CommandOption("--drop-highest-loss <K>")]
+    [Description("Drop the K highest-loss points before fitting (Besiroglu et al. 2024 drop 5)")]
+    public int DropHighestLoss { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Write one JSON document to stdout")]
+    public bool Json { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (Law is null)
+        {
+            return ValidationResult.Error("--law is required (powerlaw, chinchilla, kaplan, bnsl, bnsl2, exponential)");
+        }
+        if (!LawCatalog.Names.Contains(Law.ToLowerInvariant()))
+        {
+            return ValidationResult.Error($"unknown law '{Law}' (known: {string.Join(", ", LawCatalog.Names)})");
+        }
+        if (Loss is not null and not ("huber" or "mse"))
+        {
+            return ValidationResult.Error($"--loss must be huber or mse, not '{Loss}'");
+        }
+        if (X is not null and not ("n" or "d" or "c" or "N" or "D" or "C"))
+        {
+            return ValidationResult.Error($"--x must be n, d or c, not '{X}'");
+        }
+        if (!(Delta > 0) || !double.IsFinite(Delta))
+        {
+            return ValidationResult.Error($"--delta must be positive, got {Delta.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (Bootstrap < 0 || DropHighestLoss < 0)
+        {
+            return ValidationResult.Error("--bootstrap and --drop-highest-loss must not be negative");
+        }
+        return ValidationResult.Success();
+    }
+
+    internal (IScalingLaw Law, ScalingDataset Data) Load()
+    {
+        var (law, data) = LawCatalog.Load(Law!, Data, new ColumnSelection(NColumn, DColumn, CColumn, YColumn, TColumn), X);
+        return (law, data.DropHighestLoss(DropHighestLoss));
+    }
+
+    internal FitOptions FitOptions() => new()
+    {
+        Loss = Loss switch { "huber" => LossKind.Huber, "mse" => LossKind.Mse, _ => null },
+        Delta = Delta,
+    };
+}
+
+/// <summary>Human output and progress shared by the fit verbs.</summary>
+internal static class FitOutput
+{
+    public static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("G5", CultureInfo.InvariantCulture);
+
+    /// <summary>Progress of long work on stderr (the document, if any, owns stdout).</summary>
+    public static IProgress<int> Progress(string what, int total) => new SyncProgress(done =>
+    {
+        if (done == total || done % Math.Max(1, total / 10) == 0)
+        {
+            Console.Error.WriteLine($"{what}: {done}/{total}");
+        }
+    });
+
+    public static void WriteFit(IAnsiConsole console, LawFit fit)
+    {
+        console.MarkupLine($"[bold]{fit.Law}[/]: {Markup.Escape(fit.Form.Formula)}");
+        var boot = fit.Bootstrap;
+        var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{boot.Level:P0} interval");
+        for (int k = 0; k < fit.Symbols.Count; k++)
+        {
+            table.AddRow(fit.Symbols[k], F(fit.Values[k]), boot is null ? "" : $"[{F(boot.Parameters[k].Lo)}, {F(boot.Parameters[k].Hi)}]");
+        }
+        for (int k = 0; k < fit.DerivedNames.Count; k++)
+        {
+            table.AddRow(fit.DerivedNames[k] + " (derived)", F(fit.DerivedValues[k]),
+                boot is null ? "" : $"[{F(boot.Derived[k].Lo)}, {F(boot.Derived[k].Hi)}]");
+        }
+        console.Write(table);
+        string loss = fit.Loss == LossKind.Huber ? $"huber (delta {F(fit.Delta)})" : "mse";
+        console.WriteLine($"objective {fit.Objective:G8} ({loss} on log residuals, summed over {fit.PointsUsed} points)");
+        console.WriteLine($"starts {fit.StartsTotal}, at best {fit.StartsAtBest} ({fit.StartsAtBestCriterion}), failed {fit.StartsFailed}; " +
+            $"best: {fit.Iterations} iterations, {fit.ExitReason}");
+        if (boot is not null)
+        {
+            console.WriteLine($"bootstrap: {boot.Samples} resamples ({boot.Failed} failed), seed {boot.Seed}, {boot.Starts}");
+        }
+        foreach (var note in fit.Notes)
+        {
+            console.WriteLine($"note: {note}");
+        }
+    }
+
+    public static void WriteBacktest(IAnsiConsole console, BacktestResult r)
+    {
+        console.MarkupLine($"[bold]back-test[/]: fit on {r.TrainCount} points, predict the {r.Points.Count} largest");
+        var table = new Table().AddColumns("row", "scale", "observed", "predicted", $"{r.Level:P0} interval", "rel. error", "covered");
+        foreach (var p in r.Points)
+        {
+            table.AddRow(p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), F(p.Observed), F(p.Predicted),
+                $"[{F(p.Lo)}, {F(p.Hi)}]", p.RelativeError.ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture), p.Covered ? "yes" : "no");
+        }
+        console.Write(table);
+        console.WriteLine($"mean |relative error| {r.MeanAbsRelativeError:P2}, coverage {r.Coverage:P0} " +
+            $"({r.Points.Count(p => p.Covered)}/{r.Points.Count}, nominal {r.Level:P0}, {r.Interval.ToString().ToLowerInvariant()} intervals)");
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SyncProgress(Action<int> report) : IProgress<int>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(int value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+}
