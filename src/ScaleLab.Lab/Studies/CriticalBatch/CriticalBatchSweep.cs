@@ -72,7 +72,15 @@ public static class CriticalBatchSweep
             trainer.Run(m =>
             {
                 stepsRun = m.Step;
-                bSimple.Add(micro >= 2 ? tracker.Update(m.Step, GradientNoiseRun.Estimate(m)).BSimple : double.NaN);
+                if (!double.IsFinite(m.MicroGradNormSq) || !double.IsFinite(m.AccumGradNormSq))
+                {
+                    // The loss is still finite but the gradient overflowed: the run has diverged.
+                    ending = SweepEnding.Diverged;
+                    stop.Cancel();
+                }
+                bSimple.Add(micro >= 2 && ending != SweepEnding.Diverged
+                    ? tracker.Update(m.Step, GradientNoiseRun.Estimate(m)).BSimple
+                    : double.NaN);
             }, e =>
             {
                 curve.Add(new LossPoint(e.Step, e.ValidationLoss));

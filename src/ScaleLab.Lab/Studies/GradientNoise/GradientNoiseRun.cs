@@ -49,6 +49,10 @@ public static class GradientNoiseRun
         // skips the evaluation itself when the callback is null.
         var summary = trainer.Run(m =>
         {
+            if (!double.IsFinite(m.MicroGradNormSq) || !double.IsFinite(m.AccumGradNormSq))
+            {
+                throw new InvalidOperationException($"training diverged at step {m.Step}: the gradient norm is not finite; lower --lr");
+            }
             var point = new GradientNoisePoint(m.Step, m.Tokens, m.Loss, tracker.Update(m.Step, Estimate(m)));
             points.Add(point);
             onStep?.Invoke(point);
