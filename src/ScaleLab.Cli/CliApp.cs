@@ -21,7 +21,7 @@ public static class CliApp
         var app = Build(console);
         try
         {
-            return app.Run(args);
+            return app.Run(SingleLetterLongOptionsAsShort(args));
         }
         catch (Exception ex)
         {
@@ -34,6 +34,17 @@ public static class CliApp
             return code;
         }
     }
+
+    /// <summary>
+    /// The CLI contract spells column flags `--n COL --d COL --c COL --y COL`, but Spectre requires long
+    /// option names of two or more characters. A one-letter long option is therefore rewritten to the short
+    /// form (`--n` to `-n`, `--n=COL` to `-n=COL`), and commands declare those flags as short options
+    /// (`-n|--params`), so both spellings work.
+    /// </summary>
+    internal static string[] SingleLetterLongOptionsAsShort(string[] args) =>
+        args.Select(a => a.Length >= 3 && a.StartsWith("--", StringComparison.Ordinal) && char.IsAsciiLetter(a[2]) && (a.Length == 3 || a[3] == '=')
+            ? a[1..]
+            : a).ToArray();
 
     public static CommandApp Build(IAnsiConsole? console = null)
     {
@@ -52,9 +63,13 @@ public static class CliApp
             {
                 var builder = (ICommandConfigurator)add.MakeGenericMethod(type).Invoke(config, [verb.Name])!;
                 builder.WithDescription(verb.Description);
+                if (verb.Hidden)
+                {
+                    builder.IsHidden();
+                }
                 foreach (var example in verb.Examples)
                 {
-                    builder.WithExample(example);
+                    builder.WithExample(example.Split(' ', StringSplitOptions.RemoveEmptyEntries));
                 }
             }
         });

@@ -9,6 +9,9 @@ public sealed class VerbAttribute(string name, string description) : Attribute
 {
     public string Name { get; } = name;
     public string Description { get; } = description;
-    /// <summary>Example invocations shown by --help, each an argument list.</summary>
-    public string[][] Examples { get; init; } = [];
+    /// <summary>Example invocations shown by --help, each one command line without the program name
+    /// (arguments separated by single spaces; attribute arguments cannot be jagged arrays).</summary>
+    public string[] Examples { get; init; } = [];
+    /// <summary>Left out of --help (internal verbs such as the sweep's <c>worker</c>).</summary>
+    public bool Hidden { get; init; }
 }

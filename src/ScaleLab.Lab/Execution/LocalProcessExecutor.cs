@@ -26,6 +26,22 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
     /// start-up every time would otherwise be restarted forever).</summary>
     public const int RestartsPerRun = 5;
 
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _processIds = [];
+
+    /// <summary>Live workers: worker id (as recorded in the registry's runs.worker) → process id. A snapshot,
+    /// for monitoring and for the kill tests.</summary>
+    public IReadOnlyDictionary<string, int> WorkerProcesses
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, int>(_processIds);
+            }
+        }
+    }
+
     public SweepResult Run(IRunStore store, string study, ExecutorOptions options,
         Action<SweepStatus>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
@@ -41,13 +57,17 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
             {
                 Start();
             }
-            var lastReport = TimeSpan.MinValue;
+            TimeSpan? lastReport = null;
             while (workers.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 foreach (var (id, process) in workers.Where(w => w.Value.HasExited).ToList())
                 {
                     workers.Remove(id);
+                    lock (_gate)
+                    {
+                        _processIds.Remove(id);
+                    }
                     var code = process.ExitCode;
                     process.Dispose();
                     if (code == 0)
@@ -66,7 +86,7 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
                         Start();
                     }
                 }
-                if (progress is not null && clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
+                if (progress is not null && (lastReport is null || clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1)))
                 {
                     progress(monitor.Poll());
                     lastReport = clock.Elapsed;
@@ -90,6 +110,10 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
                 }
                 store.ReleaseWorker(id);
                 process.Dispose();
+            }
+            lock (_gate)
+            {
+                _processIds.Clear();
             }
         }
         var final = monitor.Poll();
@@ -122,6 +146,10 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
             process.BeginErrorReadLine();
             process.BeginOutputReadLine();
             workers[id] = process;
+            lock (_gate)
+            {
+                _processIds[id] = process.Id;
+            }
         }
     }
 

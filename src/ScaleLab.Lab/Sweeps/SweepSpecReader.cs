@@ -14,7 +14,7 @@ namespace ScaleLab.Lab.Sweeps;
 /// batch_size = 16                 # required
 /// tokens = [200_000, 800_000]     # token budgets; or tokens_per_parameter = [10, 20] (× non-embedding N)
 /// seeds = [1, 2]                  # default [1]
-/// learning_rates = [1e-3]         # default [1e-3]
+/// learning_rates = [3e-3]         # default [3e-3] (the engine's default)
 /// eval_interval = 50              # steps between validation evaluations (default 50)
 /// eval_batches = 4                # validation batches per evaluation (default 4)
 /// threads_per_run = 1             # default 1
@@ -83,7 +83,7 @@ public sealed partial class SweepSpecReader
         var budgets = hasTokens ? IntegerList(root, "tokens", min: 1) : [];
         var ratios = hasRatio ? NumberList(root, "tokens_per_parameter", positive: true) : [];
         var seeds = root.Get("seeds") is null ? [1L] : IntegerList(root, "seeds", min: 0);
-        var lrs = root.Get("learning_rates") is null ? [1e-3] : NumberList(root, "learning_rates", positive: true);
+        var lrs = root.Get("learning_rates") is null ? [3e-3] : NumberList(root, "learning_rates", positive: true);
         Unique(root, "seeds", seeds);
         Unique(root, "tokens", budgets);
         Unique(root, "tokens_per_parameter", ratios);

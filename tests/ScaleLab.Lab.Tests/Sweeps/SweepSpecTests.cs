@@ -42,7 +42,7 @@ public sealed class SweepSpecTests
         Assert.Equal(Enumerable.Range(0, 8), runs.Select(r => r.Ordinal));
         Assert.Equal([(1, 100L, 1L), (1, 100, 2), (1, 200, 1), (1, 200, 2), (2, 100, 1), (2, 100, 2), (2, 200, 1), (2, 200, 2)],
             runs.Select(r => (r.Layers, r.Steps, r.Seed)));
-        Assert.All(runs, r => Assert.Equal((r.Steps * 256, 5, 0.2, "synthetic:7", 1e-3), (r.Tokens, r.WarmupSteps, r.MinLrFraction, r.Corpus, r.LearningRate)));
+        Assert.All(runs, r => Assert.Equal((r.Steps * 256, 5, 0.2, "synthetic:7", 3e-3), (r.Tokens, r.WarmupSteps, r.MinLrFraction, r.Corpus, r.LearningRate)));
         Assert.Equal(8, runs.Select(r => r.Key).Distinct().Count());
     }
 

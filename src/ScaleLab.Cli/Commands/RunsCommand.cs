@@ -1,0 +1,169 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ScaleLab.Lab.Registry;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab runs</c>: the registry's studies, or one study's runs as a table, as (N, D, C, loss) CSV
+/// points for <c>scalelab fit</c> (<c>--csv</c>: columns N, D, C, loss — the names fit looks for by
+/// default — then N_total, seed, run), or as one JSON document.
+/// Examples: <c>scalelab runs</c>; <c>scalelab runs --study demo</c>;
+/// <c>scalelab runs --study demo --csv &gt; points.csv &amp;&amp; scalelab fit points.csv --law chinchilla</c>.
+/// </summary>
+[Verb("runs", "List studies and runs in the registry; export (N, D, C, loss) points as CSV")]
+public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--study <NAME>")]
+        [Description("The study to show (default: list the studies)")]
+        public string? Study { get; set; }
+
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--csv")]
+        [Description("Write the study's finished runs as N,D,C,loss CSV to stdout")]
+        public bool Csv { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (Csv && Json)
+            {
+                return ValidationResult.Error("give --csv or --json, not both");
+            }
+            return Csv && Study is null ? ValidationResult.Error("--csv needs --study NAME") : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var registry = RunStores.Resolve(settings.Registry);
+        var (backend, target) = RunStores.Parse(registry);
+        if (backend == "sqlite" && !File.Exists(target))
+        {
+            // Reading must not create an empty registry as a side effect.
+            throw new FileNotFoundException($"{target}: no registry here (run scalelab sweep first, or pass --registry)", target);
+        }
+        using var store = RunStores.Open(registry);
+        var studies = store.ListStudies();
+        if (settings.Study is null)
+        {
+            return WriteStudies(store, studies, settings.Json);
+        }
+        if (studies.All(s => s.Name != settings.Study))
+        {
+            var known = studies.Count == 0 ? "none" : string.Join(", ", studies.Select(s => s.Name));
+            throw new UsageException($"no study '{settings.Study}' in {store.Location} (studies: {known})");
+        }
+        var output = console.Profile.Out.Writer;
+        if (settings.Csv)
+        {
+            output.Write(ToCsv(store.ExportPoints(settings.Study)));
+            return CliApp.ExitOk;
+        }
+        var runs = store.ListRuns(settings.Study);
+        if (settings.Json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = settings.Study,
+                registry,
+                runs = runs.Select(r => new
+                {
+                    key = r.Key,
+                    status = r.Status.ToString().ToLowerInvariant(),
+                    config = JsonDocument.Parse(r.ConfigJson).RootElement,
+                    seed = r.Seed,
+                    n = r.NonEmbeddingParameters,
+                    n_total = r.Parameters,
+                    d = r.Tokens,
+                    c = 6.0 * r.NonEmbeddingParameters * r.Tokens,
+                    flops = r.Flops,
+                    final_loss = r.FinalLoss,
+                    attempts = r.Attempts,
+                    worker = r.Worker,
+                    started_at = r.StartedAt,
+                    finished_at = r.FinishedAt,
+                    error = r.Error,
+                }),
+            }, SweepCommand.Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("#", "key", "status", "shape", "N", "D", "C", "loss", "tries", "time");
+        foreach (var r in runs)
+        {
+            var config = JsonDocument.Parse(r.ConfigJson).RootElement;
+            var shape = $"{config.GetProperty("layers")}x{config.GetProperty("d_model")}x{config.GetProperty("heads")}";
+            var time = r is { StartedAt: { } s, FinishedAt: { } f } ? Inv($"{(f - s).TotalSeconds:F1} s") : "";
+            table.AddRow(Inv($"{r.Ordinal}"), r.Key, Status(r), shape, Inv($"{r.NonEmbeddingParameters}"), Inv($"{r.Tokens}"),
+                Inv($"{6.0 * r.NonEmbeddingParameters * r.Tokens:0.00e+0}"), r.FinalLoss is { } l ? Inv($"{l:F4}") : "",
+                Inv($"{r.Attempts}"), time);
+        }
+        console.Write(table);
+        var c = store.CountByStatus(settings.Study);
+        console.MarkupLine(Inv($"{c.Done} done, {c.Running} running, {c.Queued} queued, {c.Failed} failed"));
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>CSV of points: N, D, C = 6ND, loss, then N_total, seed, run. Doubles round-trip ("R").</summary>
+    public static string ToCsv(IReadOnlyList<ScalingPoint> points)
+    {
+        var csv = new StringBuilder("N,D,C,loss,N_total,seed,run\n");
+        foreach (var p in points)
+        {
+            csv.Append(Inv($"{p.N},{p.D},{p.C:R},{p.Loss:R},{p.NTotal},{p.Seed},{p.RunKey}\n"));
+        }
+        return csv.ToString();
+    }
+
+    private int WriteStudies(IRunStore store, IReadOnlyList<StudyRecord> studies, bool json)
+    {
+        var rows = studies.Select(s => (Study: s, Counts: store.CountByStatus(s.Name))).ToList();
+        if (json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                registry = store.Location,
+                studies = rows.Select(r => new
+                {
+                    name = r.Study.Name,
+                    created_at = r.Study.CreatedAt,
+                    runs = r.Counts.Total,
+                    done = r.Counts.Done,
+                    running = r.Counts.Running,
+                    queued = r.Counts.Queued,
+                    failed = r.Counts.Failed,
+                }),
+            }, SweepCommand.Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("study", "runs", "done", "running", "queued", "failed");
+        foreach (var (study, c) in rows)
+        {
+            table.AddRow(Markup.Escape(study.Name), Inv($"{c.Total}"), Inv($"{c.Done}"), Inv($"{c.Running}"), Inv($"{c.Queued}"), Inv($"{c.Failed}"));
+        }
+        console.Write(table);
+        return CliApp.ExitOk;
+    }
+
+    private static string Status(RunRecord r) => r.Status switch
+    {
+        RunStatus.Done => "[green]done[/]",
+        RunStatus.Failed => "[red]failed[/]",
+        RunStatus.Running => "[yellow]running[/]",
+        _ => "queued",
+    };
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

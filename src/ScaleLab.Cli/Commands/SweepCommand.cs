@@ -1,0 +1,264 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Sweeps;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab sweep SPEC</c>: validates a sweep spec (TOML, see <see cref="SweepSpecReader"/>), enqueues its
+/// runs in the registry (runs already there are kept, so re-running resumes) and executes them on N local
+/// worker processes (default) or threads, with one live status line on stderr.
+/// Examples: <c>scalelab sweep sweep.toml --workers 2</c>;
+/// <c>scalelab sweep sweep.toml --registry postgres:Host=db;Username=u;Password=p;Database=scalelab</c>;
+/// <c>scalelab sweep sweep.toml --dry-run --json</c>.
+/// </summary>
+[Verb("sweep", "Run a sweep spec (model shapes x token budgets x seeds) into the run registry")]
+public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
+{
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SPEC>")]
+        [Description("Sweep spec file (TOML)")]
+        public string Spec { get; set; } = "";
+
+        [CommandOption("--workers <N>")]
+        [Description("Concurrent workers (default: cores / threads per worker)")]
+        public int? Workers { get; set; }
+
+        [CommandOption("--threads-per-worker <K>")]
+        [Description("Kernel threads per worker (default: the spec's threads_per_run)")]
+        public int? ThreadsPerWorker { get; set; }
+
+        [CommandOption("--executor <KIND>")]
+        [Description("local (worker processes, default), threads (workers inside this process), or slurm (not yet)")]
+        public string Executor { get; set; } = "local";
+
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--checkpoint-dir <DIR>")]
+        [Description("Checkpoint folder (default: scalelab-checkpoints beside a SQLite registry, else in the current folder)")]
+        public string? CheckpointDir { get; set; }
+
+        [CommandOption("--retry-failed")]
+        [Description("Queue the study's failed runs again before starting")]
+        public bool RetryFailed { get; set; }
+
+        [CommandOption("--dry-run")]
+        [Description("Validate and list the runs; enqueue and train nothing")]
+        public bool DryRun { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Write one JSON summary to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (Workers is <= 0 || ThreadsPerWorker is <= 0)
+            {
+                return ValidationResult.Error("--workers and --threads-per-worker must be positive");
+            }
+            return Executor is "local" or "threads" or "slurm"
+                ? ValidationResult.Success()
+                : ValidationResult.Error($"--executor must be local, threads or slurm, got '{Executor}'");
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var spec = SweepSpec.Load(settings.Spec);
+        if (settings.Executor == "slurm")
+        {
+            throw new UsageException("--executor slurm is not available yet; use local or threads");
+        }
+        var runs = spec.Expand();
+        if (settings.DryRun)
+        {
+            return WriteDryRun(spec, runs, settings.Json);
+        }
+        var registry = RunStores.Resolve(settings.Registry);
+        var threads = settings.ThreadsPerWorker ?? spec.ThreadsPerRun;
+        var options = new ExecutorOptions
+        {
+            Workers = settings.Workers ?? Math.Max(1, Environment.ProcessorCount / threads),
+            ThreadsPerWorker = threads,
+            CheckpointDirectory = settings.CheckpointDir ?? DefaultCheckpointDirectory(registry),
+            CheckpointInterval = spec.CheckpointInterval,
+        };
+        using var store = RunStores.Open(registry);
+        if (settings.RetryFailed)
+        {
+            store.RetryFailed(spec.Study);
+        }
+        var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
+        Console.Error.WriteLine($"sweep {spec.Study}: {plan.Runs} runs ({plan.Added} new, {plan.Existing} already in {registry}); " +
+            $"{options.Workers} {settings.Executor} worker(s) x {threads} thread(s)");
+
+        using var view = new StatusLine();
+        var result = settings.Executor == "threads"
+            ? InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, options, view.Show, view.Log, cancellationToken)
+            : new LocalProcessExecutor(CurrentWorkerLaunch(), registry).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken);
+        view.Finish();
+
+        var c = result.Counts;
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = spec.Study,
+                registry,
+                runs = plan.Runs,
+                added = plan.Added,
+                done = c.Done,
+                failed = c.Failed,
+                queued = c.Queued,
+                running = c.Running,
+                workers = options.Workers,
+                threads_per_worker = threads,
+                wall_seconds = result.Wall.TotalSeconds,
+            }, Json));
+        }
+        else
+        {
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]{Markup.Escape(spec.Study)}[/]: {c.Done}/{c.Total} runs done, {c.Failed} failed, in {result.Wall.TotalSeconds:F1} s " +
+                $"(see [italic]scalelab runs --study {Markup.Escape(spec.Study)}[/])"));
+        }
+        if (c.Failed > 0)
+        {
+            var firstError = store.ListRuns(spec.Study).First(r => r.Status == RunStatus.Failed).Error;
+            Console.Error.WriteLine($"error: {c.Failed} of {c.Total} runs failed (first: {firstError}); rerun with --retry-failed");
+            return CliApp.ExitFailure;
+        }
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>Checkpoints beside a SQLite registry file, so a registry and its checkpoints move together.</summary>
+    internal static string DefaultCheckpointDirectory(string registry)
+    {
+        var (backend, target) = RunStores.Parse(registry);
+        var directory = backend == "sqlite" ? Path.GetDirectoryName(Path.GetFullPath(target))! : Directory.GetCurrentDirectory();
+        return Path.Combine(directory, "scalelab-checkpoints");
+    }
+
+    /// <summary>
+    /// How to start another copy of this program as a worker: the apphost itself when running as
+    /// <c>scalelab</c>, otherwise the .NET host with scalelab.dll (covers <c>dotnet scalelab.dll</c> and
+    /// commands run inside a test host).
+    /// </summary>
+    internal static WorkerLaunch CurrentWorkerLaunch()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        var cliAssembly = typeof(CliApp).Assembly.Location;
+        if (Path.GetFileNameWithoutExtension(process).Equals("scalelab", StringComparison.OrdinalIgnoreCase) || cliAssembly.Length == 0)
+        {
+            return new WorkerLaunch(process, []);
+        }
+        var host = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet";
+        return new WorkerLaunch(host, [cliAssembly]);
+    }
+
+    private int WriteDryRun(SweepSpec spec, IReadOnlyList<RunSpec> runs, bool json)
+    {
+        if (json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = spec.Study,
+                runs = runs.Select(r => new
+                {
+                    key = r.Key,
+                    r.Layers,
+                    d_model = r.DModel,
+                    r.Heads,
+                    r.Steps,
+                    r.Tokens,
+                    learning_rate = r.LearningRate,
+                    r.Seed,
+                    n = r.Model.NonEmbeddingParameterCount,
+                    n_total = r.Model.ParameterCount,
+                    flops = r.Model.FlopsPerToken * r.Tokens,
+                }),
+            }, Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("key", "shape", "N", "D", "steps", "lr", "seed", "FLOP");
+        foreach (var r in runs)
+        {
+            table.AddRow(r.Key, $"{r.Layers}x{r.DModel}x{r.Heads}", Inv(r.Model.NonEmbeddingParameterCount), Inv(r.Tokens),
+                Inv(r.Steps), r.LearningRate.ToString("G3", CultureInfo.InvariantCulture), Inv(r.Seed),
+                (r.Model.FlopsPerToken * r.Tokens).ToString("0.00e+0", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"{runs.Count} runs in study [bold]{Markup.Escape(spec.Study)}[/] (dry run: nothing enqueued)"));
+        return CliApp.ExitOk;
+    }
+
+    private static string Inv(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The sweep's live status on stderr: rewritten in place on a terminal, otherwise one line
+    /// whenever the counts change. Worker messages print above it.</summary>
+    private sealed class StatusLine : IDisposable
+    {
+        private readonly bool _interactive = !Console.IsErrorRedirected;
+        private readonly Lock _gate = new();
+        private string _last = "";
+        private StatusCounts? _lastCounts;
+
+        public void Show(SweepStatus status)
+        {
+            lock (_gate)
+            {
+                var line = status.ToString();
+                if (_interactive)
+                {
+                    Console.Error.Write("\r" + line.PadRight(Math.Max(_last.Length, line.Length)));
+                }
+                else if (status.Counts != _lastCounts)
+                {
+                    Console.Error.WriteLine(line);
+                }
+                _last = line;
+                _lastCounts = status.Counts;
+            }
+        }
+
+        public void Log(string message)
+        {
+            lock (_gate)
+            {
+                Console.Error.WriteLine(_interactive ? "\r" + message.PadRight(_last.Length) : message);
+                if (_interactive && _last.Length > 0)
+                {
+                    Console.Error.Write(_last);
+                }
+            }
+        }
+
+        public void Finish()
+        {
+            lock (_gate)
+            {
+                if (_interactive && _last.Length > 0)
+                {
+                    Console.Error.WriteLine();
+                    _last = "";
+                }
+            }
+        }
+
+        public void Dispose() => Finish();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using ScaleLab.Cli;
+using ScaleLab.Cli.Commands;
+using ScaleLab.Laws;
+using Spectre.Console.Testing;
+
+namespace ScaleLab.Cli.Tests;
+
+public sealed class SweepCommandTests : IDisposable
+{
+    internal const string TinySpec = """
+        study = "tiny"
+        seq_len = 16
+        batch_size = 4
+        tokens = [640, 1280]
+        eval_interval = 5
+        eval_batches = 2
+        checkpoint_interval = 4
+        [[models]]
+        layers = 1
+        d_model = 16
+        heads = 2
+        [[models]]
+        layers = 1
+        d_model = 32
+        heads = 2
+        [schedule]
+        warmup_steps = 2
+        """;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("scalelab-sweepcmd-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var console = new TestConsole();
+        console.Profile.Width = 200;
+        var stderr = new StringWriter();
+        var code = CliApp.Run(args, console, stderr);
+        return (code, console.Output, stderr.ToString());
+    }
+
+    [Fact]
+    public void Sweep_ThreadsExecutor_AllRunsDone_RunsCsvReadableByFit()
+    {
+        // Given
+        var spec = Write("sweep.toml", TinySpec);
+        var registry = "sqlite:" + Path.Combine(_directory, "r.db");
+
+        // When
+        var sweep = Run("sweep", spec, "--executor", "threads", "--workers", "2", "--registry", registry, "--json");
+        var csv = Run("runs", "--study", "tiny", "--registry", registry, "--csv");
+
+        // Then
+        Assert.Equal(0, sweep.Code);
+        using var summary = JsonDocument.Parse(sweep.Out);
+        Assert.Equal((4, 4, 0), (summary.RootElement.GetProperty("runs").GetInt32(), summary.RootElement.GetProperty("done").GetInt32(),
+            summary.RootElement.GetProperty("failed").GetInt32()));
+        Assert.Equal(0, csv.Code);
+        var points = Write("points.csv", csv.Out);
+        var data = ScalingDataset.Load(points, need: LawInputs.N | LawInputs.D | LawInputs.C);
+        Assert.Equal(4, data.Count);
+        Assert.Equal([3312, 3312, 12768, 12768], data.N!);
+        Assert.Equal([640, 1280, 640, 1280], data.D!);
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Equal(6.0 * data.N![i] * data.D![i], data.C![i]));
+        Assert.All(data.Y, y => Assert.InRange(y, 1.0, Math.Log(256) + 0.5));
+    }
+
+    [Fact]
+    public void Sweep_SecondTime_AddsNothingAndTrainsNothing()
+    {
+        // Given
+        var spec = Write("sweep.toml", TinySpec);
+        var registry = "sqlite:" + Path.Combine(_directory, "r.db");
+        Run("sweep", spec, "--executor", "threads", "--registry", registry);
+        var before = Run("runs", "--study", "tiny", "--registry", registry, "--json").Out;
+
+        // When
+        var again = Run("sweep", spec, "--executor", "threads", "--registry", registry, "--json");
+
+        // Then
+        Assert.Equal(0, again.Code);
+        using var summary = JsonDocument.Parse(again.Out);
+        Assert.Equal(0, summary.RootElement.GetProperty("added").GetInt32());
+        Assert.Equal(before, Run("runs", "--study", "tiny", "--registry", registry, "--json").Out);
+    }
+
+    [Fact]
+    public void Sweep_SpecWithImpossibleValue_ExitTwoOneLineNothingCreated()
+    {
+        // Given
+        var spec = Write("bad.toml", TinySpec.Replace("heads = 2\n[[models]]", "heads = 3\n[[models]]"));
+        var db = Path.Combine(_directory, "r.db");
+
+        // When
+        var (code, _, err) = Run("sweep", spec, "--registry", "sqlite:" + db);
+
+        // Then
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {spec}:11: key 'models[0]': heads 3 does not divide d_model 16", err.Trim());
+        Assert.False(File.Exists(db));
+    }
+
+    [Fact]
+    public void Sweep_CorruptRegistry_ExitTwoOneLineFileUntouched()
+    {
+        // Given
+        var spec = Write("sweep.toml", TinySpec);
+        var db = Path.Combine(_directory, "r.db");
+        var junk = Enumerable.Range(0, 3000).Select(i => (byte)(i % 253)).ToArray();
+        File.WriteAllBytes(db, junk);
+
+        // When
+        var (code, _, err) = Run("sweep", spec, "--executor", "threads", "--registry", "sqlite:" + db);
+
+        // Then
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("not a ScaleLab registry", err);
+        Assert.Equal(junk, File.ReadAllBytes(db));
+    }
+
+    [Fact]
+    public void Sweep_DryRunJson_ListsRunsWithoutRegistry()
+    {
+        // Given
+        var spec = Write("sweep.toml", TinySpec);
+
+        // When
+        var (code, output, _) = Run("sweep", spec, "--dry-run", "--json", "--registry", "sqlite:" + Path.Combine(_directory, "r.db"));
+
+        // Then
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var runs = doc.RootElement.GetProperty("runs");
+        Assert.Equal(4, runs.GetArrayLength());
+        Assert.Equal(10, runs[0].GetProperty("steps").GetInt64());
+        Assert.False(File.Exists(Path.Combine(_directory, "r.db")));
+    }
+
+    [Fact]
+    public void CurrentWorkerLaunch_InsideTestHost_DotnetWithScalelabDll()
+    {
+        // When
+        var launch = SweepCommand.CurrentWorkerLaunch();
+
+        // Then
+        Assert.Equal("dotnet", Path.GetFileNameWithoutExtension(launch.FileName));
+        Assert.Equal("scalelab.dll", Path.GetFileName(Assert.Single(launch.Prefix)));
+    }
+}
