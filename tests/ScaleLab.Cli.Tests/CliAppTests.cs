@@ -30,4 +30,11 @@ public sealed class CliAppTests
         Assert.Equal(CliApp.ExitFailure, CliApp.Classify(new InvalidOperationException("diverged")).Code);
         Assert.Equal("a b", CliApp.Classify(new UsageException("a\nb")).Message);
     }
+
+    [Fact]
+    public void SingleLetterLongOptionsAsShort_ContractColumnFlags_BecomeShortOptions()
+    {
+        var rewritten = CliApp.SingleLetterLongOptionsAsShort(["fit", "data.csv", "--n", "N", "--c=C", "--law", "chinchilla", "--", "-x"]);
+        Assert.Equal(["fit", "data.csv", "-n", "N", "-c=C", "--law", "chinchilla", "--", "-x"], rewritten);
+    }
 }

@@ -78,6 +78,13 @@ public static class StudyPlots
         }
         AddEntropyLine(plot, trueEntropy);
         LogAxes(plot, logX: true, logY: true);
+        // Bootstrap bands of a poorly constrained law can span orders of magnitude far from the data; keep
+        // the y range on the runs and the known floor so the fit near the data stays readable.
+        var losses = done.Select(r => r.FinalValLoss ?? r.FinalTrainLoss).Append(trueEntropy ?? double.NaN).Where(x => x > 0).ToArray();
+        if (losses.Length > 0)
+        {
+            plot.Axes.SetLimitsY(Math.Log10(losses.Min() / 1.1), Math.Log10(losses.Max() * 1.15));
+        }
         plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }

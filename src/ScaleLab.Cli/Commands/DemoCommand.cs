@@ -1,0 +1,101 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Sweeps;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+[Verb("demo", "The main job: train a sweep of tiny GPTs on the built-in synthetic corpus, fit scaling laws, back-test them, plan a bigger run, and write report.html",
+    Examples = ["demo", "demo --quick --out demo-out"])]
+public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--out <DIR>")]
+        [Description("Folder for the registry, checkpoints, the spec and the report (default scalelab-demo); re-running resumes")]
+        public string Out { get; init; } = "scalelab-demo";
+
+        [CommandOption("--quick")]
+        [Description("A smaller study that finishes in about a minute on 2 cores (for CI and a first look)")]
+        public bool Quick { get; init; }
+
+        [CommandOption("--workers <N>")]
+        [Description("Concurrent runs, each single-threaded (default: the core count)")]
+        public int? Workers { get; init; }
+
+        [CommandOption("--bootstrap <N>")]
+        [Description("Bootstrap resamples for intervals and back-tests (default 200)")]
+        public int Bootstrap { get; init; } = 200;
+
+        [CommandOption("--json")]
+        [Description("Write the report's JSON document to stdout")]
+        public bool Json { get; init; }
+
+        public override ValidationResult Validate() =>
+            Workers is < 1 ? ValidationResult.Error("--workers must be at least 1")
+            : Bootstrap < 0 ? ValidationResult.Error("--bootstrap must be >= 0")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var outDir = Path.GetFullPath(settings.Out);
+        if (File.Exists(outDir))
+        {
+            throw new UsageException($"--out {settings.Out}: is a file, not a folder");
+        }
+        Directory.CreateDirectory(outDir);
+        var specText = DemoSpec.Toml(settings.Quick);
+        var specPath = Path.Combine(outDir, "demo.toml");
+        File.WriteAllText(specPath, specText);
+        var spec = SweepSpec.Parse(specText, specPath, outDir);
+        var registry = "sqlite:" + Path.Combine(outDir, "scalelab.db");
+
+        using var store = RunStores.Open(registry);
+        store.EnsureSchema();
+        var enqueued = SweepPlan.Enqueue(store, spec, specText);
+        var workers = settings.Workers ?? Environment.ProcessorCount;
+        Console.Error.WriteLine($"demo: {enqueued.Runs} runs ({enqueued.Added} new, {enqueued.Existing} already in {registry}); {workers} worker(s), 1 thread each");
+
+        var last = "";
+        var lastShown = TimeSpan.Zero;
+        var result = InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, new ExecutorOptions
+        {
+            Workers = workers,
+            ThreadsPerWorker = 1,
+            CheckpointDirectory = Path.Combine(outDir, "checkpoints"),
+            CheckpointInterval = spec.CheckpointInterval,
+        }, status =>
+        {
+            var line = status.ToString();
+            var counts = line[..line.IndexOf('|', StringComparison.Ordinal)];
+            if (counts != last || clock.Elapsed - lastShown > TimeSpan.FromSeconds(15))
+            {
+                Console.Error.WriteLine(line);
+                (last, lastShown) = (counts, clock.Elapsed);
+            }
+        }, line => Console.Error.WriteLine(line), cancellationToken);
+        if (result.Counts.Failed > 0)
+        {
+            Console.Error.WriteLine($"demo: {result.Counts.Failed} run(s) failed; the report uses the {result.Counts.Done} that finished");
+        }
+
+        var output = StudyReportFiles.Write(store, spec.Study, Path.Combine(outDir, "report.html"), settings.Bootstrap, seed: 0, TimeProvider.System,
+            line => Console.Error.WriteLine(line));
+        Console.Error.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(File.ReadAllText(output.Json));
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");
+            console.MarkupLineInterpolated($"report: {output.Html}");
+        }
+        return result.Counts.Done >= Report.Study.StudyAnalysis.MinimumRuns ? CliApp.ExitOk : CliApp.ExitFailure;
+    }
+}

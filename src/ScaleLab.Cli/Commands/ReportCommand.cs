@@ -1,0 +1,63 @@
+using System.ComponentModel;
+using ScaleLab.Lab.Registry;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+[Verb("report", "Analyse a study in the registry (laws, back-test, plan) and write one self-contained HTML report, plus .md and .json",
+    Examples = ["report --study demo --out report.html", "report --study demo --registry sqlite:runs.db --json"])]
+public sealed class ReportCommand(IAnsiConsole console) : Command<ReportCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--study <NAME>")]
+        [Description("Study to report on")]
+        public string? Study { get; init; }
+
+        [CommandOption("--out <FILE.html>")]
+        [Description("Report file; report.md and report.json are written beside it (default report.html)")]
+        public string Out { get; init; } = "report.html";
+
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("sqlite:PATH or postgres:CONNSTRING (default $SCALELAB_REGISTRY, else sqlite:scalelab.db)")]
+        public string? Registry { get; init; }
+
+        [CommandOption("--bootstrap <N>")]
+        [Description("Bootstrap resamples for intervals and back-tests (default 200)")]
+        public int Bootstrap { get; init; } = 200;
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed of the bootstrap (default 0)")]
+        public ulong Seed { get; init; }
+
+        [CommandOption("--json")]
+        [Description("Write the report's JSON document to stdout")]
+        public bool Json { get; init; }
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Study) ? ValidationResult.Error("--study NAME is required")
+            : Bootstrap < 0 ? ValidationResult.Error("--bootstrap must be >= 0")
+            : !Out.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ValidationResult.Error($"--out {Out}: the report is HTML; give a .html file")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var registry = RunStores.Resolve(settings.Registry);
+        using var store = RunStores.Open(registry);
+        store.EnsureSchema();
+        var output = StudyReportFiles.Write(store, settings.Study!, settings.Out, settings.Bootstrap, settings.Seed, TimeProvider.System,
+            line => Console.Error.WriteLine(line));
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(File.ReadAllText(output.Json));
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");
+            console.MarkupLineInterpolated($"report: {output.Html} (also {Path.GetFileName(output.Markdown)}, {Path.GetFileName(output.Json)})");
+        }
+        return CliApp.ExitOk;
+    }
+}

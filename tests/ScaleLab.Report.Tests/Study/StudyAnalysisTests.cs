@@ -1,0 +1,96 @@
+using ScaleLab.Lab.Registry;
+using ScaleLab.Laws;
+using ScaleLab.Report.Study;
+
+namespace ScaleLab.Report.Tests.Study;
+
+public sealed class StudyAnalysisTests : IDisposable
+{
+    // The true law of the synthetic study: L = E + A/N^alpha + B/D^beta.
+    private const double E = 1.6, A = 60, B = 250, Alpha = 0.4, Beta = 0.35;
+    private readonly string _dir = Directory.CreateTempSubdirectory("scalelab-analysis-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Analyse_RegistryStudyFromKnownLaw_RecoversLawBacktestsAndPlans()
+    {
+        // Given: a 4x4 grid of finished runs whose final losses follow the law with 0.5% noise.
+        using var store = new SqliteRunStore(Path.Combine(_dir, "r.db"));
+        store.EnsureSchema();
+        store.CreateStudy("s", null);
+        var rng = new Random(3);
+        var runs = new List<NewRun>();
+        var ordinal = 0;
+        foreach (var n in new[] { 1e4, 3e4, 1e5, 3e5 })
+        {
+            foreach (var d in new[] { 1e5, 4e5, 1.6e6, 6.4e6 })
+            {
+                runs.Add(new NewRun($"k{ordinal}", ordinal++, $$"""{"layers":1,"d_model":{{ordinal}},"heads":1}""", 1, (long)(n * 1.1), (long)n, (long)d, 6 * n * d));
+            }
+        }
+        store.Enqueue("s", runs);
+        while (store.Claim("s", "w", TimeSpan.FromMinutes(1)) is { } run)
+        {
+            var loss = (E + (A / Math.Pow(run.NonEmbeddingParameters, Alpha)) + (B / Math.Pow(run.Tokens, Beta))) * (1 + (0.005 * ((rng.NextDouble() * 2) - 1)));
+            store.AppendMetrics(run.Key, [new MetricRow(1, run.Tokens / 2, loss + 0.5, null, 1e-3, 1), new MetricRow(2, run.Tokens, loss + 0.01, loss, 1e-3, 1)]);
+            Assert.True(store.Finish(run.Key, "w", loss));
+        }
+
+        // When
+        var result = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 100, Seed = 1, TrueEntropy = E });
+
+        // Then: both laws fitted, Chinchilla near the truth.
+        var chinchilla = result.Fits.Single(f => f.Law == "chinchilla");
+        Assert.Equal(2, result.Fits.Count);
+        Assert.InRange(chinchilla["E"], E - 0.1, E + 0.1);
+        Assert.InRange(chinchilla["alpha"], Alpha - 0.1, Alpha + 0.1);
+        Assert.InRange(chinchilla["beta"], Beta - 0.1, Beta + 0.1);
+        // The back-test holds out the largest-compute runs and names them by run key.
+        var bt = result.Report.Backtests.Single(b => b.Law == "chinchilla");
+        var largest = runs.OrderByDescending(r => r.Flops).Take(bt.Rows.Count).Select(r => r.Key).ToHashSet();
+        Assert.Equal(largest, bt.Rows.Select(r => r.Label).ToHashSet());
+        Assert.True(bt.MeanAbsRelativeError < 0.02, $"back-test error {bt.MeanAbsRelativeError}");
+        // Plans satisfy C = 6ND at 10x and 100x the largest run.
+        var maxC = runs.Max(r => r.Flops);
+        Assert.Equal([10 * maxC, 100 * maxC], result.Plans.Select(p => p.Compute));
+        Assert.All(result.Plans, p => Assert.Equal(p.Compute, 6 * p.N * p.D, p.Compute * 1e-9));
+        // Curves for the report: every run has its logged curve; law curves extend 100x past the data.
+        Assert.All(result.Report.Runs, r => Assert.Equal(2, r.Curve.Count));
+        Assert.All(result.Report.Laws, l => Assert.Equal(100 * maxC, l.Curve[^1].Compute, maxC * 1e-6));
+        Assert.Contains("vs true 1.6", result.Report.Headline, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LossAtCompute_Chinchilla_IsTheMinimumOverAllocations()
+    {
+        // Given
+        var law = LawCatalog.Create("chinchilla");
+        var symbols = law.Symbols.Select(s => s switch { "E" => E, "A" => A, "B" => B, "alpha" => Alpha, _ => Beta }).ToArray();
+        const double c = 1e15;
+
+        // When
+        var frontier = StudyAnalysis.LossAtCompute(law, symbols, c);
+
+        // Then: no allocation N on a fine grid (D = C/6N) does better, and the best is within 1e-6.
+        var grid = Enumerable.Range(0, 4001).Select(i => Math.Pow(10, 3 + (i * 0.001))).Select(n => law.Predict(symbols, new LawPoint(N: n, D: c / (6 * n), C: c))).Min();
+        Assert.True(frontier <= grid + 1e-12);
+        Assert.Equal(grid, frontier, 1e-6);
+    }
+
+    [Fact]
+    public void Analyse_TooFewRuns_ReportsWhyInsteadOfFitting()
+    {
+        using var store = new SqliteRunStore(Path.Combine(_dir, "few.db"));
+        store.EnsureSchema();
+        store.CreateStudy("s", null);
+        store.Enqueue("s", [new NewRun("a", 0, "{}", 1, 10, 10, 100, 6000)]);
+        var run = store.Claim("s", "w", TimeSpan.FromMinutes(1))!;
+        store.Finish(run.Key, "w", 2.0);
+
+        var result = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 10 });
+
+        Assert.Empty(result.Fits);
+        Assert.Contains(result.Report.Notes, n => n.Contains("at least 6", StringComparison.Ordinal));
+    }
+}
