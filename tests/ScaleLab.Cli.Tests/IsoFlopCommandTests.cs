@@ -145,6 +145,7 @@ public sealed class IsoFlopCommandTests
     [InlineData("--bootstrap", "-5")]
     [InlineData("--plot", "x.gif")]
     [InlineData("--level", "1.5")]
+    [InlineData("--approach3-drop", "-1")]
     public void IsoFlop_BadFlags_ExitsTwoWithOneLine(string flag, string value)
     {
         // When

@@ -63,8 +63,8 @@ public sealed class IsoFlopAnalysisTests
         }
 
         // Then coverage is near 90% (binomial sd at 60 draws ≈ 4%; the residual-bootstrap within small budgets is
-        // slightly conservative or liberal, so the band is ±10 points) and the intervals are informative (< 0.06 wide)
-        Assert.InRange(covers / (double)datasets, 0.78, 1.0);
+        // slightly liberal or conservative, so the band is 0.78–0.98; measured 53/60) and the intervals are informative (< 0.06 wide)
+        Assert.InRange(covers / (double)datasets, 0.78, 0.98);
         Assert.True(widths.Average() < 0.06, $"mean width {widths.Average()}");
     }
 
