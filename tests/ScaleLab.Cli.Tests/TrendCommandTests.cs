@@ -88,6 +88,24 @@ public sealed class TrendCommandTests
     }
 
     [Fact]
+    public void Trend_Parameters_SkipsRowsWithoutParametersAndReportsCount()
+    {
+        // Given 121 of the subset's 988 rows have no "Parameters" (provenance step 1)
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", data, "-y", "parameters", "--from", "2010", "--bootstrap", "0", "--json");
+
+        // Then parameters grow more slowly than compute (slope below the compute trend's ~0.57 OOM/yr)
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("parameters", doc.RootElement.GetProperty("quantity").GetString());
+        Assert.Equal(121, doc.RootElement.GetProperty("rows_skipped").GetInt32());
+        Assert.Equal(867, doc.RootElement.GetProperty("rows_used").GetInt32());
+        Assert.InRange(doc.RootElement.GetProperty("slope").GetDouble(), 0.1, 0.45);
+    }
+
+    [Fact]
     public void Trend_HumanOutputAndPlot_WritesTableAndFile()
     {
         // Given
