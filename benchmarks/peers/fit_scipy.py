@@ -56,11 +56,11 @@ def grid():
     return [np.array([a, b, e, al, be]) for al, be, e, a, b in itertools.product(alphas, alphas, es, abs_, abs_)]
 
 
-def fit(starts, logn, logd, logy, delta):
+def fit(starts, logn, logd, logy, delta, options):
     best = None
     for s in starts:
         try:
-            res = minimize(objective, s, args=(logn, logd, logy, delta), jac=True, method="L-BFGS-B")
+            res = minimize(objective, s, args=(logn, logd, logy, delta), jac=True, method="L-BFGS-B", options=options)
         except (FloatingPointError, ValueError):
             continue
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
@@ -74,23 +74,30 @@ def main():
     ap.add_argument("--drop-highest", type=int, default=5)
     ap.add_argument("--delta", type=float, default=1e-3)
     ap.add_argument("--bootstrap", type=int, default=1000)
-    ap.add_argument("--boot-starts", default="best", help="'best' (refit from the full-data optimum) or 'grid'")
+    ap.add_argument("--boot-starts-file", help="JSON list of extra starts [a, b, e, alpha, beta] tried by every bootstrap refit besides the full-data optimum")
+    ap.add_argument("--ftol", type=float, default=2.220446049250313e-09, help="L-BFGS-B ftol (scipy default)")
+    ap.add_argument("--gtol", type=float, default=1e-05, help="L-BFGS-B gtol (scipy default)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     np.seterr(all="ignore")
     logn, logd, logy = load(args.data, args.drop_highest)
 
     t0 = time.perf_counter()
-    best = fit(grid(), logn, logd, logy, args.delta)
+    options = {"ftol": args.ftol, "gtol": args.gtol, "maxiter": 15000}
+    best = fit(grid(), logn, logd, logy, args.delta, options)
     t_grid = time.perf_counter() - t0
 
     rng = np.random.default_rng(args.seed)
-    boot_starts = [best.x] if args.boot_starts == "best" else grid()
+    extra = []
+    if args.boot_starts_file:
+        with open(args.boot_starts_file) as f:
+            extra = [np.array(x, dtype=float) for x in json.load(f)]
+    boot_starts = [best.x] + extra
     t0 = time.perf_counter()
     samples = []
     for _ in range(args.bootstrap):
         idx = rng.integers(0, len(logy), len(logy))
-        r = fit(boot_starts, logn[idx], logd[idx], logy[idx], args.delta)
+        r = fit(boot_starts, logn[idx], logd[idx], logy[idx], args.delta, options)
         if r is not None:
             samples.append(r.x)
     t_boot = time.perf_counter() - t0
@@ -99,7 +106,7 @@ def main():
     out = {
         "peer": "scipy L-BFGS-B", "scipy": __import__("scipy").__version__, "numpy": np.__version__,
         "threads": os.environ.get("OMP_NUM_THREADS", "default"),
-        "points": int(len(logy)), "starts": len(grid()),
+        "points": int(len(logy)), "starts": len(grid()), "ftol": args.ftol, "gtol": args.gtol, "bootstrap_starts": len(boot_starts),
         "objective": float(best.fun),
         "params": {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)), "alpha": float(alpha), "beta": float(beta)},
         "grid_seconds": t_grid, "bootstrap": args.bootstrap, "bootstrap_seconds": t_boot,
