@@ -163,27 +163,39 @@ public static unsafe class Sgemm
         {
             var dst = pa + s * MR * kc;
             var rows = Math.Min(MR, mc - s * MR);
-            if (acs == 1)
+            var src = a + (long)s * MR * ars;
+            if (rows < MR)
             {
-                for (var i = 0; i < MR; i++)
+                for (var k = 0; k < kc; k++)
                 {
-                    if (i < rows)
-                    {
-                        var src = a + (long)(s * MR + i) * ars;
-                        for (var k = 0; k < kc; k++) dst[k * MR + i] = src[k];
-                    }
-                    else
-                    {
-                        for (var k = 0; k < kc; k++) dst[k * MR + i] = 0f;
-                    }
+                    for (var i = 0; i < MR; i++) dst[k * MR + i] = i < rows ? src[(long)i * ars + (long)k * acs] : 0f;
+                }
+            }
+            else if (acs == 1)
+            {
+                // Rows contiguous in k: six read streams, one sequential write stream.
+                float* r0 = src, r1 = src + ars, r2 = src + 2L * ars, r3 = src + 3L * ars, r4 = src + 4L * ars, r5 = src + 5L * ars;
+                for (var k = 0; k < kc; k++, dst += MR)
+                {
+                    dst[0] = r0[k];
+                    dst[1] = r1[k];
+                    dst[2] = r2[k];
+                    dst[3] = r3[k];
+                    dst[4] = r4[k];
+                    dst[5] = r5[k];
                 }
             }
             else
             {
-                for (var k = 0; k < kc; k++)
+                for (var k = 0; k < kc; k++, dst += MR)
                 {
-                    var src = a + (long)s * MR * ars + (long)k * acs;
-                    for (var i = 0; i < MR; i++) dst[k * MR + i] = i < rows ? src[(long)i * ars] : 0f;
+                    var col = src + (long)k * acs;
+                    dst[0] = col[0];
+                    dst[1] = col[ars];
+                    dst[2] = col[2L * ars];
+                    dst[3] = col[3L * ars];
+                    dst[4] = col[4L * ars];
+                    dst[5] = col[5L * ars];
                 }
             }
         }
@@ -237,6 +249,13 @@ public static unsafe class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* pa, float* pb, float* c, int ldc)
     {
+        // The C tile is touched once per call, at the end, and usually sits in L3 or memory: ask for its lines
+        // now so they arrive while the k loop runs (as OpenBLAS's kernels do).
+        for (var i = 0; i < MR; i++)
+        {
+            Sse.Prefetch0(c + i * ldc);
+            Sse.Prefetch0(c + i * ldc + NR - 1);
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (var k = 0; k < kc; k++)
