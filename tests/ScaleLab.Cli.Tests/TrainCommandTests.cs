@@ -44,6 +44,7 @@ public sealed class TrainCommandTests : IDisposable
         var loss = root.GetProperty("final_validation_loss").GetDouble();
         Assert.InRange(loss, 1.0, Math.Log(256) + 0.5);
         Assert.InRange(root.GetProperty("entropy_rate").GetDouble(), 0.5, Math.Log(16));
+        Assert.Equal(loss - root.GetProperty("validation_floor").GetDouble(), root.GetProperty("gap_to_validation_floor").GetDouble(), 1e-12);
         var n = root.GetProperty("non_embedding_parameters").GetInt64();
         Assert.Equal(6.0 * n * 30 * 4 * 16, root.GetProperty("flops_6nd_non_embedding").GetDouble());
         Assert.True(root.GetProperty("flops_6nd_total").GetDouble() > root.GetProperty("flops_6nd_non_embedding").GetDouble());

@@ -239,6 +239,10 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             Row("entropy rate / loss floor at T", Inv($"{h:F4} / {floor:F4} (gap {s.FinalValidationLoss - floor:F4})"));
         }
+        if (s.ValidationFloor is { } vf)
+        {
+            Row("Bayes-optimal loss on these validation windows", Inv($"{vf:F4} (paired gap {s.FinalValidationLoss - vf:F4})"));
+        }
         Row("FLOPs 6·N·D (non-embedding / total)", Inv($"{s.FlopsNonEmbedding:0.###e+0} / {s.FlopsTotal:0.###e+0}"));
         Row("wall time / tokens per second", Inv($"{s.WallSeconds:F1} s / {s.TokensPerSecond:N0} ({s.Threads} threads)"));
         if (o.CheckpointPath is not null)
@@ -266,6 +270,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         ["entropy_rate"] = s.EntropyRate,
         ["loss_floor"] = s.LossFloor,
         ["gap_to_floor"] = s.LossFloor is { } f ? s.FinalValidationLoss - f : null,
+        ["validation_floor"] = s.ValidationFloor,
+        ["gap_to_validation_floor"] = s.ValidationFloor is { } vf ? s.FinalValidationLoss - vf : null,
         ["parameters"] = s.Parameters,
         ["non_embedding_parameters"] = s.NonEmbeddingParameters,
         ["flops_6nd_non_embedding"] = s.FlopsNonEmbedding,

@@ -25,6 +25,12 @@ public interface ICorpus
     /// </summary>
     double? LossFloor(int seqLen);
 
+    /// <summary>
+    /// The Bayes-optimal mean loss on validation windows 0..count−1 (the exact floor of that fixed set, so
+    /// model minus floor is a paired gap without the set's sampling noise), or null where unknown.
+    /// </summary>
+    double? ValidationFloor(int count, int seqLen);
+
     /// <summary>Throws <see cref="InvalidDataException"/> (one line) if windows of T + 1 tokens cannot be cut.</summary>
     void CheckSequenceLength(int seqLen);
 

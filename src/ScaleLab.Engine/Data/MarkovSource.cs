@@ -103,6 +103,7 @@ public sealed class MarkovSource
     private readonly double[][] _cdf;      // leaf index -> cumulative P, (A), last entry forced to 1
     private readonly double[] _stationaryCdf;
     private readonly double[] _conditional; // H_0..H_K
+    private readonly double[][] _orderTables; // order k < K: (A^k, A) P(x | last k symbols) under π
 
     public MarkovSource(MarkovSourceOptions options)
     {
@@ -122,7 +123,16 @@ public sealed class MarkovSource
         PowerIterations = iterations;
         _stationaryCdf = Cumulative(Stationary);
         EntropyRate = ComputeEntropyRate(Stationary);
-        _conditional = Enumerable.Range(0, _k + 1).Select(ConditionalEntropyOfOrder).ToArray();
+        _orderTables = new double[_k][];
+        _conditional = new double[_k + 1];
+        for (var order = 0; order <= _k; order++)
+        {
+            _conditional[order] = ConditionalEntropyOfOrder(order, out var table);
+            if (order < _k)
+            {
+                _orderTables[order] = table;
+            }
+        }
     }
 
     public MarkovSourceOptions Options { get; }
@@ -316,7 +326,36 @@ public sealed class MarkovSource
         throw new InvalidOperationException("stationary distribution did not converge; increase smoothing");
     }
 
-    private double ConditionalEntropyOfOrder(int order)
+    /// <summary>
+    /// Mean log-loss of the Bayes-optimal predictor on a window that starts with no history: the symbol at
+    /// position i (i = 1..n−1) is scored with P(x_i | x_{i−j..i−1}), j = min(i, K), where for j &lt; K the
+    /// unseen older history is marginalized under π (the order-j tables). Its expectation is
+    /// <see cref="WindowLossFloor"/>(n−1); on a fixed validation set it is the exact floor of that set, so a
+    /// model's gap to it is a paired comparison, free of the sampling noise of the set itself.
+    /// </summary>
+    public double OracleLogLoss(ReadOnlySpan<int> window)
+    {
+        if (window.Length < 2)
+        {
+            throw new ArgumentException("a window needs at least two tokens");
+        }
+        var total = 0.0;
+        for (var i = 1; i < window.Length; i++)
+        {
+            var j = Math.Min(i, _k);
+            var c = 0;
+            for (var m = j; m >= 1; m--)
+            {
+                c = c * _a + SymbolOrThrow(window[i - m]); // oldest symbol ends in the highest digit
+            }
+            var x = SymbolOrThrow(window[i]);
+            var p = j == _k ? _leaves[_leafOf[c]][x] : _orderTables[j][c * _a + x];
+            total -= Math.Log(p);
+        }
+        return total / (window.Length - 1);
+    }
+
+    private double ConditionalEntropyOfOrder(int order, out double[] table)
     {
         // q(c, x) = Σ_{s: last `order` symbols = c} π(s)·P(x|s); H_k = −Σ_c Σ_x q(c,x)·ln(q(c,x)/q(c)).
         var contexts = (int)Math.Pow(_a, order);
@@ -331,6 +370,7 @@ public sealed class MarkovSource
             }
         }
         var h = 0.0;
+        table = new double[q.Length];
         for (var c = 0; c < contexts; c++)
         {
             var row = q.AsSpan(c * _a, _a);
@@ -339,8 +379,10 @@ public sealed class MarkovSource
             {
                 total += v;
             }
-            foreach (var v in row)
+            for (var x = 0; x < _a; x++)
             {
+                var v = row[x];
+                table[c * _a + x] = total > 0 ? v / total : 1.0 / _a;
                 if (v > 0)
                 {
                     h -= v * Math.Log(v / total);

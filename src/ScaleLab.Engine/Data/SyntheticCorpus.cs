@@ -40,6 +40,19 @@ public sealed class SyntheticCorpus : ICorpus
 
     public double? LossFloor(int seqLen) => Source.WindowLossFloor(seqLen);
 
+    public double? ValidationFloor(int count, int seqLen)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var window = new int[seqLen + 1];
+        var total = 0.0;
+        for (var k = 0; k < count; k++)
+        {
+            ValidationWindow(k, window);
+            total += Source.OracleLogLoss(window);
+        }
+        return total / count;
+    }
+
     public void CheckSequenceLength(int seqLen) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(seqLen);
 
     public void SampleTrain(Rng rng, Span<int> inputs, Span<int> targets, int batch, int seqLen)
@@ -58,12 +71,13 @@ public sealed class SyntheticCorpus : ICorpus
         Span<int> window = new int[seqLen + 1];
         for (var b = 0; b < count; b++)
         {
-            var k = (ulong)firstWindow + (ulong)b;
-            var rng = new Rng(Source.Options.Seed ^ ValidationStream ^ (k * 0x9E37_79B9_7F4A_7C15UL));
-            Source.Generate(rng, window);
+            ValidationWindow(firstWindow + b, window);
             Split(window, inputs.Slice(b * seqLen, seqLen), targets.Slice(b * seqLen, seqLen));
         }
     }
+
+    private void ValidationWindow(long k, Span<int> window) =>
+        Source.Generate(new Rng(Source.Options.Seed ^ ValidationStream ^ ((ulong)k * 0x9E37_79B9_7F4A_7C15UL)), window);
 
     private static void Split(ReadOnlySpan<int> window, Span<int> inputs, Span<int> targets)
     {

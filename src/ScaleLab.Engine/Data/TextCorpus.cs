@@ -32,6 +32,7 @@ public sealed class TextCorpus : ICorpus
     public string Fingerprint { get; }
     public double? EntropyRate => null;
     public double? LossFloor(int seqLen) => null;
+    public double? ValidationFloor(int count, int seqLen) => null;
 
     /// <summary>Reads <paramref name="path"/>; a missing, unreadable or empty file is one clear line.</summary>
     public static TextCorpus Load(string path)

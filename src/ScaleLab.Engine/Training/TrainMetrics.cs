@@ -27,8 +27,9 @@ public sealed record EvalMetrics(long Step, long Tokens, double ValidationLoss, 
 /// non-embedding parameters (Kaplan et al. 2020), <see cref="FlopsTotal"/> = 6·N_total·D counting every
 /// parameter, and <see cref="FlopsWithAttention"/> = D·(6·N_c + 12·L·T·C) as in
 /// <see cref="GptConfig.FlopsPerToken"/>. <see cref="FinalTrainLoss"/> is the mean loss of the last
-/// min(20, steps) steps of this session; <see cref="LossFloor"/> is the corpus's best achievable mean
-/// loss over windows of T predictions (null for a text file).
+/// min(20, steps) steps of this session; <see cref="LossFloor"/> is the corpus's best achievable expected
+/// mean loss over windows of T predictions (null for a text file), <see cref="ValidationFloor"/> the best
+/// achievable loss on the actual validation windows.
 /// </summary>
 public sealed record TrainSummary(
     GptConfig Model,
@@ -46,4 +47,11 @@ public sealed record TrainSummary(
     double TokensPerSecond,
     int Threads,
     double? EntropyRate,
-    double? LossFloor);
+    double? LossFloor)
+{
+    /// <summary>
+    /// Bayes-optimal loss on the same validation windows (synthetic corpus only): FinalValidationLoss minus
+    /// this is the paired gap to the irreducible loss, free of the validation set's own sampling noise.
+    /// </summary>
+    public double? ValidationFloor { get; init; }
+}

@@ -32,6 +32,8 @@ public sealed class Trainer : IDisposable
     private long _sessionTokens;
     private double _lastValidation = double.NaN;
     private long _lastEvalStep = -1;
+    private double? _validationFloor;
+    private bool _validationFloorKnown;
 
     /// <summary>A new run: validates the options and the corpus against them, builds and initialises the model.</summary>
     public Trainer(TrainOptions options, ICorpus corpus)
@@ -126,7 +128,8 @@ public sealed class Trainer : IDisposable
             onStep?.Invoke(metrics);
             if (o.EvalInterval > 0 && Step % o.EvalInterval == 0 && Step < o.Steps)
             {
-                onEval?.Invoke(EvaluateNow());
+                var eval = EvaluateNow(); // not inside ?.Invoke(...): that would skip the evaluation without a listener
+                onEval?.Invoke(eval);
             }
             if (o.CheckpointPath is not null && o.CheckpointInterval > 0 && Step % o.CheckpointInterval == 0 && Step < o.Steps)
             {
@@ -135,7 +138,8 @@ public sealed class Trainer : IDisposable
         }
         if (_lastEvalStep != Step)
         {
-            onEval?.Invoke(EvaluateNow());
+            var eval = EvaluateNow();
+            onEval?.Invoke(eval);
         }
         SaveConfiguredCheckpoint();
         return Summary();
@@ -253,7 +257,24 @@ public sealed class Trainer : IDisposable
             session > 0 ? _sessionTokens / session : 0,
             Options.Threads,
             Corpus.EntropyRate,
-            Corpus.LossFloor(c.SeqLen));
+            Corpus.LossFloor(c.SeqLen))
+        {
+            ValidationFloor = ValidationFloor,
+        };
+    }
+
+    /// <summary>Bayes-optimal loss on this run's validation windows (null for a corpus without a known source).</summary>
+    public double? ValidationFloor
+    {
+        get
+        {
+            if (!_validationFloorKnown)
+            {
+                _validationFloor = Corpus.ValidationFloor(Options.EvalSequences, Options.Model.SeqLen);
+                _validationFloorKnown = true;
+            }
+            return _validationFloor;
+        }
     }
 
     public void Dispose() => Model.Dispose();

@@ -83,6 +83,30 @@ public sealed class MarkovSourceTests
     }
 
     [Fact]
+    public void OracleLogLoss_ManyShortWindows_AveragesToTheWindowFloor_NotTheEntropyRate()
+    {
+        // Given 20 000 windows of 6 tokens (5 predictions each; the first K = 4 lack full context)
+        var source = Default;
+        var window = new int[6];
+        var rng = new Rng(21);
+        var losses = new double[20_000];
+
+        // When
+        for (var i = 0; i < losses.Length; i++)
+        {
+            source.Generate(rng, window);
+            losses[i] = source.OracleLogLoss(window);
+        }
+
+        // Then: the mean matches (H_1 + H_2 + H_3 + H_4 + H)/5 within 4 standard errors (windows are
+        // independent), and the entropy rate alone (the negative control: ignoring the missing history) does not.
+        var mean = losses.Average();
+        var se = Math.Sqrt(losses.Sum(l => (l - mean) * (l - mean)) / (losses.Length - 1) / losses.Length);
+        Assert.True(Math.Abs(mean - source.WindowLossFloor(5)) < 4 * se, $"mean {mean:F4}, floor {source.WindowLossFloor(5):F4}, se {se:F4}");
+        Assert.True(Math.Abs(mean - source.EntropyRate) > 8 * se, $"mean {mean:F4}, H {source.EntropyRate:F4}, se {se:F4}");
+    }
+
+    [Fact]
     public void WindowLossFloor_ShortAndLongWindows_AveragesTheLadder()
     {
         // Given
