@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ScaleLab.Lab.Registry;
 
 namespace ScaleLab.Lab.Execution;
@@ -31,12 +30,15 @@ public sealed class SweepMonitor
     private readonly IRunStore _store;
     private readonly string _study;
     private readonly HashSet<string> _doneAtStart;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time;
+    private readonly long _start;
 
-    public SweepMonitor(IRunStore store, string study)
+    public SweepMonitor(IRunStore store, string study, TimeProvider? time = null)
     {
         _store = store;
         _study = study;
+        _time = time ?? TimeProvider.System;
+        _start = _time.GetTimestamp();
         _doneAtStart = store.ListRuns(study).Where(r => r.Status is RunStatus.Done or RunStatus.Failed).Select(r => r.Key).ToHashSet();
     }
 
@@ -48,7 +50,7 @@ public sealed class SweepMonitor
             runs.Count(r => r.Status == RunStatus.Done), runs.Count(r => r.Status == RunStatus.Failed));
         var doneFlops = runs.Where(r => r.Status is RunStatus.Done or RunStatus.Failed && !_doneAtStart.Contains(r.Key)).Sum(r => r.Flops);
         var leftFlops = runs.Where(r => r.Status is RunStatus.Queued or RunStatus.Running).Sum(r => r.Flops);
-        var elapsed = _clock.Elapsed;
+        var elapsed = _time.GetElapsedTime(_start);
         TimeSpan? eta = doneFlops > 0 ? TimeSpan.FromSeconds(leftFlops / (doneFlops / elapsed.TotalSeconds)) : null;
         return new SweepStatus(_study, counts, elapsed, eta);
     }

@@ -147,4 +147,36 @@ public sealed class InProcessExecutorTests : IDisposable
         Assert.Equal(a.V, b.V);
         Assert.True(reference.Complete);
     }
+
+    [Fact]
+    public void Train_RunReclaimedByAnotherWorker_OldWorkerStopsAsLost()
+    {
+        // Given: a long run (20 000 steps) held by "old", heartbeating every 50 ms.
+        using var store = RunStores.Open(Registry("lost"));
+        SweepPlan.Enqueue(store, SweepSpec.Parse(TinySpec.Replace("tokens = [1280, 2560, 3840]", "tokens = [1280000]")));
+        var run = store.Claim("tiny", "old", TimeSpan.FromMinutes(5))!;
+        var options = Options("lost") with { HeartbeatInterval = TimeSpan.FromMilliseconds(50) };
+        RunOutcome? outcome = null;
+        var worker = new Thread(() =>
+        {
+            using var own = RunStores.Open(Registry("lost"));
+            outcome = RunExecution.Train(own, run, "old", options);
+        });
+        worker.Start();
+        while (store.ReadMetrics(run.Key).Count < 10 && worker.IsAlive)
+        {
+            Thread.Sleep(20);
+        }
+
+        // When: the run is handed to "new" (as after a presumed death).
+        store.ReleaseWorker("old");
+        var taken = store.Claim("tiny", "new", TimeSpan.FromMinutes(5))!;
+        Assert.True(worker.Join(TimeSpan.FromMinutes(2)));
+
+        // Then
+        Assert.Equal((run.Key, 2), (taken.Key, taken.Attempts));
+        Assert.Equal(RunEnd.Lost, outcome!.End);
+        var record = store.GetRun(run.Key)!;
+        Assert.Equal((RunStatus.Running, "new"), (record.Status, record.Worker));
+    }
 }
