@@ -6,6 +6,7 @@ using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
+using Xunit.Abstractions;
 
 namespace ScaleLab.Cli.Tests;
 
@@ -15,7 +16,7 @@ namespace ScaleLab.Cli.Tests;
 /// once, every metric row present once (steps contiguous) and bit-identical, the same final loss and the
 /// same final parameters, and SQLite's integrity check clean.
 /// </summary>
-public sealed class SweepReliabilityTests : IDisposable
+public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("scalelab-kill-").FullName;
 
@@ -51,7 +52,7 @@ public sealed class SweepReliabilityTests : IDisposable
     [Trait("Category", "Slow")]
     public void Sweep_WorkersKilledTwentyTimes_EveryRunOnceAndIdenticalToUninterrupted()
     {
-        KillAndCheck(Spec("kill20", [16, 24, 32], [3200, 6400, 9600, 12800]), kills: 20, seed: 5, minGapMs: 200, maxGapMs: 1200);
+        KillAndCheck(Spec("kill20", [16, 24, 32], [12800, 25600, 38400, 51200]), kills: 20, seed: 5, minGapMs: 50, maxGapMs: 500);
     }
 
     /// <param name="midRunOnly">Kill only a worker whose run has logged at least 8 steps (so it has a
@@ -132,7 +133,14 @@ public sealed class SweepReliabilityTests : IDisposable
             Assert.Equal(steps, b.Step);
             Assert.Equal(a.Parameters, b.Parameters);
         }
+        var resumed = log.Count(l => l.Contains("resuming from step", StringComparison.Ordinal));
+        output.WriteLine($"{runs.Count} runs, {done} kills, {runs.Sum(r => r.Attempts) - runs.Count} reclaims, {resumed} resumed from a checkpoint");
         Assert.True(runs.Sum(r => r.Attempts) > runs.Count, "no run was ever reclaimed: the kills missed every run");
+        if (midRunOnly)
+        {
+            // Each victim had passed its step-7 checkpoint, so each kill must end in a resume from it.
+            Assert.Equal(kills, resumed);
+        }
         reference.Dispose();
         killed.Dispose();
     }
