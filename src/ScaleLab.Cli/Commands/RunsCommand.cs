@@ -15,7 +15,8 @@ namespace ScaleLab.Cli.Commands;
 /// Examples: <c>scalelab runs</c>; <c>scalelab runs --study demo</c>;
 /// <c>scalelab runs --study demo --csv &gt; points.csv &amp;&amp; scalelab fit points.csv --law chinchilla</c>.
 /// </summary>
-[Verb("runs", "List studies and runs in the registry; export (N, D, C, loss) points as CSV")]
+[Verb("runs", "List studies and runs in the registry; export (N, D, C, loss) points as CSV",
+    Examples = ["runs", "runs --study demo", "runs --study demo --csv"])]
 public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Settings>
 {
     public sealed class Settings : CommandSettings

@@ -17,7 +17,8 @@ namespace ScaleLab.Cli.Commands;
 /// <c>scalelab sweep sweep.toml --registry postgres:Host=db;Username=u;Password=p;Database=scalelab</c>;
 /// <c>scalelab sweep sweep.toml --dry-run --json</c>.
 /// </summary>
-[Verb("sweep", "Run a sweep spec (model shapes x token budgets x seeds) into the run registry")]
+[Verb("sweep", "Run a sweep spec (model shapes x token budgets x seeds) into the run registry",
+    Examples = ["sweep sweep.toml --workers 2", "sweep sweep.toml --executor threads --registry sqlite:runs.db", "sweep sweep.toml --dry-run"])]
 public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
 {
     internal static readonly JsonSerializerOptions Json = new()
@@ -29,7 +30,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<SPEC>")]
-        [Description("Sweep spec file (TOML)")]
+        [Description("Sweep spec file (TOML): study, corpus, seq_len, batch_size, tokens or tokens_per_parameter, seeds, learning_rates, eval_interval, eval_batches, threads_per_run, checkpoint_interval, [[models]] or [grid] (layers, d_model, heads), [schedule] (warmup_steps or warmup_fraction, min_lr_fraction, weight_decay, grad_clip)")]
         public string Spec { get; set; } = "";
 
         [CommandOption("--workers <N>")]
