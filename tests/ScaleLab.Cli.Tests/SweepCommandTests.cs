@@ -65,11 +65,11 @@ public sealed class SweepCommandTests : IDisposable
         var csv = Run("runs", "--study", "tiny", "--registry", registry, "--csv");
 
         // Then
-        Assert.Equal(0, sweep.Code);
+        Assert.True(sweep.Code == 0, sweep.Err);
         using var summary = JsonDocument.Parse(sweep.Out);
         Assert.Equal((4, 4, 0), (summary.RootElement.GetProperty("runs").GetInt32(), summary.RootElement.GetProperty("done").GetInt32(),
             summary.RootElement.GetProperty("failed").GetInt32()));
-        Assert.Equal(0, csv.Code);
+        Assert.True(csv.Code == 0, csv.Err);
         var points = Write("points.csv", csv.Out);
         var data = ScalingDataset.Load(points, need: LawInputs.N | LawInputs.D | LawInputs.C);
         Assert.Equal(4, data.Count);
@@ -85,14 +85,15 @@ public sealed class SweepCommandTests : IDisposable
         // Given
         var spec = Write("sweep.toml", TinySpec);
         var registry = "sqlite:" + Path.Combine(_directory, "r.db");
-        Run("sweep", spec, "--executor", "threads", "--registry", registry);
+        var first = Run("sweep", spec, "--executor", "threads", "--registry", registry);
+        Assert.True(first.Code == 0, first.Err);
         var before = Run("runs", "--study", "tiny", "--registry", registry, "--json").Out;
 
         // When
         var again = Run("sweep", spec, "--executor", "threads", "--registry", registry, "--json");
 
         // Then
-        Assert.Equal(0, again.Code);
+        Assert.True(again.Code == 0, again.Err);
         using var summary = JsonDocument.Parse(again.Out);
         Assert.Equal(0, summary.RootElement.GetProperty("added").GetInt32());
         Assert.Equal(before, Run("runs", "--study", "tiny", "--registry", registry, "--json").Out);

@@ -34,10 +34,11 @@ public static class InProcessExecutor
             }
         }) { Name = $"scalelab-worker-{i}", IsBackground = true }).ToList();
         threads.ForEach(t => t.Start());
-        while (threads.Any(t => t.IsAlive))
+        // A thread may end between the two looks, so the one to wait on can be missing.
+        while (threads.FirstOrDefault(t => t.IsAlive) is { } alive)
         {
             progress?.Invoke(monitor.Poll());
-            threads.First(t => t.IsAlive).Join(TimeSpan.FromSeconds(1));
+            alive.Join(TimeSpan.FromSeconds(1));
         }
         if (errors.TryPeek(out var error))
         {
