@@ -110,6 +110,9 @@ public class FitDataSettings : CommandSettings
 /// <summary>Human output and progress shared by the fit verbs.</summary>
 internal static class FitOutput
 {
+    /// <summary>Adds a row of plain text (cells such as "[1.77, 1.87]" must not be read as markup).</summary>
+    public static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => new Text(c)).ToArray());
+
     public static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("G5", CultureInfo.InvariantCulture);
 
     /// <summary>Progress of long work on stderr (the document, if any, owns stdout).</summary>
@@ -128,11 +131,11 @@ internal static class FitOutput
         var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{boot.Level:P0} interval");
         for (int k = 0; k < fit.Symbols.Count; k++)
         {
-            table.AddRow(fit.Symbols[k], F(fit.Values[k]), boot is null ? "" : $"[{F(boot.Parameters[k].Lo)}, {F(boot.Parameters[k].Hi)}]");
+            FitOutput.AddRow(table, fit.Symbols[k], F(fit.Values[k]), boot is null ? "" : $"[{F(boot.Parameters[k].Lo)}, {F(boot.Parameters[k].Hi)}]");
         }
         for (int k = 0; k < fit.DerivedNames.Count; k++)
         {
-            table.AddRow(fit.DerivedNames[k] + " (derived)", F(fit.DerivedValues[k]),
+            FitOutput.AddRow(table, fit.DerivedNames[k] + " (derived)", F(fit.DerivedValues[k]),
                 boot is null ? "" : $"[{F(boot.Derived[k].Lo)}, {F(boot.Derived[k].Hi)}]");
         }
         console.Write(table);
@@ -156,7 +159,7 @@ internal static class FitOutput
         var table = new Table().AddColumns("row", "scale", "observed", "predicted", $"{r.Level:P0} interval", "rel. error", "covered");
         foreach (var p in r.Points)
         {
-            table.AddRow(p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), F(p.Observed), F(p.Predicted),
+            FitOutput.AddRow(table, p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), F(p.Observed), F(p.Predicted),
                 $"[{F(p.Lo)}, {F(p.Hi)}]", p.RelativeError.ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture), p.Covered ? "yes" : "no");
         }
         console.Write(table);

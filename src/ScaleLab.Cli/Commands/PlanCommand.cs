@@ -59,10 +59,10 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         }
         string Iv(Interval? i) => i is null ? "" : $"[{FitOutput.F(i.Lo)}, {FitOutput.F(i.Hi)}]";
         var table = new Table().AddColumns("quantity", "value", plan.Samples > 0 ? $"{plan.Level:P0} interval ({plan.Samples} draws)" : "interval (no bootstrap in the fit)");
-        table.AddRow("N_opt (parameters)", FitOutput.F(plan.N), Iv(plan.NInterval));
-        table.AddRow("D_opt (tokens)", FitOutput.F(plan.D), Iv(plan.DInterval));
-        table.AddRow("tokens per parameter", FitOutput.F(plan.TokensPerParameter), Iv(plan.TokensPerParameterInterval));
-        table.AddRow("predicted loss", FitOutput.F(plan.Loss), Iv(plan.LossInterval));
+        FitOutput.AddRow(table, "N_opt (parameters)", FitOutput.F(plan.N), Iv(plan.NInterval));
+        FitOutput.AddRow(table, "D_opt (tokens)", FitOutput.F(plan.D), Iv(plan.DInterval));
+        FitOutput.AddRow(table, "tokens per parameter", FitOutput.F(plan.TokensPerParameter), Iv(plan.TokensPerParameterInterval));
+        FitOutput.AddRow(table, "predicted loss", FitOutput.F(plan.Loss), Iv(plan.LossInterval));
         console.MarkupLine($"[bold]compute-optimal allocation[/] for C = {FitOutput.F(plan.Compute)} FLOP (C = 6ND)");
         console.Write(table);
         console.WriteLine($"N_opt ∝ C^{plan.AExponent:0.###}, D_opt ∝ C^{plan.BExponent:0.###} (a = beta/(alpha+beta), b = alpha/(alpha+beta))");
