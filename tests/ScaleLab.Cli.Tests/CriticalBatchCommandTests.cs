@@ -10,6 +10,8 @@ public sealed class CriticalBatchCommandTests
     public void CriticalBatch_TinySweepJson_EveryRunReportedAndTargetsReadOff()
     {
         // Given: a tiny GPT falls from ≈ 5.5 past 4.5 and 4.0 nats within a few dozen steps at every batch size
+        var dir = Directory.CreateTempSubdirectory("scalelab-cb-");
+        var plot = Path.Combine(dir.FullName, "tradeoff.png");
         var console = new TestConsole();
         var stderr = new StringWriter();
         string[] args =
@@ -17,6 +19,7 @@ public sealed class CriticalBatchCommandTests
             "critical-batch", "--layers", "1", "--d-model", "16", "--heads", "2", "--seq", "16",
             "--batches", "2,4,8", "--lrs", "1e-2", "--targets", "4.5,4.0", "--max-examples", "800",
             "--min-steps", "20", "--eval-points", "100", "--micro-batches", "2", "--warmup", "5", "--json",
+            "--plot", plot,
         ];
 
         // When
@@ -42,6 +45,13 @@ public sealed class CriticalBatchCommandTests
         {
             Assert.Equal("ReachedTargets", run.GetProperty("ending").GetString());
         }
+        foreach (var file in new[] { plot, Path.Combine(dir.FullName, "tradeoff-bcrit.png") })
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.True(bytes.Length > 1000);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+        dir.Delete(recursive: true);
     }
 
     [Theory]
@@ -49,6 +59,7 @@ public sealed class CriticalBatchCommandTests
     [InlineData("--batches", "4,8,x")]
     [InlineData("--lrs", "-1")]
     [InlineData("--targets", "")]
+    [InlineData("--plot", "figure.jpg")]
     public void CriticalBatch_BadFlag_ExitsTwoWithOneLine(string flag, string value)
     {
         // Given

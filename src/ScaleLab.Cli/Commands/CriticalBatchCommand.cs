@@ -4,6 +4,7 @@ using System.Text.Json;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Studies.GradientNoise;
+using ScottPlot;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -51,12 +52,20 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--plot <FILE>")]
+        [Description("Write S against E with the fitted hyperbolas to FILE (.png or .svg), and B_crit and B_simple against loss beside it (FILE-bcrit)")]
+        public string? Plot { get; set; }
+
         public override ValidationResult Validate()
         {
             var baseResult = ValidateCommon(checkBatch: false);
             if (!baseResult.Successful)
             {
                 return baseResult;
+            }
+            if (Plot is not null && Path.GetExtension(Plot).ToLowerInvariant() is not (".png" or ".svg"))
+            {
+                return ValidationResult.Error($"--plot {Plot}: the file must end in .png or .svg");
             }
             if (!TryParseList(Batches, "--batches", out var batches, out var error)
                 || !TryParseList(LearningRates, "--lrs", out _, out error)
@@ -122,6 +131,10 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
         var analysis = CriticalBatchStudy.Analyze(
             outcomes.Select(o => o.ToSweepRun()).ToList(),
             targets);
+        if (settings.Plot is not null)
+        {
+            SavePlots(analysis, settings.Plot);
+        }
         if (settings.Json)
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(analysis, outcomes, settings, corpus.Description), GnsCommand.JsonOptions));
@@ -195,6 +208,7 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
                 ["residual_sd_ln_steps"] = t.Fit?.ResidualStdDev,
                 ["b_simple"] = t.BSimple,
             }).ToList(),
+            ["plots"] = settings.Plot is null ? null : new[] { settings.Plot, BCritPlotPath(settings.Plot) },
             ["mean_b_crit"] = analysis.MeanBCrit,
             ["mean_b_simple"] = analysis.MeanBSimple,
             ["ratio_b_crit_over_b_simple"] = analysis.Ratio,
@@ -220,6 +234,86 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
                 ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = GnsCommand.Finite(p.BSimple) }).ToList(),
             }).ToList(),
         };
+
+    /// <summary>Path of the second figure: FILE.png → FILE-bcrit.png.</summary>
+    internal static string BCritPlotPath(string path) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + "-bcrit" + Path.GetExtension(path));
+
+    /// <summary>
+    /// Figure 1 (McCandlish et al. 2018, Fig. 3 style): log10 steps against log10 examples, one colour per target,
+    /// measured runs as dots and the fitted E = E_min(1 + B/B_crit), S = S_min(1 + B_crit/B) traced over B.
+    /// Figure 2: log10 B_crit (with its interval) and log10 B_simple against the target loss.
+    /// </summary>
+    private static void SavePlots(CriticalBatchAnalysis analysis, string path)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        var tradeoff = new Plot();
+        tradeoff.Title("steps vs examples to reach each target loss");
+        tradeoff.XLabel("log10 examples E (sequences)");
+        tradeoff.YLabel("log10 steps S");
+        var bCrit = new Plot();
+        bCrit.Title("critical batch B_crit and gradient noise scale B_simple");
+        bCrit.XLabel("target loss (nats/token)");
+        bCrit.YLabel("log10 batch size (sequences)");
+        var i = 0;
+        var crit = new List<(double L, double B, double Lo, double Hi)>();
+        var simple = new List<(double L, double B)>();
+        foreach (var t in analysis.Targets)
+        {
+            var color = palette.GetColor(i++);
+            var dots = tradeoff.Add.ScatterPoints(t.Runs.Select(r => Math.Log10(r.Examples)).ToArray(), t.Runs.Select(r => Math.Log10(r.Steps)).ToArray());
+            dots.Color = color;
+            dots.MarkerSize = 7;
+            dots.LegendText = GnsCommand.Inv($"L = {t.TargetLoss:0.###}");
+            if (t.Fit is { } fit)
+            {
+                var batches = Enumerable.Range(0, 121).Select(k => fit.MinBatch / 8 * Math.Pow(64 * fit.MaxBatch / fit.MinBatch, k / 120.0)).ToArray();
+                var line = tradeoff.Add.ScatterLine(batches.Select(b => Math.Log10(fit.PredictExamples(b))).ToArray(),
+                    batches.Select(b => Math.Log10(fit.PredictSteps(b))).ToArray());
+                line.Color = color;
+                line.LineWidth = 2;
+                crit.Add((t.TargetLoss, fit.BCrit, fit.BCritInterval.Lower, fit.BCritInterval.Upper));
+            }
+            if (t.BSimple is { } b)
+            {
+                simple.Add((t.TargetLoss, b));
+            }
+        }
+        tradeoff.ShowLegend(Alignment.UpperRight);
+        if (crit.Count > 0)
+        {
+            var c = bCrit.Add.ScatterPoints(crit.Select(x => x.L).ToArray(), crit.Select(x => Math.Log10(x.B)).ToArray());
+            c.LegendText = "B_crit (hyperbola fit, 95% profile interval)";
+            c.MarkerSize = 8;
+            foreach (var x in crit.Where(x => x.Lo > 0))
+            {
+                var hi = double.IsFinite(x.Hi) ? Math.Log10(x.Hi) : Math.Log10(x.B) + 1;
+                bCrit.Add.Line(x.L, Math.Log10(x.Lo), x.L, hi).Color = c.Color;
+            }
+        }
+        if (simple.Count > 0)
+        {
+            var s = bCrit.Add.ScatterPoints(simple.Select(x => x.L).ToArray(), simple.Select(x => Math.Log10(x.B)).ToArray());
+            s.LegendText = "B_simple (same runs, at the target loss)";
+            s.MarkerSize = 8;
+            s.MarkerShape = MarkerShape.OpenSquare;
+        }
+        bCrit.ShowLegend(Alignment.UpperRight);
+        Save(tradeoff, path);
+        Save(bCrit, BCritPlotPath(path));
+    }
+
+    private static void Save(Plot plot, string path)
+    {
+        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
+        {
+            plot.SaveSvg(path, 900, 600);
+        }
+        else
+        {
+            plot.SavePng(path, 900, 600);
+        }
+    }
 
     private static object? Interval(ConfidenceInterval? interval) =>
         interval is { } i ? new { lo = GnsCommand.Finite(i.Lower), hi = GnsCommand.Finite(i.Upper) } : null;
