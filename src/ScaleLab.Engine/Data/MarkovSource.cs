@@ -69,9 +69,11 @@ public sealed record MarkovSourceOptions
 /// p_child ~ Dirichlet(c_child·(λ·p_c + (1−λ)/A)): a hierarchical Dirichlet, so a longer context partly
 /// inherits its parent's preferences and partly adds new ones. Contexts not refined are leaves; every
 /// distribution is smoothed, p = (1−η)p' + η/A. The defaults (A = 16, K = 4, split = 1, .75, .5, .3,
-/// α = 1, c = 4, λ = .5, η = .01) give ~8k leaves and a ladder H_0..H_4 that falls by a few tenths of a
-/// nat at every order (seed 1: see <see cref="ConditionalEntropy"/>), so a small model learns the bigram
-/// statistics quickly and each larger model or longer run buys a little more of the deep, rare contexts. The next symbol after history h is drawn from the leaf
+/// α = 1, c = 4, λ = .5, η = .01, seed 1) give 8071 leaves and the ladder H_0..H_4 = 2.596, 2.050, 1.734,
+/// 1.588, 1.541 nats (ln 16 = 2.773), so a small model learns the bigram statistics quickly and each larger
+/// model or longer run buys a little more of the deeper, rarer contexts. Measured (1M tokens, T = 64,
+/// B = 16, lr 3e-3): validation 2.058, 1.964, 1.804 nats for N = 3.3k, 25k, 100k non-embedding
+/// parameters, still falling; an order-3 variant with a weak first order learned in jumps instead. The next symbol after history h is drawn from the leaf
 /// that is the longest suffix of h in the tree.
 ///
 /// Entropy rate: the source is a Markov chain over full states s = (x_{t−K+1}, …, x_t), A^K of them,

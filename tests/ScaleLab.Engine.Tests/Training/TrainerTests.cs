@@ -91,6 +91,44 @@ public sealed class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_CancelledThenResumed_EqualsUninterruptedRun()
+    {
+        // Given an uninterrupted 60-step run, and the same run cancelled from its step callback at step 30
+        var dir = Directory.CreateTempSubdirectory("scalelab-cancel-");
+        var path = Path.Combine(dir.FullName, "run.ckpt");
+        using var straight = new Trainer(Tiny(60), SmallCorpus);
+        straight.Run();
+        using var cts = new CancellationTokenSource();
+        using (var first = new Trainer(Tiny(60) with { CheckpointPath = path }, SmallCorpus))
+        {
+            // When: cancellation writes a checkpoint before throwing, and a fresh trainer resumes it
+            Assert.Throws<OperationCanceledException>(() => first.Run(m => { if (m.Step == 30) cts.Cancel(); }, null, cts.Token));
+            Assert.Equal(30, first.Step);
+        }
+        using var resumed = Trainer.Resume(path, SmallCorpus);
+        resumed.Run();
+
+        // Then
+        Assert.True(straight.Model.Parameters.AsSpan().SequenceEqual(resumed.Model.Parameters));
+        dir.Delete(true);
+    }
+
+    [Fact]
+    public void Run_OneAndTwoThreads_GiveTheSameParameters()
+    {
+        // Given the same run at 1 and 2 threads (the kernels split work with a fixed reduction order)
+        using var one = new Trainer(Tiny(40) with { Threads = 1 }, SmallCorpus);
+        using var two = new Trainer(Tiny(40) with { Threads = 2 }, SmallCorpus);
+
+        // When
+        one.Run();
+        two.Run();
+
+        // Then
+        Assert.True(one.Model.Parameters.AsSpan().SequenceEqual(two.Model.Parameters));
+    }
+
+    [Fact]
     public void Resume_WithoutRestoringDataPosition_WouldDiverge()
     {
         // Given (negative control for the resume test) a run checkpointed at step 50
