@@ -130,6 +130,24 @@ public sealed class GptTests
     }
 
     [Fact]
+    public void Forward_ShorterSequenceAndBatch_EqualsPrefixOfFullForward()
+    {
+        // Given: a context of 5 and a batch of 2; the second call uses T=3 and B=1 out of the same buffers.
+        using var model = new Gpt(Tiny, 2, threads: 2);
+        model.InitWeights(new Rng(55));
+        int[] tokens = [4, 7, 1, 9, 2, 3, 3, 0, 10, 5];
+        model.Forward(tokens, [], 2, 5);
+        var full = model.Logits.ToArray();
+
+        // When
+        model.Forward(tokens.AsSpan(0, 3), [], 1, 3);
+
+        // Then: logits at positions 0..2 of sequence 0, bit for bit (same kernels, same per-element order).
+        Assert.Equal(3 * 11, model.Logits.Length);
+        Assert.Equal(full.AsSpan(0, 33).ToArray(), model.Logits.ToArray());
+    }
+
+    [Fact]
     public void Forward_AtInit_LossNearLogVocab()
     {
         // Given: GPT-2 init gives near-zero logits, so the loss starts near ln V.
