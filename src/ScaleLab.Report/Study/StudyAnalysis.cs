@@ -203,6 +203,12 @@ public static class StudyAnalysis
         if (trueEntropy is { } h && laws.FirstOrDefault(l => l.Law == "chinchilla") is { } ch && ch.Parameters.FirstOrDefault(p => p.Symbol == "E") is { Symbol: not null } e)
         {
             text += $" Fitted floor E = {e.Value} vs true {h:0.###}.";
+            if (big.Loss < h)
+            {
+                // No model can beat the source's entropy: a prediction below it means the runs do not pin
+                // the law down (typically all data-limited, so the N term and E are unidentified).
+                text += $" WARNING: the predicted loss is below the corpus's irreducible loss {h:0.###}, so this extrapolation cannot be trusted: the runs do not constrain the law (train longer or larger models).";
+            }
         }
         return text;
     }

@@ -59,6 +59,11 @@ public sealed class StudyAnalysisTests : IDisposable
         Assert.All(result.Report.Runs, r => Assert.Equal(2, r.Curve.Count));
         Assert.All(result.Report.Laws, l => Assert.Equal(100 * maxC, l.Curve[^1].Compute, maxC * 1e-6));
         Assert.Contains("vs true 1.6", result.Report.Headline, StringComparison.Ordinal);
+        Assert.DoesNotContain("WARNING", result.Report.Headline, StringComparison.Ordinal);
+
+        // A floor above the predicted loss is impossible, and the headline must say the prediction is not to be trusted.
+        var impossible = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 20, Seed = 1, TrueEntropy = 5.0 });
+        Assert.Contains("WARNING: the predicted loss is below the corpus's irreducible loss", impossible.Report.Headline, StringComparison.Ordinal);
     }
 
     [Fact]
