@@ -55,6 +55,14 @@ public sealed class TrainCommandTests : IDisposable
         AssertUsageError(Run("train", "--d-model", "30", "--heads", "4", "--steps", "1"), "heads (4) must divide d_model (30)");
 
     [Fact]
+    public void Train_ResumeMissingCheckpoint_ExitsTwoWithOneLineAndWritesNothing()
+    {
+        var missing = Path.Combine(_dir.FullName, "missing.ckpt");
+        AssertUsageError(Run("train", "--resume", missing), "missing.ckpt");
+        Assert.False(File.Exists(missing));
+    }
+
+    [Fact]
     public void Train_ZeroSize_ExitsTwoWithOneLine() =>
         AssertUsageError(Run("train", "--layers", "0"), "--layers must be positive");
 
