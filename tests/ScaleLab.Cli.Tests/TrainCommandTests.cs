@@ -63,6 +63,26 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_GnsWithoutMicroBatches_ExitsTwoWithOneLine() =>
+        AssertUsageError(Run("train", "--gns", "--steps", "1"), "--gns needs --micro-batches");
+
+    [Fact]
+    public void Train_Gns_ReportsPositiveBSimpleAtEveryEvaluation()
+    {
+        // Given: a tiny model, 4 micro-batches of 4 sequences, an evaluation every 20 steps.
+        var (code, output, _) = Run("train", "--layers", "1", "--d-model", "16", "--heads", "2", "--seq", "16", "--batch", "16",
+            "--micro-batches", "4", "--steps", "60", "--eval-interval", "20", "--eval-sequences", "8", "--gns", "--json");
+
+        // Then: one B_simple per evaluation, finite and positive (the ratio of EMAs of tr(Sigma) and |G|^2).
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var gns = doc.RootElement.GetProperty("gns").EnumerateArray().ToList();
+        Assert.Equal([20L, 40L, 60L], gns.Select(g => g.GetProperty("step").GetInt64()));
+        Assert.All(gns, g => Assert.True(g.GetProperty("b_simple").GetDouble() is > 0 and < 1e6));
+        Assert.All(gns, g => Assert.Equal(g.GetProperty("b_simple").GetDouble() * 16, g.GetProperty("b_simple_tokens").GetDouble(), 1e-9));
+    }
+
+    [Fact]
     public void Train_ZeroSize_ExitsTwoWithOneLine() =>
         AssertUsageError(Run("train", "--layers", "0"), "--layers must be positive");
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Studies.GradientNoise;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -119,6 +120,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Write one JSON summary to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--gns")]
+        [Description("Track the gradient noise scale B_simple (McCandlish et al. 2018) from the micro-batch and accumulated gradients; needs --micro-batches >= 2")]
+        public bool Gns { get; set; }
+
+        [CommandOption("--gns-ema <BETA>")]
+        [Description("EMA decay of the |G|^2 and tr(Sigma) estimates behind --gns (default 0.99)")]
+        public double GnsEma { get; set; } = 0.99;
+
         public override ValidationResult Validate()
         {
             if (Steps is not null && Tokens is not null)
@@ -149,6 +158,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             {
                 return ValidationResult.Error("--checkpoint-interval needs --checkpoint FILE");
             }
+            if (Gns && Resume is null && MicroBatches is not > 1)
+            {
+                return ValidationResult.Error("--gns needs --micro-batches of 2 or more (the micro-batch is the small batch of the two-batch estimator)");
+            }
+            if (!(GnsEma is > 0 and < 1))
+            {
+                return ValidationResult.Error($"--gns-ema must be in (0, 1), got {GnsEma.ToString(CultureInfo.InvariantCulture)}");
+            }
             if (Resume is not null && (Batch is not null || MicroBatches is not null || Seed is not null))
             {
                 return ValidationResult.Error("--resume continues the checkpoint's batch, micro-batches and seed; drop those flags");
@@ -165,11 +182,31 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             : Trainer.Resume(settings.Resume, corpus, o => ResumeOptions(o, settings));
         var o = trainer.Options;
         var evals = new List<EvalMetrics>();
+        if (settings.Gns && o.MicroBatches < 2)
+        {
+            throw new UsageException("--gns needs a run with 2 or more micro-batches");
+        }
         var progress = new TrainProgress(o.Steps, trainer.Step);
+        // Ratio of EMAs of the unbiased two-batch estimates (McCandlish et al. 2018, App. A.1), sampled at
+        // every evaluation; B_simple is in sequences (multiply by T for tokens).
+        var tracker = new GradientNoiseTracker(settings.GnsEma);
+        var noise = new List<GradientNoiseRecord>();
+        GradientNoiseRecord? last = null;
+        Action<StepMetrics> onStep = settings.Gns
+            ? m => { last = tracker.Update(m.Step, GradientNoiseRun.Estimate(m)); progress.OnStep(m); }
+            : progress.OnStep;
         TrainSummary summary;
         try
         {
-            summary = trainer.Run(progress.OnStep, e => { evals.Add(e); progress.OnEval(e); }, cancellationToken);
+            summary = trainer.Run(onStep, e =>
+            {
+                evals.Add(e);
+                if (last is { } record)
+                {
+                    noise.Add(record);
+                }
+                progress.OnEval(e);
+            }, cancellationToken);
         }
         finally
         {
@@ -177,10 +214,19 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(summary, o, evals, settings), Json));
+            var doc = ToJson(summary, o, evals, settings);
+            if (settings.Gns)
+            {
+                doc["gns"] = noise.Select(r => new { step = r.Step, grad_norm_sq = r.GradNormSqEma, trace_cov = r.TraceCovEma, b_simple = r.BSimple, b_simple_tokens = r.BSimple * o.Model.SeqLen }).ToList();
+            }
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, Json));
             return CliApp.ExitOk;
         }
         WriteHuman(summary, o);
+        foreach (var r in noise)
+        {
+            console.MarkupLine(Inv($"step {r.Step}: B_simple {r.BSimple:G4} sequences ({r.BSimple * o.Model.SeqLen:G4} tokens)"));
+        }
         return CliApp.ExitOk;
     }
 
