@@ -41,12 +41,7 @@ public sealed class BrokenPowerLaw : IScalingLaw
     public int FeatureCount => 1;
     public LossKind DefaultLoss => LossKind.Huber;
 
-    public void Features(in LawPoint point, Span<double> features) => features[0] = Math.Log(X switch
-    {
-        LawInputs.N => point.N,
-        LawInputs.D => point.D,
-        _ => point.C,
-    });
+    public void Features(in LawPoint point, Span<double> features) => features[0] = Math.Log(point.Variable(X));
 
     public double LogPredict(ReadOnlySpan<double> theta, ReadOnlySpan<double> features, Span<double> gradient)
     {

@@ -5,6 +5,14 @@ public readonly record struct LawPoint(double N = double.NaN, double D = double.
 {
     public static LawPoint At(ScalingDataset data, int i) => new(
         data.N?[i] ?? double.NaN, data.D?[i] ?? double.NaN, data.C?[i] ?? double.NaN, data.T?[i] ?? double.NaN);
+
+    /// <summary>The input a one-variable law (powerlaw, bnsl) reads: N, D, or otherwise C.</summary>
+    public double Variable(LawInputs x) => x switch
+    {
+        LawInputs.N => N,
+        LawInputs.D => D,
+        _ => C,
+    };
 }
 
 /// <summary>
