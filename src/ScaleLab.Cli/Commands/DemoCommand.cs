@@ -87,15 +87,7 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
         var output = StudyReportFiles.Write(store, spec.Study, Path.Combine(outDir, "report.html"), settings.Bootstrap, seed: 0, TimeProvider.System,
             line => Console.Error.WriteLine(line));
         Console.Error.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");
-        if (settings.Json)
-        {
-            Console.Out.WriteLine(File.ReadAllText(output.Json));
-        }
-        else
-        {
-            console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");
-            console.MarkupLineInterpolated($"report: {output.Html}");
-        }
+        StudyReportFiles.Show(console, output, settings.Json);
         return result.Counts.Done >= Report.Study.StudyAnalysis.MinimumRuns ? CliApp.ExitOk : CliApp.ExitFailure;
     }
 }

@@ -49,15 +49,7 @@ public sealed class ReportCommand(IAnsiConsole console) : Command<ReportCommand.
         store.EnsureSchema();
         var output = StudyReportFiles.Write(store, settings.Study!, settings.Out, settings.Bootstrap, settings.Seed, TimeProvider.System,
             line => Console.Error.WriteLine(line));
-        if (settings.Json)
-        {
-            Console.Out.WriteLine(File.ReadAllText(output.Json));
-        }
-        else
-        {
-            console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");
-            console.MarkupLineInterpolated($"report: {output.Html} (also {Path.GetFileName(output.Markdown)}, {Path.GetFileName(output.Json)})");
-        }
+        StudyReportFiles.Show(console, output, settings.Json);
         return CliApp.ExitOk;
     }
 }

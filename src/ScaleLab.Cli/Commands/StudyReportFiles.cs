@@ -3,11 +3,12 @@ using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
 using ScaleLab.Report.Study;
+using Spectre.Console;
 
 namespace ScaleLab.Cli.Commands;
 
 /// <summary>The files a study report is written to, and the JSON document describing them.</summary>
-public sealed record StudyReportOutput(string Html, string Markdown, string Json, StudyAnalysisResult Analysis);
+public sealed record StudyReportOutput(string Html, string Markdown, string Json, string JsonText, StudyAnalysisResult Analysis);
 
 /// <summary>
 /// Shared by `report` and `demo`: analyses a study in the registry and writes report.html (self-contained),
@@ -40,8 +41,21 @@ internal static class StudyReportFiles
         var json = Path.ChangeExtension(full, ".json");
         WriteAtomically(full, HtmlReportWriter.Render(analysis.Report));
         WriteAtomically(md, MarkdownReportWriter.Render(analysis.Report));
-        WriteAtomically(json, ToJson(analysis, full));
-        return new StudyReportOutput(full, md, json, analysis);
+        var jsonText = ToJson(analysis, full);
+        WriteAtomically(json, jsonText);
+        return new StudyReportOutput(full, md, json, jsonText, analysis);
+    }
+
+    /// <summary>The report's JSON document on stdout, or its headline and where the files are on the console.</summary>
+    public static void Show(IAnsiConsole console, StudyReportOutput output, bool json)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(output.JsonText);
+            return;
+        }
+        console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");
+        console.MarkupLineInterpolated($"report: {output.Html} (also {Path.GetFileName(output.Markdown)}, {Path.GetFileName(output.Json)})");
     }
 
     /// <summary>
