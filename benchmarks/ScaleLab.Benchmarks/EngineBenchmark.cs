@@ -32,7 +32,7 @@ public static class EngineBenchmark
         var json = args.Contains("--json");
         var quick = args.Contains("--quick");
         var seconds = quick ? 1.0 : 3.0;
-        var peers = FindPeers();
+        var peers = Peers.Folder();
         var log = Console.Error;
         log.WriteLine($"engine benchmark: {Environment.ProcessorCount} cores, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512 {Vector512.IsHardwareAccelerated}; load average {LoadAverage()}");
 
@@ -46,8 +46,8 @@ public static class EngineBenchmark
         foreach (var threads in new[] { 1, 2 })
         {
             // Each peer process times every shape in one run, so its start-up is paid once per thread count.
-            var blas = ParseLines(RunPeer(sgemmPeer, shapeArgs, ("OPENBLAS_NUM_THREADS", threads.ToString())));
-            var torch = ParseLines(RunPeer("/usr/bin/python3", $"{Path.Combine(peers, "engine_torch_matmul.py")} {threads} {shapeArgs}",
+            var blas = ParseLines(Peers.Run(sgemmPeer, shapeArgs, ("OPENBLAS_NUM_THREADS", threads.ToString())));
+            var torch = ParseLines(Peers.Run("/usr/bin/python3", $"{Path.Combine(peers, "engine_torch_matmul.py")} {threads} {shapeArgs}",
                 TorchEnvironment(threads)));
             for (var i = 0; i < shapes.Count; i++)
             {
@@ -75,7 +75,7 @@ public static class EngineBenchmark
                 // The peer gets the better of the two OpenMP wait policies (spinning helps small ops on a quiet
                 // machine and hurts on a busy one).
                 var (peer, policy) = new[] { "ACTIVE", "PASSIVE" }
-                    .Select(w => (Doc: JsonDocument.Parse(RunPeer("/usr/bin/python3",
+                    .Select(w => (Doc: JsonDocument.Parse(Peers.Run("/usr/bin/python3",
                         $"{Path.Combine(peers, "engine_torch_train.py")} {cfg.L} {cfg.C} {cfg.NH} {cfg.T} {cfg.B} {cfg.V} {threads} {seconds}",
                         TorchEnvironment(threads, w))).RootElement, Policy: w))
                     .MaxBy(r => r.Doc.GetProperty("tokens_per_s").GetDouble());
@@ -232,31 +232,11 @@ public static class EngineBenchmark
         return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
 
-    private static string FindPeers()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ScaleLab.slnx"))) dir = dir.Parent;
-        return dir is null ? throw new DirectoryNotFoundException("cannot find the repository root (ScaleLab.slnx) above the benchmark binary")
-            : Path.Combine(dir.FullName, "benchmarks", "peers");
-    }
-
     private static string CompileOpenBlasPeer(string peers)
     {
         var exe = Path.Combine(Path.GetTempPath(), $"scalelab_engine_sgemm_{Environment.ProcessId}");
-        RunPeer("gcc", $"-O2 {Path.Combine(peers, "engine_sgemm.c")} -lopenblas -o {exe}");
+        Peers.Run("gcc", $"-O2 {Path.Combine(peers, "engine_sgemm.c")} -lopenblas -o {exe}");
         return exe;
-    }
-
-    private static string RunPeer(string file, string arguments, params (string Key, string Value)[] env)
-    {
-        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (k, v) in env) info.Environment[k] = v;
-        using var p = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}): {stderr.Trim()}");
-        return stdout.Result;
     }
 
     /// <summary>Debian's torch calls OpenBLAS for its matmuls, and OpenBLAS takes its thread count from its own

@@ -22,7 +22,7 @@ public static class FitBenchmark
         var json = args.Contains("--json");
         var samples = IntArg(args, "--bootstrap") ?? 1000;
         var threads = IntArg(args, "--threads") ?? Environment.ProcessorCount;
-        var root = RepoRoot();
+        var root = Peers.RepoRoot();
         var dataPath = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "chinchilla_points.csv"));
         var (law, loaded) = LawCatalog.Load("chinchilla", dataPath, new ColumnSelection(N: "Model Size", C: "Training FLOP", Y: "loss"));
         var data = loaded.DropHighestLoss(5);
@@ -43,7 +43,7 @@ public static class FitBenchmark
         var extra = new[] { grid[stride / 2], grid[stride + (stride / 2)] };
         var startsFile = Path.Combine(Path.GetTempPath(), $"scalelab-fit-bench-{Environment.ProcessId}.json");
         File.WriteAllText(startsFile, JsonSerializer.Serialize(extra));
-        var peerText = RunPeer("/usr/bin/python3",
+        var peerText = Peers.Run("/usr/bin/python3",
             $"{Path.Combine(root, "benchmarks", "peers", "fit_scipy.py")} --data {dataPath} --bootstrap {samples} --boot-starts-file {startsFile} --ftol 1e-15 --gtol 1e-10");
         File.Delete(startsFile);
         using var peer = JsonDocument.Parse(peerText);
@@ -96,25 +96,5 @@ public static class FitBenchmark
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
-    }
-
-    private static string RunPeer(string file, string arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
-            ?? throw new InvalidOperationException($"cannot start {file}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return process.ExitCode == 0 ? stdout.Result : throw new InvalidOperationException($"peer failed ({process.ExitCode}): {stderr.Result.Trim()}");
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ScaleLab.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new DirectoryNotFoundException("cannot find the repository root (ScaleLab.slnx) above the benchmark binary");
     }
 }
