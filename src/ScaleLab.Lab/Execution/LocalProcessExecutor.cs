@@ -68,6 +68,9 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
                     {
                         _processIds.Remove(id);
                     }
+                    // HasExited can be true before the last stderr lines reach our handler; the no-argument
+                    // WaitForExit returns only once both redirected streams are drained.
+                    process.WaitForExit();
                     var code = process.ExitCode;
                     process.Dispose();
                     if (code == 0)
