@@ -47,14 +47,22 @@ public sealed record RunRecord(
 
 /// <summary>Metrics of one optimizer step. <paramref name="Tokens"/> is the number of training tokens
 /// seen after the step; <paramref name="ValLoss"/> is null on steps without an evaluation. A NaN loss
-/// (a diverged run) is stored as NULL and reads back as NaN (train) or null (validation).</summary>
+/// (a diverged run) is stored as NULL and reads back as NaN (train) or null (validation).
+/// The last three are the gradient noise scale (McCandlish et al. 2018, App. A.1), null when the run does
+/// not track it (schema version 2): <paramref name="GradNormSqEstimate"/> and <paramref name="TraceCovEstimate"/>
+/// are this step's raw two-batch estimates of |G|² and tr(Σ) (noisy, may be negative; kept raw so the EMAs can
+/// be rebuilt, e.g. when a run resumes), and <paramref name="BSimple"/> is the ratio of their EMAs up to this
+/// step, in sequences. A NaN in any of them is stored as NULL and reads back as null.</summary>
 public sealed record MetricRow(
     long Step,
     long Tokens,
     double TrainLoss,
     double? ValLoss,
     double LearningRate,
-    double GradNorm);
+    double GradNorm,
+    double? GradNormSqEstimate = null,
+    double? TraceCovEstimate = null,
+    double? BSimple = null);
 
 /// <summary>A file a run produced (kind "checkpoint", "model", ...) with its SHA-256 (lower-case hex).</summary>
 public sealed record ArtifactRecord(string RunKey, string Kind, string Path, string Sha256, DateTimeOffset CreatedAt);

@@ -11,8 +11,9 @@ namespace ScaleLab.Lab.Registry;
 /// </summary>
 public abstract class SqlRunStore : IRunStore
 {
-    /// <summary>Schema version written in scalelab_meta; a newer registry is refused.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>Schema version written in scalelab_meta; a newer registry is refused, an older one is
+    /// upgraded in place (<see cref="Upgrades"/>). 1: the first release; 2: gradient-noise metric columns.</summary>
+    public const int SchemaVersion = 2;
 
     private const string RunColumns =
         "run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, flops, " +
@@ -39,8 +40,10 @@ public abstract class SqlRunStore : IRunStore
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
-    /// <summary>The tables, shared by both back ends (DOUBLE PRECISION and BIGINT are valid SQLite type
-    /// names with REAL and INTEGER affinity). Metric losses are nullable because SQLite stores NaN as NULL.</summary>
+    /// <summary>The tables of schema version 1, shared by both back ends (DOUBLE PRECISION and BIGINT are
+    /// valid SQLite type names with REAL and INTEGER affinity). Metric losses are nullable because SQLite
+    /// stores NaN as NULL. A new registry is created at version 1 and brought to <see cref="SchemaVersion"/>
+    /// by the same <see cref="Upgrades"/> an old registry goes through, so both end with the same tables.</summary>
     protected static readonly string[] SchemaStatements =
     [
         "CREATE TABLE IF NOT EXISTS scalelab_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -89,29 +92,63 @@ public abstract class SqlRunStore : IRunStore
         """,
     ];
 
-    /// <summary>Creates the tables and the version row inside the caller's transaction, or checks the
-    /// version of an existing registry.</summary>
+    /// <summary>
+    /// The steps from one schema version to the next, in order: <c>Upgrades[i]</c> takes version i + 1 to
+    /// i + 2. Each only adds (nullable columns, tables), so a registry upgraded while no worker of an older
+    /// scalelab is writing loses nothing; an older scalelab then refuses the newer registry instead of
+    /// writing rows without the new columns.
+    /// </summary>
+    protected static readonly string[][] Upgrades =
+    [
+        // 1 → 2: per-step gradient noise scale (raw two-batch estimates and the ratio of their EMAs).
+        [
+            "ALTER TABLE metrics ADD COLUMN gns_grad_norm_sq DOUBLE PRECISION",
+            "ALTER TABLE metrics ADD COLUMN gns_trace_cov DOUBLE PRECISION",
+            "ALTER TABLE metrics ADD COLUMN b_simple DOUBLE PRECISION",
+        ],
+    ];
+
+    /// <summary>Inside the caller's write transaction (which holds the back end's schema lock): creates the
+    /// tables of a new registry, or checks the version of an existing one and upgrades it in place when it is
+    /// older. A newer version is refused before anything is written, and so is a version that is unreadable;
+    /// a failed upgrade rolls back with the transaction, leaving the old version intact.</summary>
     protected void CreateOrCheckSchema(DbConnection connection, DbTransaction transaction, bool hasMeta)
     {
+        int version;
         if (hasMeta)
         {
-            var version = Scalar(connection, transaction, "SELECT value FROM scalelab_meta WHERE name = 'schema_version'");
-            if (version is null || !int.TryParse(Convert.ToString(version, System.Globalization.CultureInfo.InvariantCulture), out var v))
+            var text = Scalar(connection, transaction, "SELECT value FROM scalelab_meta WHERE name = 'schema_version'");
+            if (text is null || !int.TryParse(Convert.ToString(text, System.Globalization.CultureInfo.InvariantCulture), out version) || version < 1)
             {
                 throw new InvalidDataException($"{Location}: registry has no readable schema version; not a ScaleLab registry");
             }
-            if (v > SchemaVersion)
+            if (version > SchemaVersion)
             {
                 throw new InvalidDataException(
-                    $"{Location}: registry schema version {v} is newer than this scalelab supports ({SchemaVersion}); upgrade scalelab");
+                    $"{Location}: registry schema version {version} is newer than this scalelab supports ({SchemaVersion}); upgrade scalelab");
             }
+        }
+        else
+        {
+            foreach (var statement in SchemaStatements)
+            {
+                Execute(connection, transaction, statement);
+            }
+            Execute(connection, transaction, "INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', '1')");
+            version = 1;
+        }
+        if (version == SchemaVersion)
+        {
             return;
         }
-        foreach (var statement in SchemaStatements)
+        for (var v = version; v < SchemaVersion; v++)
         {
-            Execute(connection, transaction, statement);
+            foreach (var statement in Upgrades[v - 1])
+            {
+                Execute(connection, transaction, statement);
+            }
         }
-        Execute(connection, transaction, "INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', @v)",
+        Execute(connection, transaction, "UPDATE scalelab_meta SET value = @v WHERE name = 'schema_version'",
             ("v", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
@@ -199,12 +236,14 @@ public abstract class SqlRunStore : IRunStore
         using var connection = Open();
         using var transaction = BeginWrite(connection);
         using var command = Command(connection, transaction,
-            "INSERT INTO metrics (run_key, step, tokens, train_loss, val_loss, lr, grad_norm) " +
-            "VALUES (@key, @step, @tokens, @train, @val, @lr, @grad) ON CONFLICT (run_key, step) DO UPDATE SET " +
+            "INSERT INTO metrics (run_key, step, tokens, train_loss, val_loss, lr, grad_norm, gns_grad_norm_sq, " +
+            "gns_trace_cov, b_simple) VALUES (@key, @step, @tokens, @train, @val, @lr, @grad, @gsq, @trace, @bsimple) " +
+            "ON CONFLICT (run_key, step) DO UPDATE SET " +
             "tokens = excluded.tokens, train_loss = excluded.train_loss, val_loss = excluded.val_loss, " +
-            "lr = excluded.lr, grad_norm = excluded.grad_norm",
+            "lr = excluded.lr, grad_norm = excluded.grad_norm, gns_grad_norm_sq = excluded.gns_grad_norm_sq, " +
+            "gns_trace_cov = excluded.gns_trace_cov, b_simple = excluded.b_simple",
             ("key", runKey), ("step", 0L), ("tokens", 0L), ("train", (double?)0.0), ("val", (double?)0.0),
-            ("lr", 0.0), ("grad", (double?)0.0));
+            ("lr", 0.0), ("grad", (double?)0.0), ("gsq", (double?)0.0), ("trace", (double?)0.0), ("bsimple", (double?)0.0));
         foreach (var row in rows)
         {
             command.Parameters["step"].Value = row.Step;
@@ -213,6 +252,9 @@ public abstract class SqlRunStore : IRunStore
             command.Parameters["val"].Value = row.ValLoss is { } v ? DbDouble(v) : DBNull.Value;
             command.Parameters["lr"].Value = row.LearningRate;
             command.Parameters["grad"].Value = DbDouble(row.GradNorm);
+            command.Parameters["gsq"].Value = DbDouble(row.GradNormSqEstimate);
+            command.Parameters["trace"].Value = DbDouble(row.TraceCovEstimate);
+            command.Parameters["bsimple"].Value = DbDouble(row.BSimple);
             command.ExecuteNonQuery();
         }
         transaction.Commit();
@@ -323,7 +365,8 @@ public abstract class SqlRunStore : IRunStore
     {
         using var connection = Open();
         using var command = Command(connection, null,
-            "SELECT step, tokens, train_loss, val_loss, lr, grad_norm FROM metrics WHERE run_key = @key ORDER BY step",
+            "SELECT step, tokens, train_loss, val_loss, lr, grad_norm, gns_grad_norm_sq, gns_trace_cov, b_simple " +
+            "FROM metrics WHERE run_key = @key ORDER BY step",
             ("key", runKey));
         using var reader = command.ExecuteReader();
         var rows = new List<MetricRow>();
@@ -333,7 +376,10 @@ public abstract class SqlRunStore : IRunStore
                 reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
                 reader.IsDBNull(3) ? null : reader.GetDouble(3),
                 reader.GetDouble(4),
-                reader.IsDBNull(5) ? double.NaN : reader.GetDouble(5)));
+                reader.IsDBNull(5) ? double.NaN : reader.GetDouble(5),
+                reader.IsDBNull(6) ? null : reader.GetDouble(6),
+                reader.IsDBNull(7) ? null : reader.GetDouble(7),
+                reader.IsDBNull(8) ? null : reader.GetDouble(8)));
         }
         return rows;
     }
@@ -362,6 +408,8 @@ public abstract class SqlRunStore : IRunStore
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     private static object DbDouble(double value) => double.IsNaN(value) ? DBNull.Value : value;
+
+    private static object DbDouble(double? value) => value is { } v ? DbDouble(v) : DBNull.Value;
 
     /// <summary>Integer columns come back as Int64 from SQLite and Int32 or Int64 from PostgreSQL.</summary>
     private static long GetLong(DbDataReader reader, int i) =>

@@ -35,6 +35,22 @@ public sealed class PostgresRunStoreTests : RunStoreContractTests
 
     protected override IRunStore OpenStore(TimeProvider? time = null) => RunStores.Open($"postgres:{_connectionString}", time);
 
+    protected override void ExecuteRaw(string sql)
+    {
+        using var connection = new NpgsqlConnection(_connectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    protected override object? ScalarRaw(string sql)
+    {
+        using var connection = new NpgsqlConnection(_connectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        return command.ExecuteScalar();
+    }
+
     public override void Dispose()
     {
         if (_schema is not null)

@@ -17,6 +17,161 @@ public abstract class RunStoreContractTests : IDisposable
     /// <summary>A new store on this test's registry (the same registry on every call); schema ensured.</summary>
     protected abstract IRunStore OpenStore(TimeProvider? time = null);
 
+    /// <summary>Runs SQL on this test's registry directly, bypassing the store (to build an old registry).</summary>
+    protected abstract void ExecuteRaw(string sql);
+
+    /// <summary>The first column of the first row of a query run directly on this test's registry.</summary>
+    protected abstract object? ScalarRaw(string sql);
+
+    /// <summary>
+    /// A registry exactly as scalelab wrote it at schema version 1 (the tables of the first release, verbatim),
+    /// holding one study, one finished run and two metric rows.
+    /// </summary>
+    private void CreateVersionOneRegistry(string version = "1")
+    {
+        ExecuteRaw("CREATE TABLE scalelab_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        ExecuteRaw("CREATE TABLE studies (name TEXT PRIMARY KEY, spec TEXT, created_ms BIGINT NOT NULL)");
+        ExecuteRaw("""
+            CREATE TABLE runs (
+                run_key TEXT PRIMARY KEY,
+                study TEXT NOT NULL REFERENCES studies(name),
+                ordinal INTEGER NOT NULL,
+                config TEXT NOT NULL,
+                seed BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+                params_total BIGINT NOT NULL,
+                params_non_embedding BIGINT NOT NULL,
+                tokens BIGINT NOT NULL,
+                flops DOUBLE PRECISION NOT NULL,
+                created_ms BIGINT NOT NULL,
+                started_ms BIGINT,
+                finished_ms BIGINT,
+                worker TEXT,
+                heartbeat_ms BIGINT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                final_loss DOUBLE PRECISION,
+                error TEXT)
+            """);
+        ExecuteRaw("CREATE INDEX runs_study_status ON runs (study, status, ordinal)");
+        ExecuteRaw("""
+            CREATE TABLE metrics (
+                run_key TEXT NOT NULL REFERENCES runs(run_key),
+                step BIGINT NOT NULL,
+                tokens BIGINT NOT NULL,
+                train_loss DOUBLE PRECISION,
+                val_loss DOUBLE PRECISION,
+                lr DOUBLE PRECISION NOT NULL,
+                grad_norm DOUBLE PRECISION,
+                PRIMARY KEY (run_key, step))
+            """);
+        ExecuteRaw("""
+            CREATE TABLE artifacts (
+                run_key TEXT NOT NULL REFERENCES runs(run_key),
+                kind TEXT NOT NULL,
+                path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                PRIMARY KEY (run_key, kind, path))
+            """);
+        ExecuteRaw($"INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', '{version}')");
+        ExecuteRaw("INSERT INTO studies (name, spec, created_ms) VALUES ('old', 'old spec', 1000)");
+        ExecuteRaw("INSERT INTO runs (run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, " +
+            "flops, created_ms, started_ms, finished_ms, worker, heartbeat_ms, attempts, final_loss) VALUES ('old-run', 'old', 0, " +
+            "'{}', 7, 'done', 1500, 1000, 20000, 1.2e8, 1000, 2000, 3000, 'w', 3000, 1, 3.25)");
+        ExecuteRaw("INSERT INTO metrics (run_key, step, tokens, train_loss, val_loss, lr, grad_norm) VALUES " +
+            "('old-run', 1, 64, 4.5, NULL, 0.001, 0.75), ('old-run', 2, 128, 4.25, 4.0, 0.002, 0.5)");
+    }
+
+    [StoreFact]
+    public void EnsureSchema_VersionOneRegistry_UpgradedInPlaceKeepingEverything()
+    {
+        // Given
+        CreateVersionOneRegistry();
+
+        // When
+        using var store = OpenStore();
+
+        // Then: version 2, the old rows intact with null noise columns, and the new columns writable.
+        Assert.Equal("2", Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"),
+            System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal([new MetricRow(1, 64, 4.5, null, 1e-3, 0.75), new MetricRow(2, 128, 4.25, 4.0, 2e-3, 0.5)], store.ReadMetrics("old-run"));
+        Assert.Equal(new ScalingPoint("old-run", 1000, 1500, 20000, 6.0 * 1000 * 20000, 3.25, 7), Assert.Single(store.ExportPoints("old")));
+        Assert.Equal(("old spec", RunStatus.Done), (Assert.Single(store.ListStudies()).Spec, store.GetRun("old-run")!.Status));
+        var row = new MetricRow(3, 192, 4.0, null, 2e-3, 0.4, GradNormSqEstimate: -0.5, TraceCovEstimate: 12.0, BSimple: 30.0);
+        store.AppendMetrics("old-run", [row]);
+        using var again = OpenStore();
+        Assert.Equal(row, again.ReadMetrics("old-run")[^1]);
+    }
+
+    [StoreFact]
+    public void EnsureSchema_VersionOneRegistryOpenedByEightAtOnce_UpgradedOnce()
+    {
+        // Given
+        CreateVersionOneRegistry();
+        var errors = new ConcurrentBag<Exception>();
+
+        // When: eight processes' worth of stores open the old registry together; one upgrades, the rest see version 2.
+        using var gate = new Barrier(8);
+        var threads = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        {
+            gate.SignalAndWait();
+            try
+            {
+                using var store = OpenStore();
+                store.AppendMetrics("old-run", [new MetricRow(3, 192, 4.0, null, 2e-3, 0.4, 1.0, 2.0, 3.0)]);
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        // Then
+        Assert.Empty(errors);
+        using var check = OpenStore();
+        Assert.Equal(3, check.ReadMetrics("old-run").Count);
+        Assert.Equal(3.0, check.ReadMetrics("old-run")[^1].BSimple);
+    }
+
+    [StoreFact]
+    public void EnsureSchema_NewerVersion_RefusedAndLeftUntouched()
+    {
+        // Given: a registry with version-1 tables that claims a version from the future
+        CreateVersionOneRegistry(version: "99");
+
+        // When
+        var error = Assert.Throws<InvalidDataException>(() => OpenStore());
+
+        // Then: refused with one line, and neither the version nor the tables were changed.
+        Assert.Contains("schema version 99 is newer", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal("99", Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"),
+            System.Globalization.CultureInfo.InvariantCulture));
+        Assert.ThrowsAny<System.Data.Common.DbException>(() => ScalarRaw("SELECT b_simple FROM metrics"));
+    }
+
+    [StoreFact]
+    public void AppendMetrics_NoiseColumns_RoundTripReplaceAndNaNAsNull()
+    {
+        // Given
+        using var store = StudyWithRuns(1);
+        store.AppendMetrics("run-000", [
+            new MetricRow(1, 64, 3.0, null, 1e-3, 1.0, GradNormSqEstimate: -0.25, TraceCovEstimate: 40.0, BSimple: 160.0),
+            new MetricRow(2, 128, 2.9, 2.8, 1e-3, 1.1, GradNormSqEstimate: 0.125, TraceCovEstimate: 41.5, BSimple: 1.0 / 3.0),
+            new MetricRow(3, 192, 2.8, null, 1e-3, 1.2)]);
+
+        // When: a resumed run re-logs step 2 with other values and a NaN B_simple
+        store.AppendMetrics("run-000", [new MetricRow(2, 128, 2.9, 2.8, 1e-3, 1.1, 0.5, double.NaN, double.NaN)]);
+
+        // Then
+        var rows = store.ReadMetrics("run-000");
+        Assert.Equal(new MetricRow(1, 64, 3.0, null, 1e-3, 1.0, -0.25, 40.0, 160.0), rows[0]);
+        Assert.Equal(new MetricRow(2, 128, 2.9, 2.8, 1e-3, 1.1, 0.5, null, null), rows[1]);
+        Assert.Equal(new MetricRow(3, 192, 2.8, null, 1e-3, 1.2), rows[2]);
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     private static NewRun Run(int i, string prefix = "run") =>

@@ -11,6 +11,24 @@ public sealed class SqliteRunStoreTests : RunStoreContractTests
 
     protected override IRunStore OpenStore(TimeProvider? time = null) => RunStores.Open($"sqlite:{DbPath}", time);
 
+    protected override void ExecuteRaw(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    protected override object? ScalarRaw(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
     public override void Dispose()
     {
         SqliteConnection.ClearAllPools();
