@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies.GradientNoise;
 using ScaleLab.Lab.Sweeps;
 
 namespace ScaleLab.Lab.Execution;
@@ -29,7 +30,10 @@ public sealed record RunOutcome(string RunKey, RunEnd End, double? FinalLoss, st
 /// checkpoint of step k is saved (atomically, by the engine) and recorded, so a run resumed from its last
 /// checkpoint re-logs only steps after k, and those replace, never duplicate, rows a dead worker wrote.
 /// The engine resumes bit for bit, so a resumed run ends with the same parameters and loss as one never
-/// interrupted.
+/// interrupted. A run that tracks the gradient noise scale (<see cref="RunSpec.GnsEma"/>) logs each step's raw
+/// two-batch estimates beside B_simple; on resume its EMAs are rebuilt from the logged estimates of steps up to
+/// the checkpoint, so its B_simple trajectory, too, is the uninterrupted one. A run with
+/// <see cref="RunSpec.StopAtLoss"/> ends, done, at the first evaluation at or below that loss.
 /// </summary>
 public static class RunExecution
 {
@@ -55,6 +59,12 @@ public static class RunExecution
         using (trainer)
         using (var heartbeat = new Heartbeat(store, run.Key, worker, options.HeartbeatInterval, log))
         {
+            var logged = resumedFrom > 0 ? store.ReadMetrics(run.Key).Where(m => m.Step <= resumedFrom).ToList() : [];
+            var tracker = spec.GnsEma is { } decay ? RebuildTracker(decay, logged, resumedFrom, spec, run.Key, log) : null;
+            // A run resumed from the checkpoint it wrote when it stopped at its target loss has nothing left to do.
+            double? lastValidation = logged.Count > 0 && logged[^1] is { ValLoss: { } v } last && last.Step == resumedFrom
+                && spec.StopAtLoss is { } stopAt && v <= stopAt ? v : null;
+            var stopped = lastValidation is not null;
             var pending = new List<MetricRow>();
             var sinceFlush = Stopwatch.StartNew();
             void Flush()
@@ -70,10 +80,9 @@ public static class RunExecution
                 store.RecordArtifact(run.Key, "checkpoint", checkpoint, Sha256(checkpoint));
             }
 
-            double? lastValidation = null;
             try
             {
-                while (trainer.Step < spec.Steps)
+                while (!stopped && trainer.Step < spec.Steps)
                 {
                     if (heartbeat.Lost)
                     {
@@ -93,7 +102,14 @@ public static class RunExecution
                     {
                         validation = lastValidation = trainer.Evaluate();
                     }
-                    pending.Add(new MetricRow(step.Step, step.Tokens, step.Loss, validation, step.LearningRate, step.GradNorm));
+                    var noise = tracker is null ? (GradientNoiseRecord?)null : Track(tracker, step);
+                    pending.Add(new MetricRow(step.Step, step.Tokens, step.Loss, validation, step.LearningRate, step.GradNorm,
+                        noise?.GradNormSq, noise?.TraceCov, noise?.BSimple));
+                    stopped = validation <= spec.StopAtLoss;
+                    if (stopped)
+                    {
+                        break;
+                    }
                     if (step.Step % options.CheckpointInterval == 0 && step.Step < spec.Steps)
                     {
                         SaveCheckpoint();
@@ -123,12 +139,51 @@ public static class RunExecution
         }
     }
 
+    /// <summary>Folds one step into the gradient-noise tracker (McCandlish et al. 2018, App. A.1: micro-batch
+    /// vs accumulated gradient). A non-finite gradient norm means the run has diverged.</summary>
+    private static GradientNoiseRecord Track(GradientNoiseTracker tracker, StepMetrics step)
+    {
+        if (!double.IsFinite(step.MicroGradNormSq) || !double.IsFinite(step.AccumGradNormSq))
+        {
+            throw new InvalidOperationException($"training diverged at step {step.Step}: the gradient norm is not finite; lower the learning rate");
+        }
+        return tracker.Update(step.Step, GradientNoiseRun.Estimate(step));
+    }
+
+    /// <summary>
+    /// The tracker of a run, continued from the raw estimates the run logged up to <paramref name="resumedFrom"/>
+    /// (metrics are written before each checkpoint, so they are all there). Replaying them in step order does the
+    /// same arithmetic as the uninterrupted run. If some are missing (an edited registry), the EMAs restart here.
+    /// </summary>
+    private static GradientNoiseTracker RebuildTracker(double decay, IReadOnlyList<MetricRow> logged, long resumedFrom, RunSpec spec,
+        string runKey, Action<string>? log)
+    {
+        var tracker = new GradientNoiseTracker(decay);
+        if (resumedFrom == 0)
+        {
+            return tracker;
+        }
+        var complete = logged.Count == resumedFrom && logged.Select((m, i) => m.Step == i + 1
+            && m.GradNormSqEstimate is not null && m.TraceCovEstimate is not null).All(ok => ok);
+        if (!complete)
+        {
+            log?.Invoke($"run {spec.Study}/{runKey}: gradient-noise estimates before step {resumedFrom} incomplete; B_simple EMAs restart there");
+            return tracker;
+        }
+        foreach (var m in logged)
+        {
+            tracker.Update(m.Step, new NoiseEstimate(m.GradNormSqEstimate!.Value, m.TraceCovEstimate!.Value));
+        }
+        return tracker;
+    }
+
     /// <summary>The engine options for a run: everything from its spec, threads from the executor.
     /// Checkpoints are written here, not by the engine, so each can be recorded in the registry.</summary>
     public static TrainOptions ToTrainOptions(RunSpec spec, int threads) => new()
     {
         Model = spec.Model,
         Batch = spec.BatchSize,
+        MicroBatches = spec.MicroBatches ?? 1,
         Steps = spec.Steps,
         LearningRate = spec.LearningRate,
         WarmupSteps = spec.WarmupSteps,
@@ -136,7 +191,7 @@ public static class RunExecution
         WeightDecay = spec.WeightDecay,
         GradClip = spec.GradClip,
         EvalInterval = spec.EvalInterval,
-        EvalSequences = spec.EvalBatches * spec.BatchSize,
+        EvalSequences = spec.EvalSequences ?? spec.EvalBatches * spec.BatchSize,
         Seed = (ulong)spec.Seed,
         Threads = threads,
     };

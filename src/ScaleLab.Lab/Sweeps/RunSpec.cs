@@ -18,6 +18,16 @@ namespace ScaleLab.Lab.Sweeps;
 /// <param name="CorpusSha256">SHA-256 of a text corpus file (null for synthetic), so an edited file is a new run.</param>
 /// <param name="Steps">Optimizer steps; the run sees <see cref="Tokens"/> = Steps·BatchSize·SeqLen tokens.</param>
 /// <param name="WarmupSteps">Linear warmup steps before the cosine decay to MinLrFraction·LearningRate.</param>
+/// <param name="MicroBatches">M: each step's batch as M micro-batches of BatchSize/M sequences with accumulated
+/// gradients (null = 1). It changes the float summation order, so it is part of the key.</param>
+/// <param name="GnsEma">When set, the run tracks the gradient noise scale (micro-batch vs accumulated gradient,
+/// McCandlish et al. 2018 App. A.1, needs M ≥ 2) and logs it per step; the value is the EMA decay behind B_simple.</param>
+/// <param name="EvalSequences">Validation windows per evaluation (null = EvalBatches·BatchSize); a study that
+/// compares batch sizes fixes it so every run is measured on the same windows.</param>
+/// <param name="StopAtLoss">When set, the run stops (and is done) at the first evaluation whose validation loss
+/// is at or below it, before <see cref="Steps"/>.</param>
+/// <remarks>The last four are new in schema 2 and left out of <see cref="ConfigJson"/> when null, so the keys of
+/// runs that do not use them are what they were before.</remarks>
 public sealed record RunSpec(
     string Study,
     [property: JsonIgnore] int Ordinal,
@@ -37,7 +47,11 @@ public sealed record RunSpec(
     double GradClip,
     int EvalInterval,
     int EvalBatches,
-    long Seed)
+    long Seed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MicroBatches = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? GnsEma = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? EvalSequences = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? StopAtLoss = null)
 {
     internal static readonly JsonSerializerOptions Json = new()
     {

@@ -10,6 +10,8 @@ public sealed record ModelShape(int Layers, int DModel, int Heads);
 /// A validated sweep: model shapes × token budgets (absolute, or a ratio of tokens per non-embedding
 /// parameter) × learning rates × seeds, with one schedule and evaluation setting for all runs.
 /// Read one with <see cref="Load"/> or <see cref="Parse"/> (format: <see cref="SweepSpecReader"/>).
+/// <see cref="MicroBatches"/> splits every step into micro-batches; with <see cref="GnsEma"/> set, every run
+/// also logs the gradient noise scale per step (its micro-batch is the small batch of the estimator).
 /// </summary>
 public sealed record SweepSpec(
     string Study,
@@ -30,7 +32,9 @@ public sealed record SweepSpec(
     int EvalInterval,
     int EvalBatches,
     int ThreadsPerRun,
-    int CheckpointInterval)
+    int CheckpointInterval,
+    int MicroBatches = 1,
+    double? GnsEma = null)
 {
     /// <summary>Byte-level vocabulary: every corpus is read through the engine's byte tokenizer.</summary>
     public const int Vocab = 256;
@@ -83,7 +87,7 @@ public sealed record SweepSpec(
                     {
                         runs.Add(new RunSpec(Study, runs.Count, Corpus, CorpusSha256, shape.Layers, shape.DModel,
                             shape.Heads, SeqLen, Vocab, BatchSize, steps, lr, warmup, MinLrFraction, WeightDecay, GradClip,
-                            EvalInterval, EvalBatches, seed));
+                            EvalInterval, EvalBatches, seed, MicroBatches == 1 ? null : MicroBatches, GnsEma));
                     }
                 }
             }

@@ -19,6 +19,9 @@ namespace ScaleLab.Lab.Sweeps;
 /// eval_batches = 4                # validation batches per evaluation (default 4)
 /// threads_per_run = 1             # default 1
 /// checkpoint_interval = 100       # steps between checkpoints (default 100)
+/// micro_batches = 4               # split each step's batch into 4 accumulated micro-batches (default 1; must divide batch_size)
+/// gns = true                      # log the gradient noise scale B_simple per step (needs micro_batches >= 2)
+/// gns_ema = 0.99                  # EMA decay of the |G|² and tr(Σ) estimates behind B_simple (default 0.99)
 ///
 /// [[models]]                      # a list of shapes (or models = [{ layers = 1, d_model = 32, heads = 2 }]) ...
 /// layers = 2
@@ -43,6 +46,7 @@ public sealed partial class SweepSpecReader
     [
         "study", "corpus", "seq_len", "batch_size", "tokens", "tokens_per_parameter", "seeds", "learning_rates",
         "eval_interval", "eval_batches", "threads_per_run", "checkpoint_interval", "models", "grid", "schedule",
+        "micro_batches", "gns", "gns_ema",
     ];
     private static readonly string[] ModelKeys = ["layers", "d_model", "heads"];
     private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip"];
@@ -93,6 +97,26 @@ public sealed partial class SweepSpecReader
         var evalBatches = (int)(Integer(root, "eval_batches", min: 1, max: 1 << 20) ?? 4);
         var threads = (int)(Integer(root, "threads_per_run", min: 1, max: 1024) ?? 1);
         var checkpointInterval = (int)(Integer(root, "checkpoint_interval", min: 1, max: int.MaxValue) ?? 100);
+        var microBatches = (int)(Integer(root, "micro_batches", min: 1, max: batch) ?? 1);
+        if (batch % microBatches != 0)
+        {
+            throw Error(root.LineOf("micro_batches"), "micro_batches", $"{microBatches} does not divide batch_size {batch}");
+        }
+        var gns = Boolean(root, "gns") ?? false;
+        if (gns && microBatches < 2)
+        {
+            throw Error(root.LineOf("gns"), "gns",
+                "needs micro_batches of 2 or more (the micro-batch is the small batch of the two-batch estimator)");
+        }
+        if (!gns && root.Get("gns_ema") is not null)
+        {
+            throw Error(root.LineOf("gns_ema"), "gns_ema", "only applies with gns = true");
+        }
+        double? gnsEma = gns ? Number(root, "gns_ema", 0.99, 0, 1, upperOpen: true, "") : null;
+        if (gnsEma is <= 0)
+        {
+            throw Error(root.LineOf("gns_ema"), "gns_ema", $"must be in (0, 1), got {gnsEma}");
+        }
 
         var schedule = root.Get("schedule") as TomlTable ?? new TomlTable(1, "schedule");
         if (root.Get("schedule") is { } s and not TomlTable)
@@ -115,7 +139,8 @@ public sealed partial class SweepSpecReader
         }
 
         var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
-            warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval);
+            warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval,
+            microBatches, gnsEma);
 
         // A fixed warmup must leave at least one step of decay in every run.
         if (warmupSteps is { } w)
@@ -274,6 +299,13 @@ public sealed partial class SweepSpecReader
                 throw Error(table.LineOf(key), key, $"must be a string, got {other.TypeName}");
         }
     }
+
+    private bool? Boolean(TomlTable table, string key) => table.Get(key) switch
+    {
+        null => null,
+        TomlScalar { Value: bool b } => b,
+        var other => throw Error(other.Line, key, $"must be true or false, got {Describe(other)}"),
+    };
 
     private long? Integer(TomlTable table, string key, bool required = false, long min = long.MinValue, long max = long.MaxValue,
         string prefix = "")

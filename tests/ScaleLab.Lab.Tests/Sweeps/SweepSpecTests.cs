@@ -80,6 +80,40 @@ public sealed class SweepSpecTests
     }
 
     [Fact]
+    public void Key_SpecWithoutNewKeys_SameKeyAsBeforeSchemaTwo()
+    {
+        // Given: a run of a spec that uses none of the keys added later (micro_batches, gns, ...)
+        var run = SweepSpec.Parse(Full).Expand()[0];
+
+        // When
+        var key = run.Key;
+
+        // Then: the key (and so every registry row) of an existing sweep is unchanged, so re-running it resumes
+        // instead of training everything again.
+        Assert.Equal("b5cdc9f253c2cd57", key);
+        Assert.DoesNotContain("micro_batches", run.ConfigJson);
+    }
+
+    [Fact]
+    public void Expand_GnsSpec_RunsCarryMicroBatchesAndEmaInTheirKey()
+    {
+        // Given
+        var gns = Full.Replace("eval_interval = 10", "eval_interval = 10\nmicro_batches = 4\ngns = true\ngns_ema = 0.95");
+
+        // When
+        var plain = SweepSpec.Parse(Full).Expand()[0];
+        var run = SweepSpec.Parse(gns).Expand()[0];
+
+        // Then
+        Assert.Equal((4, 0.95), (run.MicroBatches, run.GnsEma));
+        Assert.Equal(run, RunSpec.FromJson(run.ConfigJson, run.Ordinal));
+        Assert.NotEqual(plain.Key, run.Key);
+        Assert.NotEqual(run.Key, (run with { GnsEma = 0.99 }).Key);
+        Assert.Equal(0.99, SweepSpec.Parse(gns.Replace("gns_ema = 0.95\n", "")).Expand()[0].GnsEma);
+        Assert.Null(SweepSpec.Parse(Full.Replace("eval_interval = 10", "eval_interval = 10\nmicro_batches = 4")).Expand()[0].GnsEma);
+    }
+
+    [Fact]
     public void FromJson_ConfigJson_RoundTripsRun()
     {
         // Given
@@ -165,6 +199,16 @@ public sealed class SweepSpecTests
         "spec.toml:5: key 'corpus': 'no-such-file.txt' is neither")]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 2}, {layers = 1, d_model = 32, heads = 2}]\n",
         "spec.toml:5: key 'models[1]': shape 1x32x2 is listed twice")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 4\ntokens = [1000]\ngns = true\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'gns': needs micro_batches of 2 or more")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 4\ntokens = [1000]\nmicro_batches = 3\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:5: key 'micro_batches': 3 does not divide batch_size 4")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 4\ntokens = [1000]\nmicro_batches = 2\ngns = \"yes\"\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:6: key 'gns': must be true or false, got string \"yes\"")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 4\ntokens = [1000]\nmicro_batches = 2\ngns_ema = 0.9\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:6: key 'gns_ema': only applies with gns = true")]
+    [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 4\ntokens = [1000]\nmicro_batches = 2\ngns = true\ngns_ema = 1\nmodels = [{layers = 1, d_model = 32, heads = 2}]\n",
+        "spec.toml:7: key 'gns_ema': must be in [0, 1), got 1")]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000\n",
         "spec.toml:5: Unexpected token")]
     public void Parse_InvalidSpec_OneLineWithFileLineAndKey(string toml, string expected)
