@@ -21,6 +21,40 @@ public sealed class RunsCommandTests
     }
 
     [Fact]
+    public void ToMetricsCsv_RowsWithAndWithoutNoise_EmptyFieldsForMissingValues()
+    {
+        // Given
+        var rows = new[]
+        {
+            new MetricRow(1, 64, 3.5, null, 1e-3, 0.5, -0.25, 8.0, 32.0),
+            new MetricRow(2, 128, double.NaN, 3.25, 2e-3, 0.75),
+        };
+
+        // When
+        var csv = RunsCommand.ToMetricsCsv([("k1", rows)]);
+
+        // Then
+        Assert.Equal(RunsCommand.MetricsCsvHeader + "\nk1,1,64,3.5,,0.001,0.5,-0.25,8,32\nk1,2,128,,3.25,0.002,0.75,,,\n", csv);
+    }
+
+    [Theory]
+    [InlineData("--run", "k")]
+    [InlineData("--metrics", null)]
+    public void Runs_MetricsFlagsWithoutWhatTheyNeed_ExitTwo(string flag, string? value)
+    {
+        // Given
+        var stderr = new StringWriter();
+        string[] args = value is null ? ["runs", flag] : ["runs", flag, value];
+
+        // When
+        var code = CliApp.Run(args, new TestConsole(), stderr);
+
+        // Then
+        Assert.Equal(2, code);
+        Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public void Runs_MissingRegistryFile_ExitTwoAndNoFileCreated()
     {
         // Given

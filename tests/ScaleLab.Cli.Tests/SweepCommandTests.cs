@@ -54,6 +54,36 @@ public sealed class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_GnsSpec_RunsMetricsCsvHasBSimpleOnEveryStep()
+    {
+        // Given: two runs of 10 steps, batch 4 as 2 micro-batches of 2, B_simple tracked
+        var spec = Write("gns.toml", TinySpec.Replace("checkpoint_interval = 4", "checkpoint_interval = 4\nmicro_batches = 2\ngns = true")
+            .Replace("tokens = [640, 1280]", "tokens = [640]"));
+        var registry = "sqlite:" + Path.Combine(_directory, "gns.db");
+
+        // When
+        var sweep = Run("sweep", spec, "--executor", "threads", "--workers", "1", "--registry", registry);
+        var csv = Run("runs", "--study", "tiny", "--registry", registry, "--metrics", "--csv");
+        var table = Run("runs", "--study", "tiny", "--registry", registry, "--metrics");
+
+        // Then: a header, then 2 runs × 10 steps, each with |G|², tr(Σ) estimates and a positive B_simple
+        Assert.True(sweep.Code == 0, sweep.Err);
+        Assert.True(csv.Code == 0, csv.Err);
+        var lines = csv.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(RunsCommand.MetricsCsvHeader, lines[0]);
+        Assert.Equal(20, lines.Length - 1);
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(',');
+            Assert.Equal(10, fields.Length);
+            Assert.True(double.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture) is var g && double.IsFinite(g));
+            Assert.True(double.Parse(fields[9], System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+        }
+        Assert.True(table.Code == 0, table.Err);
+        Assert.Contains("B_simple", table.Out);
+    }
+
+    [Fact]
     public void Sweep_ThreadsExecutor_AllRunsDone_RunsCsvReadableByFit()
     {
         // Given

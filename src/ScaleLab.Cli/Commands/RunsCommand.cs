@@ -11,12 +11,15 @@ namespace ScaleLab.Cli.Commands;
 /// <summary>
 /// <c>scalelab runs</c>: the registry's studies, or one study's runs as a table, as (N, D, C, loss) CSV
 /// points for <c>scalelab fit</c> (<c>--csv</c>: columns N, D, C, loss — the names fit looks for by
-/// default — then N_total, seed, run), or as one JSON document.
+/// default — then N_total, seed, run), or as one JSON document. With <c>--metrics</c>, the per-step metrics
+/// of the study's runs (or of <c>--run KEY</c>) instead: losses, learning rate, gradient norm and, for runs
+/// that track it, the gradient noise scale (raw |G|² and tr(Σ) estimates and B_simple, the ratio of their EMAs).
 /// Examples: <c>scalelab runs</c>; <c>scalelab runs --study demo</c>;
-/// <c>scalelab runs --study demo --csv &gt; points.csv &amp;&amp; scalelab fit points.csv --law chinchilla</c>.
+/// <c>scalelab runs --study demo --csv &gt; points.csv &amp;&amp; scalelab fit points.csv --law chinchilla</c>;
+/// <c>scalelab runs --study gns --metrics --csv &gt; steps.csv</c>.
 /// </summary>
-[Verb("runs", "List studies and runs in the registry; export (N, D, C, loss) points as CSV",
-    Examples = ["runs", "runs --study demo", "runs --study demo --csv"])]
+[Verb("runs", "List studies and runs in the registry; export (N, D, C, loss) points or per-step metrics (B_simple too) as CSV",
+    Examples = ["runs", "runs --study demo", "runs --study demo --csv", "runs --study demo --metrics --csv"])]
 public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -37,11 +40,27 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--metrics")]
+        [Description("Per-step metrics of the study's runs (train/validation loss, lr, gradient norm, |G|² and tr(Σ) estimates, B_simple) instead of the runs; with --csv one row per run and step, otherwise the evaluation steps")]
+        public bool Metrics { get; set; }
+
+        [CommandOption("--run <KEY>")]
+        [Description("With --metrics: only this run (its key, as listed by runs --study)")]
+        public string? Run { get; set; }
+
         public override ValidationResult Validate()
         {
             if (Csv && Json)
             {
                 return ValidationResult.Error("give --csv or --json, not both");
+            }
+            if (Run is not null && !Metrics)
+            {
+                return ValidationResult.Error("--run needs --metrics");
+            }
+            if (Metrics && Study is null)
+            {
+                return ValidationResult.Error("--metrics needs --study NAME");
             }
             return Csv && Study is null ? ValidationResult.Error("--csv needs --study NAME") : ValidationResult.Success();
         }
@@ -68,6 +87,10 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
             throw new UsageException($"no study '{settings.Study}' in {store.Location} (studies: {known})");
         }
         var output = console.Profile.Out.Writer;
+        if (settings.Metrics)
+        {
+            return WriteMetrics(store, settings);
+        }
         if (settings.Csv)
         {
             output.Write(ToCsv(store.ExportPoints(settings.Study)));
@@ -126,6 +149,83 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
             csv.Append(Inv($"{p.N},{p.D},{p.C:R},{p.Loss:R},{p.NTotal},{p.Seed},{p.RunKey}\n"));
         }
         return csv.ToString();
+    }
+
+    /// <summary>Header of the per-step CSV; empty fields are steps without the value (no evaluation, no B_simple).</summary>
+    public const string MetricsCsvHeader = "run,step,tokens,train_loss,val_loss,lr,grad_norm,grad_norm_sq_est,trace_cov_est,b_simple";
+
+    /// <summary>Per-step CSV of runs: one row per (run, step), doubles round-trip ("R"), null and NaN as empty.</summary>
+    public static string ToMetricsCsv(IEnumerable<(string RunKey, IReadOnlyList<MetricRow> Rows)> runs)
+    {
+        static string F(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("R", CultureInfo.InvariantCulture) : "";
+        var csv = new StringBuilder(MetricsCsvHeader).Append('\n');
+        foreach (var (key, rows) in runs)
+        {
+            foreach (var m in rows)
+            {
+                csv.Append(Inv($"{key},{m.Step},{m.Tokens},{F(m.TrainLoss)},{F(m.ValLoss)},{F(m.LearningRate)},{F(m.GradNorm)},"))
+                    .Append(Inv($"{F(m.GradNormSqEstimate)},{F(m.TraceCovEstimate)},{F(m.BSimple)}\n"));
+            }
+        }
+        return csv.ToString();
+    }
+
+    private int WriteMetrics(IRunStore store, Settings settings)
+    {
+        var runs = store.ListRuns(settings.Study!);
+        if (settings.Run is { } only)
+        {
+            runs = runs.Where(r => r.Key == only).ToList();
+            if (runs.Count == 0)
+            {
+                throw new UsageException($"no run '{only}' in study '{settings.Study}' (see scalelab runs --study {settings.Study})");
+            }
+        }
+        var metrics = runs.Select(r => (r.Key, store.ReadMetrics(r.Key))).ToList();
+        var output = console.Profile.Out.Writer;
+        if (settings.Csv)
+        {
+            output.Write(ToMetricsCsv(metrics));
+            return CliApp.ExitOk;
+        }
+        static double? J(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+        if (settings.Json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = settings.Study,
+                runs = metrics.Select(m => new
+                {
+                    key = m.Key,
+                    metrics = m.Item2.Select(r => new
+                    {
+                        step = r.Step,
+                        tokens = r.Tokens,
+                        train_loss = J(r.TrainLoss),
+                        val_loss = J(r.ValLoss),
+                        lr = r.LearningRate,
+                        grad_norm = J(r.GradNorm),
+                        grad_norm_sq_est = J(r.GradNormSqEstimate),
+                        trace_cov_est = J(r.TraceCovEstimate),
+                        b_simple = J(r.BSimple),
+                    }),
+                }),
+            }, SweepCommand.Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("run", "step", "tokens", "train loss", "val loss", "lr", "B_simple (seq)");
+        foreach (var (key, rows) in metrics)
+        {
+            foreach (var m in rows.Where(r => r.ValLoss is not null))
+            {
+                table.AddRow(key, Inv($"{m.Step}"), Inv($"{m.Tokens}"), Inv($"{m.TrainLoss:F4}"), Inv($"{m.ValLoss:F4}"),
+                    Inv($"{m.LearningRate:0.###e+0}"), m.BSimple is { } b ? Inv($"{b:G4}") : "");
+            }
+        }
+        console.Write(table);
+        console.MarkupLine(Markup.Escape(Inv(
+            $"{metrics.Count} run(s), evaluation steps only; --metrics --csv gives every step")));
+        return CliApp.ExitOk;
     }
 
     private int WriteStudies(IRunStore store, IReadOnlyList<StudyRecord> studies, bool json)
