@@ -46,25 +46,22 @@ public static class Matmul
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/> on the blocked SGEMM (<see cref="Sgemm"/>).
-    /// Each output is bias + (Σ over K-blocks of the block's sum), where the reference sums left to right from the bias.</summary>
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/> on the blocked SGEMM (<see cref="Sgemm.Multiply"/>, which
+    /// adds the bias as it stores the first K-block). Each output is bias + (Σ over K-blocks of the block's sum),
+    /// where the reference sums left to right from the bias.</summary>
     public static unsafe void Forward(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         int N, int C, int OC, Span<float> output, WorkerPool? pool = null)
     {
-        var o = output[..(N * OC)];
-        for (var n = 0; n < N; n++)
-        {
-            if (bias.IsEmpty) o.Slice(n * OC, OC).Clear();
-            else bias[..OC].CopyTo(o.Slice(n * OC, OC));
-        }
-        fixed (float* pInp = inp, pW = weight, pOut = output)
+        fixed (float* pInp = inp, pW = weight, pOut = output, pB = bias)
         {
             // A = inp (N×C, row stride C), B[k=c, n=o] = W[o,c] (row stride 1, column stride C).
-            Sgemm.Accumulate(pInp, C, 1, pW, 1, C, pOut, OC, N, OC, C, pool);
+            Sgemm.Multiply(pInp, C, 1, pW, 1, C, pOut, OC, N, OC, C, bias.IsEmpty ? null : pB, pool);
         }
     }
 
-    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: two SGEMMs and a column sum. dweight's sum runs over
+    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: two SGEMMs and a column sum. Unlike the reference,
+    /// dinp is overwritten (every caller starts it from zero, and storing saves clearing it), while dweight and
+    /// dbias accumulate. dweight's sum runs over
     /// the N rows; it is split across threads by output rows (OC), never by N, so each element is summed by
     /// one thread in a fixed order and results do not depend on the thread count. dbias sums rows in the reference's order.</summary>
     public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight,
@@ -72,8 +69,8 @@ public static class Matmul
     {
         fixed (float* pDout = dout, pInp = inp, pW = weight, pDinp = dinp, pDw = dweight, pDb = dbias)
         {
-            // dinp (N×C) += dout (N×OC) · W (OC×C).
-            Sgemm.Accumulate(pDout, OC, 1, pW, C, 1, pDinp, C, N, C, OC, pool);
+            // dinp (N×C) = dout (N×OC) · W (OC×C).
+            Sgemm.Multiply(pDout, OC, 1, pW, C, 1, pDinp, C, N, C, OC, null, pool);
             // dweight (OC×C) += doutᵀ (OC×N) · inp (N×C): A[m=o, k=n] = dout[n,o].
             Sgemm.Accumulate(pDout, 1, OC, pInp, C, 1, pDw, C, OC, C, N, pool);
             if (!dbias.IsEmpty)

@@ -136,6 +136,24 @@ internal static unsafe class SimdMath
         return sum;
     }
 
+    /// <summary>Softmax backward in place over n items: dp[i] ← (dp[i] − pdp)·p[i]·scale, where p is the softmax
+    /// output, dp the gradient with respect to it and pdp = Σ p·dp; the result is the gradient with respect to the
+    /// softmax input (times scale, for a softmax of scaled scores).</summary>
+    public static void SoftmaxBackwardInPlace(float* dp, float* p, int n, float pdp, float scale)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vpdp = Vector256.Create(pdp);
+            var vscale = Vector256.Create(scale);
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256.Store((Vector256.Load(dp + i) - vpdp) * Vector256.Load(p + i) * vscale, dp + i);
+            }
+        }
+        for (; i < n; i++) dp[i] = (dp[i] - pdp) * p[i] * scale;
+    }
+
     /// <summary>x[i] ← alpha·x[i] over n items.</summary>
     public static void Scale(float* x, int n, float alpha)
     {

@@ -24,8 +24,8 @@ public sealed unsafe partial class Gpt
         S(_dlosses, BT).Fill(1f / BT);
         S(_dlogits, BT * V).Clear();
         CrossEntropy.Backward(S(_probs, BT * V), _targets.AsSpan(0, BT), S(_dlosses, BT), BT, V, S(_dlogits, BT * V), pool);
-        // logits = lnf·wteᵀ → dlnf (B,T,C) += dlogits·wte, dwte += dlogitsᵀ·lnf
-        S(_dbtc, BT * C).Clear();
+        // logits = lnf·wteᵀ → dlnf (B,T,C) = dlogits·wte, dwte += dlogitsᵀ·lnf. (Matmul, Gelu and Attention
+        // backward overwrite their input gradient, so none of those scratch buffers is cleared first.)
         Matmul.Backward(S(_dlogits, BT * V), S(_lnf, BT * C), p.Slice(_layout.Wte, V * C), BT, C, V,
             S(_dbtc, BT * C), g.Slice(_layout.Wte, V * C), [], pool);
         var last = Config.Layers > 0 ? _layers[^1].Residual3 : _encoded;
@@ -39,24 +39,18 @@ public sealed unsafe partial class Gpt
             var x = _layers[l];
             var residual = l == 0 ? _encoded : _layers[l - 1].Residual3;
             // residual3 = residual2 + fcproj(fchGelu): dres is d residual3 = d fcproj, and keeps accumulating d residual2.
-            S(_dfchGelu, 4 * BT * C).Clear();
             Matmul.Backward(S(_dres, BT * C), S(x.FchGelu, 4 * BT * C), p.Slice(o.FcProjW, 4 * C * C), BT, 4 * C, C,
                 S(_dfchGelu, 4 * BT * C), g.Slice(o.FcProjW, 4 * C * C), g.Slice(o.FcProjB, C), pool);
-            S(_dfch, 4 * BT * C).Clear();
             Gelu.Backward(S(_dfchGelu, 4 * BT * C), S(x.Fch, 4 * BT * C), 4 * BT * C, S(_dfch, 4 * BT * C), pool);
-            S(_dbtc, BT * C).Clear();
             Matmul.Backward(S(_dfch, 4 * BT * C), S(x.Ln2, BT * C), p.Slice(o.FcW, 4 * C * C), BT, C, 4 * C,
                 S(_dbtc, BT * C), g.Slice(o.FcW, 4 * C * C), g.Slice(o.FcB, 4 * C), pool);
             LayerNorm.Backward(S(_dbtc, BT * C), S(x.Residual2, BT * C), p.Slice(o.Ln2W, C), S(x.Ln2Mean, BT), S(x.Ln2Rstd, BT), BT, C,
                 S(_dres, BT * C), g.Slice(o.Ln2W, C), g.Slice(o.Ln2B, C), pool);
             // residual2 = residual + attproj(atty): dres is now d residual2 = d attproj, and keeps accumulating d residual.
-            S(_dbtc, BT * C).Clear();
             Matmul.Backward(S(_dres, BT * C), S(x.Atty, BT * C), p.Slice(o.AttProjW, C * C), BT, C, C,
                 S(_dbtc, BT * C), g.Slice(o.AttProjW, C * C), g.Slice(o.AttProjB, C), pool);
-            S(_dqkv, 3 * BT * C).Clear();
             Attention.Backward(S(_dbtc, BT * C), S(x.Qkv, 3 * BT * C), S(x.Att, (long)B * NH * T * T), B, T, C, NH,
                 S(_dqkv, 3 * BT * C), pool);
-            S(_dbtc, BT * C).Clear();
             Matmul.Backward(S(_dqkv, 3 * BT * C), S(x.Ln1, BT * C), p.Slice(o.QkvW, 3 * C * C), BT, C, 3 * C,
                 S(_dbtc, BT * C), g.Slice(o.QkvW, 3 * C * C), g.Slice(o.QkvB, 3 * C), pool);
             LayerNorm.Backward(S(_dbtc, BT * C), S(residual, BT * C), p.Slice(o.Ln1W, C), S(x.Ln1Mean, BT), S(x.Ln1Rstd, BT), BT, C,

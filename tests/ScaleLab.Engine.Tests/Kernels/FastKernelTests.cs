@@ -186,6 +186,47 @@ public sealed class FastKernelTests : IDisposable
         for (var i = 0; i < scalar.Length; i++) Assert.Equal(scalar[i], simd[i], 1e-4f);
     }
 
+    [Theory]
+    [InlineData(13, 21, 37)]      // edge slivers and panels
+    [InlineData(72, 48, 300)]     // two K-blocks: the second adds to what the first stored
+    [InlineData(5, 3, 1)]
+    [InlineData(150, 130, 513)]   // three K-blocks, several row blocks per thread
+    public unsafe void SgemmMultiply_WithAndWithoutBias_BitIdenticalToFillThenAccumulate(int M, int N, int K)
+    {
+        // Given: C holding garbage (Multiply must not read it), and the same product the old way.
+        var rng = new Rng((ulong)(M * 1000 + N * 10 + K));
+        var a = ToFloat(Gaussian(rng, M * K));
+        var b = ToFloat(Gaussian(rng, K * N));
+        var bias = ToFloat(Gaussian(rng, N));
+        foreach (var withBias in new[] { false, true })
+        {
+            var expected = new float[M * N];
+            for (var m = 0; m < M; m++)
+            {
+                if (withBias) bias.CopyTo(expected.AsSpan(m * N, N));
+            }
+            fixed (float* pa = a, pb = b, pe = expected)
+            {
+                Sgemm.Accumulate(pa, K, 1, pb, N, 1, pe, N, M, N, K, null);
+            }
+
+            // When
+            var fast = OnAllPools(pool =>
+            {
+                var c = new float[M * N];
+                c.AsSpan().Fill(float.NaN);
+                fixed (float* pa = a, pb = b, pc = c, pBias = bias)
+                {
+                    Sgemm.Multiply(pa, K, 1, pb, N, 1, pc, N, M, N, K, withBias ? pBias : null, pool);
+                }
+                return [c];
+            });
+
+            // Then
+            Assert.Equal(expected, fast[0]);
+        }
+    }
+
     public static TheoryData<int, int, int, int> AttentionShapes()
     {
         var data = new TheoryData<int, int, int, int>();
@@ -195,6 +236,8 @@ public sealed class FastKernelTests : IDisposable
             data.Add(2, 7, c, nh);                                                          // hs = 3, 5, 17, 17, 24, 16, 3, 8
         }
         data.Add(1, 33, 48, 2);
+        data.Add(1, 61, 16, 2);                                                             // 3 causal blocks, the last partial
+        data.Add(1, 130, 8, 1);
         return data;
     }
 
