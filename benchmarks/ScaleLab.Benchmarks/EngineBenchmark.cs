@@ -180,7 +180,7 @@ public static class EngineBenchmark
             model.ZeroGrad();
             model.Forward(x, y, cfg.B, cfg.T);
             model.Backward();
-            optimizer.Update(model.Parameters, model.Gradients, 1e-3);
+            optimizer.Update(model.Parameters, model.Gradients, 1e-3, model.Pool);
         }
         // Warm up for a while: tiered compilation promotes the library code (TensorPrimitives, AdamW) only after
         // it has run ~30 times, and a real training run spends nearly all its time past that point.

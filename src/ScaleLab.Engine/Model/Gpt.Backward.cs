@@ -22,10 +22,9 @@ public sealed unsafe partial class Gpt
 
         // loss = mean_bt losses[bt] → dlosses = 1/(B·T); dlogits (B,T,V) = (probs − onehot)·dlosses
         S(_dlosses, BT).Fill(1f / BT);
-        S(_dlogits, BT * V).Clear();
         CrossEntropy.Backward(S(_probs, BT * V), _targets.AsSpan(0, BT), S(_dlosses, BT), BT, V, S(_dlogits, BT * V), pool);
-        // logits = lnf·wteᵀ → dlnf (B,T,C) = dlogits·wte, dwte += dlogitsᵀ·lnf. (Matmul, Gelu and Attention
-        // backward overwrite their input gradient, so none of those scratch buffers is cleared first.)
+        // logits = lnf·wteᵀ → dlnf (B,T,C) = dlogits·wte, dwte += dlogitsᵀ·lnf. (CrossEntropy, Matmul, Gelu and
+        // Attention backward overwrite their input gradient, so none of those scratch buffers is cleared first.)
         Matmul.Backward(S(_dlogits, BT * V), S(_lnf, BT * C), p.Slice(_layout.Wte, V * C), BT, C, V,
             S(_dbtc, BT * C), g.Slice(_layout.Wte, V * C), [], pool);
         var last = Config.Layers > 0 ? _layers[^1].Residual3 : _encoded;

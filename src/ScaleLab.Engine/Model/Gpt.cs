@@ -125,7 +125,8 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Bytes this model holds: parameters, gradients, activations and scratch for maxBatch × SeqLen tokens.</summary>
     public long AllocatedBytes => 4L * (Parameters.Length + Gradients.Length + _arena.Length + _inputs.Length + _targets.Length);
 
-    internal WorkerPool? Pool => _pool;
+    /// <summary>The threads the kernels run on (null with one thread); the optimizer can share them.</summary>
+    public WorkerPool? Pool => _pool;
 
     internal GptLayout ParameterLayout => _layout;
 
@@ -136,7 +137,27 @@ public sealed unsafe partial class Gpt : IDisposable
         _layout.Init<float>(Parameters, rng, Config.Layers);
     }
 
-    public void ZeroGrad() => Array.Clear(Gradients);
+    public void ZeroGrad()
+    {
+        fixed (float* g = Gradients)
+        {
+            var args = new ClearArgs { Data = g, Length = Gradients.Length };
+            WorkerPool.Run(_pool, &ClearPart, &args);
+        }
+    }
+
+    private struct ClearArgs
+    {
+        public float* Data;
+        public int Length;
+    }
+
+    private static void ClearPart(void* context, int part, int parts)
+    {
+        ref var a = ref *(ClearArgs*)context;
+        var (start, end) = WorkerPool.Partition(a.Length, part, parts, unit: 16);
+        new Span<float>(a.Data + start, end - start).Clear();
+    }
 
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using ScaleLab.Engine.Parallelism;
 
 namespace ScaleLab.Engine.Training;
 
@@ -26,9 +27,10 @@ public readonly record struct ParameterSegment(int Offset, int Length, bool Deca
 ///                                               (matrices; biases, LayerNorm gains and offsets are not decayed)
 ///   θ ← θ − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)     = θ − lr·m̂/(√v̂ + ε) with bias-corrected m̂, v̂
 /// Arithmetic is float per element; the vector and scalar paths do the same IEEE operations in the same
-/// order, so results do not depend on the vector width.
+/// order, so results do not depend on the vector width — nor on the thread count, since every element is
+/// updated on its own.
 /// </summary>
-public sealed class AdamW
+public sealed unsafe class AdamW
 {
     private readonly ParameterSegment[] _segments;
 
@@ -67,8 +69,9 @@ public sealed class AdamW
 
     public IReadOnlyList<ParameterSegment> Segments => _segments;
 
-    /// <summary>One AdamW update of <paramref name="parameters"/> with <paramref name="gradients"/> at learning rate <paramref name="learningRate"/>.</summary>
-    public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    /// <summary>One AdamW update of <paramref name="parameters"/> with <paramref name="gradients"/> at learning rate
+    /// <paramref name="learningRate"/>, split over <paramref name="pool"/>'s threads when one is given.</summary>
+    public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate, WorkerPool? pool = null)
     {
         if (parameters.Length != M.Length || gradients.Length != M.Length)
         {
@@ -81,12 +84,44 @@ public sealed class AdamW
         var c = new Coefficients(
             (float)o.Beta1, (float)(1 - o.Beta1), (float)o.Beta2, (float)(1 - o.Beta2),
             (float)(learningRate / bc1), (float)Math.Sqrt(bc2), (float)o.Epsilon);
-        foreach (var s in _segments)
+        var decay = (float)(1 - learningRate * o.WeightDecay);
+        fixed (float* pTheta = parameters, pG = gradients, pM = M, pV = V)
+        fixed (ParameterSegment* pSegments = _segments)
         {
-            var decay = s.Decay ? (float)(1 - learningRate * o.WeightDecay) : 1f;
-            UpdateSegment(
-                parameters.Slice(s.Offset, s.Length), gradients.Slice(s.Offset, s.Length),
-                M.AsSpan(s.Offset, s.Length), V.AsSpan(s.Offset, s.Length), c, decay, s.Decay);
+            var args = new UpdateArgs
+            {
+                Theta = pTheta, G = pG, M = pM, V = pV, Segments = pSegments, SegmentCount = _segments.Length,
+                Length = M.Length, C = c, Decay = decay,
+            };
+            WorkerPool.Run(pool, &UpdatePart, &args);
+        }
+    }
+
+    private struct UpdateArgs
+    {
+        public float* Theta, G, M, V;
+        public ParameterSegment* Segments;
+        public int SegmentCount, Length;
+        public Coefficients C;
+        public float Decay;
+    }
+
+    /// <summary>Updates this thread's share of the flat buffer, segment by segment (decay differs between them).</summary>
+    private static void UpdatePart(void* context, int part, int parts)
+    {
+        ref var a = ref *(UpdateArgs*)context;
+        var (start, end) = WorkerPool.Partition(a.Length, part, parts, unit: 64);
+        for (var k = 0; k < a.SegmentCount; k++)
+        {
+            var s = a.Segments[k];
+            int from = Math.Max(start, s.Offset), to = Math.Min(end, s.Offset + s.Length);
+            if (from >= to)
+            {
+                continue;
+            }
+            var n = to - from;
+            UpdateSegment(new Span<float>(a.Theta + from, n), new ReadOnlySpan<float>(a.G + from, n),
+                new Span<float>(a.M + from, n), new Span<float>(a.V + from, n), a.C, s.Decay ? a.Decay : 1f, s.Decay);
         }
     }
 

@@ -188,7 +188,7 @@ public sealed class Trainer : IDisposable
             throw new InvalidOperationException($"training diverged at step {Step + 1}: loss is {loss}; lower --lr");
         }
         var norm = GradientClipping.ClipGlobalNorm(Model.Gradients, o.GradClip);
-        Optimizer.Update(Model.Parameters, Model.Gradients, lr);
+        Optimizer.Update(Model.Parameters, Model.Gradients, lr, Model.Pool);
         Step++;
         Tokens += o.TokensPerStep;
         _sessionTokens += o.TokensPerStep;

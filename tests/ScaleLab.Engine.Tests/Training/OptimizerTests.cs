@@ -1,3 +1,4 @@
+using ScaleLab.Engine.Parallelism;
 using ScaleLab.Engine.Training;
 
 namespace ScaleLab.Engine.Tests.Training;
@@ -27,6 +28,35 @@ public sealed class OptimizerTests
         }
         Assert.Equal(0.1f * grad[4], adam.M[4], 1e-7);
         Assert.Equal(0.05f * grad[4] * grad[4], adam.V[4], 1e-6);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AdamW_OnAPool_BitIdenticalToOneThread(int threads)
+    {
+        // Given: segments whose boundaries fall inside the threads' shares (1003 = 600 + 7 + 396).
+        var rng = new Rng(11);
+        const int n = 1003;
+        ParameterSegment[] segments = [new(0, 600, true), new(600, 7, false), new(607, n - 607, true)];
+        var start = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var grads = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray()).ToList();
+        float[] Run(WorkerPool? pool)
+        {
+            var theta = (float[])start.Clone();
+            var adam = new AdamW(n, segments);
+            foreach (var g in grads) adam.Update(theta, g, 1e-2, pool);
+            return [.. theta, .. adam.M, .. adam.V];
+        }
+        using var pool = new WorkerPool(threads);
+
+        // When
+        var one = Run(null);
+        var many = Run(pool);
+
+        // Then
+        Assert.Equal(one, many);
+        Assert.NotEqual(start, one[..n]);
     }
 
     [Fact]
