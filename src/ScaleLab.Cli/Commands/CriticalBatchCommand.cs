@@ -1,7 +1,11 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Studies.GradientNoise;
 using ScottPlot;
@@ -18,12 +22,38 @@ namespace ScaleLab.Cli.Commands;
 /// the validation curve, the fewest over learning rates is kept per B, and S = S_min·(1 + B_crit/B) is fitted
 /// per target. Each run also tracks B_simple (two-batch estimator over its micro-batches), read at the step
 /// the run reached each target. Finally B_crit(L) = B*·L^(−1/α_B) across targets (Kaplan et al. 2020).
+/// The runs are runs of a study in the run registry (<c>--registry</c>, <c>--study</c>), trained by in-process
+/// workers with checkpoints, and the analysis reads their curves back from it: running the same command again
+/// trains nothing that finished, resumes what was interrupted, and prints the same result.
 /// </summary>
 [Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple")]
-public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
+public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
 {
+    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    private static partial Regex StudyName();
+
     public sealed class Settings : GnsTrainSettings
     {
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--study <NAME>")]
+        [Description("Study the runs are recorded under (default critical-batch); rerunning resumes it")]
+        public string Study { get; set; } = "critical-batch";
+
+        [CommandOption("--workers <N>")]
+        [Description("Runs trained at once, each on --threads threads (default 1)")]
+        public int Workers { get; set; } = 1;
+
+        [CommandOption("--checkpoint-dir <DIR>")]
+        [Description("Checkpoint folder (default: scalelab-checkpoints beside a SQLite registry, else in the current folder)")]
+        public string? CheckpointDir { get; set; }
+
+        [CommandOption("--checkpoint-interval <STEPS>")]
+        [Description("Steps between checkpoints of a run (default 100)")]
+        public int CheckpointInterval { get; set; } = 100;
+
         [CommandOption("--batches <LIST>")]
         [Description("Batch sizes in sequences, comma-separated (default 4,8,16,32,64,128)")]
         public string Batches { get; set; } = "4,8,16,32,64,128";
@@ -81,6 +111,14 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
             {
                 return ValidationResult.Error("--max-examples and --min-steps must be positive and --eval-points at least 2");
             }
+            if (!StudyName().IsMatch(Study))
+            {
+                return ValidationResult.Error($"--study '{Study}' may only hold letters, digits, '_', '-' and '.'");
+            }
+            if (Workers < 1 || CheckpointInterval < 1)
+            {
+                return ValidationResult.Error("--workers and --checkpoint-interval must be positive");
+            }
             return ValidationResult.Success();
         }
 
@@ -114,19 +152,32 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
         var batches = batchList.Select(b => (int)b).Distinct().Order().ToList();
         targets = [.. targets.Distinct().OrderDescending()];
         var corpus = settings.OpenCorpus();
-        // Model, seed, threads, warmup (default 10 steps) and micro-batching preference; the sweep sets the rest.
+        var (corpusSpec, corpusSha) = RegistryCorpus(settings.Corpus);
+        // Model, seed, warmup (default 10 steps), evaluation windows and micro-batching preference; the sweep sets the rest.
         var template = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps) with { WarmupSteps = settings.Warmup ?? 10 };
-        var outcomes = new List<SweepOutcome>();
-        foreach (var batch in batches)
+        var plan = new CriticalBatchPlan(settings.Study, corpusSpec, corpusSha, template, targets[^1], settings.MaxExamples,
+            settings.MinSteps, settings.EvalPoints, settings.Ema);
+        var runs = batches.SelectMany(b => lrs.Select(lr => (b, lr)))
+            .Select((x, i) => CriticalBatchSweep.Plan(plan, x.b, x.lr, i)).ToList();
+        var registry = RunStores.Resolve(settings.Registry);
+        var options = new ExecutorOptions
         {
-            foreach (var lr in lrs)
-            {
-                var outcome = CriticalBatchSweep.Run(template, corpus, batch, lr, targets[^1],
-                    settings.MaxExamples, settings.MinSteps, settings.EvalPoints, settings.Ema, cancellationToken);
-                Console.Error.WriteLine(GnsCommand.Inv(
-                    $"B={batch} lr={lr:G3}: {outcome.Ending} after {outcome.StepsRun} steps, last validation loss {(outcome.Curve.Count > 0 ? outcome.Curve[^1].Loss : double.NaN):F4}"));
-                outcomes.Add(outcome);
-            }
+            Workers = settings.Workers,
+            ThreadsPerWorker = settings.Threads,
+            CheckpointDirectory = settings.CheckpointDir ?? SweepCommand.DefaultCheckpointDirectory(registry),
+            CheckpointInterval = settings.CheckpointInterval,
+        };
+        // Opened once up front so a bad registry is one clear error before any training.
+        using (RunStores.Open(registry)) { }
+        Console.Error.WriteLine($"critical-batch: {runs.Count} runs in study {settings.Study} of {registry}");
+        var outcomes = CriticalBatchSweep.Execute(() => RunStores.Open(registry), runs, StudySpec(settings), options,
+            Console.Error.WriteLine, cancellationToken);
+        foreach (var outcome in outcomes)
+        {
+            var how = !outcome.TrainedNow ? "from the registry"
+                : outcome.ResumedFromStep > 0 ? GnsCommand.Inv($"resumed from step {outcome.ResumedFromStep}") : "trained";
+            Console.Error.WriteLine(GnsCommand.Inv(
+                $"B={outcome.Batch} lr={outcome.LearningRate:G3}: {outcome.Ending} after {outcome.StepsRun} steps, last validation loss {(outcome.Curve.Count > 0 ? outcome.Curve[^1].Loss : double.NaN):F4} ({how})"));
         }
         var analysis = CriticalBatchStudy.Analyze(
             outcomes.Select(o => o.ToSweepRun()).ToList(),
@@ -137,7 +188,10 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
         }
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(analysis, outcomes, settings, corpus.Description), GnsCommand.JsonOptions));
+            var doc = (Dictionary<string, object?>)ToJson(analysis, outcomes, settings, corpus.Description);
+            doc["study"] = settings.Study;
+            doc["registry"] = registry;
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, GnsCommand.JsonOptions));
             return CliApp.ExitOk;
         }
         WriteHuman(analysis, settings, corpus.Description);
@@ -224,6 +278,9 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
                 : null,
             ["sweep"] = outcomes.Select(o => new Dictionary<string, object?>
             {
+                ["run_key"] = o.RunKey,
+                ["trained_now"] = o.TrainedNow,
+                ["resumed_from_step"] = o.ResumedFromStep,
                 ["batch"] = o.Batch,
                 ["learning_rate"] = o.LearningRate,
                 ["micro_batches"] = o.MicroBatches,
@@ -234,6 +291,39 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
                 ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = GnsCommand.Finite(p.BSimple) }).ToList(),
             }).ToList(),
         };
+
+    /// <summary>The corpus as a registry run names it: "synthetic", or a text file by full path with its SHA-256
+    /// (so an edited file makes new runs instead of mixing with the old ones).</summary>
+    private static (string Corpus, string? Sha256) RegistryCorpus(string corpus)
+    {
+        if (corpus == "synthetic")
+        {
+            return (corpus, null);
+        }
+        var path = Path.GetFullPath(corpus);
+        using var stream = File.OpenRead(path);
+        return (path, Convert.ToHexStringLower(SHA256.HashData(stream)));
+    }
+
+    /// <summary>What is stored as the study's spec the first time: the settings that shape its runs.</summary>
+    private static string StudySpec(Settings s) => JsonSerializer.Serialize(new
+    {
+        command = "critical-batch",
+        corpus = s.Corpus,
+        layers = s.Layers,
+        d_model = s.DModel,
+        heads = s.Heads,
+        seq = s.Seq,
+        batches = s.Batches,
+        lrs = s.LearningRates,
+        targets = s.Targets,
+        max_examples = s.MaxExamples,
+        min_steps = s.MinSteps,
+        eval_points = s.EvalPoints,
+        micro_batches = s.MicroBatches,
+        ema = s.Ema,
+        seed = s.Seed,
+    }, GnsCommand.JsonOptions);
 
     /// <summary>Path of the second figure: FILE.png → FILE-bcrit.png.</summary>
     internal static string BCritPlotPath(string path) =>
