@@ -36,6 +36,46 @@ public sealed class GnsCommandTests
         Assert.True(root.GetProperty("validation_loss").GetDouble() > 0);
     }
 
+    [Fact]
+    public void Gns_ComparePerExampleJson_BothTrajectoriesAndTheirRatio()
+    {
+        // Given
+        var console = new TestConsole();
+        var stderr = new StringWriter();
+
+        // When
+        var code = CliApp.Run(["gns", .. Tiny, "--batch", "8", "--micro-batches", "2", "--steps", "40", "--compare-per-example", "--json"], console, stderr);
+
+        // Then
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = JsonDocument.Parse(console.Output);
+        var root = doc.RootElement;
+        Assert.Equal((4, 1), (root.GetProperty("micro").GetProperty("micro_batch_size").GetInt32(),
+            root.GetProperty("per_example").GetProperty("micro_batch_size").GetInt32()));
+        var ratios = root.GetProperty("ratio_per_example_over_micro");
+        Assert.Equal(40, ratios.GetArrayLength());
+        var last = ratios[39].GetDouble();
+        var micro = root.GetProperty("micro").GetProperty("trajectory")[39].GetProperty("b_simple").GetDouble();
+        var perExample = root.GetProperty("per_example").GetProperty("trajectory")[39].GetProperty("b_simple").GetDouble();
+        Assert.Equal(perExample / micro, last, 1e-12);
+        Assert.Equal(root.GetProperty("mean_b_simple_per_example").GetDouble() / root.GetProperty("mean_b_simple_micro").GetDouble(),
+            root.GetProperty("mean_ratio").GetDouble(), 1e-12);
+    }
+
+    [Fact]
+    public void Gns_ComparePerExampleWithMicroBatchesOfOne_ExitsTwo()
+    {
+        // Given
+        var stderr = new StringWriter();
+
+        // When
+        var code = CliApp.Run(["gns", "--batch", "8", "--micro-batches", "8", "--compare-per-example"], new TestConsole(), stderr);
+
+        // Then
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("--compare-per-example", stderr.ToString());
+    }
+
     [Theory]
     [InlineData("--micro-batches", "1")]
     [InlineData("--micro-batches", "3")]

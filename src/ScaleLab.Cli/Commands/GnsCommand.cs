@@ -17,7 +17,8 @@ namespace ScaleLab.Cli.Commands;
 /// two-batch estimates of |G|² and tr(Σ) are smoothed by separate bias-corrected EMAs and B_simple is their
 /// ratio. Batch sizes are counted in sequences; B_simple·T converts to tokens. With
 /// <c>--micro-batches</c> equal to <c>--batch</c> the small batch is one sequence: the per-example
-/// (B_small = 1) variant.
+/// (B_small = 1) variant; <c>--compare-per-example</c> trains the same run (same seed, so the same batches) both
+/// ways and prints the two B_simple trajectories side by side with their ratio.
 /// </summary>
 [Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation")]
 public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
@@ -32,6 +33,10 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         [Description("Write one JSON document (every step) to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--compare-per-example")]
+        [Description("Also train the same run (same seed and batches) with one sequence per micro-batch (B_small = 1) and show both B_simple trajectories and their ratio")]
+        public bool ComparePerExample { get; set; }
+
         public override ValidationResult Validate()
         {
             var baseResult = base.Validate();
@@ -43,6 +48,11 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
             {
                 return ValidationResult.Error($"--micro-batches must be at least 2 for two batch sizes, got {MicroBatches}");
             }
+            if (ComparePerExample && MicroBatches == Batch)
+            {
+                return ValidationResult.Error(
+                    $"--compare-per-example compares against micro-batches of one sequence; --micro-batches {MicroBatches} = --batch already is that (use fewer micro-batches)");
+            }
             return Every is < 1 ? ValidationResult.Error($"--every must be at least 1, got {Every}") : ValidationResult.Success();
         }
     }
@@ -52,6 +62,10 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         var corpus = settings.OpenCorpus();
         var options = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps);
         var every = settings.Every ?? (int)Math.Max(1, settings.Steps / 20);
+        if (settings.ComparePerExample)
+        {
+            return Compare(settings, options, corpus, every, cancellationToken);
+        }
         var result = GradientNoiseRun.Train(options, corpus, settings.Ema, p =>
         {
             if (!settings.Json && (p.Step % every == 0 || p.Step == options.Steps))
@@ -77,6 +91,54 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         console.Write(table);
         console.MarkupLine(Markup.Escape(Inv(
             $"validation loss {result.ValidationLoss:F4}; B_simple = EMA(tr Σ)/EMA(|G|²) from the two-batch estimators (McCandlish et al. 2018, App. A.1)")));
+        return CliApp.ExitOk;
+    }
+
+    /// <summary><c>--compare-per-example</c>: both runs, a table of both B_simple and their ratio, and the mean of
+    /// each over the second half of training (after the EMAs and the early transient have settled).</summary>
+    private int Compare(Settings settings, TrainOptions options, ICorpus corpus, int every, CancellationToken cancellationToken)
+    {
+        var comparison = PerExampleComparison.Run(options, corpus, settings.Ema, (which, p) =>
+        {
+            if (!settings.Json && (p.Step % every == 0 || p.Step == options.Steps))
+            {
+                Console.Error.WriteLine(Inv($"{which} step {p.Step}: loss {p.Loss:F4}, B_simple {p.Record.BSimple:G4}"));
+            }
+        }, cancellationToken);
+        var from = options.Steps / 2 + 1;
+        var mean = comparison.MeanOver(from, options.Steps);
+        var ratios = comparison.Ratios;
+        if (settings.Json)
+        {
+            var doc = new Dictionary<string, object?>
+            {
+                ["command"] = "gns",
+                ["comparison"] = "B_simple with micro-batches of B/M sequences vs one sequence (B_small = 1), same seed and batches",
+                ["micro"] = ToJson(comparison.Micro, settings),
+                ["per_example"] = ToJson(comparison.PerExample, settings),
+                ["ratio_per_example_over_micro"] = ratios.Select(Finite).ToList(),
+                ["mean_from_step"] = from,
+                ["mean_b_simple_micro"] = Finite(mean.Micro),
+                ["mean_b_simple_per_example"] = Finite(mean.PerExample),
+                ["mean_ratio"] = Finite(mean.Ratio),
+            };
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, JsonOptions));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("step", "train loss (micro)", "train loss (per-example)",
+            Inv($"B_simple, B_small = {options.MicroBatchSize}"), "B_simple, B_small = 1", "ratio");
+        var points = comparison.Micro.Points.Zip(comparison.PerExample.Points, (m, p) => (m, p)).Zip(ratios, (x, r) => (x.m, x.p, r));
+        foreach (var (m, p, r) in points.Where(x => x.m.Step % every == 0 || x.m.Step == options.Steps))
+        {
+            table.AddRow(m.Step.ToString(CultureInfo.InvariantCulture), Inv($"{m.Loss:F4}"), Inv($"{p.Loss:F4}"),
+                Inv($"{m.Record.BSimple:G4}"), Inv($"{p.Record.BSimple:G4}"), Inv($"{r:F3}"));
+        }
+        console.MarkupLine(Markup.Escape(
+            $"{corpus.Description}; model L={options.Model.Layers} C={options.Model.DModel} T={options.Model.SeqLen}; " +
+            $"B={options.Batch} sequences as {options.MicroBatches} micro-batches of {options.MicroBatchSize} vs {options.Batch} of 1; seed {options.Seed}; EMA decay {settings.Ema}"));
+        console.Write(table);
+        console.MarkupLine(Markup.Escape(Inv(
+            $"mean B_simple over steps {from}-{options.Steps}: {mean.Micro:G4} (B_small = {options.MicroBatchSize}), {mean.PerExample:G4} (B_small = 1), ratio {mean.Ratio:F3}")));
         return CliApp.ExitOk;
     }
 
