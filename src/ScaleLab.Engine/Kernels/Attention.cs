@@ -157,21 +157,19 @@ public static unsafe class Attention
             for (var r0 = 0; r0 < T; r0 += CausalBlock)
             {
                 var r1 = Math.Min(T, r0 + CausalBlock);
-                for (var t = r0; t < r1; t++) new Span<float>(p + (long)t * T, r1).Clear();
                 // S[r0..r1, 0..r1) = Q[r0..r1]·K[0..r1]ᵀ: B[k=i, n=t2] = K[t2, i]
-                Sgemm.Accumulate(q + (long)r0 * C3, C3, 1, q + C, 1, C3, p + (long)r0 * T, T, r1 - r0, r1, hs, null);
+                Sgemm.Multiply(q + (long)r0 * C3, C3, 1, q + C, 1, C3, p + (long)r0 * T, T, r1 - r0, r1, hs, null, null);
             }
             for (var t = 0; t < T; t++)
             {
                 SimdMath.SoftmaxInPlace(p + (long)t * T, t + 1, scale, out _);
                 new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
             }
-            for (var t = 0; t < T; t++) new Span<float>(o + (long)t * C, hs).Clear();
             for (var r0 = 0; r0 < T; r0 += CausalBlock)
             {
                 var r1 = Math.Min(T, r0 + CausalBlock);
                 // Y[r0..r1] (×hs) = P[r0..r1, 0..r1)·V[0..r1]
-                Sgemm.Accumulate(p + (long)r0 * T, T, 1, q + 2 * C, C3, 1, o + (long)r0 * C, C, r1 - r0, hs, r1, null);
+                Sgemm.Multiply(p + (long)r0 * T, T, 1, q + 2 * C, C3, 1, o + (long)r0 * C, C, r1 - r0, hs, r1, null, null);
             }
         }
     }
@@ -198,9 +196,8 @@ public static unsafe class Attention
                 for (var r0 = 0; r0 < T; r0 += CausalBlock)
                 {
                     var r1 = Math.Min(T, r0 + CausalBlock);
-                    for (var t = r0; t < r1; t++) new Span<float>(ds + (long)t * T, r1).Clear();
                     // dP[r0..r1, 0..r1) = dY[r0..r1]·V[0..r1]ᵀ
-                    Sgemm.Accumulate(dy + (long)r0 * C, C, 1, q + 2 * C, 1, C3, ds + (long)r0 * T, T, r1 - r0, r1, hs, null);
+                    Sgemm.Multiply(dy + (long)r0 * C, C, 1, q + 2 * C, 1, C3, ds + (long)r0 * T, T, r1 - r0, r1, hs, null, null);
                     // dV[r0..r1] = P[r0..T, r0..r1)ᵀ·dY[r0..T]: A[m=t2−r0, k=t−r0] = P[t, t2]
                     Sgemm.Multiply(p + (long)r0 * T + r0, 1, T, dy + (long)r0 * C, C, 1, dq + 2 * C + (long)r0 * C3, C3,
                         r1 - r0, hs, T - r0, null, null);
