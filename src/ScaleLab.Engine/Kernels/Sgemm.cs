@@ -105,12 +105,9 @@ public static unsafe class Sgemm
     private static void Part(void* context, int part, int parts)
     {
         ref var g = ref *(Args*)context;
-        // Split the larger of M and N: each thread packs the whole of the operand that is not split (all of B
-        // when rows are split), so splitting rows of a short, wide product (a dweight with OC < C) would have
-        // every thread pack the same K×N block. Rows also need enough slivers for every thread to get several.
+        // Split rows when there are enough for every thread to get several slivers, else split columns.
         int m0 = 0, m1 = g.M, n0 = 0, n1 = g.N;
-        var rowsSplit = g.M >= g.N ? g.M >= parts * MR * 4 || g.N < parts * NR : g.N < parts * NR * 4;
-        if (parts > 1 && rowsSplit)
+        if (parts > 1 && (g.M >= parts * MR * 4 || g.M >= g.N))
         {
             (m0, m1) = WorkerPool.Partition(g.M, part, parts, MR);
         }
