@@ -7,6 +7,11 @@ var suites = typeof(Program).Assembly.GetTypes()
     .Where(t => t.Name.EndsWith("Benchmark", StringComparison.Ordinal) && t.GetMethod("Run", BindingFlags.Public | BindingFlags.Static) is not null)
     .ToDictionary(t => t.Name[..^"Benchmark".Length].ToLowerInvariant(), t => t);
 
+if (args.Length > 0 && args[0] == "engine-step")
+{
+    // Not a suite: the engine suite's child process for one training-step measurement.
+    return ScaleLab.Benchmarks.EngineBenchmark.RunStep(args[1..]);
+}
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))
 {
     Console.Error.WriteLine($"usage: ScaleLab.Benchmarks {string.Join('|', suites.Keys.Order())} [--json]");

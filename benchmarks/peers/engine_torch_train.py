@@ -3,7 +3,8 @@
 (tools/reference/gpt_reference.py, here in float32 with nn.Modules), one step = zero_grad, forward, mean
 cross-entropy, backward, AdamW (lr 1e-3, betas (0.9, 0.95), eps 1e-8, weight decay 0.1 on 2-D tensors).
 Usage: engine_torch_train.py L C NH T B V THREADS SECONDS ; prints one JSON object with the median step time,
-tokens/s and the process's peak resident set (ru_maxrss, which includes the ~200 MB torch itself maps)."""
+tokens/s and the process's peak resident set (VmHWM from /proc/self/status, which includes the ~200 MB torch
+itself maps; not ru_maxrss, which Linux carries over from the parent across fork and exec)."""
 import json
 import math
 import resource
@@ -84,7 +85,15 @@ def main():
         times.append(time.perf_counter() - t0)
     median = statistics.median(times)
     print(json.dumps({"step_s": median, "tokens_per_s": b * t / median, "steps": len(times),
-                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
