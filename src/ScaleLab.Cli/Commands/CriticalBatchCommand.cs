@@ -59,24 +59,24 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         public string Batches { get; set; } = "4,8,16,32,64,128";
 
         [CommandOption("--lrs <LIST>")]
-        [Description("Learning rates tried per batch size; the fastest to each target is kept (default 1e-3,3e-3,1e-2)")]
-        public string LearningRates { get; set; } = "1e-3,3e-3,1e-2";
+        [Description("Learning rates tried per batch size; the fastest to each target is kept (default 2e-3,5e-3,1.2e-2)")]
+        public string LearningRates { get; set; } = "2e-3,5e-3,1.2e-2";
 
         [CommandOption("--targets <LIST>")]
-        [Description("Target validation losses in nats/token, comma-separated (default 2.6,2.5,2.4,2.3)")]
-        public string Targets { get; set; } = "2.6,2.5,2.4,2.3";
+        [Description("Target validation losses in nats/token, comma-separated (default 2.4,2.3,2.2,2.1,2.0: low enough that B_crit lies inside the batch range)")]
+        public string Targets { get; set; } = "2.4,2.3,2.2,2.1,2.0";
 
         [CommandOption("--max-examples <E>")]
-        [Description("Cap on sequences per run (default 16384); a run also stops once it reaches the lowest target")]
-        public long MaxExamples { get; set; } = 16384;
+        [Description("Cap on sequences per run (default 40000); a run also stops once it reaches the lowest target")]
+        public long MaxExamples { get; set; } = 40000;
 
         [CommandOption("--min-steps <S>")]
         [Description("Smallest step cap of any run (default 60)")]
         public long MinSteps { get; set; } = 60;
 
         [CommandOption("--eval-points <K>")]
-        [Description("Validation evaluations over a run's step cap (default 60)")]
-        public int EvalPoints { get; set; } = 60;
+        [Description("Validation evaluations over a run's step cap (default 300, so small batches are read every few dozen steps)")]
+        public int EvalPoints { get; set; } = 300;
 
         [CommandOption("--json")]
         [Description("Write one JSON document to stdout")]
