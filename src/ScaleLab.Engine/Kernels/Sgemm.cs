@@ -47,7 +47,7 @@ public static unsafe class Sgemm
             return;
         }
         var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K };
-        WorkerPool.Run(pool, &Part, &args);
+        Launch(ref args, pool);
     }
 
     /// <summary>C = bias + A·B: as <see cref="Accumulate"/>, but the first K-block's sums are stored (added to
@@ -73,8 +73,52 @@ public static unsafe class Sgemm
             return;
         }
         var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Overwrite = true, Bias = bias };
-        WorkerPool.Run(pool, &Part, &args);
+        Launch(ref args, pool);
     }
+
+    /// <summary>Runs <see cref="Part"/> on the pool. When rows are split (<see cref="SplitsRows"/>), the row blocks
+    /// ("units") are not dealt out in fixed shares but claimed one at a time from a counter per (column block, K-block)
+    /// phase, so a thread slowed by other work on its core does less of the product instead of holding the other
+    /// back. A unit's phase p may start only once its phase p − 1 is done (its rows of C take the K-blocks in
+    /// order), which a per-unit flag enforces; every element of C still sees the same sums in the same order, so
+    /// results stay bit-identical for every thread count and every claim order.</summary>
+    private static void Launch(ref Args args, WorkerPool? pool)
+    {
+        var parts = pool?.Threads ?? 1;
+        if (!SplitsRows(args.M, args.N, parts))
+        {
+            fixed (Args* p = &args)
+            {
+                WorkerPool.Run(pool, &Part, p);
+            }
+            return;
+        }
+        // Units of MC rows, or smaller (whole slivers) so that every thread can claim about four.
+        var unitRows = args.M >= MC * parts * 4 ? MC : Math.Max(MR, RoundUp((args.M + parts * 4 - 1) / (parts * 4), MR));
+        var units = (args.M + unitRows - 1) / unitRows;
+        var phases = ((args.N + NC - 1) / NC) * ((args.K + KC - 1) / KC);
+        var size = phases + units;
+        var heap = size > 1024 ? GC.AllocateArray<int>(size, pinned: true) : null;
+        var stack = stackalloc int[heap is null ? size : 0];
+        fixed (int* pinned = heap)
+        {
+            var sync = heap is null ? stack : pinned;
+            new Span<int>(sync, phases).Clear();                  // next unit to claim, per phase
+            new Span<int>(sync + phases, units).Fill(-1);         // last phase each unit has finished
+            args.UnitRows = unitRows;
+            args.Units = units;
+            args.NextUnit = sync;
+            args.UnitPhaseDone = sync + phases;
+            fixed (Args* p = &args)
+            {
+                WorkerPool.Run(pool, &Part, p);
+            }
+        }
+    }
+
+    /// <summary>Rows are split when there are enough for every thread to get several slivers (or at least as many
+    /// rows as columns); otherwise columns are, in fixed shares.</summary>
+    private static bool SplitsRows(int M, int N, int parts) => parts == 1 || M >= parts * MR * 4 || M >= N;
 
     /// <summary>Plain triple loop: the fallback without AVX2 + FMA, summing each output left to right.</summary>
     public static void AccumulateScalar(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
@@ -99,23 +143,19 @@ public static unsafe class Sgemm
         public float* A, B, C, Bias;
         public int Ars, Acs, Brs, Bcs, Ldc, M, N, K;
         public bool Overwrite;
+        // Row split only: units of UnitRows rows claimed through NextUnit[phase]; UnitPhaseDone[unit] = last phase done.
+        public int UnitRows, Units;
+        public int* NextUnit, UnitPhaseDone;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* context, int part, int parts)
     {
         ref var g = ref *(Args*)context;
-        // Split rows when there are enough for every thread to get several slivers, else split columns.
-        int m0 = 0, m1 = g.M, n0 = 0, n1 = g.N;
-        if (parts > 1 && (g.M >= parts * MR * 4 || g.M >= g.N))
-        {
-            (m0, m1) = WorkerPool.Partition(g.M, part, parts, MR);
-        }
-        else
-        {
-            (n0, n1) = WorkerPool.Partition(g.N, part, parts, NR);
-        }
-        if (m0 >= m1 || n0 >= n1)
+        var rows = g.NextUnit is not null;
+        // Columns, when split, are split in fixed shares; rows are claimed unit by unit below.
+        var (n0, n1) = rows ? (0, g.N) : WorkerPool.Partition(g.N, part, parts, NR);
+        if (n0 >= n1)
         {
             return;
         }
@@ -134,46 +174,82 @@ public static unsafe class Sgemm
         {
             var pa = AlignTo64(rawA);
             var pb = AlignTo64(rawB);
+            var phase = 0;
             for (var jc = n0; jc < n1; jc += NC)
             {
                 var nc = Math.Min(NC, n1 - jc);
-                for (var pc = 0; pc < g.K; pc += KC)
+                for (var pc = 0; pc < g.K; pc += KC, phase++)
                 {
                     var kc = Math.Min(KC, g.K - pc);
                     // The first K-block stores into C (plus the bias) when overwriting; later blocks add.
                     var store = g.Overwrite && pc == 0;
-                    PackB(g.B + (long)pc * g.Brs + (long)jc * g.Bcs, g.Brs, g.Bcs, kc, nc, pb);
-                    for (var ic = m0; ic < m1; ic += MC)
+                    if (!rows)
                     {
-                        var mc = Math.Min(MC, m1 - ic);
-                        PackA(g.A + (long)ic * g.Ars + (long)pc * g.Acs, g.Ars, g.Acs, mc, kc, pa);
-                        for (var jr = 0; jr < nc; jr += NR)
+                        PackB(g.B + (long)pc * g.Brs + (long)jc * g.Bcs, g.Brs, g.Bcs, kc, nc, pb);
+                        for (var ic = 0; ic < g.M; ic += MC)
                         {
-                            var nr = Math.Min(NR, nc - jr);
-                            for (var ir = 0; ir < mc; ir += MR)
-                            {
-                                var mr = Math.Min(MR, mc - ir);
-                                var cp = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
-                                var bias = store && g.Bias is not null ? g.Bias + jc + jr : null;
-                                if (mr == MR && nr == NR)
-                                {
-                                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, cp, g.Ldc, store, bias);
-                                }
-                                else
-                                {
-                                    // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add
-                                    // (or store) its live part.
-                                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, tile, NR, store: true, bias: null);
-                                    for (var i = 0; i < mr; i++)
-                                    {
-                                        for (var j = 0; j < nr; j++)
-                                        {
-                                            ref var cij = ref cp[(long)i * g.Ldc + j];
-                                            cij = (store ? (bias is null ? 0f : bias[j]) : cij) + tile[i * NR + j];
-                                        }
-                                    }
-                                }
-                            }
+                            Block(ref g, ic, Math.Min(MC, g.M - ic), jc, nc, pc, kc, store, pa, pb, tile);
+                        }
+                        continue;
+                    }
+                    var packed = false;
+                    for (var unit = Interlocked.Increment(ref g.NextUnit[phase]) - 1; unit < g.Units;
+                         unit = Interlocked.Increment(ref g.NextUnit[phase]) - 1)
+                    {
+                        if (!packed)
+                        {
+                            // Packed once per phase by each thread that claims work in it (none if the others took it all).
+                            PackB(g.B + (long)pc * g.Brs + (long)jc * g.Bcs, g.Brs, g.Bcs, kc, nc, pb);
+                            packed = true;
+                        }
+                        // This unit's rows must have taken the previous K-block (or column block) first.
+                        var spin = new SpinWait();
+                        while (Volatile.Read(ref g.UnitPhaseDone[unit]) < phase - 1)
+                        {
+                            spin.SpinOnce(sleep1Threshold: -1);
+                        }
+                        var r0 = unit * g.UnitRows;
+                        var r1 = Math.Min(g.M, r0 + g.UnitRows);
+                        for (var ic = r0; ic < r1; ic += MC)
+                        {
+                            Block(ref g, ic, Math.Min(MC, r1 - ic), jc, nc, pc, kc, store, pa, pb, tile);
+                        }
+                        Volatile.Write(ref g.UnitPhaseDone[unit], phase);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[ic..ic+mc, jc..jc+nc] (+)= A[ic.., pc..pc+kc]·B (packed in <paramref name="pb"/>): packs the A block and
+    /// runs the microkernel over it, sliver by sliver within each B panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block(ref Args g, int ic, int mc, int jc, int nc, int pc, int kc, bool store, float* pa, float* pb, float* tile)
+    {
+        PackA(g.A + (long)ic * g.Ars + (long)pc * g.Acs, g.Ars, g.Acs, mc, kc, pa);
+        for (var jr = 0; jr < nc; jr += NR)
+        {
+            var nr = Math.Min(NR, nc - jr);
+            for (var ir = 0; ir < mc; ir += MR)
+            {
+                var mr = Math.Min(MR, mc - ir);
+                var cp = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
+                var bias = store && g.Bias is not null ? g.Bias + jc + jr : null;
+                if (mr == MR && nr == NR)
+                {
+                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, cp, g.Ldc, store, bias);
+                }
+                else
+                {
+                    // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add
+                    // (or store) its live part.
+                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, tile, NR, store: true, bias: null);
+                    for (var i = 0; i < mr; i++)
+                    {
+                        for (var j = 0; j < nr; j++)
+                        {
+                            ref var cij = ref cp[(long)i * g.Ldc + j];
+                            cij = (store ? (bias is null ? 0f : bias[j]) : cij) + tile[i * NR + j];
                         }
                     }
                 }

@@ -227,6 +227,34 @@ public sealed class FastKernelTests : IDisposable
         }
     }
 
+    [Fact]
+    public unsafe void Sgemm_RowUnitsClaimedInAnyOrder_BitIdenticalRepeatedly()
+    {
+        // Given: many row units and three K-blocks, so threads race for units and a unit's K-blocks may be taken by
+        // different threads (each must wait for the previous block of its rows).
+        int M = 1000, N = 40, K = 600;
+        var rng = new Rng(21);
+        var a = ToFloat(Gaussian(rng, M * K));
+        var b = ToFloat(Gaussian(rng, K * N));
+        float[] Product(WorkerPool? pool)
+        {
+            var c = new float[M * N];
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                Sgemm.Accumulate(pa, K, 1, pb, N, 1, pc, N, M, N, K, pool);
+            }
+            return c;
+        }
+        var one = Product(null);
+
+        // When / Then
+        for (var repeat = 0; repeat < 5; repeat++)
+        {
+            Assert.Equal(one, Product(_two));
+            Assert.Equal(one, Product(_three));
+        }
+    }
+
     public static TheoryData<int, int, int, int> AttentionShapes()
     {
         var data = new TheoryData<int, int, int, int>();
