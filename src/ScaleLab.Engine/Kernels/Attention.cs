@@ -99,7 +99,7 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs split across threads; per pair the scores
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs claimed by the threads one at a time; per pair the scores
     /// Q·Kᵀ (T×T) and the output P·V (T×hs) are single-threaded SGEMMs over strided views of qkv, one per block of
     /// <see cref="CausalBlock"/> rows, each only as wide as the causal mask lets that block see (the upper triangle
     /// inside a diagonal block is computed and then masked). Sums run in SGEMM order, not the reference's.</summary>
@@ -114,7 +114,8 @@ public static unsafe class Attention
     }
 
     /// <summary>Fast <see cref="BackwardReference{TReal}"/>: dq, dk, dv of a (b, h) pair are written only while
-    /// processing that pair, so pairs split across threads without races and results do not depend on the thread count.
+    /// processing that pair, so pairs are claimed by the threads one at a time without races, and results depend
+    /// neither on the thread count nor on which thread took a pair.
     /// Per pair: dP = dY·Vᵀ, dV += Pᵀ·dY, dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hs, dQ += dS·K, dK += dSᵀ·Q — four SGEMMs
     /// per causal row block (as in the forward pass) and a row pass, with a T×T scratch per thread. Unlike the
     /// reference, dqkv is overwritten (each of dQ, dK, dV row block is one product), not added to.</summary>
@@ -134,6 +135,7 @@ public static unsafe class Attention
     {
         public float* Qkv, Out, Att, Dout, Dqkv;
         public int B, T, C, NH;
+        public int NextPair;   // the next (b, h) pair to claim
     }
 
     /// <summary>Rows per causal block. Row block [r0, r1) of S = Q·Kᵀ, of Y = P·V, of dP and of dQ needs only the
@@ -147,8 +149,8 @@ public static unsafe class Attention
         ref var a = ref *(Args*)context;
         int T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
         var scale = 1f / MathF.Sqrt(hs);
-        var (p0, p1) = WorkerPool.Partition(a.B * NH, part, parts);
-        for (var pair = p0; pair < p1; pair++)
+        // Pairs are claimed one at a time (a slowed thread does fewer); each is computed the same way by any thread.
+        for (var pair = Interlocked.Increment(ref a.NextPair) - 1; pair < a.B * NH; pair = Interlocked.Increment(ref a.NextPair) - 1)
         {
             int b = pair / NH, h = pair % NH;
             var q = a.Qkv + (long)b * T * C3 + h * hs;   // Q (T,hs), row stride 3C; K at +C, V at +2C
@@ -183,10 +185,9 @@ public static unsafe class Attention
         {
             t_scratch = GC.AllocateArray<float>(T * T, pinned: true);
         }
-        var (p0, p1) = WorkerPool.Partition(a.B * NH, part, parts);
         fixed (float* ds = t_scratch)
         {
-            for (var pair = p0; pair < p1; pair++)
+            for (var pair = Interlocked.Increment(ref a.NextPair) - 1; pair < a.B * NH; pair = Interlocked.Increment(ref a.NextPair) - 1)
             {
                 int b = pair / NH, h = pair % NH;
                 var q = a.Qkv + (long)b * T * C3 + h * hs;
