@@ -77,20 +77,25 @@ public static unsafe class CrossEntropy
         public float* Logits, Probs, Losses;
         public int* Targets;
         public int N, V;
+        public int Next;   // next chunk to claim
     }
 
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
         var V = a.V;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts);
-        for (var n = start; n < end; n++)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 16, out var start, out var end))
         {
-            var row = a.Logits + (long)n * V;
-            var p = a.Probs + (long)n * V;
-            new ReadOnlySpan<float>(row, V).CopyTo(new Span<float>(p, V));
-            var sum = SimdMath.SoftmaxInPlace(p, V, 1f, out var max);
-            a.Losses[n] = MathF.Log(sum) - (row[a.Targets[n]] - max);
+            for (var n = start; n < end; n++)
+            {
+                var row = a.Logits + (long)n * V;
+                var p = a.Probs + (long)n * V;
+                new ReadOnlySpan<float>(row, V).CopyTo(new Span<float>(p, V));
+                var sum = SimdMath.SoftmaxInPlace(p, V, 1f, out var max);
+                a.Losses[n] = MathF.Log(sum) - (row[a.Targets[n]] - max);
+            }
         }
     }
 
@@ -99,13 +104,17 @@ public static unsafe class CrossEntropy
         // Here Logits holds dlogits and Losses holds dlosses.
         ref var a = ref *(Args*)context;
         var V = a.V;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts);
-        for (var n = start; n < end; n++)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 16, out var start, out var end))
         {
-            var d = new Span<float>(a.Logits + (long)n * V, V);
-            var dl = a.Losses[n];
-            TensorPrimitives.Multiply(new ReadOnlySpan<float>(a.Probs + (long)n * V, V), dl, d);
-            d[a.Targets[n]] -= dl;
+            for (var n = start; n < end; n++)
+            {
+                var d = new Span<float>(a.Logits + (long)n * V, V);
+                var dl = a.Losses[n];
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(a.Probs + (long)n * V, V), dl, d);
+                d[a.Targets[n]] -= dl;
+            }
         }
     }
 }

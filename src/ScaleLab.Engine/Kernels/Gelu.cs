@@ -70,6 +70,7 @@ public static unsafe class Gelu
     {
         public float* Inp, Out, Dout;
         public int N;
+        public int Next;   // next chunk to claim
     }
 
     // The fast kernels use ½(1 + tanh u) = σ(2u) and ½(1 − tanh²u) = 2σ(2u)σ(−2u): the same function, but
@@ -80,52 +81,60 @@ public static unsafe class Gelu
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts, Chunk);
-        var i = start;
-        if (Vector256.IsHardwareAccelerated)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 16 * Chunk, out var start, out var end))
         {
-            for (; i + 8 <= end; i += 8)
+            var i = start;
+            if (Vector256.IsHardwareAccelerated)
             {
-                var x = Vector256.Load(a.Inp + i);
-                var e = SimdMath.Exp(-TwoU(x));
-                Vector256.Store(x / (Vector256<float>.One + e), a.Out + i);
+                for (; i + 8 <= end; i += 8)
+                {
+                    var x = Vector256.Load(a.Inp + i);
+                    var e = SimdMath.Exp(-TwoU(x));
+                    Vector256.Store(x / (Vector256<float>.One + e), a.Out + i);
+                }
             }
-        }
-        for (; i < end; i++)
-        {
-            var x = a.Inp[i];
-            var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
-            a.Out[i] = x / (1f + e);
+            for (; i < end; i++)
+            {
+                var x = a.Inp[i];
+                var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
+                a.Out[i] = x / (1f + e);
+            }
         }
     }
 
     private static void BackwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts, Chunk);
-        var i = start;
-        if (Vector256.IsHardwareAccelerated)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 16 * Chunk, out var start, out var end))
         {
-            var one = Vector256<float>.One;
-            for (; i + 8 <= end; i += 8)
+            var i = start;
+            if (Vector256.IsHardwareAccelerated)
             {
-                var x = Vector256.Load(a.Inp + i);
-                var e = SimdMath.Exp(-TwoU(x));
-                var sp = one / (one + e);
-                var sm = e * sp;
-                // du = 2x·u' = 2x·√(2/π)(1 + 3kx²); gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
-                var du = x * (Vector256.Create((float)(2 * Sqrt2OverPi)) + Vector256.Create((float)(6 * Cubic * Sqrt2OverPi)) * x * x);
-                var grad = sp * (one + du * sm);
-                Vector256.Store(grad * Vector256.Load(a.Dout + i), a.Out + i);
+                var one = Vector256<float>.One;
+                for (; i + 8 <= end; i += 8)
+                {
+                    var x = Vector256.Load(a.Inp + i);
+                    var e = SimdMath.Exp(-TwoU(x));
+                    var sp = one / (one + e);
+                    var sm = e * sp;
+                    // du = 2x·u' = 2x·√(2/π)(1 + 3kx²); gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
+                    var du = x * (Vector256.Create((float)(2 * Sqrt2OverPi)) + Vector256.Create((float)(6 * Cubic * Sqrt2OverPi)) * x * x);
+                    var grad = sp * (one + du * sm);
+                    Vector256.Store(grad * Vector256.Load(a.Dout + i), a.Out + i);
+                }
             }
-        }
-        for (; i < end; i++)
-        {
-            var x = a.Inp[i];
-            var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
-            var sp = 1f / (1f + e);
-            var du = x * ((float)(2 * Sqrt2OverPi) + (float)(6 * Cubic * Sqrt2OverPi) * x * x);
-            a.Out[i] = sp * (1f + du * (e * sp)) * a.Dout[i];
+            for (; i < end; i++)
+            {
+                var x = a.Inp[i];
+                var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
+                var sp = 1f / (1f + e);
+                var du = x * ((float)(2 * Sqrt2OverPi) + (float)(6 * Cubic * Sqrt2OverPi) * x * x);
+                a.Out[i] = sp * (1f + du * (e * sp)) * a.Dout[i];
+            }
         }
     }
 

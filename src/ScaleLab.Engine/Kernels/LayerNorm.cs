@@ -104,90 +104,99 @@ public static unsafe class LayerNorm
     {
         public float* Inp, Weight, Bias, Out, Mean, Rstd, Dout, DWeight, DBias;
         public int N, C;
+        public int Next;   // next chunk to claim
     }
 
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts);
-        var C = a.C;
-        var w = new ReadOnlySpan<float>(a.Weight, C);
-        var b = new ReadOnlySpan<float>(a.Bias, C);
-        for (var i = start; i < end; i++)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 32, out var start, out var end))
         {
-            var x = new ReadOnlySpan<float>(a.Inp + (long)i * C, C);
-            var o = new Span<float>(a.Out + (long)i * C, C);
-            var m = TensorPrimitives.Sum(x) / C;
-            TensorPrimitives.Subtract(x, m, o);
-            var v = TensorPrimitives.SumOfSquares(o) / C;
-            var s = 1f / MathF.Sqrt(v + (float)Epsilon);
-            TensorPrimitives.Multiply(o, s, o);
-            TensorPrimitives.FusedMultiplyAdd(o, w, b, o);
-            a.Mean[i] = m;
-            a.Rstd[i] = s;
+            var C = a.C;
+            var w = new ReadOnlySpan<float>(a.Weight, C);
+            var b = new ReadOnlySpan<float>(a.Bias, C);
+            for (var i = start; i < end; i++)
+            {
+                var x = new ReadOnlySpan<float>(a.Inp + (long)i * C, C);
+                var o = new Span<float>(a.Out + (long)i * C, C);
+                var m = TensorPrimitives.Sum(x) / C;
+                TensorPrimitives.Subtract(x, m, o);
+                var v = TensorPrimitives.SumOfSquares(o) / C;
+                var s = 1f / MathF.Sqrt(v + (float)Epsilon);
+                TensorPrimitives.Multiply(o, s, o);
+                TensorPrimitives.FusedMultiplyAdd(o, w, b, o);
+                a.Mean[i] = m;
+                a.Rstd[i] = s;
+            }
         }
     }
 
     private static void BackwardInputPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts);
-        var C = a.C;
-        var w = a.Weight;
-        for (var i = start; i < end; i++)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 32, out var start, out var end))
         {
-            var x = a.Inp + (long)i * C;
-            var d = a.Dout + (long)i * C;
-            var dx = a.Out + (long)i * C;
-            var m = a.Mean[i];
-            var s = a.Rstd[i];
-            var c = 0;
-            var gSum = 0f;
-            var gxSum = 0f;
-            if (Vector256.IsHardwareAccelerated)
+            var C = a.C;
+            var w = a.Weight;
+            for (var i = start; i < end; i++)
             {
-                var vm = Vector256.Create(m);
-                var vs = Vector256.Create(s);
-                var accG = Vector256<float>.Zero;
-                var accGx = Vector256<float>.Zero;
-                for (; c + 8 <= C; c += 8)
+                var x = a.Inp + (long)i * C;
+                var d = a.Dout + (long)i * C;
+                var dx = a.Out + (long)i * C;
+                var m = a.Mean[i];
+                var s = a.Rstd[i];
+                var c = 0;
+                var gSum = 0f;
+                var gxSum = 0f;
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    var xhat = (Vector256.Load(x + c) - vm) * vs;
-                    var g = Vector256.Load(w + c) * Vector256.Load(d + c);
-                    accG += g;
-                    accGx += g * xhat;
+                    var vm = Vector256.Create(m);
+                    var vs = Vector256.Create(s);
+                    var accG = Vector256<float>.Zero;
+                    var accGx = Vector256<float>.Zero;
+                    for (; c + 8 <= C; c += 8)
+                    {
+                        var xhat = (Vector256.Load(x + c) - vm) * vs;
+                        var g = Vector256.Load(w + c) * Vector256.Load(d + c);
+                        accG += g;
+                        accGx += g * xhat;
+                    }
+                    gSum = Vector256.Sum(accG);
+                    gxSum = Vector256.Sum(accGx);
                 }
-                gSum = Vector256.Sum(accG);
-                gxSum = Vector256.Sum(accGx);
-            }
-            for (var cc = c; cc < C; cc++)
-            {
-                var xhat = (x[cc] - m) * s;
-                var g = w[cc] * d[cc];
-                gSum += g;
-                gxSum += g * xhat;
-            }
-            var gMean = gSum / C;
-            var gxMean = gxSum / C;
-            c = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vm = Vector256.Create(m);
-                var vs = Vector256.Create(s);
-                var vgMean = Vector256.Create(gMean);
-                var vgxMean = Vector256.Create(gxMean);
-                for (; c + 8 <= C; c += 8)
+                for (var cc = c; cc < C; cc++)
                 {
-                    var xhat = (Vector256.Load(x + c) - vm) * vs;
-                    var g = Vector256.Load(w + c) * Vector256.Load(d + c);
-                    Vector256.Store(Vector256.Load(dx + c) + (g - vgMean - xhat * vgxMean) * vs, dx + c);
+                    var xhat = (x[cc] - m) * s;
+                    var g = w[cc] * d[cc];
+                    gSum += g;
+                    gxSum += g * xhat;
                 }
-            }
-            for (; c < C; c++)
-            {
-                var xhat = (x[c] - m) * s;
-                var g = w[c] * d[c];
-                dx[c] += (g - gMean - xhat * gxMean) * s;
+                var gMean = gSum / C;
+                var gxMean = gxSum / C;
+                c = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var vm = Vector256.Create(m);
+                    var vs = Vector256.Create(s);
+                    var vgMean = Vector256.Create(gMean);
+                    var vgxMean = Vector256.Create(gxMean);
+                    for (; c + 8 <= C; c += 8)
+                    {
+                        var xhat = (Vector256.Load(x + c) - vm) * vs;
+                        var g = Vector256.Load(w + c) * Vector256.Load(d + c);
+                        Vector256.Store(Vector256.Load(dx + c) + (g - vgMean - xhat * vgxMean) * vs, dx + c);
+                    }
+                }
+                for (; c < C; c++)
+                {
+                    var xhat = (x[c] - m) * s;
+                    var g = w[c] * d[c];
+                    dx[c] += (g - gMean - xhat * gxMean) * s;
+                }
             }
         }
     }

@@ -51,22 +51,31 @@ public static unsafe class Residual
     {
         public float* A, B, Out;
         public int N;
+        public int Next;   // next chunk to claim
     }
 
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts, 64);
-        TensorPrimitives.Add(new ReadOnlySpan<float>(a.A + start, end - start), new ReadOnlySpan<float>(a.B + start, end - start),
-            new Span<float>(a.Out + start, end - start));
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 4096, out var start, out var end))
+        {
+            TensorPrimitives.Add(new ReadOnlySpan<float>(a.A + start, end - start), new ReadOnlySpan<float>(a.B + start, end - start),
+                new Span<float>(a.Out + start, end - start));
+        }
     }
 
     private static void BackwardPart(void* context, int part, int parts)
     {
         // Here Out holds dout, A holds dinp1 and B holds dinp2.
         ref var a = ref *(Args*)context;
-        var (start, end) = WorkerPool.Partition(a.N, part, parts, 64);
-        SimdMath.AddInPlace(a.Out + start, a.A + start, end - start);
-        SimdMath.AddInPlace(a.Out + start, a.B + start, end - start);
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.N, 4096, out var start, out var end))
+        {
+            SimdMath.AddInPlace(a.Out + start, a.A + start, end - start);
+            SimdMath.AddInPlace(a.Out + start, a.B + start, end - start);
+        }
     }
 }

@@ -58,6 +58,18 @@ public sealed unsafe class WorkerPool : IDisposable
     }
 
     /// <summary>Runs <c>body(context, part, parts)</c> for every part; with no pool, runs the single part inline.</summary>
+    /// <summary>Claims the next chunk of <paramref name="chunk"/> items of [0, <paramref name="count"/>) from
+    /// <paramref name="next"/>, a counter shared by the threads of one <see cref="Run"/> (zero before it): the
+    /// alternative to fixed <see cref="Partition"/> shares for kernels whose items do not depend on who computes
+    /// them. False when nothing is left.</summary>
+    public static bool TryClaim(ref int next, int count, int chunk, out int start, out int end)
+    {
+        var index = Interlocked.Increment(ref next) - 1;
+        start = (int)Math.Min((long)index * chunk, count);
+        end = (int)Math.Min((long)start + chunk, count);
+        return start < end;
+    }
+
     public static void Run(WorkerPool? pool, delegate*<void*, int, int, void> body, void* context)
     {
         if (pool is null || pool.Threads == 1)

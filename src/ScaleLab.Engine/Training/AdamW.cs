@@ -104,24 +104,29 @@ public sealed unsafe class AdamW
         public int SegmentCount, Length;
         public Coefficients C;
         public float Decay;
+        public int Next;   // next chunk to claim
     }
 
     /// <summary>Updates this thread's share of the flat buffer, segment by segment (decay differs between them).</summary>
     private static void UpdatePart(void* context, int part, int parts)
     {
         ref var a = ref *(UpdateArgs*)context;
-        var (start, end) = WorkerPool.Partition(a.Length, part, parts, unit: 64);
-        for (var k = 0; k < a.SegmentCount; k++)
+        // Chunks are claimed one at a time, so a thread slowed by other work on its core does fewer;
+        // every item is computed the same way by whichever thread takes it.
+        while (WorkerPool.TryClaim(ref a.Next, a.Length, 8192, out var start, out var end))
         {
-            var s = a.Segments[k];
-            int from = Math.Max(start, s.Offset), to = Math.Min(end, s.Offset + s.Length);
-            if (from >= to)
+            for (var k = 0; k < a.SegmentCount; k++)
             {
-                continue;
+                var s = a.Segments[k];
+                int from = Math.Max(start, s.Offset), to = Math.Min(end, s.Offset + s.Length);
+                if (from >= to)
+                {
+                    continue;
+                }
+                var n = to - from;
+                UpdateSegment(new Span<float>(a.Theta + from, n), new ReadOnlySpan<float>(a.G + from, n),
+                    new Span<float>(a.M + from, n), new Span<float>(a.V + from, n), a.C, s.Decay ? a.Decay : 1f, s.Decay);
             }
-            var n = to - from;
-            UpdateSegment(new Span<float>(a.Theta + from, n), new ReadOnlySpan<float>(a.G + from, n),
-                new Span<float>(a.M + from, n), new Span<float>(a.V + from, n), a.C, s.Decay ? a.Decay : 1f, s.Decay);
         }
     }
 
