@@ -99,10 +99,11 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs claimed by the threads one at a time; per pair the scores
-    /// Q·Kᵀ (T×T) and the output P·V (T×hs) are single-threaded SGEMMs over strided views of qkv, one per block of
-    /// <see cref="CausalBlock"/> rows, each only as wide as the causal mask lets that block see (the upper triangle
-    /// inside a diagonal block is computed and then masked). Sums run in SGEMM order, not the reference's.</summary>
+    /// <summary>Fast <see cref="ForwardReference{TReal}"/>: (b, h) pairs claimed by the threads one at a time. Per pair, Q and
+    /// V are packed once into the SGEMM's MR-row slivers and NR-column panels and Kᵀ once into panels; the scores
+    /// S = Q·Kᵀ are then computed tile by tile only up to the diagonal (the part of a diagonal tile above it is
+    /// computed and then masked), and Y = P·V sliver by sliver with each sliver's sum running only over the keys
+    /// its rows can see. Every sum runs in k order, as one SGEMM K-block would; not in the reference's order.</summary>
     public static void Forward(ReadOnlySpan<float> qkv, int B, int T, int C, int NH, Span<float> output, Span<float> att,
         WorkerPool? pool = null)
     {
@@ -116,9 +117,10 @@ public static unsafe class Attention
     /// <summary>Fast <see cref="BackwardReference{TReal}"/>: dq, dk, dv of a (b, h) pair are written only while
     /// processing that pair, so pairs are claimed by the threads one at a time without races, and results depend
     /// neither on the thread count nor on which thread took a pair.
-    /// Per pair: dP = dY·Vᵀ, dV += Pᵀ·dY, dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hs, dQ += dS·K, dK += dSᵀ·Q — four SGEMMs
-    /// per causal row block (as in the forward pass) and a row pass, with a T×T scratch per thread. Unlike the
-    /// reference, dqkv is overwritten (each of dQ, dK, dV row block is one product), not added to.</summary>
+    /// Per pair: dP = dY·Vᵀ, dV = Pᵀ·dY, dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hs, dQ = dS·K, dK = dSᵀ·Q — four products
+    /// over operands packed once per pair (as in the forward pass, each causal: a sliver's sum runs only over the
+    /// rows or columns the mask leaves non-zero) and a row pass, with a T×T scratch per thread. Unlike the
+    /// reference, dqkv is overwritten, not added to.</summary>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att,
         int B, int T, int C, int NH, Span<float> dqkv, WorkerPool? pool = null)
     {
@@ -129,6 +131,9 @@ public static unsafe class Attention
         }
     }
 
+    private const int MR = Sgemm.MR;
+    private const int NR = Sgemm.NR;
+
     [ThreadStatic] private static float[]? t_scratch;
 
     private struct Args
@@ -138,40 +143,102 @@ public static unsafe class Attention
         public int NextPair;   // the next (b, h) pair to claim
     }
 
-    /// <summary>Rows per causal block. Row block [r0, r1) of S = Q·Kᵀ, of Y = P·V, of dP and of dQ needs only the
-    /// columns (or k-range) t2 &lt; r1; row block [c0, c1) of dV = Pᵀ·dY and dK = dSᵀ·Q needs only t ≥ c0. A multiple
-    /// of the SGEMM microkernel's <see cref="Sgemm.MR"/>, so blocks are whole slivers. For T = 128 the blocked
-    /// products do 59% of the full T×T work.</summary>
-    private const int CausalBlock = 24;
+    /// <summary>The calling thread's scratch, at least <paramref name="floats"/> long and 64-byte aligned.</summary>
+    private static float[] Scratch(long floats)
+    {
+        if (t_scratch is null || t_scratch.LongLength < floats + 16)
+        {
+            t_scratch = GC.AllocateArray<float>((int)(floats + 16), pinned: true);
+        }
+        return t_scratch;
+    }
+
+    private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>Floats of a pack of a rows×cols matrix into MR-row slivers (rows padded to MR), rounded to a cache line.</summary>
+    private static int SliverFloats(int rows, int cols) => RoundUp(RoundUp(rows, MR) * cols, 16);
+
+    /// <summary>Floats of a pack of a rows×cols matrix into NR-column panels (columns padded to NR).</summary>
+    private static int PanelFloats(int rows, int cols) => RoundUp(rows * RoundUp(cols, NR), 16);
+
+    /// <summary>C[r, c] = X[r, ·]·Y[c, ·] for every tile of rows r and columns c with a column at or left of the diagonal
+    /// (c ≤ r for some row of the tile): xs = X packed in slivers (T×hs), yt = Yᵀ packed in panels (hs×T); C row stride ldc.</summary>
+    private static void CausalScores(float* xs, float* yt, float* c, int ldc, int T, int hs, float* tile)
+    {
+        for (var r0 = 0; r0 < T; r0 += MR)
+        {
+            var rows = Math.Min(MR, T - r0);
+            var last = r0 + rows - 1;
+            for (var c0 = 0; c0 <= last; c0 += NR)
+            {
+                Sgemm.StoreTile(hs, xs + (long)r0 * hs, yt + (long)c0 * hs, c + (long)r0 * ldc + c0, ldc, rows, Math.Min(NR, T - c0), tile);
+            }
+        }
+    }
+
+    /// <summary>Out[r, ·] = Σ_{t ≤ end of r's sliver} M[r, t]·Y[t, ·] for a lower-triangular T×T matrix M (row stride T, zero above
+    /// the diagonal up to each sliver's end): each MR-row sliver of M is packed (only the columns it can have non-zero) and
+    /// multiplied by yp = Y packed in panels (T×hs). Out row stride ldo.</summary>
+    private static void LowerTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile)
+    {
+        for (var r0 = 0; r0 < T; r0 += MR)
+        {
+            var rows = Math.Min(MR, T - r0);
+            var kc = r0 + rows;
+            Sgemm.PackA(m + (long)r0 * T, T, 1, rows, kc, sliver);
+            for (var c0 = 0; c0 < hs; c0 += NR)
+            {
+                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile);
+            }
+        }
+    }
+
+    /// <summary>Out[r, ·] = Σ_{t ≥ start of r's sliver} M[t, r]·Y[t, ·]: Mᵀ·Y for the same lower-triangular M, each MR-column
+    /// sliver of M read from its sliver's first row down (the rows above it are zero in those columns).</summary>
+    private static void LowerTransposedTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile)
+    {
+        for (var r0 = 0; r0 < T; r0 += MR)
+        {
+            var rows = Math.Min(MR, T - r0);
+            var kc = T - r0;
+            Sgemm.PackA(m + (long)r0 * T + r0, 1, T, rows, kc, sliver);
+            for (var c0 = 0; c0 < hs; c0 += NR)
+            {
+                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T + (long)r0 * NR, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile);
+            }
+        }
+    }
 
     private static void ForwardPart(void* context, int part, int parts)
     {
         ref var a = ref *(Args*)context;
         int T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
         var scale = 1f / MathF.Sqrt(hs);
-        // Pairs are claimed one at a time (a slowed thread does fewer); each is computed the same way by any thread.
-        for (var pair = Interlocked.Increment(ref a.NextPair) - 1; pair < a.B * NH; pair = Interlocked.Increment(ref a.NextPair) - 1)
+        int qsLen = SliverFloats(T, hs), ktLen = PanelFloats(hs, T), vpLen = PanelFloats(T, hs), slLen = SliverFloats(MR, T);
+        fixed (float* raw = Scratch((long)qsLen + ktLen + vpLen + slLen + MR * NR))
         {
-            int b = pair / NH, h = pair % NH;
-            var q = a.Qkv + (long)b * T * C3 + h * hs;   // Q (T,hs), row stride 3C; K at +C, V at +2C
-            var p = a.Att + (long)pair * T * T;           // P (T,T)
-            var o = a.Out + (long)b * T * C + h * hs;     // Y (T,hs), row stride C
-            for (var r0 = 0; r0 < T; r0 += CausalBlock)
+            var qs = Sgemm.AlignTo64(raw);   // Q in slivers
+            var kt = qs + qsLen;             // Kᵀ in panels
+            var vp = kt + ktLen;             // V in panels
+            var sliver = vp + vpLen;         // one sliver of P
+            var tile = sliver + slLen;
+            // Pairs are claimed one at a time (a slowed thread does fewer); each is computed the same way by any thread.
+            for (var pair = Interlocked.Increment(ref a.NextPair) - 1; pair < a.B * NH; pair = Interlocked.Increment(ref a.NextPair) - 1)
             {
-                var r1 = Math.Min(T, r0 + CausalBlock);
-                // S[r0..r1, 0..r1) = Q[r0..r1]·K[0..r1]ᵀ: B[k=i, n=t2] = K[t2, i]
-                Sgemm.Multiply(q + (long)r0 * C3, C3, 1, q + C, 1, C3, p + (long)r0 * T, T, r1 - r0, r1, hs, null, null);
-            }
-            for (var t = 0; t < T; t++)
-            {
-                SimdMath.SoftmaxInPlace(p + (long)t * T, t + 1, scale, out _);
-                new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
-            }
-            for (var r0 = 0; r0 < T; r0 += CausalBlock)
-            {
-                var r1 = Math.Min(T, r0 + CausalBlock);
-                // Y[r0..r1] (×hs) = P[r0..r1, 0..r1)·V[0..r1]
-                Sgemm.Multiply(p + (long)r0 * T, T, 1, q + 2 * C, C3, 1, o + (long)r0 * C, C, r1 - r0, hs, r1, null, null);
+                int b = pair / NH, h = pair % NH;
+                var q = a.Qkv + (long)b * T * C3 + h * hs;   // Q (T,hs), row stride 3C; K at +C, V at +2C
+                var p = a.Att + (long)pair * T * T;           // P (T,T)
+                var o = a.Out + (long)b * T * C + h * hs;     // Y (T,hs), row stride C
+                Sgemm.PackA(q, C3, 1, T, hs, qs);
+                Sgemm.PackB(q + C, 1, C3, hs, T, kt);
+                CausalScores(qs, kt, p, T, T, hs, tile);
+                for (var t = 0; t < T; t++)
+                {
+                    SimdMath.SoftmaxInPlace(p + (long)t * T, t + 1, scale, out _);
+                    new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
+                }
+                Sgemm.PackB(q + 2 * C, C3, 1, T, hs, vp);
+                LowerTimes(p, vp, o, C, T, hs, sliver, tile);
             }
         }
     }
@@ -181,12 +248,16 @@ public static unsafe class Attention
         ref var a = ref *(Args*)context;
         int T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
         var scale = 1f / MathF.Sqrt(hs);
-        if (t_scratch is null || t_scratch.Length < T * T)
+        int dsLen = RoundUp(T * T, 16), sLen = SliverFloats(T, hs), tLen = PanelFloats(hs, T), pLen = PanelFloats(T, hs), slLen = SliverFloats(MR, T);
+        fixed (float* raw = Scratch((long)dsLen + sLen + tLen + 2L * pLen + slLen + MR * NR))
         {
-            t_scratch = GC.AllocateArray<float>(T * T, pinned: true);
-        }
-        fixed (float* ds = t_scratch)
-        {
+            var ds = Sgemm.AlignTo64(raw);   // dP, then dS (T,T)
+            var xs = ds + dsLen;             // dY in slivers
+            var xt = xs + sLen;              // Vᵀ in panels
+            var yp = xt + tLen;              // dY, then K, in panels
+            var zp = yp + pLen;              // Q in panels
+            var sliver = zp + pLen;
+            var tile = sliver + slLen;
             for (var pair = Interlocked.Increment(ref a.NextPair) - 1; pair < a.B * NH; pair = Interlocked.Increment(ref a.NextPair) - 1)
             {
                 int b = pair / NH, h = pair % NH;
@@ -194,15 +265,13 @@ public static unsafe class Attention
                 var dq = a.Dqkv + (long)b * T * C3 + h * hs;
                 var p = a.Att + (long)pair * T * T;
                 var dy = a.Dout + (long)b * T * C + h * hs;
-                for (var r0 = 0; r0 < T; r0 += CausalBlock)
-                {
-                    var r1 = Math.Min(T, r0 + CausalBlock);
-                    // dP[r0..r1, 0..r1) = dY[r0..r1]·V[0..r1]ᵀ
-                    Sgemm.Multiply(dy + (long)r0 * C, C, 1, q + 2 * C, 1, C3, ds + (long)r0 * T, T, r1 - r0, r1, hs, null, null);
-                    // dV[r0..r1] = P[r0..T, r0..r1)ᵀ·dY[r0..T]: A[m=t2−r0, k=t−r0] = P[t, t2]
-                    Sgemm.Multiply(p + (long)r0 * T + r0, 1, T, dy + (long)r0 * C, C, 1, dq + 2 * C + (long)r0 * C3, C3,
-                        r1 - r0, hs, T - r0, null, null);
-                }
+                // dP = dY·Vᵀ (up to the diagonal)
+                Sgemm.PackA(dy, C, 1, T, hs, xs);
+                Sgemm.PackB(q + 2 * C, 1, C3, hs, T, xt);
+                CausalScores(xs, xt, ds, T, T, hs, tile);
+                // dV = Pᵀ·dY
+                Sgemm.PackB(dy, C, 1, T, hs, yp);
+                LowerTransposedTimes(p, yp, dq + 2 * C, C3, T, hs, sliver, tile);
                 for (var t = 0; t < T; t++)
                 {
                     // dS[t,:] = P[t,:] ⊙ (dP[t,:] − P[t,:]·dP[t,:]) / √hs
@@ -210,19 +279,15 @@ public static unsafe class Attention
                     var dr = ds + (long)t * T;
                     var pdp = SimdMath.Dot(pr, dr, t + 1);
                     SimdMath.SoftmaxBackwardInPlace(dr, pr, t + 1, pdp, scale);
-                    // dK's diagonal block reads dS[t, t+1 .. block end): zero there, as P is.
-                    var blockEnd = Math.Min(T, (t / CausalBlock + 1) * CausalBlock);
-                    new Span<float>(dr + t + 1, blockEnd - t - 1).Clear();
+                    // The products below read dS[t, t+1 .. end of t's sliver): zero there, as P is.
+                    var sliverEnd = Math.Min(T, (t / MR + 1) * MR);
+                    new Span<float>(dr + t + 1, sliverEnd - t - 1).Clear();
                 }
-                for (var r0 = 0; r0 < T; r0 += CausalBlock)
-                {
-                    var r1 = Math.Min(T, r0 + CausalBlock);
-                    // dQ[r0..r1] = dS[r0..r1, 0..r1)·K[0..r1]
-                    Sgemm.Multiply(ds + (long)r0 * T, T, 1, q + C, C3, 1, dq + (long)r0 * C3, C3, r1 - r0, hs, r1, null, null);
-                    // dK[r0..r1] = dS[r0..T, r0..r1)ᵀ·Q[r0..T]
-                    Sgemm.Multiply(ds + (long)r0 * T + r0, 1, T, q + (long)r0 * C3, C3, 1, dq + C + (long)r0 * C3, C3,
-                        r1 - r0, hs, T - r0, null, null);
-                }
+                // dQ = dS·K, dK = dSᵀ·Q
+                Sgemm.PackB(q + C, C3, 1, T, hs, yp);
+                Sgemm.PackB(q, C3, 1, T, hs, zp);
+                LowerTimes(ds, yp, dq, C3, T, hs, sliver, tile);
+                LowerTransposedTimes(ds, zp, dq + C, C3, T, hs, sliver, tile);
             }
         }
     }

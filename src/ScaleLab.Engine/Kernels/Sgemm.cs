@@ -221,12 +221,20 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>C[ic..ic+mc, jc..jc+nc] (+)= A[ic.., pc..pc+kc]·B (packed in <paramref name="pb"/>): packs the A block and
-    /// runs the microkernel over it, sliver by sliver within each B panel.</summary>
+    /// <summary>C[ic..ic+mc, jc..jc+nc] (+)= A[ic.., pc..pc+kc]·B (packed in <paramref name="pb"/>), sliver by sliver within
+    /// each B panel. When A's rows are contiguous in k (acs = 1) its full slivers are read in place, six row streams, since
+    /// packing them would cost about as much as the products when N is small; otherwise (and for a partial last sliver) the
+    /// A block is packed first. Both read the same values in the same k order, so the sums are bit-identical.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(ref Args g, int ic, int mc, int jc, int nc, int pc, int kc, bool store, float* pa, float* pb, float* tile)
     {
-        PackA(g.A + (long)ic * g.Ars + (long)pc * g.Acs, g.Ars, g.Acs, mc, kc, pa);
+        var a = g.A + (long)ic * g.Ars + (long)pc * g.Acs;
+        var direct = ReadsRowsInPlace(g.Acs, g.Ars);
+        var full = direct ? mc / MR * MR : 0;        // rows read in place
+        if (full < mc)
+        {
+            PackA(a + (long)full * g.Ars, g.Ars, g.Acs, mc - full, kc, pa + full * kc);
+        }
         for (var jr = 0; jr < nc; jr += NR)
         {
             var nr = Math.Min(NR, nc - jr);
@@ -235,36 +243,91 @@ public static unsafe class Sgemm
                 var mr = Math.Min(MR, mc - ir);
                 var cp = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
                 var bias = store && g.Bias is not null ? g.Bias + jc + jr : null;
-                if (mr == MR && nr == NR)
+                var panel = pb + jr * kc;
+                if (ir < full)
                 {
-                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, cp, g.Ldc, store, bias);
+                    var rows = a + (long)ir * g.Ars;
+                    if (nr == NR)
+                    {
+                        Kernel6x16<RowsInPlace>(kc, rows, g.Ars, panel, cp, g.Ldc, store, bias);
+                    }
+                    else
+                    {
+                        Kernel6x16<RowsInPlace>(kc, rows, g.Ars, panel, tile, NR, store: true, bias: null);
+                        AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
+                    }
+                }
+                else if (mr == MR && nr == NR)
+                {
+                    Kernel6x16<PackedSliver>(kc, pa + ir * kc, MR, panel, cp, g.Ldc, store, bias);
                 }
                 else
                 {
                     // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add
                     // (or store) its live part.
-                    Kernel6x16(kc, pa + ir * kc, pb + jr * kc, tile, NR, store: true, bias: null);
-                    for (var i = 0; i < mr; i++)
-                    {
-                        for (var j = 0; j < nr; j++)
-                        {
-                            ref var cij = ref cp[(long)i * g.Ldc + j];
-                            cij = (store ? (bias is null ? 0f : bias[j]) : cij) + tile[i * NR + j];
-                        }
-                    }
+                    Kernel6x16<PackedSliver>(kc, pa + ir * kc, MR, panel, tile, NR, store: true, bias: null);
+                    AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
                 }
             }
         }
     }
 
-    private static float* AlignTo64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+    /// <summary>A is read in place when its rows are contiguous in k, unless the row stride is a multiple of 4 KB: then the
+    /// six rows' lines would all fall in the same L1 sets.</summary>
+    private static bool ReadsRowsInPlace(int acs, int ars) => acs == 1 && ars % 1024 != 0;
+
+    private static void AddOrStoreTile(float* tile, float* cp, int ldc, int mr, int nr, bool store, float* bias)
+    {
+        for (var i = 0; i < mr; i++)
+        {
+            for (var j = 0; j < nr; j++)
+            {
+                ref var cij = ref cp[(long)i * ldc + j];
+                cij = (store ? (bias is null ? 0f : bias[j]) : cij) + tile[i * NR + j];
+            }
+        }
+    }
+
+    internal static float* AlignTo64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
+    /// <summary>One MR×NR tile from packed operands, for callers that pack once and reuse the packs (attention):
+    /// C[0..rows, 0..cols] (row stride ldc) = Σ_k pa[k·MR + i]·pb[k·NR + j], each sum taken in k order, so the same
+    /// as <see cref="Multiply"/> with one K-block. A partial tile goes through <paramref name="tile"/> (MR·NR floats).
+    /// Without AVX2 + FMA, a portable loop computes the same sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void StoreTile(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols, float* tile)
+    {
+        if (!IsAccelerated)
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                for (var j = 0; j < cols; j++)
+                {
+                    var sum = 0f;
+                    for (var k = 0; k < kc; k++) sum += pa[k * MR + i] * pb[k * NR + j];
+                    c[(long)i * ldc + j] = sum;
+                }
+            }
+            return;
+        }
+        if (rows == MR && cols == NR)
+        {
+            Kernel6x16<PackedSliver>(kc, pa, MR, pb, c, ldc, store: true, bias: null);
+            return;
+        }
+        Kernel6x16<PackedSliver>(kc, pa, MR, pb, tile, NR, store: true, bias: null);
+        for (var i = 0; i < rows; i++)
+        {
+            new ReadOnlySpan<float>(tile + i * NR, cols).CopyTo(new Span<float>(c + (long)i * ldc, cols));
+        }
+    }
 
     private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
 
     /// <summary>Packs A's mc×kc block into MR-row slivers, k-major inside a sliver: pa[(s·kc + k)·MR + i] = A[s·MR + i, k];
     /// rows past mc are zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackA(float* a, int ars, int acs, int mc, int kc, float* pa)
+    internal static void PackA(float* a, int ars, int acs, int mc, int kc, float* pa)
     {
         for (var s = 0; s * MR < mc; s++)
         {
@@ -311,7 +374,7 @@ public static unsafe class Sgemm
     /// <summary>Packs B's kc×nc block into NR-column panels, k-major inside a panel: pb[(p·kc + k)·NR + j] = B[k, p·NR + j];
     /// columns past nc are zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB(float* b, int brs, int bcs, int kc, int nc, float* pb)
+    internal static void PackB(float* b, int brs, int bcs, int kc, int nc, float* pb)
     {
         for (var p = 0; p * NR < nc; p++)
         {
@@ -352,10 +415,34 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>C[0..6, 0..16] (row stride ldc) += Σ_k pa[k·6 + i] · pb[k·16 + j]; with <paramref name="store"/>,
-    /// C = bias[j] + Σ (or C = Σ when <paramref name="bias"/> is null) instead.</summary>
+    /// <summary>Where the microkernel reads A's sliver: element (i, k) at a + i·<see cref="RowStride"/> + k·<see cref="KStride"/>.
+    /// A struct type argument, so the JIT compiles one specialised kernel per layout.</summary>
+    private interface ISliverLayout
+    {
+        static abstract nint RowStride(nint lda);
+        static abstract nint KStride(nint lda);
+    }
+
+    /// <summary>A packed sliver: pa[k·MR + i].</summary>
+    private struct PackedSliver : ISliverLayout
+    {
+        public static nint RowStride(nint lda) => 1;
+        public static nint KStride(nint lda) => MR;
+    }
+
+    /// <summary>Six rows of A in place: a[i·lda + k].</summary>
+    private struct RowsInPlace : ISliverLayout
+    {
+        public static nint RowStride(nint lda) => lda;
+        public static nint KStride(nint lda) => 1;
+    }
+
+    /// <summary>C[0..6, 0..16] (row stride ldc) += Σ_k A[i, k] · pb[k·16 + j], with A laid out as <typeparamref name="TLayout"/>
+    /// says (lda: A's row stride when read in place); with <paramref name="store"/>, C = bias[j] + Σ (or C = Σ when
+    /// <paramref name="bias"/> is null) instead.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* pa, float* pb, float* c, int ldc, bool store, float* bias)
+    private static void Kernel6x16<TLayout>(int kc, float* pa, nint lda, float* pb, float* c, int ldc, bool store, float* bias)
+        where TLayout : struct, ISliverLayout
     {
         // The C tile is touched once per call, at the end, and usually sits in L3 or memory: ask for its lines
         // now so they arrive while the k loop runs (as OpenBLAS's kernels do).
@@ -364,31 +451,33 @@ public static unsafe class Sgemm
             Sse.Prefetch0(c + i * ldc);
             Sse.Prefetch0(c + i * ldc + NR - 1);
         }
+        var rs = TLayout.RowStride(lda);
+        var ks = TLayout.KStride(lda);
+        float* a0 = pa, a1 = pa + rs, a2 = pa + 2 * rs, a3 = pa + 3 * rs, a4 = pa + 4 * rs, a5 = pa + 5 * rs;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (var k = 0; k < kc; k++)
+        for (nint k = 0, ka = 0; k < kc; k++, ka += ks)
         {
             var b0 = Vector256.Load(pb);
             var b1 = Vector256.Load(pb + 8);
-            var a = Vector256.Create(pa[0]);
+            var a = Vector256.Create(a0[ka]);
             c00 = Fma.MultiplyAdd(a, b0, c00);
             c01 = Fma.MultiplyAdd(a, b1, c01);
-            a = Vector256.Create(pa[1]);
+            a = Vector256.Create(a1[ka]);
             c10 = Fma.MultiplyAdd(a, b0, c10);
             c11 = Fma.MultiplyAdd(a, b1, c11);
-            a = Vector256.Create(pa[2]);
+            a = Vector256.Create(a2[ka]);
             c20 = Fma.MultiplyAdd(a, b0, c20);
             c21 = Fma.MultiplyAdd(a, b1, c21);
-            a = Vector256.Create(pa[3]);
+            a = Vector256.Create(a3[ka]);
             c30 = Fma.MultiplyAdd(a, b0, c30);
             c31 = Fma.MultiplyAdd(a, b1, c31);
-            a = Vector256.Create(pa[4]);
+            a = Vector256.Create(a4[ka]);
             c40 = Fma.MultiplyAdd(a, b0, c40);
             c41 = Fma.MultiplyAdd(a, b1, c41);
-            a = Vector256.Create(pa[5]);
+            a = Vector256.Create(a5[ka]);
             c50 = Fma.MultiplyAdd(a, b0, c50);
             c51 = Fma.MultiplyAdd(a, b1, c51);
-            pa += MR;
             pb += NR;
         }
         if (store)

@@ -227,6 +227,53 @@ public sealed class FastKernelTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(13, 21, 37)]      // a partial last sliver (packed) after two read in place
+    [InlineData(150, 40, 513)]    // three K-blocks, several row blocks
+    [InlineData(6, 16, 1)]
+    public unsafe void Sgemm_AReadInPlaceOrPacked_BitIdentical(int M, int N, int K)
+    {
+        // Given: the same A stored three ways. Rows contiguous (read in place by the microkernel), rows contiguous with a
+        // row stride of 1024 floats (packed, to keep the six rows out of one L1 set), and column-major (packed).
+        var rng = new Rng((ulong)(M * 7 + N * 3 + K));
+        var a = ToFloat(Gaussian(rng, M * K));
+        var b = ToFloat(Gaussian(rng, K * N));
+        var wide = new float[M * 1024 * ((K + 1023) / 1024)];
+        var columnMajor = new float[M * K];
+        var lda = 1024 * ((K + 1023) / 1024);
+        for (var m = 0; m < M; m++)
+        {
+            for (var k = 0; k < K; k++)
+            {
+                wide[m * lda + k] = a[m * K + k];
+                columnMajor[k * M + m] = a[m * K + k];
+            }
+        }
+
+        // When
+        var fast = OnAllPools(pool =>
+        {
+            var (inPlace, packedRows, packedColumns) = (new float[M * N], new float[M * N], new float[M * N]);
+            fixed (float* pa = a, pw = wide, pcm = columnMajor, pb = b, c1 = inPlace, c2 = packedRows, c3 = packedColumns)
+            {
+                Sgemm.Multiply(pa, K, 1, pb, N, 1, c1, N, M, N, K, null, pool);
+                Sgemm.Multiply(pw, lda, 1, pb, N, 1, c2, N, M, N, K, null, pool);
+                Sgemm.Multiply(pcm, 1, M, pb, N, 1, c3, N, M, N, K, null, pool);
+            }
+            return [inPlace, packedRows, packedColumns];
+        });
+
+        // Then
+        Assert.Equal(fast[0], fast[1]);
+        Assert.Equal(fast[0], fast[2]);
+        var scalar = new float[M * N];
+        fixed (float* pa = a, pb = b, ps = scalar)
+        {
+            Sgemm.AccumulateScalar(pa, K, 1, pb, N, 1, ps, N, M, N, K);
+        }
+        for (var i = 0; i < scalar.Length; i++) Assert.Equal(scalar[i], fast[0][i], 1e-3f);
+    }
+
     [Fact]
     public unsafe void Sgemm_RowUnitsClaimedInAnyOrder_BitIdenticalRepeatedly()
     {
