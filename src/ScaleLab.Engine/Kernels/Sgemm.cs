@@ -329,7 +329,24 @@ public static unsafe class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(float* a, int ars, int acs, int mc, int kc, float* pa)
     {
-        for (var s = 0; s * MR < mc; s++)
+        var first = 0;
+        if (ars == 1 && acs != 1)
+        {
+            // Columns contiguous (A is a transpose): walk k once, reading each column's mc floats in one run and
+            // moving six at a time (four plus two) into every full sliver, so each line of A is fetched once.
+            first = mc / MR;
+            for (var k = 0; k < kc; k++)
+            {
+                var col = a + (long)k * acs;
+                var dst = pa + k * MR;
+                for (var s = 0; s < first; s++, col += MR, dst += MR * kc)
+                {
+                    Vector128.Store(Vector128.Load(col), dst);
+                    *(ulong*)(dst + 4) = *(ulong*)(col + 4);
+                }
+            }
+        }
+        for (var s = first; s * MR < mc; s++)
         {
             var dst = pa + s * MR * kc;
             var rows = Math.Min(MR, mc - s * MR);
@@ -376,20 +393,27 @@ public static unsafe class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(float* b, int brs, int bcs, int kc, int nc, float* pb)
     {
-        for (var p = 0; p * NR < nc; p++)
+        var first = 0;
+        if (bcs == 1)
+        {
+            // Rows contiguous: walk k once, reading each row's full panels in one sequential run.
+            first = nc / NR;
+            for (var k = 0; k < kc; k++)
+            {
+                var src = b + (long)k * brs;
+                var dst = pb + k * NR;
+                for (var p = 0; p < first; p++, src += NR, dst += NR * kc)
+                {
+                    Vector256.Store(Vector256.Load(src), dst);
+                    Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                }
+            }
+        }
+        for (var p = first; p * NR < nc; p++)
         {
             var dst = pb + p * NR * kc;
             var cols = Math.Min(NR, nc - p * NR);
-            if (bcs == 1 && cols == NR)
-            {
-                for (var k = 0; k < kc; k++)
-                {
-                    var src = b + (long)k * brs + p * NR;
-                    Vector256.Store(Vector256.Load(src), dst + k * NR);
-                    Vector256.Store(Vector256.Load(src + 8), dst + k * NR + 8);
-                }
-            }
-            else if (brs == 1)
+            if (brs == 1)
             {
                 for (var j = 0; j < NR; j++)
                 {
