@@ -413,7 +413,25 @@ public static unsafe class Sgemm
         {
             var dst = pb + p * NR * kc;
             var cols = Math.Min(NR, nc - p * NR);
-            if (brs == 1)
+            if (brs == 1 && cols == NR && Avx.IsSupported)
+            {
+                // Columns contiguous (B is a transpose): 8×8 blocks transposed in registers, the k remainder one by one.
+                var k8 = kc / 8 * 8;
+                for (var j = 0; j < NR; j += 8)
+                {
+                    var src = b + (long)(p * NR + j) * bcs;
+                    for (var k = 0; k < k8; k += 8)
+                    {
+                        Transpose8x8(src + k, bcs, dst + k * NR + j, NR);
+                    }
+                    for (var jj = j; jj < j + 8; jj++)
+                    {
+                        var col = b + (long)(p * NR + jj) * bcs;
+                        for (var k = k8; k < kc; k++) dst[k * NR + jj] = col[k];
+                    }
+                }
+            }
+            else if (brs == 1)
             {
                 for (var j = 0; j < NR; j++)
                 {
@@ -437,6 +455,45 @@ public static unsafe class Sgemm
                 }
             }
         }
+    }
+
+    /// <summary>dst[i·lddst + r] = src[r·ldsrc + i] for r, i &lt; 8: eight rows of eight floats transposed in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int ldsrc, float* dst, int lddst)
+    {
+        var r0 = Vector256.Load(src);
+        var r1 = Vector256.Load(src + ldsrc);
+        var r2 = Vector256.Load(src + 2L * ldsrc);
+        var r3 = Vector256.Load(src + 3L * ldsrc);
+        var r4 = Vector256.Load(src + 4L * ldsrc);
+        var r5 = Vector256.Load(src + 5L * ldsrc);
+        var r6 = Vector256.Load(src + 6L * ldsrc);
+        var r7 = Vector256.Load(src + 7L * ldsrc);
+        // Pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped into place.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), dst);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), dst + lddst);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), dst + 2L * lddst);
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), dst + 3L * lddst);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), dst + 4L * lddst);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), dst + 5L * lddst);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), dst + 6L * lddst);
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x31), dst + 7L * lddst);
     }
 
     /// <summary>Where the microkernel reads A's sliver: element (i, k) at a + i·<see cref="RowStride"/> + k·<see cref="KStride"/>.
