@@ -311,7 +311,7 @@ public sealed class FastKernelTests : IDisposable
             data.Add(2, 7, c, nh);                                                          // hs = 3, 5, 17, 17, 24, 16, 3, 8
         }
         data.Add(1, 33, 48, 2);
-        data.Add(1, 61, 16, 2);                                                             // 3 causal blocks, the last partial
+        data.Add(1, 61, 16, 2);                                                             // last sliver (6 rows) and panel (16 keys) partial
         data.Add(1, 130, 8, 1);
         return data;
     }
