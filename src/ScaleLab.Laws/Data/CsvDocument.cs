@@ -37,6 +37,32 @@ public sealed class CsvDocument
     /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
     public static CsvDocument Parse(string text, string source)
     {
+        var records = ReadRecords(text, source);
+        if (records.Count == 0)
+        {
+            throw new InvalidDataException($"{source}: no header row (the file is empty)");
+        }
+        var header = records[0].Fields.Select(h => h.Trim()).ToArray();
+        var rows = new List<string[]>(records.Count - 1);
+        var lines = new List<int>(records.Count - 1);
+        for (int r = 1; r < records.Count; r++)
+        {
+            var f = records[r].Fields;
+            if (f.Length != header.Length)
+            {
+                throw new InvalidDataException(
+                    $"{source}: data row {r} (line {records[r].Line}): {f.Length} fields, header has {header.Length}");
+            }
+            rows.Add(f);
+            lines.Add(records[r].Line);
+        }
+        return new CsvDocument(source, header, rows, lines);
+    }
+
+    /// <summary>The records of CSV text (header included), each with the 1-based line it starts on; blank lines are
+    /// skipped and records may be ragged. Shared by <see cref="Parse"/> and the lenient loaders of trend and isoFLOP data.</summary>
+    internal static List<(string[] Fields, int Line)> ReadRecords(string text, string source)
+    {
         var records = new List<(string[] Fields, int Line)>();
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -101,25 +127,7 @@ public sealed class CsvDocument
             throw new InvalidDataException($"{source}: line {recordLine}: unterminated quoted field");
         }
         EndRecord();
-        if (records.Count == 0)
-        {
-            throw new InvalidDataException($"{source}: no header row (the file is empty)");
-        }
-        var header = records[0].Fields.Select(h => h.Trim()).ToArray();
-        var rows = new List<string[]>(records.Count - 1);
-        var lines = new List<int>(records.Count - 1);
-        for (int r = 1; r < records.Count; r++)
-        {
-            var f = records[r].Fields;
-            if (f.Length != header.Length)
-            {
-                throw new InvalidDataException(
-                    $"{source}: data row {r} (line {records[r].Line}): {f.Length} fields, header has {header.Length}");
-            }
-            rows.Add(f);
-            lines.Add(records[r].Line);
-        }
-        return new CsvDocument(source, header, rows, lines);
+        return records;
 
         void EndRecord()
         {

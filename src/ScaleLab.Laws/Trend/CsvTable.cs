@@ -1,11 +1,9 @@
-using System.Text;
-
 namespace ScaleLab.Laws.Trend;
 
 /// <summary>
-/// A small RFC 4180 CSV reader for the trend and isoFLOP loaders: a header row, then records whose fields
-/// may be quoted ("a,b" keeps its comma, "" is a literal quote, a quoted field may span lines). Each record
-/// remembers the 1-based file line it starts on, so an error can name it.
+/// A lenient view of a CSV file for the trend and isoFLOP loaders: records are read by <see cref="CsvDocument"/>'s
+/// RFC 4180 reader, but may be ragged (a missing trailing field reads as empty), and
+/// columns are found by name. Each record remembers the 1-based file line it starts on, so an error can name it.
 /// </summary>
 internal sealed class CsvTable
 {
@@ -26,13 +24,13 @@ internal sealed class CsvTable
         {
             throw new FileNotFoundException($"{path}: file not found", path);
         }
-        var records = Parse(File.ReadAllText(path), path);
+        var records = CsvDocument.ReadRecords(File.ReadAllText(path), path);
         if (records.Count == 0)
         {
             throw new InvalidDataException($"{path}: empty file (expected a header row)");
         }
         var header = records[0].Fields.Select(h => h.Trim()).ToArray();
-        return new CsvTable(path, header, records.Skip(1).Where(r => !(r.Fields.Length == 1 && r.Fields[0].Length == 0)).ToList());
+        return new CsvTable(path, header, [.. records.Skip(1).Select(r => (r.Line, r.Fields))]);
     }
 
     /// <summary>Index of the column named <paramref name="name"/> (exact, then case-insensitive), or -1.</summary>
@@ -68,75 +66,4 @@ internal sealed class CsvTable
     }
 
     public static string Field(string[] fields, int index) => index < fields.Length ? fields[index].Trim() : "";
-
-    private static List<(int Line, string[] Fields)> Parse(string text, string path)
-    {
-        var records = new List<(int, string[])>();
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var line = 1;
-        var recordLine = 1;
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var ch = text[i];
-            if (quoted)
-            {
-                if (ch == '"')
-                {
-                    if (i + 1 < text.Length && text[i + 1] == '"')
-                    {
-                        field.Append('"');
-                        i++;
-                    }
-                    else
-                    {
-                        quoted = false;
-                    }
-                }
-                else
-                {
-                    if (ch == '\n')
-                    {
-                        line++;
-                    }
-                    field.Append(ch);
-                }
-                continue;
-            }
-            switch (ch)
-            {
-                case '"' when field.Length == 0:
-                    quoted = true;
-                    break;
-                case ',':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    records.Add((recordLine, fields.ToArray()));
-                    fields.Clear();
-                    line++;
-                    recordLine = line;
-                    break;
-                default:
-                    field.Append(ch);
-                    break;
-            }
-        }
-        if (quoted)
-        {
-            throw new InvalidDataException($"{path} line {recordLine}: unterminated quoted field");
-        }
-        if (field.Length > 0 || fields.Count > 0)
-        {
-            fields.Add(field.ToString());
-            records.Add((recordLine, fields.ToArray()));
-        }
-        return records;
-    }
 }
