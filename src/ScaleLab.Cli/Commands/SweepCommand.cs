@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
@@ -12,13 +13,15 @@ namespace ScaleLab.Cli.Commands;
 /// <summary>
 /// <c>scalelab sweep SPEC</c>: validates a sweep spec (TOML, see <see cref="SweepSpecReader"/>), enqueues its
 /// runs in the registry (runs already there are kept, so re-running resumes) and executes them on N local
-/// worker processes (default) or threads, with one live status line on stderr.
+/// worker processes (default), threads, or a Slurm job array, with one live status line on stderr.
 /// Examples: <c>scalelab sweep sweep.toml --workers 2</c>;
 /// <c>scalelab sweep sweep.toml --registry postgres:Host=db;Username=u;Password=p;Database=scalelab</c>;
 /// <c>scalelab sweep sweep.toml --dry-run --json</c>.
 /// </summary>
 [Verb("sweep", "Run a sweep spec (model shapes x token budgets x seeds) into the run registry",
-    Examples = ["sweep sweep.toml --workers 2", "sweep sweep.toml --executor threads --registry sqlite:runs.db", "sweep sweep.toml --dry-run"])]
+    Examples = ["sweep sweep.toml --workers 2", "sweep sweep.toml --executor threads --registry sqlite:runs.db",
+        "sweep sweep.toml --executor slurm --partition cpu --time-limit 4:00:00 --registry postgres:Host=db;Username=u;Password=p;Database=scalelab",
+        "sweep sweep.toml --dry-run"])]
 public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
 {
     internal static readonly JsonSerializerOptions Json = new()
@@ -42,8 +45,28 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         public int? ThreadsPerWorker { get; set; }
 
         [CommandOption("--executor <KIND>")]
-        [Description("local (worker processes, default), threads (workers inside this process), or slurm (not yet)")]
+        [Description("local (worker processes, default), threads (workers inside this process), or slurm (a job array of workers through sbatch; use a postgres: registry on a cluster)")]
         public string Executor { get; set; } = "local";
+
+        [CommandOption("--partition <NAME>")]
+        [Description("Slurm: sbatch --partition (default: the cluster's default)")]
+        public string? Partition { get; set; }
+
+        [CommandOption("--time-limit <TIME>")]
+        [Description("Slurm: sbatch --time per worker task, e.g. 2:00:00 (a task stopped by it is resubmitted and its run resumes)")]
+        public string? TimeLimit { get; set; }
+
+        [CommandOption("--account <NAME>")]
+        [Description("Slurm: sbatch --account")]
+        public string? Account { get; set; }
+
+        [CommandOption("--slurm-logs <DIR>")]
+        [Description("Slurm: folder for the batch script and the task logs, visible to the nodes (default: slurm-logs beside the checkpoints)")]
+        public string? SlurmLogs { get; set; }
+
+        [CommandOption("--slurm-bin <DIR>")]
+        [Description("Slurm: folder holding sbatch, squeue and scancel (default: the PATH)")]
+        public string? SlurmBin { get; set; }
 
         [CommandOption("--registry <REGISTRY>")]
         [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
@@ -71,19 +94,19 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             {
                 return ValidationResult.Error("--workers and --threads-per-worker must be positive");
             }
-            return Executor is "local" or "threads" or "slurm"
-                ? ValidationResult.Success()
-                : ValidationResult.Error($"--executor must be local, threads or slurm, got '{Executor}'");
+            if (Executor is not ("local" or "threads" or "slurm"))
+            {
+                return ValidationResult.Error($"--executor must be local, threads or slurm, got '{Executor}'");
+            }
+            return Executor != "slurm" && (Partition ?? TimeLimit ?? Account ?? SlurmLogs ?? SlurmBin) is not null
+                ? ValidationResult.Error("--partition, --time-limit, --account, --slurm-logs and --slurm-bin need --executor slurm")
+                : ValidationResult.Success();
         }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var spec = SweepSpec.Load(settings.Spec);
-        if (settings.Executor == "slurm")
-        {
-            throw new UsageException("--executor slurm is not available yet; use local or threads");
-        }
         var runs = spec.Expand();
         if (settings.DryRun)
         {
@@ -91,9 +114,11 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         }
         var registry = RunStores.Resolve(settings.Registry);
         var threads = settings.ThreadsPerWorker ?? spec.ThreadsPerRun;
+        var slurm = settings.Executor == "slurm";
         var options = new ExecutorOptions
         {
-            Workers = settings.Workers ?? Math.Max(1, Environment.ProcessorCount / threads),
+            // On a cluster, one task per run by default (Slurm queues what does not fit); here, the cores.
+            Workers = settings.Workers ?? Math.Max(1, slurm ? runs.Count : Environment.ProcessorCount / threads),
             ThreadsPerWorker = threads,
             CheckpointDirectory = settings.CheckpointDir ?? DefaultCheckpointDirectory(registry),
             CheckpointInterval = spec.CheckpointInterval,
@@ -104,13 +129,33 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             store.RetryFailed(spec.Study);
         }
         var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
+        if (slurm && RunStores.Parse(registry).Backend == "sqlite")
+        {
+            Console.Error.WriteLine($"note: a SQLite registry works with Slurm only when every task runs on this node; use --registry postgres:... on a cluster");
+        }
         Console.Error.WriteLine($"sweep {spec.Study}: {plan.Runs} runs ({plan.Added} new, {plan.Existing} already in {registry}); " +
             $"{options.Workers} {settings.Executor} worker(s) x {threads} thread(s)");
 
         using var view = new StatusLine();
-        var result = settings.Executor == "threads"
-            ? InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, options, view.Show, view.Log, cancellationToken)
-            : new LocalProcessExecutor(CurrentWorkerLaunch(), registry).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken);
+        // Ctrl+C or SIGTERM stops the sweep cleanly: local workers are killed, a Slurm job is cancelled, and the runs
+        // they held go back to the queue (a re-run resumes them from their checkpoints).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        cancellationToken = stop.Token;
+        var result = settings.Executor switch
+        {
+            "threads" => InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, options, view.Show, view.Log, cancellationToken),
+            "slurm" => new SlurmExecutor(CurrentWorkerLaunch(), registry, new SlurmOptions
+            {
+                Partition = settings.Partition,
+                TimeLimit = settings.TimeLimit,
+                Account = settings.Account,
+                LogDirectory = settings.SlurmLogs ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.CheckpointDirectory))!, "slurm-logs"),
+                CommandDirectory = settings.SlurmBin,
+            }).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken),
+            _ => new LocalProcessExecutor(CurrentWorkerLaunch(), registry).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken),
+        };
         view.Finish();
 
         var c = result.Counts;
@@ -144,6 +189,12 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             return CliApp.ExitFailure;
         }
         return CliApp.ExitOk;
+
+        void Stop(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        }
     }
 
     /// <summary>Checkpoints beside a SQLite registry file, so a registry and its checkpoints move together.</summary>
