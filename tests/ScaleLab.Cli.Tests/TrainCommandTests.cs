@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using ScaleLab.Cli;
+using ScaleLab.Lab.Registry;
 using Spectre.Console.Testing;
 
 namespace ScaleLab.Cli.Tests;
@@ -140,4 +142,46 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Train_StepsAndTokensTogether_ExitsTwo() =>
         AssertUsageError(Run("train", "--steps", "10", "--tokens", "1000"), "not both");
+
+    [Fact]
+    public void Train_WithRegistry_SameLossAsPlainRunRecordedAndRerunTrainsNothing()
+    {
+        // Given: the same run (with the gradient noise scale) without and with a registry
+        string[] run = [.. Tiny, "--micro-batches", "2", "--gns", "--steps", "20", "--eval-interval", "10", "--json"];
+        var registry = "sqlite:" + Path.Combine(_dir.FullName, "r.db");
+
+        // When
+        var plain = Run(run);
+        var recorded = Run([.. run, "--registry", registry, "--study", "solo"]);
+        var again = Run([.. run, "--registry", registry, "--study", "solo"]);
+
+        // Then: the registry path trains bit for bit the same run, logs every step with B_simple, and a re-run finds it done
+        Assert.True(plain.Code == 0, plain.Err);
+        Assert.True(recorded.Code == 0, recorded.Err);
+        using var plainDoc = JsonDocument.Parse(plain.Out);
+        using var recordedDoc = JsonDocument.Parse(recorded.Out);
+        Assert.Equal(plainDoc.RootElement.GetProperty("final_validation_loss").GetDouble(),
+            recordedDoc.RootElement.GetProperty("final_validation_loss").GetDouble());
+        Assert.Equal("done", recordedDoc.RootElement.GetProperty("status").GetString());
+        var key = recordedDoc.RootElement.GetProperty("run").GetString()!;
+        using (var store = RunStores.Open(registry))
+        {
+            var metrics = store.ReadMetrics(key);
+            Assert.Equal(20, metrics.Count);
+            Assert.All(metrics, m => Assert.True(m.BSimple is > 0 || m.Step < 2, $"step {m.Step}: B_simple {m.BSimple}"));
+            Assert.Equal("solo", Assert.Single(store.ListRuns("solo")).Study);
+        }
+        Assert.True(again.Code == 0, again.Err);
+        using var againDoc = JsonDocument.Parse(again.Out);
+        Assert.Equal(key, againDoc.RootElement.GetProperty("run").GetString());
+        Assert.Equal(recordedDoc.RootElement.GetProperty("final_loss").GetDouble(), againDoc.RootElement.GetProperty("final_loss").GetDouble());
+        SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public void Train_RegistryWithResumeOrStudyAlone_UsageErrors()
+    {
+        AssertUsageError(Run([.. Tiny, "--registry", "sqlite:x.db", "--resume", "a.ckpt"]), "drop --resume and --checkpoint");
+        AssertUsageError(Run([.. Tiny, "--study", "s"]), "--study needs --registry");
+    }
 }

@@ -4,7 +4,10 @@ using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Studies.GradientNoise;
+using ScaleLab.Lab.Sweeps;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -116,6 +119,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Continue the run in this checkpoint bit for bit (keeps writing to it unless --checkpoint)")]
         public string? Resume { get; set; }
 
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("Record the run in this registry (sqlite:PATH or postgres:CONN) as a one-run study: per-step metrics (B_simple with --gns), checkpoints beside the registry, and re-running the same command resumes or reports it; see scalelab runs")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--study <NAME>")]
+        [Description("With --registry: the study the run joins (default train)")]
+        public string? Study { get; set; }
+
         [CommandOption("--json")]
         [Description("Write one JSON summary to stdout")]
         public bool Json { get; set; }
@@ -166,6 +177,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             {
                 return ValidationResult.Error($"--gns-ema must be in (0, 1), got {GnsEma.ToString(CultureInfo.InvariantCulture)}");
             }
+            if (Registry is not null && (Resume is not null || Checkpoint is not null))
+            {
+                return ValidationResult.Error("with --registry the run's checkpoints live beside the registry and re-running resumes it; drop --resume and --checkpoint");
+            }
+            if (Study is not null && Registry is null)
+            {
+                return ValidationResult.Error("--study needs --registry");
+            }
             if (Resume is not null && (Batch is not null || MicroBatches is not null || Seed is not null))
             {
                 return ValidationResult.Error("--resume continues the checkpoint's batch, micro-batches and seed; drop those flags");
@@ -176,6 +195,10 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Registry is not null)
+        {
+            return ExecuteInRegistry(settings, cancellationToken);
+        }
         var corpus = OpenCorpus(settings.Corpus);
         using var trainer = settings.Resume is null
             ? new Trainer(NewRunOptions(settings), corpus)
@@ -228,6 +251,97 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             console.MarkupLine(Inv($"step {r.Step}: B_simple {r.BSimple:G4} sequences ({r.BSimple * o.Model.SeqLen:G4} tokens)"));
         }
         return CliApp.ExitOk;
+    }
+
+    /// <summary><c>train --registry</c>: the run as a registry run of its study (the same path a sweep worker takes, so
+    /// its metrics, checkpoints and resumption are a sweep's), trained in this process.</summary>
+    private int ExecuteInRegistry(Settings settings, CancellationToken cancellationToken)
+    {
+        var options = NewRunOptions(settings);
+        options.Validate();
+        var study = settings.Study ?? "train";
+        var spec = ToRunSpec(study, settings.Corpus, options, settings.Gns ? settings.GnsEma : null);
+        Corpora.Open(spec);   // a missing or unreadable corpus is one line before anything is recorded
+        var registry = RunStores.Resolve(settings.Registry);
+        using var store = RunStores.Open(registry);
+        store.CreateStudy(study, null);
+        var added = store.Enqueue(study, [spec.ToNewRun()]) == 1;
+        var existing = store.GetRun(spec.Key)!;
+        if (existing.Status == RunStatus.Failed)
+        {
+            throw new InvalidOperationException($"run {spec.Key} of study {study} failed before ({existing.Error}); retry with scalelab sweep --retry-failed or another --seed");
+        }
+        Console.Error.WriteLine(existing.Status == RunStatus.Done
+            ? $"run {spec.Key} of study {study} is already done in {registry}"
+            : $"run {spec.Key} of study {study} ({(added ? "new" : "resuming")}) in {registry}");
+        var executor = new ExecutorOptions
+        {
+            Workers = 1,
+            ThreadsPerWorker = settings.Threads,
+            CheckpointDirectory = SweepCommand.DefaultCheckpointDirectory(registry),
+            CheckpointInterval = settings.CheckpointInterval > 0 ? settings.CheckpointInterval : 100,
+        };
+        if (existing.Status != RunStatus.Done)
+        {
+            // Progress from what the run has logged (metrics are flushed every couple of seconds).
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lastShown = TimeSpan.Zero;
+            void Progress(SweepStatus status)
+            {
+                if (clock.Elapsed - lastShown < TimeSpan.FromSeconds(5)) return;
+                lastShown = clock.Elapsed;
+                var logged = store.ReadMetrics(spec.Key);
+                if (logged.Count > 0)
+                {
+                    Console.Error.WriteLine(Inv($"train: step {logged[^1].Step}/{options.Steps}, loss {logged[^1].TrainLoss:F4} | {clock.Elapsed:m\\:ss} elapsed"));
+                }
+            }
+            InProcessExecutor.Run(() => RunStores.Open(registry), study, executor, Progress, m => Console.Error.WriteLine(m), cancellationToken);
+        }
+        var run = store.GetRun(spec.Key)!;
+        var metrics = store.ReadMetrics(spec.Key);
+        var lastEval = metrics.LastOrDefault(m => m.ValLoss is not null);
+        if (run.Status == RunStatus.Failed)
+        {
+            Console.Error.WriteLine($"error: run {run.Key} failed: {run.Error}");
+            return CliApp.ExitFailure;
+        }
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["registry"] = registry,
+                ["study"] = study,
+                ["run"] = run.Key,
+                ["status"] = run.Status.ToString().ToLowerInvariant(),
+                ["steps"] = options.Steps,
+                ["tokens"] = run.Tokens,
+                ["parameters"] = run.Parameters,
+                ["non_embedding_parameters"] = run.NonEmbeddingParameters,
+                ["final_loss"] = run.FinalLoss,
+                ["final_validation_loss"] = lastEval?.ValLoss,
+                ["b_simple"] = metrics.Count > 0 ? metrics[^1].BSimple : null,
+            }, Json));
+            return CliApp.ExitOk;
+        }
+        console.MarkupLine(Inv($"run [bold]{run.Key}[/] of study [bold]{Markup.Escape(study)}[/]: {run.Status.ToString().ToLowerInvariant()}, final loss {run.FinalLoss:F4} nats/token, {metrics.Count} steps logged (see [italic]scalelab runs --study {Markup.Escape(study)} --metrics[/])"));
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>The registry's description of a run with these options: everything that determines its result.</summary>
+    internal static RunSpec ToRunSpec(string study, string corpus, TrainOptions o, double? gnsEma)
+    {
+        var synthetic = corpus.Equals("synthetic", StringComparison.OrdinalIgnoreCase);
+        string? sha = null;
+        if (!synthetic)
+        {
+            using var stream = File.OpenRead(corpus);
+            sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        }
+        return new RunSpec(study, 0, synthetic ? "synthetic" : Path.GetFullPath(corpus), sha, o.Model.Layers, o.Model.DModel,
+            o.Model.Heads, o.Model.SeqLen, o.Model.Vocab, o.Batch, o.Steps, o.LearningRate, o.EffectiveWarmupSteps,
+            o.MinLearningRateFraction, o.WeightDecay, o.GradClip, o.EvalInterval, (o.EvalSequences + o.Batch - 1) / o.Batch,
+            checked((long)o.Seed), o.MicroBatches == 1 ? null : o.MicroBatches, gnsEma, o.EvalSequences);
     }
 
     internal static ICorpus OpenCorpus(string spec) =>
