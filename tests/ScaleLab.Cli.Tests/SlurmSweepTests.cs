@@ -176,6 +176,25 @@ public sealed class SlurmSweepTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_FakeSlurmDefaultWorkers_OneTaskPerRunLeftAndNoJobWhenDone()
+    {
+        // Given
+        var bin = FakeSlurm();
+        var registry = "sqlite:" + Path.Combine(_directory, "r.db");
+
+        // When: the sweep without --workers, then again once it is done
+        var first = Run("sweep", Spec(), "--executor", "slurm", "--slurm-bin", bin, "--registry", registry);
+        var second = Run("sweep", Spec(), "--executor", "slurm", "--slurm-bin", bin, "--registry", registry);
+
+        // Then: job 101 had one task per run (4), and the re-run submitted nothing
+        Assert.True(first.Code == 0, first.Err);
+        Assert.True(second.Code == 0, second.Err);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(bin, "state"), "101.*.pid").Length);
+        Assert.Equal("101", LastJob());
+        Assert.All(Runs(registry), r => Assert.Equal(RunStatus.Done, r.Status));
+    }
+
+    [Fact]
     public void Sweep_FakeSlurmFirstJobFails_ResubmittedAndFinished()
     {
         // Given: job 101's tasks all exit at once without claiming anything

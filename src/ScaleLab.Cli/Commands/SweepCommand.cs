@@ -117,8 +117,8 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         var slurm = settings.Executor == "slurm";
         var options = new ExecutorOptions
         {
-            // On a cluster, one task per run by default (Slurm queues what does not fit); here, the cores.
-            Workers = settings.Workers ?? Math.Max(1, slurm ? runs.Count : Environment.ProcessorCount / threads),
+            // Here, the cores; on a cluster, one task per run left to train (set below; Slurm queues what does not fit).
+            Workers = settings.Workers ?? Math.Max(1, Environment.ProcessorCount / threads),
             ThreadsPerWorker = threads,
             CheckpointDirectory = settings.CheckpointDir ?? DefaultCheckpointDirectory(registry),
             CheckpointInterval = spec.CheckpointInterval,
@@ -129,6 +129,12 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             store.RetryFailed(spec.Study);
         }
         var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
+        if (slurm && settings.Workers is null)
+        {
+            // One task per run still to train (a re-run of a half-done sweep submits fewer).
+            var left = store.CountByStatus(spec.Study);
+            options = options with { Workers = Math.Max(1, left.Queued + left.Running) };
+        }
         if (slurm && RunStores.Parse(registry).Backend == "sqlite")
         {
             Console.Error.WriteLine($"note: a SQLite registry works with Slurm only when every task runs on this node; use --registry postgres:... on a cluster");

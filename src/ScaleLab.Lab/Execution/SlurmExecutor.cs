@@ -57,6 +57,12 @@ public sealed class SlurmExecutor(WorkerLaunch launch, string registry, SlurmOpt
         options.Validate();
         var clock = Stopwatch.StartNew();
         var monitor = new SweepMonitor(store, study);
+        if (store.CountByStatus(study) is { Queued: 0, Running: 0 } counted)
+        {
+            // Nothing to train (a re-run of a finished sweep): no job.
+            progress?.Invoke(monitor.Poll());
+            return new SweepResult(study, counted, clock.Elapsed, []);
+        }
         var resubmissionsLeft = Resubmissions;
         var job = Submit(study, options, log);
         var finished = false;
