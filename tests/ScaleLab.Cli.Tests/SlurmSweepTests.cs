@@ -325,4 +325,44 @@ public sealed class SlurmSweepTests : IDisposable
         var logFiles = Directory.GetFiles(logs, "tiny-*_*.log");
         Assert.Equal(2, logFiles.Length);
     }
+
+    [SkippableFact]
+    [Trait("Category", "Slow")]
+    public void Sweep_RealSlurmWithPostgresRegistry_EveryRunDone()
+    {
+        // The cluster setup: Slurm tasks claiming runs from PostgreSQL (each test in a schema of its own).
+        var server = Environment.GetEnvironmentVariable("SCALELAB_TEST_POSTGRES");
+        Skip.If(Environment.GetEnvironmentVariable(Variable) != "1" || string.IsNullOrWhiteSpace(server),
+            $"needs {Variable}=1 and SCALELAB_TEST_POSTGRES (both set by .ci/run)");
+        var schema = $"s_{Guid.NewGuid():N}";
+        Execute(server!, $"CREATE SCHEMA {schema}");
+        try
+        {
+            var registry = "postgres:" + new Npgsql.NpgsqlConnectionStringBuilder(server) { SearchPath = schema };
+
+            // When
+            var (code, _, err) = Run("sweep", Spec(), "--executor", "slurm", "--slurm-logs", Path.Combine(_directory, "logs"),
+                "--workers", "2", "--registry", registry, "--checkpoint-dir", Path.Combine(_directory, "ck"));
+
+            // Then
+            Assert.True(code == 0, err);
+            var runs = Runs(registry);
+            Assert.Equal(4, runs.Count);
+            Assert.All(runs, r => Assert.Equal(RunStatus.Done, r.Status));
+            Assert.All(runs, r => Assert.Contains(":slurm", r.Worker, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            Execute(server!, $"DROP SCHEMA {schema} CASCADE");
+        }
+
+        static void Execute(string connectionString, string sql)
+        {
+            using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            command.ExecuteNonQuery();
+        }
+    }
 }
