@@ -15,6 +15,8 @@ namespace ScaleLab.Engine.Kernels;
 /// a KC×NC block of B is packed into NR-wide panels, an MC×KC block of A into MR-tall slivers, and a 6×16
 /// microkernel keeps its 12 accumulators (6 rows × two 8-float AVX2 registers) in registers while it streams one
 /// A sliver (L2) against one B panel (L1), one FMA per accumulator per k. Block sizes are BLIS's for AMD Zen.
+/// Departures: an A whose rows are contiguous is read in place rather than packed (see <see cref="Block"/>), and
+/// both packs walk k once with sequential reads of the source, transposing in 8×8 register blocks where needed.
 /// Summation order: each output adds the K-blocks' sums (each summed in k order) to C in block order. That
 /// order does not depend on how the work is split, so results are bit-identical for every thread count;
 /// it differs from the reference's single left-to-right sum. The loops are marked AggressiveOptimization so they
