@@ -66,6 +66,7 @@ public sealed class SlurmExecutor(WorkerLaunch launch, string registry, SlurmOpt
         var resubmissionsLeft = Resubmissions;
         var job = Submit(study, options, log);
         var finished = false;
+        var lastSummary = "";
         try
         {
             while (true)
@@ -73,7 +74,15 @@ public sealed class SlurmExecutor(WorkerLaunch launch, string registry, SlurmOpt
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Invoke(monitor.Poll());
                 var counts = store.CountByStatus(study);
-                var alive = IsAlive(job);
+                var states = TaskStates(job);
+                var alive = states.Count > 0;
+                var summary = string.Join(", ", states.GroupBy(x => x).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key.ToLowerInvariant()}"));
+                if (alive && summary != lastSummary)
+                {
+                    // Tasks waiting for resources show here, where the run counts would only say "queued".
+                    log?.Invoke($"slurm job {job}: {summary}");
+                    lastSummary = summary;
+                }
                 if (counts.Queued + counts.Running == 0 && !alive)
                 {
                     break;
@@ -88,6 +97,7 @@ public sealed class SlurmExecutor(WorkerLaunch launch, string registry, SlurmOpt
                             $"slurm job {job} ended with runs left {Resubmissions + 1} times; giving up on study {study} (task logs in {Path.GetFullPath(slurm.LogDirectory)})");
                     }
                     job = Submit(study, options, log);
+                    lastSummary = "";
                 }
                 Thread.Sleep(slurm.PollInterval);
             }
@@ -151,12 +161,10 @@ public sealed class SlurmExecutor(WorkerLaunch launch, string registry, SlurmOpt
         return job;
     }
 
-    /// <summary>Whether any task of the job is still pending or running. A job Slurm no longer knows has ended.</summary>
-    private bool IsAlive(string job)
-    {
-        var states = Slurm("squeue", ["-h", "-j", job, "-o", "%T"], check: false);
-        return states.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length > 0;
-    }
+    /// <summary>The state of each of the job's tasks still known to Slurm (PENDING, RUNNING, ...); none once the job has ended.</summary>
+    private List<string> TaskStates(string job) =>
+        [.. Slurm("squeue", ["-h", "-j", job, "-o", "%T"], check: false)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     /// <summary>Puts back in the queue the study's runs held by workers of <paramref name="job"/> (all of which have
     /// ended or are being cancelled).</summary>
