@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
-using ScaleLab.Cli;
 using ScaleLab.Cli.Commands;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
-using Spectre.Console.Testing;
 
 namespace ScaleLab.Cli.Tests;
 
@@ -80,14 +78,7 @@ public sealed class SlurmSweepTests : IDisposable
         return bin;
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var console = new TestConsole();
-        console.Profile.Width = 200;
-        var stderr = new StringWriter();
-        var code = CliApp.Run(args, console, stderr);
-        return (code, console.Output, stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => FitCli.Run(args);
 
     private string Spec()
     {
