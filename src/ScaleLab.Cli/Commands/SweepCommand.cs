@@ -117,7 +117,8 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         var slurm = settings.Executor == "slurm";
         var options = new ExecutorOptions
         {
-            // Here, the cores; on a cluster, one task per run left to train (set below; Slurm queues what does not fit).
+            // Here, the cores; on a cluster, one task per run left to train (set below, after enqueueing, so a re-run of a
+            // half-done sweep submits fewer; Slurm queues the tasks that do not fit).
             Workers = settings.Workers ?? Math.Max(1, Environment.ProcessorCount / threads),
             ThreadsPerWorker = threads,
             CheckpointDirectory = settings.CheckpointDir ?? DefaultCheckpointDirectory(registry),
@@ -131,7 +132,6 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
         if (slurm && settings.Workers is null)
         {
-            // One task per run still to train (a re-run of a half-done sweep submits fewer).
             var left = store.CountByStatus(spec.Study);
             options = options with { Workers = Math.Max(1, left.Queued + left.Running) };
         }
