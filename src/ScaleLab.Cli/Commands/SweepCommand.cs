@@ -20,7 +20,7 @@ namespace ScaleLab.Cli.Commands;
 /// </summary>
 [Verb("sweep", "Run a sweep spec (model shapes x token budgets x seeds) into the run registry",
     Examples = ["sweep sweep.toml --workers 2", "sweep sweep.toml --executor threads --registry sqlite:runs.db",
-        "sweep sweep.toml --executor slurm --partition cpu --time-limit 4:00:00 --registry postgres:Host=db;Username=u;Password=p;Database=scalelab",
+        "sweep sweep.toml --executor slurm --partition cpu --time-limit 4:00:00 --registry \"postgres:Host=db;Username=u;Password=p;Database=scalelab\"",
         "sweep sweep.toml --dry-run"])]
 public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
 {
