@@ -80,8 +80,7 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
     {
         var path = settings.Checkpoint!;
         var checkpoint = Checkpoint.Load(path);
-        using var model = new Gpt(checkpoint.Config, maxBatch: 1);
-        checkpoint.Parameters.CopyTo(model.Parameters, 0);
+        using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 1);
         var prompt = settings.Prompt ?? (checkpoint.CorpusFingerprint.StartsWith("synthetic", StringComparison.Ordinal) ? "a" : "\n");
         var promptTokens = ByteTokenizer.Encode(prompt);
         var options = new SamplingOptions(settings.Temperature, settings.TopK);

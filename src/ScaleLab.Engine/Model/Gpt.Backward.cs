@@ -13,6 +13,7 @@ public sealed unsafe partial class Gpt
     public void Backward()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsTrainable) throw new InvalidOperationException("this model was built for inference and has no gradients; train with new Gpt(config, maxBatch) or a Trainer");
         if (_batch == 0) throw new InvalidOperationException("call Forward with targets before Backward");
         if (!_hasTargets) throw new InvalidOperationException("the last Forward had no targets; there is no loss to differentiate");
         int B = _batch, T = _seqLen, C = Config.DModel, V = Config.Vocab, NH = Config.Heads, BT = B * T;

@@ -7,7 +7,7 @@ public sealed unsafe partial class Gpt
 {
     /// <summary>Runs the model on <paramref name="inputs"/> (B,T) token ids. With <paramref name="targets"/> (B,T)
     /// returns the mean cross-entropy in nats over the B·T positions; with targets empty computes only the
-    /// logits and returns NaN. <paramref name="seqLen"/> may be shorter than the configured context.</summary>
+    /// logits and returns NaN. <paramref name="seqLen"/> may be shorter than <see cref="MaxSeqLen"/>.</summary>
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batch, int seqLen)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -62,7 +62,7 @@ public sealed unsafe partial class Gpt
     private void CheckBatch(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batch, int seqLen)
     {
         if (batch < 1 || batch > MaxBatch) throw new ArgumentException($"batch must be in 1..{MaxBatch}, got {batch}");
-        if (seqLen < 1 || seqLen > Config.SeqLen) throw new ArgumentException($"sequence length must be in 1..{Config.SeqLen}, got {seqLen}");
+        if (seqLen < 1 || seqLen > MaxSeqLen) throw new ArgumentException($"sequence length must be in 1..{MaxSeqLen}, got {seqLen}");
         var n = batch * seqLen;
         if (inputs.Length != n) throw new ArgumentException($"inputs hold {inputs.Length} tokens, expected batch·seqLen = {n}");
         if (!targets.IsEmpty && targets.Length != n) throw new ArgumentException($"targets hold {targets.Length} tokens, expected batch·seqLen = {n} or none");

@@ -7,7 +7,7 @@ namespace ScaleLab.Engine;
 /// GPT-2 style decoder-only transformer trained on the CPU in float: token + learned position embeddings,
 /// pre-LayerNorm blocks (causal multi-head attention, GELU MLP of width 4C), a final LayerNorm and an output
 /// layer tied to the token embedding (logits = x·wteᵀ). Parameters and gradients are one flat buffer each
-/// (<see cref="Layout"/> names the views); all activations for <c>maxBatch × SeqLen</c> tokens are allocated
+/// (<see cref="Layout"/> names the views); all activations for <c>maxBatch × MaxSeqLen</c> tokens are allocated
 /// once here, so <see cref="Forward"/> and <see cref="Backward"/> allocate nothing. For a given thread count the
 /// results are bit-reproducible; with the kernels used here they are in fact identical for every thread count.
 /// </summary>
@@ -27,23 +27,34 @@ public sealed unsafe partial class Gpt : IDisposable
     private bool _hasTargets;
     private bool _disposed;
 
+    /// <summary>A trainable model (parameters, gradients, activations and backward scratch) for batches of up to
+    /// <paramref name="maxBatch"/> sequences of up to the configured context. Weights start at zero: call
+    /// <see cref="InitWeights"/> or copy trained ones into <see cref="Parameters"/>.</summary>
     public Gpt(GptConfig config, int maxBatch, int threads = 1)
+        : this(config, maxBatch, config?.SeqLen ?? 0, threads, trainable: true)
+    {
+    }
+
+    private Gpt(GptConfig config, int maxBatch, int maxSeqLen, int threads, bool trainable)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (maxBatch <= 0) throw new ArgumentException($"max batch must be positive, got {maxBatch}");
+        if (maxSeqLen < 1 || maxSeqLen > config.SeqLen) throw new ArgumentException($"max sequence length must be in 1..{config.SeqLen} (the trained context), got {maxSeqLen}");
         Config = config;
         MaxBatch = maxBatch;
+        MaxSeqLen = maxSeqLen;
+        IsTrainable = trainable;
         _layout = new GptLayout(config);
         Parameters = GC.AllocateArray<float>(_layout.Total, pinned: true);
-        Gradients = GC.AllocateArray<float>(_layout.Total, pinned: true);
+        Gradients = trainable ? GC.AllocateArray<float>(_layout.Total, pinned: true) : [];
 
-        long B = maxBatch, T = config.SeqLen, C = config.DModel, V = config.Vocab, NH = config.Heads, BT = B * T;
-        // Per block 16·BT·C + 4·BT + B·NH·T² (see LayerBuffers); shared: encoded, lnf, proj, and the backward
-        // scratch dres, dbtc, dqkv (3), dfch (4), dfchGelu (4) = 16·BT·C; logits, probs, dlogits = 3·BT·V;
-        // lnf mean/rstd, losses, dlosses = 4·BT.
+        long B = maxBatch, T = maxSeqLen, C = config.DModel, V = config.Vocab, NH = config.Heads, BT = B * T;
+        // Per block 16·BT·C + 4·BT + B·NH·T² (see LayerBuffers); shared: encoded, lnf, proj = 3·BT·C; logits,
+        // probs = 2·BT·V; lnf mean/rstd, losses = 3·BT. A trainable model adds the backward scratch dres, dbtc,
+        // dqkv (3), dfch (4), dfchGelu (4) = 13·BT·C, dlogits = BT·V and dlosses = BT.
         var perLayer = 16 * BT * C + 4 * BT + B * NH * T * T;
-        var total = config.Layers * perLayer + 16 * BT * C + 3 * BT * V + 4 * BT;
+        var total = config.Layers * perLayer + 3 * BT * C + 2 * BT * V + 3 * BT + (trainable ? 13 * BT * C + BT * V + BT : 0);
         if (total > Array.MaxLength) throw new ArgumentException($"activations for batch {maxBatch} need {total} floats, more than one buffer holds; use a smaller batch");
         _arena = GC.AllocateArray<float>((int)total, pinned: true);
         _inputs = GC.AllocateArray<int>((int)BT, pinned: true);
@@ -72,15 +83,18 @@ public sealed unsafe partial class Gpt : IDisposable
         _lnfMean = Take(BT);
         _lnfRstd = Take(BT);
         _losses = Take(BT);
-        _dlosses = Take(BT);
         _logits = Take(BT * V);
         _probs = Take(BT * V);
-        _dlogits = Take(BT * V);
-        _dres = Take(BT * C);
-        _dbtc = Take(BT * C);
-        _dqkv = Take(3 * BT * C);
-        _dfch = Take(4 * BT * C);
-        _dfchGelu = Take(4 * BT * C);
+        if (trainable)
+        {
+            _dlosses = Take(BT);
+            _dlogits = Take(BT * V);
+            _dres = Take(BT * C);
+            _dbtc = Take(BT * C);
+            _dqkv = Take(3 * BT * C);
+            _dfch = Take(4 * BT * C);
+            _dfchGelu = Take(4 * BT * C);
+        }
         System.Diagnostics.Debug.Assert(next - (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]) == total);
         Threads = threads;
     }
@@ -92,10 +106,18 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Largest batch <see cref="Forward"/> accepts (activations are sized for it).</summary>
     public int MaxBatch { get; }
 
+    /// <summary>Longest sequence <see cref="Forward"/> accepts: the configured context, or less for a model built
+    /// for inference with a shorter one (activations are sized for MaxBatch × MaxSeqLen).</summary>
+    public int MaxSeqLen { get; }
+
+    /// <summary>False for a model built for inference (<see cref="ForInference"/>, <see cref="FromCheckpoint"/>):
+    /// it has no gradients or backward scratch, and <see cref="Backward()"/> throws.</summary>
+    public bool IsTrainable { get; }
+
     /// <summary>All parameters, one contiguous buffer laid out as <see cref="Layout"/> says.</summary>
     public float[] Parameters { get; }
 
-    /// <summary>Gradients, same layout as <see cref="Parameters"/>.</summary>
+    /// <summary>Gradients, same layout as <see cref="Parameters"/>; empty for a model built for inference.</summary>
     public float[] Gradients { get; }
 
     /// <summary>Named views into <see cref="Parameters"/> and <see cref="Gradients"/>; see <see cref="ParameterTensor"/> for which decay.</summary>
@@ -122,7 +144,7 @@ public sealed unsafe partial class Gpt : IDisposable
         }
     }
 
-    /// <summary>Bytes this model holds: parameters, gradients, activations and scratch for maxBatch × SeqLen tokens.</summary>
+    /// <summary>Bytes this model holds: parameters, gradients, activations and scratch for MaxBatch × MaxSeqLen tokens.</summary>
     public long AllocatedBytes => 4L * (Parameters.Length + Gradients.Length + _arena.Length + _inputs.Length + _targets.Length);
 
     /// <summary>The threads the kernels run on (null with one thread); the optimizer can share them.</summary>
