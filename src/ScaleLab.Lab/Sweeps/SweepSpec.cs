@@ -7,6 +7,13 @@ namespace ScaleLab.Lab.Sweeps;
 public sealed record ModelShape(int Layers, int DModel, int Heads);
 
 /// <summary>
+/// Settings of one model shape that replace the sweep-wide lists: its own compute budgets (an isoFLOP design
+/// brackets each budget's optimum with the sizes near it, so not every size runs at every budget) and its own
+/// learning rates (a rate chosen per size by a rule, or a small rate sweep at some sizes only).
+/// </summary>
+public sealed record ModelOverrides(IReadOnlyList<double>? Compute, IReadOnlyList<double>? LearningRates);
+
+/// <summary>
 /// A validated sweep: model shapes × token budgets (absolute, or a ratio of tokens per non-embedding
 /// parameter) × learning rates × seeds, with one schedule and evaluation setting for all runs.
 /// Read one with <see cref="Load"/> or <see cref="Parse"/> (format: <see cref="SweepSpecReader"/>).
@@ -34,7 +41,9 @@ public sealed record SweepSpec(
     int ThreadsPerRun,
     int CheckpointInterval,
     int MicroBatches = 1,
-    double? GnsEma = null)
+    double? GnsEma = null,
+    IReadOnlyList<double>? ComputeBudgets = null,
+    IReadOnlyDictionary<ModelShape, ModelOverrides>? PerModel = null)
 {
     /// <summary>Byte-level vocabulary: every corpus is read through the engine's byte tokenizer.</summary>
     public const int Vocab = 256;
@@ -57,16 +66,27 @@ public sealed record SweepSpec(
     /// <summary>Steps for a token budget: ⌈D / (B·T)⌉, the engine's rule (<see cref="TrainOptions.StepsForTokens"/>).</summary>
     public long StepsFor(long tokens) => TrainOptions.StepsForTokens(tokens, BatchSize, SeqLen);
 
-    /// <summary>The token budgets of one model: the absolute budgets, or ratio·N (non-embedding N).</summary>
+    /// <summary>
+    /// The token budgets of one model: the absolute budgets, ratio·N (non-embedding N), or for compute budgets
+    /// D = C / (6·N) rounded to whole tokens (the model's own budgets where it lists them).
+    /// </summary>
     public IReadOnlyList<long> BudgetsFor(ModelShape shape)
     {
+        var n = new GptConfig(shape.Layers, shape.DModel, shape.Heads, SeqLen, Vocab).NonEmbeddingParameterCount;
+        var compute = PerModel?.GetValueOrDefault(shape)?.Compute ?? (ComputeBudgets is { Count: > 0 } ? ComputeBudgets : null);
+        if (compute is not null)
+        {
+            return compute.Select(c => (long)Math.Round(c / (6.0 * n))).ToList();
+        }
         if (TokenBudgets.Count > 0)
         {
             return TokenBudgets;
         }
-        var n = new GptConfig(shape.Layers, shape.DModel, shape.Heads, SeqLen, Vocab).NonEmbeddingParameterCount;
         return TokensPerParameter.Select(r => (long)Math.Round(r * n)).ToList();
     }
+
+    /// <summary>The learning rates of one model: its own list where the spec gives one, else the sweep's.</summary>
+    public IReadOnlyList<double> LearningRatesFor(ModelShape shape) => PerModel?.GetValueOrDefault(shape)?.LearningRates ?? LearningRates;
 
     /// <summary>
     /// The runs, in a fixed order: model (as listed), budget, learning rate, seed. Deterministic, so
@@ -81,7 +101,7 @@ public sealed record SweepSpec(
             {
                 var steps = StepsFor(tokens);
                 var warmup = WarmupSteps ?? (int)Math.Round(WarmupFraction * steps);
-                foreach (var lr in LearningRates)
+                foreach (var lr in LearningRatesFor(shape))
                 {
                     foreach (var seed in Seeds)
                     {

@@ -12,7 +12,8 @@ namespace ScaleLab.Lab.Sweeps;
 /// corpus = "synthetic:1"          # "synthetic", "synthetic:SEED" or a text file (relative to the spec)
 /// seq_len = 64                    # required
 /// batch_size = 16                 # required
-/// tokens = [200_000, 800_000]     # token budgets; or tokens_per_parameter = [10, 20] (× non-embedding N)
+/// tokens = [200_000, 800_000]     # token budgets; or tokens_per_parameter = [10, 20] (× non-embedding N);
+///                                 # or compute = [1e10, 1e11] (FLOP; each model trains D = C / (6·N) tokens)
 /// seeds = [1, 2]                  # default [1]
 /// learning_rates = [3e-3]         # default [3e-3] (the engine's default)
 /// eval_interval = 50              # steps between validation evaluations (default 50)
@@ -27,6 +28,8 @@ namespace ScaleLab.Lab.Sweeps;
 /// layers = 2
 /// d_model = 64
 /// heads = 4
+/// compute = [1e11]                # optional, per model: its own compute budgets (an isoFLOP design)
+/// learning_rates = [1e-2, 2e-2]   # optional, per model: its own learning rates
 ///
 /// [grid]                          # ... or a grid: every combination of the lists
 /// layers = [1, 2]
@@ -46,9 +49,10 @@ public sealed partial class SweepSpecReader
     [
         "study", "corpus", "seq_len", "batch_size", "tokens", "tokens_per_parameter", "seeds", "learning_rates",
         "eval_interval", "eval_batches", "threads_per_run", "checkpoint_interval", "models", "grid", "schedule",
-        "micro_batches", "gns", "gns_ema",
+        "micro_batches", "gns", "gns_ema", "compute",
     ];
-    private static readonly string[] ModelKeys = ["layers", "d_model", "heads"];
+    private static readonly string[] ShapeKeys = ["layers", "d_model", "heads"];
+    private static readonly string[] ModelKeys = ["layers", "d_model", "heads", "compute", "learning_rates"];
     private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip"];
 
     private readonly string _source;
@@ -75,17 +79,29 @@ public sealed partial class SweepSpecReader
         var (corpus, corpusSha) = Corpus(root, baseDirectory);
         var seqLen = (int)Integer(root, "seq_len", required: true, min: 1, max: 1 << 16)!.Value;
         var batch = (int)Integer(root, "batch_size", required: true, min: 1, max: 1 << 16)!.Value;
-        var models = Models(root, seqLen);
+        var perModel = new Dictionary<ModelShape, ModelOverrides>();
+        var models = Models(root, seqLen, perModel);
 
         var hasTokens = root.Get("tokens") is not null;
         var hasRatio = root.Get("tokens_per_parameter") is not null;
-        if (hasTokens == hasRatio)
+        var hasCompute = root.Get("compute") is not null;
+        var everyModelHasCompute = models.All(m => perModel.GetValueOrDefault(m)?.Compute is not null);
+        var given = (hasTokens ? 1 : 0) + (hasRatio ? 1 : 0) + (hasCompute ? 1 : 0);
+        if (given > 1 || (given == 0 && !everyModelHasCompute))
         {
-            throw Error(hasTokens ? root.LineOf("tokens_per_parameter") : 1, hasTokens ? "tokens_per_parameter" : "tokens",
-                "give exactly one of 'tokens' (token budgets) and 'tokens_per_parameter' (ratios)");
+            var key = hasTokens && hasRatio ? "tokens_per_parameter" : hasCompute && given > 1 ? "compute" : "tokens";
+            throw Error(given > 1 ? root.LineOf(key) : 1, key,
+                "give exactly one of 'tokens' (token budgets), 'tokens_per_parameter' (ratios) and 'compute' (FLOP budgets), or 'compute' in every model");
+        }
+        if (perModel.Values.Any(o => o.Compute is not null) && (hasTokens || hasRatio))
+        {
+            throw Error(root.LineOf(hasTokens ? "tokens" : "tokens_per_parameter"), hasTokens ? "tokens" : "tokens_per_parameter",
+                "a model lists its own 'compute' budgets, so the sweep's budgets must be 'compute' too");
         }
         var budgets = hasTokens ? IntegerList(root, "tokens", min: 1) : [];
         var ratios = hasRatio ? NumberList(root, "tokens_per_parameter", positive: true) : [];
+        var compute = hasCompute ? NumberList(root, "compute", positive: true) : [];
+        Unique(root, "compute", compute);
         var seeds = root.Get("seeds") is null ? [1L] : IntegerList(root, "seeds", min: 0);
         var lrs = root.Get("learning_rates") is null ? [3e-3] : NumberList(root, "learning_rates", positive: true);
         Unique(root, "seeds", seeds);
@@ -140,7 +156,16 @@ public sealed partial class SweepSpecReader
 
         var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
             warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval,
-            microBatches, gnsEma);
+            microBatches, gnsEma, compute, perModel.Count > 0 ? perModel : null);
+
+        foreach (var shape in models)
+        {
+            if (spec.BudgetsFor(shape).Any(t => t < 1))
+            {
+                throw Error(root.LineOf("compute"), "compute",
+                    $"a budget gives model {shape.Layers}x{shape.DModel} less than one token (D = C / 6N); raise it or drop the model");
+            }
+        }
 
         // A fixed warmup must leave at least one step of decay in every run.
         if (warmupSteps is { } w)
@@ -185,7 +210,7 @@ public sealed partial class SweepSpecReader
         return (path, Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 
-    private List<ModelShape> Models(TomlTable root, int seqLen)
+    private List<ModelShape> Models(TomlTable root, int seqLen, Dictionary<ModelShape, ModelOverrides> perModel)
     {
         var listed = root.Get("models");
         var grid = root.Get("grid");
@@ -214,6 +239,12 @@ public sealed partial class SweepSpecReader
                     (int)Integer(table, "d_model", required: true, min: 1, max: 1 << 16, prefix: key + ".")!.Value,
                     (int)Integer(table, "heads", required: true, min: 1, max: 1 << 16, prefix: key + ".")!.Value);
                 shapes.Add((shape, table.LineOf("heads"), key));
+                var ownCompute = table.Get("compute") is null ? null : NumberList(table, "compute", positive: true, prefix: key + ".");
+                var ownRates = table.Get("learning_rates") is null ? null : NumberList(table, "learning_rates", positive: true, prefix: key + ".");
+                if (ownCompute is not null || ownRates is not null)
+                {
+                    perModel.TryAdd(shape, new ModelOverrides(ownCompute, ownRates));
+                }
             }
         }
         else
@@ -222,8 +253,8 @@ public sealed partial class SweepSpecReader
             {
                 throw Error(root.LineOf("grid"), "grid", $"must be a table ([grid]), got {grid!.TypeName}");
             }
-            CheckKeys(table, ModelKeys, "grid.");
-            foreach (var key in ModelKeys)
+            CheckKeys(table, ShapeKeys, "grid.");
+            foreach (var key in ShapeKeys)
             {
                 if (table.Get(key) is null)
                 {

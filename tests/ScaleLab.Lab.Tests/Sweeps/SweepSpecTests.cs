@@ -172,6 +172,60 @@ public sealed class SweepSpecTests
         Assert.All(runs, r => Assert.Equal((int)Math.Round(0.1 * r.Steps), r.WarmupSteps));
     }
 
+    [Fact]
+    public void Expand_ComputeBudgetsWithPerModelOverrides_TokensAreCOver6NAndRatesPerModel()
+    {
+        // Given: an isoFLOP design; the small model runs at both budgets with a 3-rate sweep, the big one at
+        // the larger budget only with its own rate.
+        var spec = SweepSpec.Parse("""
+            study = "iso"
+            seq_len = 16
+            batch_size = 4
+            compute = [1e10, 1e11]
+            learning_rates = [1e-2]
+            [[models]]
+            layers = 1
+            d_model = 32
+            heads = 2
+            learning_rates = [5e-3, 1e-2, 2e-2]
+            [[models]]
+            layers = 2
+            d_model = 64
+            heads = 4
+            compute = [1e11]
+            learning_rates = [4e-3]
+            """);
+
+        // When
+        var runs = spec.Expand();
+
+        // Then: 2 budgets × 3 rates for 1x32, 1 budget × 1 rate for 2x64; D = C/(6N), rounded up to whole steps.
+        Assert.Equal(7, runs.Count);
+        var big = Assert.Single(runs, r => r.Layers == 2);
+        Assert.Equal(4e-3, big.LearningRate);
+        var bigTokens = Math.Round(1e11 / (6.0 * 100_096));
+        Assert.Equal((long)Math.Ceiling(bigTokens / 64), big.Steps);
+        var small = runs.Where(r => r.Layers == 1).ToList();
+        Assert.Equal([5e-3, 1e-2, 2e-2], small.Select(r => r.LearningRate).Distinct().Order());
+        Assert.Equal(2, small.Select(r => r.Steps).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("compute = [1e10]\ntokens = [100]", "compute")]
+    [InlineData("", "tokens")]
+    public void Parse_ComputeAndTokensTogetherOrNeither_OneLineError(string budgets, string key)
+    {
+        // Given
+        var text = "study = \"x\"\nseq_len = 16\nbatch_size = 4\n" + budgets + "\n[[models]]\nlayers = 1\nd_model = 32\nheads = 2\n";
+
+        // When
+        var ex = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(text));
+
+        // Then
+        Assert.Contains($"key '{key}'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
     [Theory]
     [InlineData("study = \"s\"\nseq_len = 8\nbatch_size = 2\ntokens = [1000]\nmodels = [{layers = 1, d_model = 32, heads = 3}]\n",
         "spec.toml:5: key 'models[0]': heads 3 does not divide d_model 32")]
