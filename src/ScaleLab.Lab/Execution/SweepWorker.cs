@@ -3,7 +3,8 @@ using ScaleLab.Lab.Registry;
 namespace ScaleLab.Lab.Execution;
 
 /// <summary>
-/// One worker's loop: claim the next run of the study, train it (<see cref="RunExecution.Train"/>), repeat.
+/// One worker's loop, the same for every kind of run (<see cref="IRunKind"/>) and every executor: claim the next
+/// run of the study, train it (<see cref="RunExecution.Train"/>, which heartbeats and checkpoints it), repeat.
 /// When nothing is claimable but runs of other workers are still running, it waits and asks again, since
 /// one of them may die and its run come back. It returns when no run is queued or running.
 /// </summary>

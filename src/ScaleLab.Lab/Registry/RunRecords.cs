@@ -107,3 +107,7 @@ internal static class RunStatusText
         _ => throw new InvalidDataException($"registry holds an unknown run status '{text}'"),
     };
 }
+
+/// <summary>One named metric of one step of a run (the generic metric table of schema 3): a kind logs whatever
+/// it measures under its own names without a schema change. A NaN is stored as NULL and reads back as NaN.</summary>
+public sealed record RunMetric(long Step, string Name, double Value);

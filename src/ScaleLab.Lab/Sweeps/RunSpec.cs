@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ScaleLab.Engine;
@@ -72,7 +70,7 @@ public sealed record RunSpec(
     /// <summary>First 16 hex digits of SHA-256(<see cref="ConfigJson"/>): 64 bits, so a collision among a
     /// study's runs is out of reach (birthday bound ~2³² runs).</summary>
     [JsonIgnore]
-    public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigJson)))[..16];
+    public string Key => RunKeys.Of(ConfigJson);
 
     /// <summary>The registry row for this run: both parameter counts, D, and training FLOP from the
     /// engine's per-token count (<see cref="GptConfig.FlopsPerToken"/>).</summary>

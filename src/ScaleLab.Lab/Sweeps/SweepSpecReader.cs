@@ -68,6 +68,15 @@ public sealed partial class SweepSpecReader
         return new SweepSpecReader(sourceName).Read(root, baseDirectory);
     }
 
+    /// <summary>A language-model spec given as JSON with the TOML keys (the "lm" run kind's settings).</summary>
+    internal static SweepSpec FromJson(string study, System.Text.Json.JsonElement settings, string baseDirectory)
+    {
+        var root = TomlTree.FromJson(settings);
+        root.Entries.RemoveAll(e => e.Key == "study");
+        root.Entries.Insert(0, ("study", 0, new TomlScalar(0, study)));
+        return new SweepSpecReader("settings").Read(root, baseDirectory);
+    }
+
     private SweepSpec Read(TomlTable root, string baseDirectory)
     {
         CheckKeys(root, RootKeys, "");

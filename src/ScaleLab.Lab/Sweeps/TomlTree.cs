@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -150,6 +152,46 @@ internal static class TomlTree
             _ => key.ToString() ?? "",
         };
     }
+
+    /// <summary>A table as JSON (tables → objects, arrays → arrays, integers → numbers), for a run kind's settings.</summary>
+    public static JsonElement ToJson(TomlTable table) => JsonSerializer.SerializeToElement(ToNode(table));
+
+    private static JsonNode? ToNode(TomlNode node) => node switch
+    {
+        TomlTable t => new JsonObject(t.Entries.Select(e => KeyValuePair.Create(e.Key, ToNode(e.Value)))),
+        TomlArray a => new JsonArray(a.Items.Select(ToNode).ToArray()),
+        TomlScalar { Value: long l } => JsonValue.Create(l),
+        TomlScalar { Value: double d } => JsonValue.Create(d),
+        TomlScalar { Value: bool b } => JsonValue.Create(b),
+        TomlScalar s => JsonValue.Create(System.Convert.ToString(s.Value, System.Globalization.CultureInfo.InvariantCulture)),
+        _ => null,
+    };
+
+    /// <summary>JSON settings as a table (line 0: errors name the key, not a line).</summary>
+    public static TomlTable FromJson(JsonElement json, string path = "")
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"settings{(path.Length == 0 ? "" : " '" + path + "'")} must be an object, got {json.ValueKind}");
+        }
+        var table = new TomlTable(0, path);
+        foreach (var property in json.EnumerateObject())
+        {
+            table.Entries.Add((property.Name, 0, FromJsonNode(property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}")));
+        }
+        return table;
+    }
+
+    private static TomlNode FromJsonNode(JsonElement json, string path) => json.ValueKind switch
+    {
+        JsonValueKind.Object => FromJson(json, path),
+        JsonValueKind.Array => new TomlArray(0, json.EnumerateArray().Select((e, i) => FromJsonNode(e, $"{path}[{i}]")).ToList()),
+        JsonValueKind.Number => json.TryGetInt64(out var l) ? new TomlScalar(0, l) : new TomlScalar(0, json.GetDouble()),
+        JsonValueKind.True => new TomlScalar(0, true),
+        JsonValueKind.False => new TomlScalar(0, false),
+        JsonValueKind.String => new TomlScalar(0, json.GetString() ?? ""),
+        _ => throw new InvalidDataException($"settings '{path}': {json.ValueKind} has no TOML value"),
+    };
 
     private static int LineOf(SyntaxNode node) => node.Span.Start.Line + 1;
 }
