@@ -15,10 +15,16 @@ public static class CliApp
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
 
-    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? stderr = null)
+    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? stderr = null) =>
+        Run(args, console, stderr, interceptor: null);
+
+    /// <summary>Runs with an interceptor that sees the bound settings before validation and execution (tests use
+    /// it to check that a command line parses without doing the work).</summary>
+    internal static int Run(string[] args, IAnsiConsole? console, TextWriter? stderr, ICommandInterceptor? interceptor)
     {
         stderr ??= Console.Error;
-        var app = Build(console);
+        console ??= StdoutConsole();
+        var app = Build(console, interceptor);
         try
         {
             return app.Run(SingleLetterLongOptionsAsShort(args));
@@ -26,6 +32,10 @@ public static class CliApp
         catch (Exception ex)
         {
             var (code, message) = Classify(ex);
+            if (ex is CommandParseException && UnknownOptionName(ex.Message) is { } unknown)
+            {
+                message = OptionSuggestions.Message(args, unknown);
+            }
             stderr.WriteLine($"error: {message}");
             if (Environment.GetEnvironmentVariable("SCALELAB_DEBUG") == "1")
             {
@@ -33,6 +43,36 @@ public static class CliApp
             }
             return code;
         }
+    }
+
+    /// <summary>Width for output that must never wrap (a pipe or a log): wider than any line we print.</summary>
+    internal const int UnwrappedWidth = 1 << 15;
+
+    /// <summary>
+    /// Stdout as a Spectre console. Off a terminal Spectre would assume 80 columns and hard-wrap tables, splitting
+    /// numbers across lines; there the width is unbounded so each row stays one line. On a terminal, COLUMNS (when
+    /// set) overrides the detected width.
+    /// </summary>
+    internal static IAnsiConsole StdoutConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (OutputWidth(Console.IsOutputRedirected, Environment.GetEnvironmentVariable("COLUMNS")) is int width)
+        {
+            console.Profile.Width = width;
+        }
+        return console;
+    }
+
+    /// <summary>The width to force, or null to keep the terminal's own.</summary>
+    internal static int? OutputWidth(bool redirected, string? columns)
+    {
+        if (redirected)
+        {
+            return UnwrappedWidth;
+        }
+        return int.TryParse(columns, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int c) && c > 0
+            ? Math.Min(c, UnwrappedWidth)
+            : null;
     }
 
     /// <summary>
@@ -46,7 +86,7 @@ public static class CliApp
             ? a[1..]
             : a).ToArray();
 
-    public static CommandApp Build(IAnsiConsole? console = null)
+    public static CommandApp Build(IAnsiConsole? console = null, ICommandInterceptor? interceptor = null)
     {
         var app = new CommandApp();
         app.Configure(config =>
@@ -54,6 +94,13 @@ public static class CliApp
             config.SetApplicationName("scalelab");
             config.PropagateExceptions();
             config.ValidateExamples();
+            // A typo in a flag must not run silently (`--bootsrap 100` would fit without a bootstrap): every
+            // token must be a known option, argument or verb.
+            config.UseStrictParsing();
+            if (interceptor is not null)
+            {
+                config.SetInterceptor(interceptor);
+            }
             if (console is not null)
             {
                 config.ConfigureConsole(console);
@@ -99,6 +146,18 @@ public static class CliApp
             OperationCanceledException => (ExitFailure, "cancelled"),
             _ => (ExitFailure, message),
         };
+    }
+
+    /// <summary>The option name in Spectre's "Unknown option 'NAME'." message, or null for other parse errors.</summary>
+    internal static string? UnknownOptionName(string message)
+    {
+        const string prefix = "Unknown option '";
+        if (!message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        int end = message.IndexOf('\'', prefix.Length);
+        return end > prefix.Length ? message[prefix.Length..end] : null;
     }
 
     private static string OneLine(string message)

@@ -10,7 +10,8 @@ namespace ScaleLab.Cli.Commands;
 /// <c>scalelab backtest DATA.csv --law LAW (--holdout K | --holdout-above C)</c>: fit on the smaller runs,
 /// predict the held-out larger ones with bootstrap prediction intervals, report relative errors and coverage.
 /// </summary>
-[Verb("backtest", "Fit on the smaller runs and predict the largest: errors and interval coverage")]
+[Verb("backtest", "Fit on the smaller runs and predict the largest: errors and interval coverage",
+    Examples = ["backtest runs.csv --law chinchilla --holdout 20", "backtest runs.csv --law powerlaw --holdout-above 1e20 --json"])]
 public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestCommand.Settings>
 {
     public sealed class Settings : FitDataSettings

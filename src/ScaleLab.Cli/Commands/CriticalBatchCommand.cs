@@ -26,7 +26,8 @@ namespace ScaleLab.Cli.Commands;
 /// workers with checkpoints, and the analysis reads their curves back from it: running the same command again
 /// trains nothing that finished, resumes what was interrupted, and prints the same result.
 /// </summary>
-[Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple")]
+[Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple",
+    Examples = ["critical-batch --plot critical.png"])]
 public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
 {
     [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
@@ -151,6 +152,8 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         Settings.TryParseList(settings.Targets, "--targets", out var targets, out _);
         var batches = batchList.Select(b => (int)b).Distinct().Order().ToList();
         targets = [.. targets.Distinct().OrderDescending()];
+        OutputPaths.Check([("--corpus", settings.Corpus)],
+            settings.Plot is null ? [] : [("--plot", settings.Plot), ("--plot (B_crit figure)", BCritPlotPath(settings.Plot))]);
         var corpus = settings.OpenCorpus();
         var (corpusSpec, corpusSha) = RegistryCorpus(settings.Corpus);
         // Model, seed, warmup (default 10 steps), evaluation windows and micro-batching preference; the sweep sets the rest.

@@ -11,7 +11,8 @@ namespace ScaleLab.Cli.Commands;
 /// Hoffmann et al. 2022 Approach 3), optional bootstrap intervals, and — with 10 or more points — a back-test that
 /// refits without the largest ~20% and predicts them (skip with <c>--no-backtest</c>).
 /// </summary>
-[Verb("fit", "Fit a scaling law to a CSV of runs, with bootstrap intervals and a back-test")]
+[Verb("fit", "Fit a scaling law to a CSV of runs, with bootstrap intervals and a back-test",
+    Examples = ["fit runs.csv --law chinchilla --bootstrap 200 --out chinchilla.json --plot fit.png", "fit runs.csv --law powerlaw --json"])]
 public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settings>
 {
     public sealed class Settings : FitDataSettings
@@ -52,6 +53,7 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        OutputPaths.Check([("DATA", settings.Data)], [("--out", settings.Out), ("--plot", settings.Plot)]);
         var (law, data) = settings.Load();
         var options = settings.FitOptions();
         var fit = LawFitter.Fit(law, data, options);

@@ -20,7 +20,8 @@ namespace ScaleLab.Cli.Commands;
 /// (B_small = 1) variant; <c>--compare-per-example</c> trains the same run (same seed, so the same batches) both
 /// ways and prints the two B_simple trajectories side by side with their ratio.
 /// </summary>
-[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation")]
+[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation",
+    Examples = ["gns --batch 32 --micro-batches 4 --steps 600 --lr 5e-3", "gns --compare-per-example"])]
 public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
 {
     public sealed class Settings : GnsTrainSettings

@@ -14,7 +14,8 @@ namespace ScaleLab.Cli.Commands;
 /// into compute budgets, a parabola in log10 N is fitted to each budget's losses, and the vertices give
 /// N_opt(C) ∝ C^a and D_opt(C) = C/(6·N_opt) ∝ C^b, with bootstrap intervals for a and b.
 /// </summary>
-[Verb("isoflop", "Chinchilla Approach 2: isoFLOP parabolas, N_opt ∝ C^a and D_opt ∝ C^b with bootstrap intervals")]
+[Verb("isoflop", "Chinchilla Approach 2: isoFLOP parabolas, N_opt ∝ C^a and D_opt ∝ C^b with bootstrap intervals",
+    Examples = ["isoflop chinchilla_points.csv --approach3-drop 5 --plot isoflop.png", "isoflop runs.csv --json"])]
 public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -95,6 +96,7 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
         var data = IsoFlopData.Load(settings.Data, settings.Compute, settings.Params, settings.Loss);
         var options = new IsoFlopOptions { Bins = settings.Bins, Bootstrap = settings.Bootstrap, Seed = settings.Seed, Level = settings.Level };
         var result = IsoFlopAnalysis.Fit(data.Runs, options);

@@ -11,7 +11,8 @@ namespace ScaleLab.Cli.Commands;
 /// <c>scalelab plan FIT.json --compute FLOP</c>: compute-optimal N and D under C = 6ND from a chinchilla fit
 /// document (Hoffmann et al. 2022 eq. 4), with intervals from the bootstrap draws stored in the document.
 /// </summary>
-[Verb("plan", "Compute-optimal N and D for a compute budget, from a chinchilla fit document")]
+[Verb("plan", "Compute-optimal N and D for a compute budget, from a chinchilla fit document",
+    Examples = ["plan chinchilla.json --compute 5.76e23", "plan chinchilla.json --compute 1e21 --json"])]
 public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
 {
     public sealed class Settings : CommandSettings

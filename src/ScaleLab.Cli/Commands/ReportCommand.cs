@@ -45,6 +45,10 @@ public sealed class ReportCommand(IAnsiConsole console) : Command<ReportCommand.
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var registry = RunStores.Resolve(settings.Registry);
+        var (backend, target) = RunStores.Parse(registry);
+        var registryFile = backend == "sqlite" ? target : null;
+        OutputPaths.Check([("--registry", registryFile)],
+            [("--out", settings.Out), ("--out (markdown)", Path.ChangeExtension(settings.Out, ".md")), ("--out (json)", Path.ChangeExtension(settings.Out, ".json"))]);
         using var store = RunStores.Open(registry);
         store.EnsureSchema();
         var output = StudyReportFiles.Write(store, settings.Study!, settings.Out, settings.Bootstrap, settings.Seed, TimeProvider.System,

@@ -15,7 +15,8 @@ namespace ScaleLab.Cli.Commands;
 /// temperature and top-k sampling, seeded. Output bytes are decoded as UTF-8 with U+FFFD for invalid
 /// sequences. Example: <c>scalelab sample --checkpoint run.ckpt --prompt "ab" --tokens 300 --top-k 8</c>.
 /// </summary>
-[Verb("sample", "Generate text from a checkpoint (temperature and top-k sampling with a KV cache)")]
+[Verb("sample", "Generate text from a checkpoint (temperature and top-k sampling with a KV cache)",
+    Examples = ["sample --checkpoint shakespeare.ckpt --prompt ROMEO: --tokens 300 --temperature 0.8 --top-k 20"])]
 public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.Settings>
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

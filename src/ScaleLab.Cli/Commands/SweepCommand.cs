@@ -33,7 +33,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<SPEC>")]
-        [Description("Sweep spec file (TOML): study, corpus, seq_len, batch_size, tokens or tokens_per_parameter, seeds, learning_rates, eval_interval, eval_batches, threads_per_run, checkpoint_interval, micro_batches, gns (log B_simple per step; needs micro_batches >= 2), gns_ema, [[models]] or [grid] (layers, d_model, heads), [schedule] (warmup_steps or warmup_fraction, min_lr_fraction, weight_decay, grad_clip)")]
+        [Description("Sweep spec file (TOML): study, corpus, seq_len, batch_size, tokens or tokens_per_parameter, seeds, learning_rates, eval_interval, eval_batches, threads_per_run, checkpoint_interval, micro_batches, gns (log B_simple per step; needs micro_batches >= 2), gns_ema, [[[[models]]]] or [[grid]] (layers, d_model, heads), [[schedule]] (warmup_steps or warmup_fraction, min_lr_fraction, weight_decay, grad_clip)")]
         public string Spec { get; set; } = "";
 
         [CommandOption("--workers <N>")]

@@ -21,7 +21,8 @@ namespace ScaleLab.Cli.Commands;
 /// <c>scalelab train --resume run.ckpt --json</c>. (VerbAttribute.Examples is a jagged array, which C#
 /// does not accept as an attribute argument, so the examples live here.)
 /// </summary>
-[Verb("train", "Train a small GPT on the synthetic corpus (known entropy rate) or a text file")]
+[Verb("train", "Train a small GPT on the synthetic corpus (known entropy rate) or a text file",
+    Examples = ["train --layers 2 --d-model 64 --heads 4 --seq 64 --tokens 1000000 --checkpoint run.ckpt", "train --corpus input.txt --steps 2000 --checkpoint shakespeare.ckpt", "train --resume run.ckpt --steps 2000 --json"])]
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
     internal const int DefaultLayers = 2, DefaultDModel = 64, DefaultHeads = 4, DefaultSeq = 64;
@@ -199,6 +200,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             return ExecuteInRegistry(settings, cancellationToken);
         }
+        // The checkpoint may overwrite the --resume file (that is how a run continues), never the corpus.
+        OutputPaths.Check([("--corpus", IsSynthetic(settings.Corpus) ? null : settings.Corpus)], [("--checkpoint", settings.Checkpoint ?? settings.Resume)]);
         var corpus = OpenCorpus(settings.Corpus);
         using var trainer = settings.Resume is null
             ? new Trainer(NewRunOptions(settings), corpus)
@@ -345,7 +348,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     }
 
     internal static ICorpus OpenCorpus(string spec) =>
-        spec.Equals("synthetic", StringComparison.OrdinalIgnoreCase) ? SyntheticCorpus.Default : TextCorpus.Load(spec);
+        IsSynthetic(spec) ? SyntheticCorpus.Default : TextCorpus.Load(spec);
+
+    internal static bool IsSynthetic(string spec) => spec.Equals("synthetic", StringComparison.OrdinalIgnoreCase);
 
     internal static TrainOptions NewRunOptions(Settings s)
     {

@@ -14,7 +14,8 @@ namespace ScaleLab.Cli.Commands;
 /// model database: OLS of log10 value on fractional year, doubling time with a bootstrap interval, optional
 /// window, eras and frontier filter (Sevilla et al. 2022).
 /// </summary>
-[Verb("trend", "Doubling time of training compute (or parameters) over publication date (Epoch model-database CSV)")]
+[Verb("trend", "Doubling time of training compute (or parameters) over publication date (Epoch model-database CSV)",
+    Examples = ["trend models.csv --from 1950 --to 2010", "trend models.csv --from 2010 --frontier --top 10 --json"])]
 public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -135,6 +136,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         {
             throw new UsageException(breaksError);
         }
+        OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
         var quantity = settings.Y == "parameters" ? TrendQuantity.Parameters : TrendQuantity.Compute;
         var data = TrendData.Load(settings.Data, quantity);
         var options = new TrendOptions
