@@ -74,8 +74,7 @@ public sealed class EvalCommand(IAnsiConsole console) : Command<EvalCommand.Sett
         {
             throw new UsageException($"the text has {tokens.Length} byte(s); eval needs at least 2 (one to condition on, one to predict)");
         }
-        using var model = new Gpt(checkpoint.Config, maxBatch: 1);
-        checkpoint.Parameters.CopyTo(model.Parameters, 0);
+        using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 1);
         var result = TextEvaluator.Evaluate(model, tokens, settings.Logits);
         string source = settings.Corpus ?? "--text";
         if (settings.Json)

@@ -36,7 +36,7 @@ public static class TextEvaluator
         {
             throw new ArgumentException($"logits positions must be 0 or more, got {logitsPositions}");
         }
-        int T = model.Config.SeqLen, V = model.Config.Vocab;
+        int T = model.MaxSeqLen, V = model.Config.Vocab;
         var losses = new double[tokens.Length - 1];
         var byPositionSum = new double[T];
         var byPositionCount = new int[T];
