@@ -119,8 +119,8 @@ public static unsafe class Attention
     /// neither on the thread count nor on which thread took a pair.
     /// Per pair: dP = dY·Vᵀ, dV = Pᵀ·dY, dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hs, dQ = dS·K, dK = dSᵀ·Q — four products
     /// over operands packed once per pair (as in the forward pass, each causal: a sliver's sum runs only over the
-    /// rows or columns the mask leaves non-zero) and a row pass, with a T×T scratch per thread. Unlike the
-    /// reference, dqkv is overwritten, not added to.</summary>
+    /// rows or columns the mask leaves non-zero) and a row pass, with a T×T scratch per thread. Adds into dqkv
+    /// (<see cref="BackwardContract"/>).</summary>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att,
         int B, int T, int C, int NH, Span<float> dqkv, WorkerPool? pool = null)
     {
@@ -178,8 +178,8 @@ public static unsafe class Attention
 
     /// <summary>Out[r, ·] = Σ_{t ≤ end of r's sliver} M[r, t]·Y[t, ·] for a lower-triangular T×T matrix M (row stride T, zero above
     /// the diagonal up to each sliver's end): each MR-row sliver of M is packed (only the columns it can have non-zero) and
-    /// multiplied by yp = Y packed in panels (T×hs). Out row stride ldo.</summary>
-    private static void LowerTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile)
+    /// multiplied by yp = Y packed in panels (T×hs). Out row stride ldo; stored, or added to Out with <paramref name="accumulate"/>.</summary>
+    private static void LowerTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile, bool accumulate)
     {
         for (var r0 = 0; r0 < T; r0 += MR)
         {
@@ -188,14 +188,14 @@ public static unsafe class Attention
             Sgemm.PackA(m + (long)r0 * T, T, 1, rows, kc, sliver);
             for (var c0 = 0; c0 < hs; c0 += NR)
             {
-                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile);
+                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile, accumulate);
             }
         }
     }
 
     /// <summary>Out[r, ·] = Σ_{t ≥ start of r's sliver} M[t, r]·Y[t, ·]: Mᵀ·Y for the same lower-triangular M, each MR-column
     /// sliver of M read from its sliver's first row down (the rows above it are zero in those columns).</summary>
-    private static void LowerTransposedTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile)
+    private static void LowerTransposedTimes(float* m, float* yp, float* o, int ldo, int T, int hs, float* sliver, float* tile, bool accumulate)
     {
         for (var r0 = 0; r0 < T; r0 += MR)
         {
@@ -204,7 +204,7 @@ public static unsafe class Attention
             Sgemm.PackA(m + (long)r0 * T + r0, 1, T, rows, kc, sliver);
             for (var c0 = 0; c0 < hs; c0 += NR)
             {
-                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T + (long)r0 * NR, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile);
+                Sgemm.StoreTile(kc, sliver, yp + (long)c0 * T + (long)r0 * NR, o + (long)r0 * ldo + c0, ldo, rows, Math.Min(NR, hs - c0), tile, accumulate);
             }
         }
     }
@@ -238,7 +238,7 @@ public static unsafe class Attention
                     new Span<float>(p + (long)t * T + t + 1, T - t - 1).Clear();
                 }
                 Sgemm.PackB(q + 2 * C, C3, 1, T, hs, vp);
-                LowerTimes(p, vp, o, C, T, hs, sliver, tile);
+                LowerTimes(p, vp, o, C, T, hs, sliver, tile, accumulate: false);
             }
         }
     }
@@ -269,9 +269,9 @@ public static unsafe class Attention
                 Sgemm.PackA(dy, C, 1, T, hs, xs);
                 Sgemm.PackB(q + 2 * C, 1, C3, hs, T, xt);
                 CausalScores(xs, xt, ds, T, T, hs, tile);
-                // dV = Pᵀ·dY
+                // dV += Pᵀ·dY
                 Sgemm.PackB(dy, C, 1, T, hs, yp);
-                LowerTransposedTimes(p, yp, dq + 2 * C, C3, T, hs, sliver, tile);
+                LowerTransposedTimes(p, yp, dq + 2 * C, C3, T, hs, sliver, tile, accumulate: true);
                 for (var t = 0; t < T; t++)
                 {
                     // dS[t,:] = P[t,:] ⊙ (dP[t,:] − P[t,:]·dP[t,:]) / √hs
@@ -283,11 +283,11 @@ public static unsafe class Attention
                     var sliverEnd = Math.Min(T, (t / MR + 1) * MR);
                     new Span<float>(dr + t + 1, sliverEnd - t - 1).Clear();
                 }
-                // dQ = dS·K, dK = dSᵀ·Q
+                // dQ += dS·K, dK += dSᵀ·Q
                 Sgemm.PackB(q + C, C3, 1, T, hs, yp);
                 Sgemm.PackB(q, C3, 1, T, hs, zp);
-                LowerTimes(ds, yp, dq, C3, T, hs, sliver, tile);
-                LowerTransposedTimes(ds, zp, dq + C, C3, T, hs, sliver, tile);
+                LowerTimes(ds, yp, dq, C3, T, hs, sliver, tile, accumulate: true);
+                LowerTransposedTimes(ds, zp, dq + C, C3, T, hs, sliver, tile, accumulate: true);
             }
         }
     }

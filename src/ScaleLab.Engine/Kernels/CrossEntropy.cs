@@ -59,8 +59,8 @@ public static unsafe class CrossEntropy
         }
     }
 
-    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: rows split across threads; the target's entry is formed as p·d − d where the reference forms (p − 1)·d.
-    /// Unlike the reference it overwrites dlogits rather than adding to it (its one caller starts from zero).</summary>
+    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: rows split across threads; adds p·d to each entry and then
+    /// subtracts d at the target, where the reference adds (p − 1)·d. Adds into dlogits (<see cref="BackwardContract"/>).</summary>
     public static void Backward(ReadOnlySpan<float> probs, ReadOnlySpan<int> targets, ReadOnlySpan<float> dlosses,
         int N, int V, Span<float> dlogits, WorkerPool? pool = null)
     {
@@ -112,7 +112,8 @@ public static unsafe class CrossEntropy
             {
                 var d = new Span<float>(a.Logits + (long)n * V, V);
                 var dl = a.Losses[n];
-                TensorPrimitives.Multiply(new ReadOnlySpan<float>(a.Probs + (long)n * V, V), dl, d);
+                // d += p·dl, rounded as p·dl then added (not fused), so into zeros it stores p·dl exactly.
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(a.Probs + (long)n * V, V), dl, d, d);
                 d[a.Targets[n]] -= dl;
             }
         }

@@ -55,8 +55,8 @@ public static unsafe class Gelu
         }
     }
 
-    /// <summary>Fast <see cref="BackwardReference{TReal}"/>, elementwise, so independent of the thread count. Unlike
-    /// the reference it overwrites dinp rather than adding to it (its one caller starts from zero).</summary>
+    /// <summary>Fast <see cref="BackwardReference{TReal}"/>, elementwise, so independent of the thread count. Adds into
+    /// dinp (<see cref="BackwardContract"/>).</summary>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int N, Span<float> dinp, WorkerPool? pool = null)
     {
         fixed (float* pDout = dout, pInp = inp, pDinp = dinp)
@@ -124,7 +124,7 @@ public static unsafe class Gelu
                     // du = 2x·u' = 2x·√(2/π)(1 + 3kx²); gelu'(x) = σ(2u) + 2x·u'·σ(2u)σ(−2u) = σ(2u)·(1 + du·σ(−2u))
                     var du = x * (Vector256.Create((float)(2 * Sqrt2OverPi)) + Vector256.Create((float)(6 * Cubic * Sqrt2OverPi)) * x * x);
                     var grad = sp * (one + du * sm);
-                    Vector256.Store(grad * Vector256.Load(a.Dout + i), a.Out + i);
+                    Vector256.Store(Vector256.Load(a.Out + i) + grad * Vector256.Load(a.Dout + i), a.Out + i);
                 }
             }
             for (; i < end; i++)
@@ -133,7 +133,7 @@ public static unsafe class Gelu
                 var e = MathF.Exp(MathF.Min(-2f * (float)Sqrt2OverPi * (x + (float)Cubic * x * x * x), 88.3f));
                 var sp = 1f / (1f + e);
                 var du = x * ((float)(2 * Sqrt2OverPi) + (float)(6 * Cubic * Sqrt2OverPi) * x * x);
-                a.Out[i] = sp * (1f + du * (e * sp)) * a.Dout[i];
+                a.Out[i] += sp * (1f + du * (e * sp)) * a.Dout[i];
             }
         }
     }

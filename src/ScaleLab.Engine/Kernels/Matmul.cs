@@ -59,18 +59,16 @@ public static class Matmul
         }
     }
 
-    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: two SGEMMs and a column sum. Unlike the reference,
-    /// dinp is overwritten (every caller starts it from zero, and storing saves clearing it), while dweight and
-    /// dbias accumulate. dweight's sum runs over
-    /// the N rows; it is split across threads by output rows (OC), never by N, so each element is summed by
+    /// <summary>Fast <see cref="BackwardReference{TReal}"/>: two SGEMMs and a column sum, each adding into its output
+    /// (<see cref="BackwardContract"/>). dweight's sum runs over the N rows; it is split across threads by output rows (OC), never by N, so each element is summed by
     /// one thread in a fixed order and results do not depend on the thread count. dbias sums rows in the reference's order.</summary>
     public static unsafe void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight,
         int N, int C, int OC, Span<float> dinp, Span<float> dweight, Span<float> dbias, WorkerPool? pool = null)
     {
         fixed (float* pDout = dout, pInp = inp, pW = weight, pDinp = dinp, pDw = dweight, pDb = dbias)
         {
-            // dinp (N×C) = dout (N×OC) · W (OC×C).
-            Sgemm.Multiply(pDout, OC, 1, pW, C, 1, pDinp, C, N, C, OC, null, pool);
+            // dinp (N×C) += dout (N×OC) · W (OC×C).
+            Sgemm.Accumulate(pDout, OC, 1, pW, C, 1, pDinp, C, N, C, OC, pool);
             // dweight (OC×C) += doutᵀ (OC×N) · inp (N×C): A[m=o, k=n] = dout[n,o].
             Sgemm.Accumulate(pDout, 1, OC, pInp, C, 1, pDw, C, OC, C, N, pool);
             if (!dbias.IsEmpty)

@@ -294,10 +294,11 @@ public static unsafe class Sgemm
 
     /// <summary>One MR×NR tile from packed operands, for callers that pack once and reuse the packs (attention):
     /// C[0..rows, 0..cols] (row stride ldc) = Σ_k pa[k·MR + i]·pb[k·NR + j], each sum taken in k order, so the same
-    /// as <see cref="Multiply"/> with one K-block. A partial tile goes through <paramref name="tile"/> (MR·NR floats).
-    /// Without AVX2 + FMA, a portable loop computes the same sums.</summary>
+    /// as <see cref="Multiply"/> with one K-block; with <paramref name="accumulate"/> the sums are added to C instead
+    /// (as <see cref="Accumulate"/> with one K-block: into zeros, the same bits as storing). A partial tile goes
+    /// through <paramref name="tile"/> (MR·NR floats). Without AVX2 + FMA, a portable loop computes the same sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void StoreTile(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols, float* tile)
+    internal static void StoreTile(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols, float* tile, bool accumulate = false)
     {
         if (!IsAccelerated)
         {
@@ -307,17 +308,23 @@ public static unsafe class Sgemm
                 {
                     var sum = 0f;
                     for (var k = 0; k < kc; k++) sum += pa[k * MR + i] * pb[k * NR + j];
-                    c[(long)i * ldc + j] = sum;
+                    ref var cij = ref c[(long)i * ldc + j];
+                    cij = accumulate ? cij + sum : sum;
                 }
             }
             return;
         }
         if (rows == MR && cols == NR)
         {
-            Kernel6x16<PackedSliver>(kc, pa, MR, pb, c, ldc, store: true, bias: null);
+            Kernel6x16<PackedSliver>(kc, pa, MR, pb, c, ldc, store: !accumulate, bias: null);
             return;
         }
         Kernel6x16<PackedSliver>(kc, pa, MR, pb, tile, NR, store: true, bias: null);
+        if (accumulate)
+        {
+            AddOrStoreTile(tile, c, ldc, rows, cols, store: false, bias: null);
+            return;
+        }
         for (var i = 0; i < rows; i++)
         {
             new ReadOnlySpan<float>(tile + i * NR, cols).CopyTo(new Span<float>(c + (long)i * ldc, cols));

@@ -78,13 +78,21 @@ public sealed class GptReference<TReal> where TReal : IFloatingPointIeee754<TRea
     {
         var a = _acts ?? throw new InvalidOperationException("call Forward with targets before Backward");
         if (a.Targets.Length == 0) throw new InvalidOperationException("the last Forward had no targets; there is no loss to differentiate");
+        int BT = a.B * a.T, V = Config.Vocab;
+        var dlosses = new TReal[BT];
+        Array.Fill(dlosses, TReal.One / TReal.CreateChecked(BT));
+        var dlogits = new TReal[BT * V];
+        CrossEntropy.BackwardReference<TReal>(a.Probs, a.Targets, dlosses, BT, V, dlogits);
+        Backward(dlogits);
+    }
+
+    /// <summary>Adds dL/dθ into <see cref="Gradients"/> given dlogits = dL/dlogits (B,T,V) of the last forward.</summary>
+    public void Backward(ReadOnlySpan<TReal> dlogits)
+    {
+        var a = _acts ?? throw new InvalidOperationException("call Forward before Backward");
         int B = a.B, T = a.T, C = Config.DModel, V = Config.Vocab, NH = Config.Heads, L = Config.Layers;
         var p = Parameters.AsSpan();
         var g = Gradients.AsSpan();
-        var dlosses = new TReal[B * T];
-        Array.Fill(dlosses, TReal.One / TReal.CreateChecked(B * T));
-        var dlogits = new TReal[B * T * V];
-        CrossEntropy.BackwardReference<TReal>(a.Probs, a.Targets, dlosses, B * T, V, dlogits);
         var dlnf = new TReal[B * T * C];
         Matmul.BackwardReference<TReal>(dlogits, a.Lnf, p.Slice(_layout.Wte, V * C), B * T, C, V, dlnf, g.Slice(_layout.Wte, V * C), []);
         var dresidual = new TReal[B * T * C];

@@ -239,6 +239,97 @@ public sealed class GptTests
         Assert.Throws<InvalidOperationException>(model.Backward);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void BackwardFromLogits_CrossEntropyGradient_BitIdenticalToBackward(int threads)
+    {
+        // Given: the cross-entropy entry's gradients, and dlogits = (probs − onehot)/(B·T) formed outside the model by
+        // the same kernels on the model's logits.
+        var config = new GptConfig(2, 24, 3, 7, 19);
+        using var model = new Gpt(config, 3, threads);
+        model.InitWeights(new Rng(91));
+        ScaleUp(model.Parameters, model.Layout);
+        var rng = new Rng(92);
+        var inputs = Tokens(rng, 21, 19);
+        var targets = Tokens(rng, 21, 19);
+        model.ZeroGrad();
+        model.Forward(inputs, targets, 3, 7);
+        model.Backward();
+        var expected = (float[])model.Gradients.Clone();
+        var (probs, losses, dlogits) = (new float[21 * 19], new float[21], new float[21 * 19]);
+        ScaleLab.Engine.Kernels.CrossEntropy.Forward(model.Logits, targets, 21, 19, probs, losses);
+        ScaleLab.Engine.Kernels.CrossEntropy.Backward(probs, targets, Enumerable.Repeat(1f / 21, 21).ToArray(), 21, 19, dlogits);
+
+        // When: a forward without targets and the backward from the supplied dlogits.
+        model.ZeroGrad();
+        model.Forward(inputs, [], 3, 7);
+        model.Backward(dlogits);
+
+        // Then
+        Assert.Equal(expected, model.Gradients);
+    }
+
+    [Fact]
+    public void BackwardFromLogits_NonlinearObjective_MatchesCentralDifferencesInDouble()
+    {
+        // Given: L = Σ w ⊙ logits + ½ Σ logits², so dL/dlogits = w + logits, on the double reference at 10× init.
+        var model = new GptReference<double>(Tiny);
+        model.InitWeights(new Rng(93));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= model.Layout.Any(t => t.IsMatrix && i >= t.Offset && i < t.Offset + t.Length) ? 10 : 1;
+        var rng = new Rng(94);
+        var inputs = Tokens(rng, 10, 11);
+        var weights = Gaussian(rng, 10 * 11);
+        double Objective()
+        {
+            model.Forward(inputs, [], 2, 5);
+            var logits = model.Logits;
+            var sum = 0.0;
+            for (var i = 0; i < logits.Length; i++) sum += weights[i] * logits[i] + 0.5 * logits[i] * logits[i];
+            return sum;
+        }
+
+        // When
+        Objective();
+        var dlogits = new double[weights.Length];
+        for (var i = 0; i < dlogits.Length; i++) dlogits[i] = weights[i] + model.Logits[i];
+        model.ZeroGrad();
+        model.Backward(dlogits);
+        var analytic = (double[])model.Gradients.Clone();
+
+        // Then
+        AssertGradient("θ", Objective, model.Parameters, analytic, atol: 1e-7, rtol: 1e-5);
+    }
+
+    [Fact]
+    public void BackwardFromLogits_FastFloatModel_MatchesDoubleReference()
+    {
+        // Given: the same weights and arbitrary dlogits in the float model and the double reference.
+        var config = new GptConfig(2, 24, 3, 7, 19);
+        using var fast = new Gpt(config, maxBatch: 3);
+        fast.InitWeights(new Rng(95));
+        ScaleUp(fast.Parameters, fast.Layout);
+        var reference = new GptReference<double>(config);
+        Array.Copy(ToDouble(fast.Parameters), reference.Parameters, fast.Parameters.Length);
+        var rng = new Rng(96);
+        var inputs = Tokens(rng, 21, 19);
+        var dlogits = Gaussian(rng, 21 * 19, 0.05);
+
+        // When
+        fast.Forward(inputs, [], 3, 7);
+        fast.Backward(ToFloat(dlogits));
+        reference.Forward(inputs, [], 3, 7);
+        reference.Backward(dlogits);
+
+        // Then: per tensor, against the tensor's largest entry (as for the cross-entropy gradient).
+        foreach (var t in fast.Layout)
+        {
+            var scale = reference.Gradients.AsSpan(t.Offset, t.Length).ToArray().Max(Math.Abs);
+            AssertClose(t.Name, fast.Gradients.AsSpan(t.Offset, t.Length), reference.Gradients.AsSpan(t.Offset, t.Length), atol: 2e-5 * scale, rtol: 1e-4);
+        }
+        Assert.Contains("B·T·V", Assert.Throws<ArgumentException>(() => fast.Backward(new float[5])).Message);
+    }
+
     /// <summary>Multiplies matrices by 10 (std 0.2) so activations are O(1) rather than near zero.</summary>
     private static void ScaleUp(float[] parameters, IReadOnlyList<ParameterTensor> layout)
     {
