@@ -40,7 +40,7 @@ public static class RunExecution
         IRunSession session;
         try
         {
-            var kind = RunKinds.Get(LanguageModelRunKind.KindName);
+            var kind = RunKinds.Get(run.KindName);
             Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
             session = kind.Open(new RunContext(run, checkpoint, options.ThreadsPerWorker, store, log));
         }
@@ -63,10 +63,7 @@ public static class RunExecution
             void Flush()
             {
                 store.AppendMetrics(run.Key, pending);
-                if (pendingNamed.Count > 0)
-                {
-                    throw new NotSupportedException("named metrics need registry schema 3");
-                }
+                store.AppendRunMetrics(run.Key, pendingNamed);
                 pending.Clear();
                 pendingNamed.Clear();
                 sinceFlush.Restart();

@@ -37,6 +37,13 @@ public interface IRunStore : IDisposable
     /// duplicates it. One transaction for the whole batch.</summary>
     void AppendMetrics(string runKey, IReadOnlyList<MetricRow> rows);
 
+    /// <summary>Upserts named metrics by (run, step, name), any kind's per-step values beside the standard row:
+    /// re-logging after a resume replaces, never duplicates. One transaction for the whole batch.</summary>
+    void AppendRunMetrics(string runKey, IReadOnlyList<RunMetric> metrics);
+
+    /// <summary>The run's named metrics, by step then name (ordinal).</summary>
+    IReadOnlyList<RunMetric> ReadRunMetrics(string runKey);
+
     /// <summary>Records (or refreshes, by run, kind and path) an artifact.</summary>
     void RecordArtifact(string runKey, string kind, string path, string sha256);
 

@@ -11,7 +11,10 @@ public enum RunStatus
 
 /// <summary>A run to enqueue. <paramref name="Key"/> is the stable hash of its configuration (see
 /// <c>RunSpec.Key</c>), so enqueueing the same run twice is a no-op. <paramref name="Ordinal"/> is its
-/// position in the sweep's expansion and fixes the claim order.</summary>
+/// position in the sweep's expansion and fixes the claim order. <paramref name="Kind"/> names the run's kind
+/// (null: a language-model run, "lm"). For a kind other than the language model, <paramref name="Parameters"/>,
+/// <paramref name="Tokens"/> and <paramref name="Flops"/> are whatever the kind counts as its size, data and
+/// compute (0 where it has none).</summary>
 public sealed record NewRun(
     string Key,
     int Ordinal,
@@ -20,11 +23,13 @@ public sealed record NewRun(
     long Parameters,
     long NonEmbeddingParameters,
     long Tokens,
-    double Flops);
+    double Flops,
+    string? Kind = null);
 
 /// <summary>One row of the runs table. Times are UTC; <see cref="Heartbeat"/> is the last sign of life
 /// of <see cref="Worker"/>; <see cref="Attempts"/> counts claims (a reclaim after a dead worker adds one).
-/// <see cref="FinalLoss"/> is the loss the run reported when it finished (validation loss, nats/token).</summary>
+/// <see cref="FinalLoss"/> is the loss the run reported when it finished (validation loss, nats/token, for a
+/// language-model run; a kind's own final value otherwise). <see cref="Kind"/> is null for a language-model run.</summary>
 public sealed record RunRecord(
     string Key,
     string Study,
@@ -43,7 +48,12 @@ public sealed record RunRecord(
     DateTimeOffset? Heartbeat,
     int Attempts,
     double? FinalLoss,
-    string? Error);
+    string? Error,
+    string? Kind = null)
+{
+    /// <summary>The run's kind: <see cref="Kind"/>, or "lm" (the language-model run) when the record has none.</summary>
+    public string KindName => Kind ?? "lm";
+}
 
 /// <summary>Metrics of one optimizer step. <paramref name="Tokens"/> is the number of training tokens
 /// seen after the step; <paramref name="ValLoss"/> is null on steps without an evaluation. A NaN loss

@@ -12,12 +12,13 @@ namespace ScaleLab.Lab.Registry;
 public abstract class SqlRunStore : IRunStore
 {
     /// <summary>Schema version written in scalelab_meta; a newer registry is refused, an older one is
-    /// upgraded in place (<see cref="Upgrades"/>). 1: the first release; 2: gradient-noise metric columns.</summary>
-    public const int SchemaVersion = 2;
+    /// upgraded in place (<see cref="Upgrades"/>). 1: the first release; 2: gradient-noise metric columns;
+    /// 3: run kinds (runs.kind), the generic per-step metric table (run_metrics) and match results (matches).</summary>
+    public const int SchemaVersion = 3;
 
     private const string RunColumns =
         "run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, flops, " +
-        "created_ms, started_ms, finished_ms, worker, heartbeat_ms, attempts, final_loss, error";
+        "created_ms, started_ms, finished_ms, worker, heartbeat_ms, attempts, final_loss, error, kind";
 
     private const string Claimable = "(status = 'queued' OR (status = 'running' AND heartbeat_ms < @cutoff))";
 
@@ -106,6 +107,31 @@ public abstract class SqlRunStore : IRunStore
             "ALTER TABLE metrics ADD COLUMN gns_trace_cov DOUBLE PRECISION",
             "ALTER TABLE metrics ADD COLUMN b_simple DOUBLE PRECISION",
         ],
+        // 2 → 3: the kind of each run (NULL: a language-model run, as every run before kinds), any kind's named
+        // per-step metrics, and pairwise match results between runs (agents of one study playing each other).
+        [
+            "ALTER TABLE runs ADD COLUMN kind TEXT",
+            """
+            CREATE TABLE IF NOT EXISTS run_metrics (
+                run_key TEXT NOT NULL REFERENCES runs(run_key),
+                step BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                value DOUBLE PRECISION,
+                PRIMARY KEY (run_key, step, name))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS matches (
+                run_a TEXT NOT NULL REFERENCES runs(run_key),
+                run_b TEXT NOT NULL REFERENCES runs(run_key),
+                snapshot BIGINT NOT NULL,
+                wins BIGINT NOT NULL,
+                losses BIGINT NOT NULL,
+                draws BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                PRIMARY KEY (run_a, run_b, snapshot),
+                CHECK (run_a < run_b))
+            """,
+        ],
     ];
 
     /// <summary>Inside the caller's write transaction (which holds the back end's schema lock): creates the
@@ -181,10 +207,10 @@ public abstract class SqlRunStore : IRunStore
         using var transaction = BeginWrite(connection);
         using var command = Command(connection, transaction,
             "INSERT INTO runs (run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, " +
-            "tokens, flops, created_ms, attempts) VALUES (@key, @study, @ordinal, @config, @seed, 'queued', @pt, @pn, " +
-            "@tokens, @flops, @now, 0) ON CONFLICT (run_key) DO NOTHING",
+            "tokens, flops, created_ms, attempts, kind) VALUES (@key, @study, @ordinal, @config, @seed, 'queued', @pt, @pn, " +
+            "@tokens, @flops, @now, 0, @kind) ON CONFLICT (run_key) DO NOTHING",
             ("key", ""), ("study", study), ("ordinal", 0), ("config", ""), ("seed", 0L), ("pt", 0L), ("pn", 0L),
-            ("tokens", 0L), ("flops", 0.0), ("now", NowMs()));
+            ("tokens", 0L), ("flops", 0.0), ("now", NowMs()), ("kind", null));
         var added = 0;
         foreach (var run in runs)
         {
@@ -196,6 +222,7 @@ public abstract class SqlRunStore : IRunStore
             command.Parameters["pn"].Value = run.NonEmbeddingParameters;
             command.Parameters["tokens"].Value = run.Tokens;
             command.Parameters["flops"].Value = run.Flops;
+            command.Parameters["kind"].Value = run.Kind is null or LanguageModelKind ? DBNull.Value : run.Kind;
             added += command.ExecuteNonQuery();
         }
         transaction.Commit();
@@ -258,6 +285,48 @@ public abstract class SqlRunStore : IRunStore
             command.ExecuteNonQuery();
         }
         transaction.Commit();
+    }
+
+    /// <summary>The kind name stored as NULL, so a registry's language-model runs read the same before and after
+    /// run kinds.</summary>
+    private const string LanguageModelKind = "lm";
+
+    public void AppendRunMetrics(string runKey, IReadOnlyList<RunMetric> metrics)
+    {
+        if (metrics.Count == 0)
+        {
+            return;
+        }
+        using var connection = Open();
+        using var transaction = BeginWrite(connection);
+        using var command = Command(connection, transaction,
+            "INSERT INTO run_metrics (run_key, step, name, value) VALUES (@key, @step, @name, @value) " +
+            "ON CONFLICT (run_key, step, name) DO UPDATE SET value = excluded.value",
+            ("key", runKey), ("step", 0L), ("name", ""), ("value", (double?)0.0));
+        foreach (var metric in metrics)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(metric.Name);
+            command.Parameters["step"].Value = metric.Step;
+            command.Parameters["name"].Value = metric.Name;
+            command.Parameters["value"].Value = DbDouble(metric.Value);
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    public IReadOnlyList<RunMetric> ReadRunMetrics(string runKey)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null,
+            "SELECT step, name, value FROM run_metrics WHERE run_key = @key ORDER BY step, name", ("key", runKey));
+        using var reader = command.ExecuteReader();
+        var metrics = new List<RunMetric>();
+        while (reader.Read())
+        {
+            metrics.Add(new RunMetric(GetLong(reader, 0), reader.GetString(1), reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2)));
+        }
+        // Ordinal name order on both back ends (PostgreSQL's ORDER BY follows the database collation).
+        return metrics.OrderBy(m => m.Step).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
     }
 
     public void RecordArtifact(string runKey, string kind, string path, string sha256)
@@ -437,7 +506,8 @@ public abstract class SqlRunStore : IRunStore
             Heartbeat: Ms(14),
             Attempts: (int)GetLong(r, 15),
             FinalLoss: r.IsDBNull(16) ? null : r.GetDouble(16),
-            Error: Text(17));
+            Error: Text(17),
+            Kind: Text(18));
     }
 
     protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql,

@@ -8,7 +8,7 @@ namespace ScaleLab.Lab.Tests.Registry;
 /// (<see cref="SqliteRunStoreTests"/>, <see cref="PostgresRunStoreTests"/>). Concurrency tests give each
 /// thread its own store instance, as separate worker processes would have.
 /// </summary>
-public abstract class RunStoreContractTests : IDisposable
+public abstract partial class RunStoreContractTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -28,6 +28,19 @@ public abstract class RunStoreContractTests : IDisposable
     /// holding one study, one finished run and two metric rows.
     /// </summary>
     private void CreateVersionOneRegistry(string version = "1")
+    {
+        CreateVersionOneRegistryTables();
+        ExecuteRaw($"INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', '{version}')");
+        ExecuteRaw("INSERT INTO studies (name, spec, created_ms) VALUES ('old', 'old spec', 1000)");
+        ExecuteRaw("INSERT INTO runs (run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, " +
+            "flops, created_ms, started_ms, finished_ms, worker, heartbeat_ms, attempts, final_loss) VALUES ('old-run', 'old', 0, " +
+            "'{}', 7, 'done', 1500, 1000, 20000, 1.2e8, 1000, 2000, 3000, 'w', 3000, 1, 3.25)");
+        ExecuteRaw("INSERT INTO metrics (run_key, step, tokens, train_loss, val_loss, lr, grad_norm) VALUES " +
+            "('old-run', 1, 64, 4.5, NULL, 0.001, 0.75), ('old-run', 2, 128, 4.25, 4.0, 0.002, 0.5)");
+    }
+
+    /// <summary>The tables of schema version 1 (the first release), verbatim, empty.</summary>
+    private void CreateVersionOneRegistryTables()
     {
         ExecuteRaw("CREATE TABLE scalelab_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
         ExecuteRaw("CREATE TABLE studies (name TEXT PRIMARY KEY, spec TEXT, created_ms BIGINT NOT NULL)");
@@ -73,13 +86,6 @@ public abstract class RunStoreContractTests : IDisposable
                 created_ms BIGINT NOT NULL,
                 PRIMARY KEY (run_key, kind, path))
             """);
-        ExecuteRaw($"INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', '{version}')");
-        ExecuteRaw("INSERT INTO studies (name, spec, created_ms) VALUES ('old', 'old spec', 1000)");
-        ExecuteRaw("INSERT INTO runs (run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, " +
-            "flops, created_ms, started_ms, finished_ms, worker, heartbeat_ms, attempts, final_loss) VALUES ('old-run', 'old', 0, " +
-            "'{}', 7, 'done', 1500, 1000, 20000, 1.2e8, 1000, 2000, 3000, 'w', 3000, 1, 3.25)");
-        ExecuteRaw("INSERT INTO metrics (run_key, step, tokens, train_loss, val_loss, lr, grad_norm) VALUES " +
-            "('old-run', 1, 64, 4.5, NULL, 0.001, 0.75), ('old-run', 2, 128, 4.25, 4.0, 0.002, 0.5)");
     }
 
     [StoreFact]
@@ -91,8 +97,8 @@ public abstract class RunStoreContractTests : IDisposable
         // When
         using var store = OpenStore();
 
-        // Then: version 2, the old rows intact with null noise columns, and the new columns writable.
-        Assert.Equal("2", Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"),
+        // Then: the current version, the old rows intact with null noise columns, and the new columns writable.
+        Assert.Equal(SqlRunStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"),
             System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal([new MetricRow(1, 64, 4.5, null, 1e-3, 0.75), new MetricRow(2, 128, 4.25, 4.0, 2e-3, 0.5)], store.ReadMetrics("old-run"));
         Assert.Equal(new ScalingPoint("old-run", 1000, 1500, 20000, 6.0 * 1000 * 20000, 3.25, 7), Assert.Single(store.ExportPoints("old")));
@@ -110,7 +116,7 @@ public abstract class RunStoreContractTests : IDisposable
         CreateVersionOneRegistry();
         var errors = new ConcurrentBag<Exception>();
 
-        // When: eight processes' worth of stores open the old registry together; one upgrades, the rest see version 2.
+        // When: eight processes' worth of stores open the old registry together; one upgrades, the rest see the current version.
         using var gate = new Barrier(8);
         var threads = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
         {

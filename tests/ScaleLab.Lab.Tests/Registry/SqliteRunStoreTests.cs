@@ -29,6 +29,8 @@ public sealed class SqliteRunStoreTests : RunStoreContractTests
         return command.ExecuteScalar();
     }
 
+    protected override void LoadVersionTwoFixture() => File.Copy(Path.Combine(Fixtures, "registry-v2.sqlite"), DbPath);
+
     public override void Dispose()
     {
         SqliteConnection.ClearAllPools();
