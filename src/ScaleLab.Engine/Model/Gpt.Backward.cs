@@ -39,6 +39,7 @@ public sealed unsafe partial class Gpt
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!IsTrainable) throw new InvalidOperationException("this model was built for inference and has no gradients; train with new Gpt(config, maxBatch) or a Trainer");
         if (_batch == 0) throw new InvalidOperationException("call Forward before Backward");
+        if (_spliced) throw new InvalidOperationException("the last pass was ForwardFrom a replaced activation, whose caches upstream of the site belong to the clean pass; call Forward before Backward");
     }
 
     /// <remarks>Activation gradients use a handful of scratch buffers reused by every block rather than one per

@@ -25,6 +25,7 @@ public sealed unsafe partial class Gpt : IDisposable
     private int _batch;
     private int _seqLen;
     private bool _hasTargets;
+    private bool _spliced;
     private bool _disposed;
 
     /// <summary>A trainable model (parameters, gradients, activations and backward scratch) for batches of up to

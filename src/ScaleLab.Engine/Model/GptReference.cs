@@ -43,31 +43,52 @@ public sealed class GptReference<TReal> where TReal : IFloatingPointIeee754<TRea
         var p = Parameters.AsSpan();
         var a = new Activations(L, B, T, C, V, NH) { Inputs = inputs.ToArray(), Targets = targets.ToArray() };
         Encoder.ForwardReference<TReal>(inputs, p.Slice(_layout.Wte, V * C), p.Slice(_layout.Wpe, Config.SeqLen * C), B, T, C, a.Encoded);
-        var residual = a.Encoded;
-        for (var l = 0; l < L; l++)
+        _acts = a;
+        return ForwardBlocks(a, 0, fromMlpHidden: false);
+    }
+
+    /// <summary><see cref="Gpt.ForwardFrom"/> on the reference: replaces the activation at <paramref name="site"/> of the
+    /// last forward and runs the rest of the model, with <paramref name="targets"/> (B,T) or none.</summary>
+    public TReal ForwardFrom(ActivationSite site, ReadOnlySpan<TReal> activation, ReadOnlySpan<int> targets)
+    {
+        var a = _acts ?? throw new InvalidOperationException("call Forward before ForwardFrom");
+        var x = a.Layers[site.Layer];
+        activation.CopyTo(site.Kind == ActivationKind.Residual ? x.Residual3 : x.FchGelu);
+        a.Targets = targets.ToArray();
+        return site.Kind == ActivationKind.Residual ? ForwardBlocks(a, site.Layer + 1, false) : ForwardBlocks(a, site.Layer, true);
+    }
+
+    private TReal ForwardBlocks(Activations a, int first, bool fromMlpHidden)
+    {
+        int B = a.B, T = a.T, C = Config.DModel, V = Config.Vocab, NH = Config.Heads, L = Config.Layers;
+        var p = Parameters.AsSpan();
+        var residual = first == 0 ? a.Encoded : a.Layers[first - 1].Residual3;
+        for (var l = first; l < L; l++)
         {
             var o = _layout.Layers[l];
             var x = a.Layers[l];
-            LayerNorm.ForwardReference<TReal>(residual, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), B * T, C, x.Ln1, x.Ln1Mean, x.Ln1Rstd);
-            Matmul.ForwardReference<TReal>(x.Ln1, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), B * T, C, 3 * C, x.Qkv);
-            Attention.ForwardReference<TReal>(x.Qkv, B, T, C, NH, x.Atty, x.Att);
-            Matmul.ForwardReference<TReal>(x.Atty, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), B * T, C, C, x.AttProj);
-            Residual.ForwardReference<TReal>(residual, x.AttProj, B * T * C, x.Residual2);
-            LayerNorm.ForwardReference<TReal>(x.Residual2, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), B * T, C, x.Ln2, x.Ln2Mean, x.Ln2Rstd);
-            Matmul.ForwardReference<TReal>(x.Ln2, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), B * T, C, 4 * C, x.Fch);
-            Gelu.ForwardReference<TReal>(x.Fch, B * T * 4 * C, x.FchGelu);
+            if (!(fromMlpHidden && l == first))
+            {
+                LayerNorm.ForwardReference<TReal>(residual, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), B * T, C, x.Ln1, x.Ln1Mean, x.Ln1Rstd);
+                Matmul.ForwardReference<TReal>(x.Ln1, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), B * T, C, 3 * C, x.Qkv);
+                Attention.ForwardReference<TReal>(x.Qkv, B, T, C, NH, x.Atty, x.Att);
+                Matmul.ForwardReference<TReal>(x.Atty, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), B * T, C, C, x.AttProj);
+                Residual.ForwardReference<TReal>(residual, x.AttProj, B * T * C, x.Residual2);
+                LayerNorm.ForwardReference<TReal>(x.Residual2, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), B * T, C, x.Ln2, x.Ln2Mean, x.Ln2Rstd);
+                Matmul.ForwardReference<TReal>(x.Ln2, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), B * T, C, 4 * C, x.Fch);
+                Gelu.ForwardReference<TReal>(x.Fch, B * T * 4 * C, x.FchGelu);
+            }
             Matmul.ForwardReference<TReal>(x.FchGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), B * T, 4 * C, C, x.FcProj);
             Residual.ForwardReference<TReal>(x.Residual2, x.FcProj, B * T * C, x.Residual3);
             residual = x.Residual3;
         }
         LayerNorm.ForwardReference<TReal>(residual, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), B * T, C, a.Lnf, a.LnfMean, a.LnfRstd);
         Matmul.ForwardReference<TReal>(a.Lnf, p.Slice(_layout.Wte, V * C), [], B * T, C, V, a.Logits);
-        _acts = a;
-        if (targets.IsEmpty)
+        if (a.Targets.Length == 0)
         {
             return TReal.NaN;
         }
-        CrossEntropy.ForwardReference<TReal>(a.Logits, targets, B * T, V, a.Probs, a.Losses);
+        CrossEntropy.ForwardReference<TReal>(a.Logits, a.Targets, B * T, V, a.Probs, a.Losses);
         var sum = TReal.Zero;
         foreach (var loss in a.Losses) sum += loss;
         return sum / TReal.CreateChecked(B * T);
@@ -142,7 +163,7 @@ public sealed class GptReference<TReal> where TReal : IFloatingPointIeee754<TRea
         public int B { get; } = B;
         public int T { get; } = T;
         public required int[] Inputs { get; init; }
-        public required int[] Targets { get; init; }
+        public required int[] Targets { get; set; }
         public TReal[] Encoded { get; } = new TReal[B * T * C];
         public LayerActivations[] Layers { get; } = Enumerable.Range(0, L).Select(_ => new LayerActivations(B, T, C, NH)).ToArray();
         public TReal[] Lnf { get; } = new TReal[B * T * C];
