@@ -7,8 +7,9 @@ namespace ScaleLab.Engine;
 /// returns the logits (V) for the token after it, attending to the keys and values cached from earlier steps
 /// instead of recomputing them. Equal to the logits of a full <see cref="Gpt.Forward"/> at that position up to
 /// summation order (products here are matrix-vector dot products; the full pass uses the blocked SGEMM).
-/// Reads the model's current <see cref="Gpt.Parameters"/> at every step; allocates nothing after construction.
-/// Single-threaded: a one-token step is a few matrix-vector products, too small to split.
+/// <see cref="Feed"/> takes k tokens in one pass (a speculative-sampling verify step) and <see cref="Rollback"/> drops
+/// the last ones. Reads the model's current <see cref="Gpt.Parameters"/> at every step; <see cref="Step"/> allocates
+/// nothing after construction and is single-threaded (a one-token step is a few matrix-vector products, too small to split).
 /// </summary>
 /// <remarks>C = channels, V = vocab, NH = heads, hs = C/NH, Tmax = the model's SeqLen, L = layers.</remarks>
 public sealed unsafe class KvCacheDecoder
@@ -26,6 +27,7 @@ public sealed unsafe class KvCacheDecoder
     private readonly float[] _scores;  // (Tmax)
     private readonly float[] _logits;  // (V)
     private readonly float[] _stats;   // (2) LayerNorm mean and rstd, unused here
+    private FeedBuffers? _feed;        // for Feed, sized on first use
 
     public KvCacheDecoder(Gpt model)
     {
@@ -52,6 +54,123 @@ public sealed unsafe class KvCacheDecoder
 
     /// <summary>Forgets the cached context; the next token goes to position 0.</summary>
     public void Reset() => Position = 0;
+
+    /// <summary>Rolls the context back to its first <paramref name="position"/> tokens (0 ≤ position ≤ <see cref="Position"/>),
+    /// as if the later ones had never been fed: a rejected speculative draft is dropped this way. The cache entries
+    /// past it are simply overwritten by the next feed (a position's keys and values depend only on the tokens up to
+    /// it), so this costs nothing.</summary>
+    public void Rollback(int position)
+    {
+        if (position < 0 || position > Position) throw new ArgumentOutOfRangeException(nameof(position), position, $"can roll back only to a position in 0..{Position}");
+        Position = position;
+    }
+
+    /// <summary>Feeds <paramref name="tokens"/> (k of them) at positions <see cref="Position"/>.. in one pass and returns
+    /// their logits (k,V): row i is the distribution of the token after tokens[i] (the verify step of speculative
+    /// sampling). Each block reads its weights once for all k rows (blocked SGEMM, threaded on the model's pool), and
+    /// row i attends to the cached positions and rows 0..i. Equal to k <see cref="Step"/> calls, and to the rows of a
+    /// full <see cref="Gpt.Forward"/>, up to summation order. The span is overwritten by the next call.</summary>
+    public ReadOnlySpan<float> Feed(ReadOnlySpan<int> tokens)
+    {
+        var cfg = _model.Config;
+        int C = cfg.DModel, V = cfg.Vocab, NH = cfg.Heads, hs = C / NH, T = cfg.SeqLen, t0 = Position, k = tokens.Length;
+        if (k == 0) return [];
+        if (t0 + k > T) throw new InvalidOperationException($"feeding {k} tokens at position {t0} passes the context of {T} positions; call Rollback or Reset");
+        for (var i = 0; i < k; i++)
+        {
+            if ((uint)tokens[i] >= (uint)V) throw new ArgumentException($"token {tokens[i]} at index {i} is outside the vocabulary 0..{V - 1}");
+        }
+        var b = Rows(k);
+        var p = _model.Parameters.AsSpan();
+        var pool = _model.Pool;
+        var scale = 1f / MathF.Sqrt(hs);
+        var x = b.X.AsSpan(0, k * C);
+        var h = b.H.AsSpan(0, k * C);
+        var y = b.Y.AsSpan(0, k * C);
+        var qkv = b.Qkv.AsSpan(0, 3 * k * C);
+        var fc = b.Fc.AsSpan(0, 4 * k * C);
+        var fcGelu = b.FcGelu.AsSpan(0, 4 * k * C);
+        var mean = b.Mean.AsSpan(0, k);
+        var rstd = b.Rstd.AsSpan(0, k);
+
+        // x (k,C) = wte[tokens[i]] + wpe[t0 + i]
+        for (var i = 0; i < k; i++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(_layout.Wte + tokens[i] * C, C), p.Slice(_layout.Wpe + (t0 + i) * C, C), x.Slice(i * C, C));
+        }
+        for (var l = 0; l < cfg.Layers; l++)
+        {
+            var o = _layout.Layers[l];
+            LayerNorm.Forward(x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), k, C, h, mean, rstd, pool);
+            Matmul.Forward(h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, C, 3 * C, qkv, pool);
+            var cacheBase = (long)l * T * C;
+            for (var i = 0; i < k; i++)
+            {
+                qkv.Slice(i * 3 * C + C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
+                qkv.Slice(i * 3 * C + 2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
+            }
+            fixed (float* q = qkv, keys = _keys, values = _values, py = y, scores = _scores)
+            {
+                for (var i = 0; i < k; i++)
+                {
+                    var t = t0 + i;
+                    for (var hd = 0; hd < NH; hd++)
+                    {
+                        // scores[t2] = softmax_t2≤t(q_i·k_t2/√hs); y_i,h = Σ scores[t2]·v_t2 (as in Step)
+                        var qi = q + (long)i * 3 * C + hd * hs;
+                        for (var t2 = 0; t2 <= t; t2++)
+                        {
+                            scores[t2] = SimdMath.Dot(qi, keys + cacheBase + (long)t2 * C + hd * hs, hs) * scale;
+                        }
+                        SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
+                        var yi = py + (long)i * C + hd * hs;
+                        new Span<float>(yi, hs).Clear();
+                        for (var t2 = 0; t2 <= t; t2++)
+                        {
+                            SimdMath.Axpy(scores[t2], values + cacheBase + (long)t2 * C + hd * hs, yi, hs);
+                        }
+                    }
+                }
+            }
+            Matmul.Forward(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
+            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+            LayerNorm.Forward(x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), k, C, h, mean, rstd, pool);
+            Matmul.Forward(h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, C, 4 * C, fc, pool);
+            Gelu.Forward(fc, 4 * k * C, fcGelu, pool);
+            Matmul.Forward(fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, 4 * C, C, h, pool);
+            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+        }
+        LayerNorm.Forward(x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), k, C, h, mean, rstd, pool);
+        // logits (k,V) = h · wteᵀ (tied output embedding)
+        var logits = b.Logits.AsSpan(0, k * V);
+        Matmul.Forward(h, p.Slice(_layout.Wte, V * C), [], k, C, V, logits, pool);
+        Position = t0 + k;
+        return logits;
+    }
+
+    /// <summary>Buffers for <see cref="Feed"/>, grown to the largest k asked for so far.</summary>
+    private sealed class FeedBuffers(int rows, int C, int V)
+    {
+        public int Rows { get; } = rows;
+        public float[] X { get; } = new float[rows * C];
+        public float[] H { get; } = new float[rows * C];
+        public float[] Y { get; } = new float[rows * C];
+        public float[] Qkv { get; } = new float[rows * 3 * C];
+        public float[] Fc { get; } = new float[rows * 4 * C];
+        public float[] FcGelu { get; } = new float[rows * 4 * C];
+        public float[] Mean { get; } = new float[rows];
+        public float[] Rstd { get; } = new float[rows];
+        public float[] Logits { get; } = new float[rows * V];
+    }
+
+    private FeedBuffers Rows(int k)
+    {
+        if (_feed is null || _feed.Rows < k)
+        {
+            _feed = new FeedBuffers(Math.Max(k, _feed?.Rows ?? 0), _model.Config.DModel, _model.Config.Vocab);
+        }
+        return _feed;
+    }
 
     /// <summary>Feeds <paramref name="token"/> at <see cref="Position"/> and returns the logits (V) for the next
     /// token; the span is overwritten by the next call.</summary>

@@ -32,6 +32,92 @@ public sealed class KvCacheDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData(1, new[] { 4, 1, 5, 2 })]
+    [InlineData(2, new[] { 12 })]
+    [InlineData(1, new[] { 1, 2, 3, 6 })]
+    public void Feed_Chunks_EqualSingleStepsAndFullForward(int threads, int[] chunks)
+    {
+        // Given: the logits of a full forward and of one Step per token, on a model with large weights.
+        var config = new GptConfig(2, 24, 3, 12, 37);
+        using var model = new Gpt(config, 1, threads);
+        model.InitWeights(new Rng(8));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
+        var tokens = Tokens(new Rng(9), 12, 37);
+        model.Forward(tokens, [], 1, 12);
+        var full = model.Logits.ToArray();
+        var stepper = new KvCacheDecoder(model);
+        var steps = tokens.SelectMany(t => stepper.Step(t).ToArray()).ToArray();
+        var decoder = new KvCacheDecoder(model);
+
+        // When: the tokens fed in chunks of k.
+        var fed = new List<float>();
+        var at = 0;
+        foreach (var k in chunks)
+        {
+            var rows = decoder.Feed(tokens.AsSpan(at, k)).ToArray();
+            Assert.Equal(k * 37, rows.Length);
+            fed.AddRange(rows);
+            at += k;
+            Assert.Equal(at, decoder.Position);
+        }
+
+        // Then: row by row, equal to the steps and to the full pass up to summation order.
+        for (var i = 0; i < full.Length; i++)
+        {
+            Assert.True(Math.Abs(fed[i] - full[i]) <= 1e-4 + 1e-4 * Math.Abs(full[i]), $"[{i}] feed {fed[i]} vs forward {full[i]}");
+            Assert.True(Math.Abs(fed[i] - steps[i]) <= 1e-4 + 1e-4 * Math.Abs(steps[i]), $"[{i}] feed {fed[i]} vs steps {steps[i]}");
+        }
+    }
+
+    [Fact]
+    public void Rollback_ThenRefeed_EqualsNeverHavingFedTheDraft()
+    {
+        // Given: a prefix, then a rejected draft of 4 tokens (one verify pass), and a decoder that never saw the draft.
+        var config = new GptConfig(2, 16, 2, 12, 23);
+        using var model = new Gpt(config, 1);
+        model.InitWeights(new Rng(10));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
+        var rng = new Rng(11);
+        var prefix = Tokens(rng, 5, 23);
+        var draft = Tokens(rng, 4, 23);
+        var accepted = Tokens(rng, 3, 23);
+        var clean = new KvCacheDecoder(model);
+        clean.Feed(prefix);
+        var expectedFeed = clean.Feed(accepted).ToArray();
+        var expectedStep = clean.Step(7).ToArray();
+        var decoder = new KvCacheDecoder(model);
+        decoder.Feed(prefix);
+        decoder.Feed(draft);
+
+        // When
+        decoder.Rollback(5);
+        var feed = decoder.Feed(accepted).ToArray();
+        var step = decoder.Step(7).ToArray();
+
+        // Then: bit for bit (a position's cache depends only on the tokens up to it).
+        Assert.Equal(expectedFeed, feed);
+        Assert.Equal(expectedStep, step);
+        Assert.Equal(9, decoder.Position);
+    }
+
+    [Fact]
+    public void FeedAndRollback_OutOfRange_ThrowNamingTheRemedy()
+    {
+        // Given
+        using var model = new Gpt(new GptConfig(1, 8, 2, 4, 11), 1);
+        var decoder = new KvCacheDecoder(model);
+        decoder.Feed([1, 2, 3]);
+
+        // When / Then
+        Assert.Contains("Rollback", Assert.Throws<InvalidOperationException>(() => decoder.Feed([1, 2])).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Rollback(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Rollback(-1));
+        Assert.Throws<ArgumentException>(() => decoder.Feed([11]));
+        Assert.Equal(0, decoder.Feed([]).Length);
+        Assert.Equal(3, decoder.Position);
+    }
+
     [Fact]
     public void Reset_AfterSteps_RestartsAtPositionZero()
     {
