@@ -196,6 +196,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // Ctrl+C or SIGTERM stops training at the next step boundary: the trainer writes its checkpoint first.
+        using var signals = new ShutdownSignals(cancellationToken);
+        cancellationToken = signals.Token;
         if (settings.Registry is not null)
         {
             return ExecuteInRegistry(settings, cancellationToken);
@@ -233,6 +236,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 }
                 progress.OnEval(e);
             }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (signals.Received is not null)
+        {
+            progress.Dispose();
+            Console.Error.WriteLine(o.CheckpointPath is null
+                ? $"error: stopped by {signals.Received} at step {trainer.Step} of {o.Steps}; no checkpoint was configured, so the run is lost (give --checkpoint FILE to keep one)"
+                : $"error: stopped by {signals.Received} at step {trainer.Step} of {o.Steps}; checkpoint written to {o.CheckpointPath} (continue with: scalelab train --resume {o.CheckpointPath})");
+            return CliApp.ExitFailure;
         }
         finally
         {
