@@ -1,8 +1,9 @@
 namespace ScaleLab.Engine.Training;
 
 /// <summary>
-/// One optimizer step. <see cref="Step"/> counts completed steps (1 after the first). Gradient norms are
-/// before clipping. For the gradient-noise-scale estimator (McCandlish et al. 2018, App. A.1):
+/// One optimizer step. <see cref="Step"/> counts completed steps (1 after the first); <see cref="Loss"/> is the mean
+/// of the objective over the micro-batches. Gradient norms are before clipping. For the gradient-noise-scale
+/// estimator (McCandlish et al. 2018, App. A.1), copied from the trainer's <see cref="GradientNoiseObserver"/>:
 /// <see cref="MicroGradNormSq"/> is the mean over the M micro-batches of |g_micro|² (batch B/M) and
 /// <see cref="AccumGradNormSq"/> is |G|² of their average (batch B); with M = 1 the two are equal.
 /// </summary>

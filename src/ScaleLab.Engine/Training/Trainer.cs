@@ -34,6 +34,8 @@ public sealed class Trainer : IDisposable
     private long _lastEvalStep = -1;
     private double? _validationFloor;
     private bool _validationFloorKnown;
+    private readonly GradientNoiseObserver _noise = new();
+    private ITrainingObjective _objective = CrossEntropyObjective.Instance;
 
     /// <summary>A new run: validates the options and the corpus against them, builds and initialises the model.</summary>
     public Trainer(TrainOptions options, ICorpus corpus)
@@ -145,6 +147,18 @@ public sealed class Trainer : IDisposable
         return Summary();
     }
 
+    /// <summary>The loss minimised on each micro-batch; <see cref="CrossEntropyObjective"/> unless set. Not saved in
+    /// checkpoints: set it again after <see cref="Resume"/>.</summary>
+    public ITrainingObjective Objective
+    {
+        get => _objective;
+        set => _objective = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>Observers called inside every step (see <see cref="ITrainingObserver"/>), after the trainer's own
+    /// <see cref="GradientNoiseObserver"/>, in list order. Not saved in checkpoints.</summary>
+    public IList<ITrainingObserver> Observers { get; } = new List<ITrainingObserver>();
+
     /// <summary>One optimizer step; returns its metrics.</summary>
     public StepMetrics TrainStep()
     {
@@ -154,34 +168,29 @@ public sealed class Trainer : IDisposable
         var micro = o.MicroBatchSize;
         var seqLen = o.Model.SeqLen;
         var loss = 0.0;
-        double microSq = 0, accumSq;
-        if (_accum is null)
+        _noise.OnStepStart(Step, o.MicroBatches);
+        foreach (var observer in Observers) observer.OnStepStart(Step, o.MicroBatches);
+        // G = (1/M)·Σ_m g_m with g_m the gradient of micro-batch m's objective; each g_m is shown to the observers
+        // before it is added, in a fixed order. With M = 1, g_1 is G and is left in place.
+        if (_accum is not null) Array.Clear(_accum);
+        for (var m = 0; m < o.MicroBatches; m++)
         {
             Model.ZeroGrad();
             _sampler.Next(_inputs, _targets);
-            loss = Model.Forward(_inputs, _targets, micro, seqLen);
-            Model.Backward();
-            microSq = accumSq = GradientClipping.NormSquared(Model.Gradients);
+            var microLoss = _objective.ForwardBackward(Model, new MicroBatch(_inputs, _targets, micro, seqLen, m, o.MicroBatches, Step));
+            loss += microLoss;
+            _noise.OnMicroBatch(m, microLoss, Model.Gradients);
+            foreach (var observer in Observers) observer.OnMicroBatch(m, microLoss, Model.Gradients);
+            if (_accum is not null) TensorPrimitives.Add(_accum, Model.Gradients, _accum);
         }
-        else
+        if (_accum is not null)
         {
-            // G = (1/M)·Σ_m g_m with g_m the gradient of micro-batch m's mean loss; |g_m|² is taken from
-            // each micro-batch's own gradient before it is added, in a fixed order.
-            Array.Clear(_accum);
-            for (var m = 0; m < o.MicroBatches; m++)
-            {
-                Model.ZeroGrad();
-                _sampler.Next(_inputs, _targets);
-                loss += Model.Forward(_inputs, _targets, micro, seqLen);
-                Model.Backward();
-                microSq += GradientClipping.NormSquared(Model.Gradients);
-                TensorPrimitives.Add(_accum, Model.Gradients, _accum);
-            }
             TensorPrimitives.Multiply(_accum, 1f / o.MicroBatches, Model.Gradients);
             loss /= o.MicroBatches;
-            microSq /= o.MicroBatches;
-            accumSq = GradientClipping.NormSquared(Model.Gradients);
         }
+        _noise.OnStepGradient(Model.Gradients);
+        foreach (var observer in Observers) observer.OnStepGradient(Model.Gradients);
+        double microSq = _noise.MicroGradNormSq, accumSq = _noise.AccumGradNormSq;
         if (!double.IsFinite(loss))
         {
             _clock.Stop();
