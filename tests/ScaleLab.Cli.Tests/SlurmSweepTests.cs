@@ -39,9 +39,12 @@ public sealed class SlurmSweepTests : IDisposable
     /// <summary>sbatch/squeue/scancel stand-ins: sbatch starts every array task of the script in the background with
     /// SLURM_ARRAY_JOB_ID/TASK_ID set (jobs numbered from 101; a file "fail-job-N" makes job N's tasks exit 3 at once),
     /// squeue lists the job's live tasks, scancel kills them.</summary>
-    private string FakeSlurm()
+    private string FakeSlurm() => FakeSlurm(_directory);
+
+    /// <summary>The stand-ins in DIRECTORY/fake-slurm (for other tests that run sweeps through them).</summary>
+    internal static string FakeSlurm(string directory)
     {
-        var bin = Directory.CreateDirectory(Path.Combine(_directory, "fake-slurm")).FullName;
+        var bin = Directory.CreateDirectory(Path.Combine(directory, "fake-slurm")).FullName;
         void Script(string name, string body)
         {
             var path = Path.Combine(bin, name);

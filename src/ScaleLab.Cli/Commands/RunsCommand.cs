@@ -181,8 +181,12 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
                 throw new UsageException($"no run '{only}' in study '{settings.Study}' (see scalelab runs --study {settings.Study})");
             }
         }
-        var metrics = runs.Select(r => (r.Key, store.ReadMetrics(r.Key))).ToList();
         var output = console.Profile.Out.Writer;
+        if (runs.Any(r => r.Kind is not null))
+        {
+            return WriteNamedMetrics(store, settings, runs);
+        }
+        var metrics = runs.Select(r => (r.Key, store.ReadMetrics(r.Key))).ToList();
         if (settings.Csv)
         {
             output.Write(ToMetricsCsv(metrics));
@@ -225,6 +229,62 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         console.Write(table);
         console.MarkupLine(Markup.Escape(Inv(
             $"{metrics.Count} run(s), evaluation steps only; --metrics --csv gives every step")));
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>Header of the per-step CSV of runs of another kind than the language model: the generic table.</summary>
+    public const string NamedMetricsCsvHeader = "run,step,name,value";
+
+    /// <summary>Per-step CSV of named metrics: one row per (run, step, name), doubles round-trip, NaN as empty.</summary>
+    public static string ToNamedMetricsCsv(IEnumerable<(string RunKey, IReadOnlyList<RunMetric> Metrics)> runs)
+    {
+        var csv = new StringBuilder(NamedMetricsCsvHeader).Append('\n');
+        foreach (var (key, metrics) in runs)
+        {
+            foreach (var m in metrics)
+            {
+                var value = double.IsNaN(m.Value) ? "" : m.Value.ToString("R", CultureInfo.InvariantCulture);
+                csv.Append(Inv($"{key},{m.Step},{m.Name},{value}\n"));
+            }
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>The metrics of a study whose runs are of a kind other than the language model (named, generic table):
+    /// CSV of every row, JSON, or a table of each run's last value of each metric.</summary>
+    private int WriteNamedMetrics(IRunStore store, Settings settings, IReadOnlyList<RunRecord> runs)
+    {
+        var metrics = runs.Select(r => (r.Key, store.ReadRunMetrics(r.Key))).ToList();
+        var output = console.Profile.Out.Writer;
+        if (settings.Csv)
+        {
+            output.Write(ToNamedMetricsCsv(metrics));
+            return CliApp.ExitOk;
+        }
+        if (settings.Json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = settings.Study,
+                runs = metrics.Select(m => new
+                {
+                    key = m.Key,
+                    kind = runs.First(r => r.Key == m.Key).KindName,
+                    metrics = m.Item2.Select(r => new { step = r.Step, name = r.Name, value = double.IsFinite(r.Value) ? r.Value : (double?)null }),
+                }),
+            }, SweepCommand.Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("run", "kind", "metric", "last step", "value");
+        foreach (var (key, rows) in metrics)
+        {
+            foreach (var last in rows.GroupBy(r => r.Name).Select(g => g.Last()))
+            {
+                table.AddRow(key, Markup.Escape(runs.First(r => r.Key == key).KindName), Markup.Escape(last.Name), Inv($"{last.Step}"), Inv($"{last.Value:G6}"));
+            }
+        }
+        console.Write(table);
+        console.MarkupLine(Markup.Escape(Inv($"{metrics.Count} run(s), last value of each metric; --metrics --csv gives every step")));
         return CliApp.ExitOk;
     }
 

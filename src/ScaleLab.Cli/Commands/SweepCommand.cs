@@ -107,10 +107,9 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var spec = SweepSpec.Load(settings.Spec);
-        var runs = spec.Expand();
         if (settings.DryRun)
         {
-            return WriteDryRun(spec, runs, settings.Json);
+            return spec.Kind is null ? WriteDryRun(spec, spec.Expand(), settings.Json) : WriteKindDryRun(spec, settings.Json);
         }
         var registry = RunStores.Resolve(settings.Registry);
         var threads = settings.ThreadsPerWorker ?? spec.ThreadsPerRun;
@@ -261,6 +260,31 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         }
         console.Write(table);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"{runs.Count} runs in study [bold]{Markup.Escape(spec.Study)}[/] (dry run: nothing enqueued)"));
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>The runs of a spec of another kind: key, seed and the kind's config of each.</summary>
+    private int WriteKindDryRun(SweepSpec spec, bool json)
+    {
+        var runs = spec.NewRuns();
+        if (json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = spec.Study,
+                kind = spec.Kind,
+                runs = runs.Select(r => new { key = r.Key, seed = r.Seed, config = JsonDocument.Parse(r.ConfigJson).RootElement }),
+            }, Json));
+            return CliApp.ExitOk;
+        }
+        var table = new Table().AddColumns("key", "seed", "config");
+        foreach (var r in runs)
+        {
+            table.AddRow(r.Key, Inv(r.Seed), Markup.Escape(r.ConfigJson));
+        }
+        console.Write(table);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"{runs.Count} runs of kind {Markup.Escape(spec.Kind!)} in study [bold]{Markup.Escape(spec.Study)}[/] (dry run: nothing enqueued)"));
         return CliApp.ExitOk;
     }
 

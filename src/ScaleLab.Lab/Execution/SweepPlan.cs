@@ -15,9 +15,9 @@ public static class SweepPlan
     /// registry (same key) are left as they are, so re-running a sweep resumes it.</summary>
     public static EnqueueResult Enqueue(IRunStore store, SweepSpec spec, string? specText = null)
     {
-        var runs = spec.Expand();
+        var runs = spec.NewRuns();
         store.CreateStudy(spec.Study, specText);
-        var added = store.Enqueue(spec.Study, runs.Select(r => r.ToNewRun()).ToList());
+        var added = store.Enqueue(spec.Study, runs);
         return new EnqueueResult(spec.Study, runs.Count, added);
     }
 }

@@ -48,6 +48,30 @@ public sealed record SweepSpec(
     /// <summary>Byte-level vocabulary: every corpus is read through the engine's byte tokenizer.</summary>
     public const int Vocab = 256;
 
+    /// <summary>The spec's run kind: null for the language-model run (every spec written before kinds, and
+    /// <c>kind = "lm"</c>); otherwise the name of a registered <see cref="Execution.IRunKind"/>, whose runs are
+    /// <see cref="KindRuns"/> and whose settings (the spec's [settings] table as JSON) are <see cref="KindSettings"/>.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>The [settings] table of a spec of another kind, as JSON (null for a language-model spec).</summary>
+    public System.Text.Json.JsonElement? KindSettings { get; init; }
+
+    /// <summary>The runs of a spec of another kind, expanded by the kind when the spec was read.</summary>
+    public IReadOnlyList<Registry.NewRun>? KindRuns { get; init; }
+
+    /// <summary>A spec of a kind other than the language model: no language-model fields, its runs expanded.</summary>
+    internal static SweepSpec OfKind(string study, string kind, System.Text.Json.JsonElement settings, IReadOnlyList<Registry.NewRun> runs,
+        int threadsPerRun, int checkpointInterval) =>
+        new(study, "", null, [], 0, 0, [], [], [], [], null, 0, 0, 0, 0, 0, 0, threadsPerRun, checkpointInterval)
+        {
+            Kind = kind,
+            KindSettings = settings,
+            KindRuns = runs,
+        };
+
+    /// <summary>The runs to enqueue, of any kind, in claim order.</summary>
+    public IReadOnlyList<Registry.NewRun> NewRuns() => KindRuns ?? Expand().Select(r => r.ToNewRun()).ToList();
+
     /// <summary>Reads and validates a spec file; errors are <see cref="InvalidDataException"/> naming
     /// file, line and key in one line.</summary>
     public static SweepSpec Load(string path)
@@ -94,6 +118,10 @@ public sealed record SweepSpec(
     /// </summary>
     public IReadOnlyList<RunSpec> Expand()
     {
+        if (Kind is not null)
+        {
+            throw new InvalidOperationException($"spec of study {Study} is of kind '{Kind}', not language-model runs; use NewRuns()");
+        }
         var runs = new List<RunSpec>();
         foreach (var shape in Models)
         {

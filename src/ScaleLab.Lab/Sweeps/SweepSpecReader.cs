@@ -77,8 +77,22 @@ public sealed partial class SweepSpecReader
         return new SweepSpecReader("settings").Read(root, baseDirectory);
     }
 
+    /// <summary>The keys of a spec for a kind other than the language model: the kind's own settings go in the
+    /// [settings] table and are handed to the kind (<see cref="Execution.IRunKind.Expand"/>) as JSON.</summary>
+    private static readonly string[] KindRootKeys = ["study", "kind", "threads_per_run", "checkpoint_interval", "settings"];
+
     private SweepSpec Read(TomlTable root, string baseDirectory)
     {
+        if (root.Get("kind") is not null)
+        {
+            var kind = String(root, "kind", required: true)!;
+            if (kind != Execution.LanguageModelRunKind.KindName)
+            {
+                return ReadKind(root, kind);
+            }
+            // kind = "lm" is the default said aloud: the same spec, the same runs and keys as without it.
+            root.Entries.RemoveAll(e => e.Key == "kind");
+        }
         CheckKeys(root, RootKeys, "");
         var study = String(root, "study", required: true)!;
         if (!StudyName().IsMatch(study))
@@ -305,6 +319,49 @@ public sealed partial class SweepSpecReader
             }
         }
         return shapes.Select(s => s.Shape).ToList();
+    }
+
+    /// <summary>A spec of another kind: study, kind, execution settings and the kind's [settings], which the kind
+    /// expands here so a bad setting is refused before anything runs.</summary>
+    private SweepSpec ReadKind(TomlTable root, string kindName)
+    {
+        CheckKeys(root, KindRootKeys, "");
+        var study = String(root, "study", required: true)!;
+        if (!StudyName().IsMatch(study))
+        {
+            throw Error(root.LineOf("study"), "study", $"'{study}' may only hold letters, digits, '_', '-' and '.'");
+        }
+        Execution.IRunKind kind;
+        try
+        {
+            kind = Execution.RunKinds.Get(kindName);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw Error(root.LineOf("kind"), "kind", ex.Message);
+        }
+        var threads = (int)(Integer(root, "threads_per_run", min: 1, max: 1024) ?? 1);
+        var checkpointInterval = (int)(Integer(root, "checkpoint_interval", min: 1, max: int.MaxValue) ?? 100);
+        var settingsNode = root.Get("settings") ?? new TomlTable(root.Line, "settings");
+        if (settingsNode is not TomlTable table)
+        {
+            throw Error(root.LineOf("settings"), "settings", $"must be a table ([settings]), got {settingsNode.TypeName}");
+        }
+        var settings = TomlTree.ToJson(table);
+        IReadOnlyList<Registry.NewRun> runs;
+        try
+        {
+            runs = kind.Expand(study, settings);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or FormatException or System.Text.Json.JsonException)
+        {
+            throw Error(root.LineOf("settings"), "settings", ex.Message.ReplaceLineEndings(" "));
+        }
+        if (runs.Count == 0)
+        {
+            throw Error(root.LineOf("settings"), "settings", $"kind '{kindName}' makes no runs of these settings");
+        }
+        return SweepSpec.OfKind(study, kindName, settings, runs.Select(r => r with { Kind = kindName }).ToList(), threads, checkpointInterval);
     }
 
     private void CheckKeys(TomlTable table, string[] allowed, string prefix)
