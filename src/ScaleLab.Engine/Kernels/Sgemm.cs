@@ -21,8 +21,12 @@ namespace ScaleLab.Engine.Kernels;
 /// order does not depend on how the work is split, so results are bit-identical for every thread count;
 /// it differs from the reference's single left-to-right sum. The loops are marked AggressiveOptimization so they
 /// are compiled fully optimised at first call rather than after tiered compilation notices them.
+/// Off x86 (or without AVX2 + FMA) the same blocking and threading run a portable microkernel written with the generic
+/// Vector256 or Vector128 API (<see cref="SgemmKernel"/>): two 8-float or four 4-float vectors per row of the 6×16 tile,
+/// one multiply-add per accumulator per k, fused wherever the hardware fuses (Arm64 NEON, x86 FMA). On an x86 machine
+/// with FMA every kernel therefore computes the same bits; without any vector hardware a scalar triple loop runs.
 /// </remarks>
-public static unsafe class Sgemm
+public static unsafe partial class Sgemm
 {
     public const int MR = 6;
     public const int NR = 16;
@@ -33,22 +37,35 @@ public static unsafe class Sgemm
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
 
-    /// <summary>True when the AVX2 + FMA microkernel runs; otherwise <see cref="AccumulateScalar"/> does.</summary>
+    /// <summary>True when the AVX2 + FMA microkernel runs.</summary>
     public static bool IsAccelerated => Fma.IsSupported && Vector256.IsHardwareAccelerated;
 
+    /// <summary>The microkernel this machine runs: AVX2 + FMA, else the portable Vector256 one where 256-bit vectors are
+    /// accelerated, else the portable Vector128 one (Arm64 NEON, x86 SSE), else the scalar triple loop.</summary>
+    internal static SgemmKernel DefaultKernel { get; } =
+        IsAccelerated ? SgemmKernel.Avx2Fma
+        : Vector256.IsHardwareAccelerated ? SgemmKernel.Vector256
+        : Vector128.IsHardwareAccelerated ? SgemmKernel.Vector128
+        : SgemmKernel.Scalar;
+
     public static void Accumulate(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
-        int M, int N, int K, WorkerPool? pool)
+        int M, int N, int K, WorkerPool? pool) => Accumulate(a, ars, acs, b, brs, bcs, c, ldc, M, N, K, pool, DefaultKernel);
+
+    /// <summary><see cref="Accumulate(float*, int, int, float*, int, int, float*, int, int, int, int, WorkerPool?)"/> on a
+    /// chosen microkernel (tests run the portable ones on x86 this way; a kernel the hardware lacks runs emulated).</summary>
+    internal static void Accumulate(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
+        int M, int N, int K, WorkerPool? pool, SgemmKernel kernel)
     {
         if (M == 0 || N == 0 || K == 0)
         {
             return;
         }
-        if (!IsAccelerated)
+        if (kernel == SgemmKernel.Scalar)
         {
             AccumulateScalar(a, ars, acs, b, brs, bcs, c, ldc, M, N, K);
             return;
         }
-        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K };
+        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Kernel = kernel };
         Launch(ref args, pool);
     }
 
@@ -57,13 +74,17 @@ public static unsafe class Sgemm
     /// or filled with the bias first — one pass over C fewer, and that pass was single-threaded. Bit-identical to
     /// filling C with the bias (or zeros) and calling <see cref="Accumulate"/>.</summary>
     public static void Multiply(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
-        int M, int N, int K, float* bias, WorkerPool? pool)
+        int M, int N, int K, float* bias, WorkerPool? pool) => Multiply(a, ars, acs, b, brs, bcs, c, ldc, M, N, K, bias, pool, DefaultKernel);
+
+    /// <summary><see cref="Multiply(float*, int, int, float*, int, int, float*, int, int, int, int, float*, WorkerPool?)"/> on a chosen microkernel.</summary>
+    internal static void Multiply(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
+        int M, int N, int K, float* bias, WorkerPool? pool, SgemmKernel kernel)
     {
         if (M == 0 || N == 0)
         {
             return;
         }
-        if (K == 0 || !IsAccelerated)
+        if (K == 0 || kernel == SgemmKernel.Scalar)
         {
             for (var m = 0; m < M; m++)
             {
@@ -74,7 +95,7 @@ public static unsafe class Sgemm
             AccumulateScalar(a, ars, acs, b, brs, bcs, c, ldc, M, N, K);
             return;
         }
-        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Overwrite = true, Bias = bias };
+        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Overwrite = true, Bias = bias, Kernel = kernel };
         Launch(ref args, pool);
     }
 
@@ -122,7 +143,7 @@ public static unsafe class Sgemm
     /// rows as columns); otherwise columns are, in fixed shares.</summary>
     private static bool SplitsRows(int M, int N, int parts) => parts == 1 || M >= parts * MR * 4 || M >= N;
 
-    /// <summary>Plain triple loop: the fallback without AVX2 + FMA, summing each output left to right.</summary>
+    /// <summary>Plain triple loop: the fallback without vector hardware, summing each output left to right.</summary>
     public static void AccumulateScalar(float* a, int ars, int acs, float* b, int brs, int bcs, float* c, int ldc,
         int M, int N, int K)
     {
@@ -145,6 +166,7 @@ public static unsafe class Sgemm
         public float* A, B, C, Bias;
         public int Ars, Acs, Brs, Bcs, Ldc, M, N, K;
         public bool Overwrite;
+        public SgemmKernel Kernel;
         // Row split only: units of UnitRows rows claimed through NextUnit[phase]; UnitPhaseDone[unit] = last phase done.
         public int UnitRows, Units;
         public int* NextUnit, UnitPhaseDone;
@@ -251,23 +273,23 @@ public static unsafe class Sgemm
                     var rows = a + (long)ir * g.Ars;
                     if (nr == NR)
                     {
-                        Kernel6x16<RowsInPlace>(kc, rows, g.Ars, panel, cp, g.Ldc, store, bias);
+                        Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, cp, g.Ldc, store, bias);
                     }
                     else
                     {
-                        Kernel6x16<RowsInPlace>(kc, rows, g.Ars, panel, tile, NR, store: true, bias: null);
+                        Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, tile, NR, store: true, bias: null);
                         AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
                     }
                 }
                 else if (mr == MR && nr == NR)
                 {
-                    Kernel6x16<PackedSliver>(kc, pa + ir * kc, MR, panel, cp, g.Ldc, store, bias);
+                    Micro<PackedSliver>(g.Kernel, kc, pa + ir * kc, MR, panel, cp, g.Ldc, store, bias);
                 }
                 else
                 {
                     // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add
                     // (or store) its live part.
-                    Kernel6x16<PackedSliver>(kc, pa + ir * kc, MR, panel, tile, NR, store: true, bias: null);
+                    Micro<PackedSliver>(g.Kernel, kc, pa + ir * kc, MR, panel, tile, NR, store: true, bias: null);
                     AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
                 }
             }
@@ -296,11 +318,12 @@ public static unsafe class Sgemm
     /// C[0..rows, 0..cols] (row stride ldc) = Σ_k pa[k·MR + i]·pb[k·NR + j], each sum taken in k order, so the same
     /// as <see cref="Multiply"/> with one K-block; with <paramref name="accumulate"/> the sums are added to C instead
     /// (as <see cref="Accumulate"/> with one K-block: into zeros, the same bits as storing). A partial tile goes
-    /// through <paramref name="tile"/> (MR·NR floats). Without AVX2 + FMA, a portable loop computes the same sums.</summary>
+    /// through <paramref name="tile"/> (MR·NR floats). Without vector hardware, a scalar loop computes the same sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void StoreTile(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols, float* tile, bool accumulate = false)
     {
-        if (!IsAccelerated)
+        var kernel = DefaultKernel;
+        if (kernel == SgemmKernel.Scalar)
         {
             for (var i = 0; i < rows; i++)
             {
@@ -316,10 +339,10 @@ public static unsafe class Sgemm
         }
         if (rows == MR && cols == NR)
         {
-            Kernel6x16<PackedSliver>(kc, pa, MR, pb, c, ldc, store: !accumulate, bias: null);
+            Micro<PackedSliver>(kernel, kc, pa, MR, pb, c, ldc, store: !accumulate, bias: null);
             return;
         }
-        Kernel6x16<PackedSliver>(kc, pa, MR, pb, tile, NR, store: true, bias: null);
+        Micro<PackedSliver>(kernel, kc, pa, MR, pb, tile, NR, store: true, bias: null);
         if (accumulate)
         {
             AddOrStoreTile(tile, c, ldc, rows, cols, store: false, bias: null);
@@ -413,8 +436,18 @@ public static unsafe class Sgemm
                 var dst = pb + k * NR;
                 for (var p = 0; p < first; p++, src += NR, dst += NR * kc)
                 {
-                    Vector256.Store(Vector256.Load(src), dst);
-                    Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        Vector256.Store(Vector256.Load(src), dst);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                    }
+                    else
+                    {
+                        Vector128.Store(Vector128.Load(src), dst);
+                        Vector128.Store(Vector128.Load(src + 4), dst + 4);
+                        Vector128.Store(Vector128.Load(src + 8), dst + 8);
+                        Vector128.Store(Vector128.Load(src + 12), dst + 12);
+                    }
                 }
             }
         }
