@@ -129,6 +129,12 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             store.RetryFailed(spec.Study);
         }
         var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
+        // Runs held by workers of a sweep on this machine that is gone (killed with -9) are queued again now, not
+        // after the stale-heartbeat timeout.
+        if (LocalWorkers.ReleaseDead(store, spec.Study) is > 0 and var released)
+        {
+            Console.Error.WriteLine($"sweep {spec.Study}: {released} run(s) held by dead processes of this machine queued again");
+        }
         if (slurm && settings.Workers is null)
         {
             var left = store.CountByStatus(spec.Study);

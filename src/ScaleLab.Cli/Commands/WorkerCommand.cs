@@ -45,6 +45,10 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         [CommandOption("--poll-ms <MS>")]
         public long PollMs { get; set; } = 1000;
 
+        [CommandOption("--parent-pid <PID>")]
+        [Description("Exit when this process (the sweep) dies: checkpoint, hand the run back, stop")]
+        public int? ParentPid { get; set; }
+
         public override Spectre.Console.ValidationResult Validate() =>
             string.IsNullOrWhiteSpace(Study)
                 ? Spectre.Console.ValidationResult.Error("--study is required")
@@ -63,9 +67,44 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
             PollInterval = TimeSpan.FromMilliseconds(settings.PollMs),
         };
         var worker = settings.WorkerId ?? SweepWorker.NewWorkerId("w");
+        using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watch = settings.ParentPid is { } parent ? WatchParent(parent, orphaned) : null;
         using var store = RunStores.Open(settings.Registry);
-        SweepWorker.Run(store, settings.Study, worker, options, Report, Console.Error.WriteLine, cancellationToken);
+        SweepWorker.Run(store, settings.Study, worker, options, Report, Console.Error.WriteLine, orphaned.Token);
         return CliApp.ExitOk;
+    }
+
+    /// <summary>How often an orphan check runs, and how long a cancelled worker may take to checkpoint before it is
+    /// ended regardless (together well under the 5 s in which a killed sweep's workers must be gone).</summary>
+    internal static readonly TimeSpan ParentPoll = TimeSpan.FromMilliseconds(250), OrphanGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Polls the parent sweep. When it is gone (SIGKILL runs none of its cleanup, so its workers would train on
+    /// unseen), cancels the worker, which checkpoints and hands its run back; if that takes longer than
+    /// <see cref="OrphanGrace"/>, exits anyway (the run's checkpoint and heartbeat make it safe to take over).
+    /// A polling timer rather than PR_SET_PDEATHSIG: that signal fires when the thread that started the process
+    /// ends, and .NET starts processes from pool threads.
+    /// </summary>
+    private static Timer WatchParent(int parent, CancellationTokenSource cancel)
+    {
+        int startParent = LocalWorkers.ProcStat(Environment.ProcessId)?.ParentPid ?? parent;
+        var fired = 0;
+        return new Timer(_ =>
+        {
+            bool gone = !LocalWorkers.IsAlive(parent)
+                || (startParent == parent && LocalWorkers.ProcStat(Environment.ProcessId) is { } self && self.ParentPid != parent);
+            if (!gone || Interlocked.Exchange(ref fired, 1) == 1)
+            {
+                return;
+            }
+            Console.Error.WriteLine($"worker: parent process {parent} is gone; stopping");
+            cancel.Cancel();
+            new Thread(() =>
+            {
+                Thread.Sleep(OrphanGrace);
+                Environment.Exit(CliApp.ExitFailure);
+            }) { IsBackground = true }.Start();
+        }, null, ParentPoll, ParentPoll);
     }
 
     private static void Report(RunOutcome o)

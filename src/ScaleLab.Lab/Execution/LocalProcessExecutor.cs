@@ -132,7 +132,8 @@ public sealed class LocalProcessExecutor(WorkerLaunch launch, string registry)
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
             };
-            foreach (var arg in launch.Prefix.Concat(WorkerArguments(registry, study, id, options)))
+            // --parent-pid: the worker exits when this process dies (even by SIGKILL, which runs no cleanup here).
+            foreach (var arg in launch.Prefix.Concat(WorkerArguments(registry, study, id, options)).Concat(["--parent-pid", Invariant(Environment.ProcessId)]))
             {
                 info.ArgumentList.Add(arg);
             }

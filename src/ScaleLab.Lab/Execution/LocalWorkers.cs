@@ -41,8 +41,16 @@ public static class LocalWorkers
             : null;
     }
 
-    private static bool IsAlive(int pid)
+    /// <summary>
+    /// Whether process <paramref name="pid"/> is running. On Linux from /proc/PID/stat, where a killed process that
+    /// its parent has not yet reaped (a zombie, state Z) counts as dead; elsewhere from <see cref="Process"/>.
+    /// </summary>
+    public static bool IsAlive(int pid)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return ProcStat(pid) is { } stat && stat.State is not ('Z' or 'X' or 'x');
+        }
         try
         {
             using var process = Process.GetProcessById(pid);
@@ -56,5 +64,24 @@ public static class LocalWorkers
         {
             return false;
         }
+    }
+
+    /// <summary>State letter and parent pid from /proc/PID/stat ("pid (comm) S ppid ..."; comm may hold spaces and
+    /// parentheses, so fields are read after the last ')'); null when the process does not exist.</summary>
+    public static (char State, int ParentPid)? ProcStat(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var fields = text[(text.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length >= 2 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid)
+            ? (fields[0][0], ppid)
+            : null;
     }
 }
