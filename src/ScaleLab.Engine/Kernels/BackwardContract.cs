@@ -7,7 +7,7 @@ namespace ScaleLab.Engine.Kernels;
 /// <c>dwpe</c>); it never stores over them. Zeroing is the caller's explicit step (llm.c's convention). That is what a
 /// residual stream or a tensor read by two consumers needs, and it makes the fast kernels interchangeable with the
 /// references. Into a buffer of zeros the fast kernels produce the bits they would produce by storing (0 + x = x), so
-/// the model's results do not depend on the rule. <c>FastKernelTests.Backward_PrefilledGradients_AddsOntoThem</c>
+/// the model's results do not depend on the rule. <c>BackwardContractTests.Backward_PrefilledGradients_AddsOntoThem</c>
 /// checks it for every kernel.
 /// </summary>
 public static class BackwardContract
