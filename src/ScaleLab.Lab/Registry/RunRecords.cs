@@ -121,3 +121,20 @@ internal static class RunStatusText
 /// <summary>One named metric of one step of a run (the generic metric table of schema 3): a kind logs whatever
 /// it measures under its own names without a schema change. A NaN is stored as NULL and reads back as NaN.</summary>
 public sealed record RunMetric(long Step, string Name, double Value);
+
+/// <summary>
+/// Games between two runs (agents) of a study at one snapshot (the training step of the snapshots that played),
+/// counted from <paramref name="RunA"/>'s side: it won <paramref name="Wins"/>, lost <paramref name="Losses"/> and
+/// drew <paramref name="Draws"/> against <paramref name="RunB"/>. The registry keeps one row per unordered pair
+/// and snapshot (run A the ordinally smaller key), adding every report into it.
+/// </summary>
+public sealed record MatchResult(string RunA, string RunB, long Snapshot, long Wins, long Losses, long Draws)
+{
+    public long Games => Wins + Losses + Draws;
+
+    /// <summary>The same result from the other side (wins and losses swapped).</summary>
+    public MatchResult Swapped() => new(RunB, RunA, Snapshot, Losses, Wins, Draws);
+
+    /// <summary>The orientation the registry stores: run A the ordinally smaller key.</summary>
+    public MatchResult Canonical() => string.CompareOrdinal(RunA, RunB) <= 0 ? this : Swapped();
+}

@@ -329,6 +329,42 @@ public abstract class SqlRunStore : IRunStore
         return metrics.OrderBy(m => m.Step).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
     }
 
+    public void RecordMatches(MatchResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.RunA == result.RunB)
+        {
+            throw new ArgumentException($"a match needs two different runs, got {result.RunA} twice");
+        }
+        if (result.Wins < 0 || result.Losses < 0 || result.Draws < 0)
+        {
+            throw new ArgumentException($"match counts must be non-negative, got {result.Wins}/{result.Losses}/{result.Draws}");
+        }
+        var m = result.Canonical();
+        using var connection = Open();
+        Execute(connection, null,
+            "INSERT INTO matches (run_a, run_b, snapshot, wins, losses, draws, updated_ms) VALUES (@a, @b, @snapshot, @w, @l, @d, @now) " +
+            "ON CONFLICT (run_a, run_b, snapshot) DO UPDATE SET wins = matches.wins + excluded.wins, " +
+            "losses = matches.losses + excluded.losses, draws = matches.draws + excluded.draws, updated_ms = excluded.updated_ms",
+            ("a", m.RunA), ("b", m.RunB), ("snapshot", m.Snapshot), ("w", m.Wins), ("l", m.Losses), ("d", m.Draws), ("now", NowMs()));
+    }
+
+    public IReadOnlyList<MatchResult> ReadMatches(string study)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null,
+            "SELECT m.run_a, m.run_b, m.snapshot, m.wins, m.losses, m.draws FROM matches m JOIN runs r ON r.run_key = m.run_a " +
+            "WHERE r.study = @study", ("study", study));
+        using var reader = command.ExecuteReader();
+        var results = new List<MatchResult>();
+        while (reader.Read())
+        {
+            results.Add(new MatchResult(reader.GetString(0), reader.GetString(1), GetLong(reader, 2), GetLong(reader, 3),
+                GetLong(reader, 4), GetLong(reader, 5)));
+        }
+        return results.OrderBy(r => r.RunA, StringComparer.Ordinal).ThenBy(r => r.RunB, StringComparer.Ordinal).ThenBy(r => r.Snapshot).ToList();
+    }
+
     public void RecordArtifact(string runKey, string kind, string path, string sha256)
     {
         using var connection = Open();
