@@ -155,4 +155,29 @@ public sealed class IsoFlopCommandTests
         Assert.Equal(CliApp.ExitUsage, run.Code);
         Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Fact]
+    public void IsoFlop_WindowJson_ReportsWindowAndSensitivity()
+    {
+        // When
+        var (code, output, _) = FitCli.Run("isoflop", SyntheticCsv(), "--window", "0.3", "--bootstrap", "50", "--no-approach3", "--json");
+
+        // Then
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Contains("0.3 decades", root.GetProperty("window").GetString());
+        Assert.Equal(4, root.GetProperty("window_sensitivity").GetArrayLength());
+        Assert.InRange(root.GetProperty("n_exponent").GetProperty("value").GetDouble(), 0.44, 0.46);
+    }
+
+    [Theory]
+    [InlineData("--window", "0", "--window must be a positive number")]
+    [InlineData("--nearest", "2", "--nearest must be at least 3")]
+    public void IsoFlop_BadWindow_ExitsTwo(string flag, string value, string expected) =>
+        FitCli.AssertOneLineError(FitCli.Run("isoflop", SyntheticCsv(), flag, value), 2, expected);
+
+    [Fact]
+    public void IsoFlop_WindowAndAllPoints_ExitsTwo() =>
+        FitCli.AssertOneLineError(FitCli.Run("isoflop", SyntheticCsv(), "--window", "0.5", "--all-points"), 2, "at most one of");
 }

@@ -11,8 +11,10 @@ namespace ScaleLab.Cli.Commands;
 /// Hoffmann et al. 2022 Approach 3), optional bootstrap intervals, and — with 10 or more points — a back-test that
 /// refits without the largest ~20% and predicts them (skip with <c>--no-backtest</c>).
 /// </summary>
-[Verb("fit", "Fit a scaling law to a CSV of runs, with bootstrap intervals and a back-test",
-    Examples = ["fit runs.csv --law chinchilla --bootstrap 200 --out chinchilla.json --plot fit.png", "fit runs.csv --law powerlaw --json"])]
+[Verb("fit", "Fit a scaling law to a CSV of runs, with bootstrap intervals, identification checks and a back-test",
+    Examples = ["fit runs.csv --law chinchilla --bootstrap 200 --out chinchilla.json --plot fit.png", "fit runs.csv --law powerlaw --json",
+        "fit runs.csv --law chinchilla --fix E=1.5406 --tie beta=alpha --bootstrap 200",
+        "fit runs.csv --law powerlaw --x-variable c --frontier --json"])]
 public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settings>
 {
     public sealed class Settings : FitDataSettings

@@ -61,12 +61,32 @@ public class FitDataSettings : CommandSettings
     [Description("Drop the K highest-loss points before fitting (Besiroglu et al. 2024 drop 5)")]
     public int DropHighestLoss { get; set; }
 
+    [CommandOption("--fix <SYMBOL=VALUE>")]
+    [Description("Fix a parameter at a known value instead of fitting it, e.g. --fix E=1.5406 (repeatable)")]
+    public string[]? Fix { get; set; }
+
+    [CommandOption("--tie <FOLLOWER=LEADER>")]
+    [Description("Tie two parameters of the same kind, e.g. --tie beta=alpha (repeatable)")]
+    public string[]? Tie { get; set; }
+
+    [CommandOption("--frontier")]
+    [Description("Fit only the compute-efficient frontier: runs that no run of smaller or equal compute beats (laws in C)")]
+    public bool Frontier { get; set; }
+
     [CommandOption("--json")]
     [Description("Write one JSON document to stdout")]
     public bool Json { get; set; }
 
     public override ValidationResult Validate()
     {
+        try
+        {
+            FitConstraints.Parse(Fix, Tie);
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidationResult.Error(ex.Message);
+        }
         if (Law is null)
         {
             return ValidationResult.Error("--law is required (powerlaw, chinchilla, kaplan, bnsl, bnsl2, exponential)");
@@ -97,13 +117,23 @@ public class FitDataSettings : CommandSettings
     internal (IScalingLaw Law, ScalingDataset Data) Load()
     {
         var (law, data) = LawCatalog.Load(Law!, Data, new ColumnSelection(NColumn, DColumn, CColumn, YColumn, TColumn), X);
-        return (law, data.DropHighestLoss(DropHighestLoss));
+        data = data.DropHighestLoss(DropHighestLoss);
+        if (Frontier)
+        {
+            if (law.Inputs != LawInputs.C)
+            {
+                throw new InvalidDataException($"--frontier keeps the runs on the loss-vs-compute envelope, which suits a law in C (powerlaw or bnsl with --x-variable c), not {law.Name} in {law.Inputs}");
+            }
+            data = ComputeFrontier.Select(data);
+        }
+        return (law, data);
     }
 
     internal FitOptions FitOptions() => new()
     {
         Loss = Loss switch { "huber" => LossKind.Huber, "mse" => LossKind.Mse, _ => null },
         Delta = Delta,
+        Constraints = FitConstraints.Parse(Fix, Tie),
     };
 }
 
@@ -124,25 +154,70 @@ internal static class FitOutput
         }
     });
 
+    /// <summary>
+    /// The fit as a table in which an unidentified parameter (or a derived quantity resting on one) shows the words
+    /// "not identified" in place of its value, then the reasons, the Gauss–Newton correlation, AIC/BIC and warnings.
+    /// </summary>
     public static void WriteFit(IAnsiConsole console, LawFit fit)
     {
         console.MarkupLine($"[bold]{fit.Law}[/]: {Markup.Escape(fit.Form.Formula)}");
         var boot = fit.Bootstrap;
-        var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{boot.Level:P0} interval");
+        var diag = fit.Diagnostics;
+        var id = fit.Identification();
+        var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{boot.Level:P0} interval", diag is null ? "" : "se (asymptotic)");
         for (int k = 0; k < fit.Symbols.Count; k++)
         {
-            FitOutput.AddRow(table, fit.Symbols[k], F(fit.Values[k]), boot is null ? "" : $"[{F(boot.Parameters[k].Lo)}, {F(boot.Parameters[k].Hi)}]");
+            var verdict = id.Parameters.FirstOrDefault(p => p.Symbol == fit.Symbols[k]);
+            string value = verdict?.Status switch
+            {
+                ParameterStatus.NotIdentified => "not identified",
+                ParameterStatus.Fixed => $"{F(fit.Values[k])} (fixed)",
+                ParameterStatus.Tied => $"{F(fit.Values[k])} (= {verdict.MostCorrelatedWith})",
+                _ => F(fit.Values[k]),
+            };
+            bool estimated = verdict?.Status is not (ParameterStatus.Fixed or ParameterStatus.Tied);
+            FitOutput.AddRow(table, fit.Symbols[k], value,
+                boot is null || !estimated ? "" : $"[{F(boot.Parameters[k].Lo)}, {F(boot.Parameters[k].Hi)}]",
+                diag is null || !estimated || verdict?.Status == ParameterStatus.NotIdentified ? "" : F(diag.SymbolStandardErrors[k]));
         }
         for (int k = 0; k < fit.DerivedNames.Count; k++)
         {
-            FitOutput.AddRow(table, fit.DerivedNames[k] + " (derived)", F(fit.DerivedValues[k]),
-                boot is null ? "" : $"[{F(boot.Derived[k].Lo)}, {F(boot.Derived[k].Hi)}]");
+            var deps = k < id.DerivedDependsOnUnidentified.Count ? id.DerivedDependsOnUnidentified[k] : [];
+            FitOutput.AddRow(table, fit.DerivedNames[k] + " (derived)",
+                deps.Count > 0 ? $"not identified (rests on {string.Join(", ", deps)})" : F(fit.DerivedValues[k]),
+                boot is null ? "" : $"[{F(boot.Derived[k].Lo)}, {F(boot.Derived[k].Hi)}]", "");
         }
         console.Write(table);
+        foreach (var statement in id.Statements)
+        {
+            console.WriteLine($"warning: {statement}");
+        }
+        console.WriteLine(id.AllIdentified
+            ? $"identification: every estimated parameter identified ({id.IntervalSource}; {id.Criteria.Describe()})"
+            : $"identification: {string.Join(", ", id.Unidentified)} not identified; remedies: fix a parameter at a known value (--fix E=VALUE), tie exponents (--tie beta=alpha), fit L(C) on the compute-efficient frontier (--frontier), or add runs ({id.Criteria.Describe()})");
+        if (diag is not null)
+        {
+            if (!diag.Singular && diag.Names.Count > 1)
+            {
+                var corr = new Table().AddColumns(["correlation (Gauss-Newton)", .. diag.Names]);
+                for (int a = 0; a < diag.Names.Count; a++)
+                {
+                    FitOutput.AddRow(corr, [diag.Names[a], .. diag.Correlation[a].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))]);
+                }
+                console.Write(corr);
+            }
+            console.WriteLine($"Hessian: {diag.Method}; condition number {diag.ConditionNumber:G3}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
+            var info = diag.Information;
+            console.WriteLine($"AIC {info.Aic:0.##}, AICc {F(info.Aicc)}, BIC {info.Bic:0.##}, log-likelihood {info.LogLikelihood:0.##} (k = {info.Parameters}; {info.Likelihood})");
+            foreach (var w in diag.Warnings)
+            {
+                console.WriteLine($"warning: {w}");
+            }
+        }
         string loss = fit.Loss == LossKind.Huber ? $"huber (delta {F(fit.Delta)})" : "mse";
         console.WriteLine($"objective {fit.Objective:G8} ({loss} on log residuals, summed over {fit.PointsUsed} points)");
         console.WriteLine($"starts {fit.StartsTotal}, at best {fit.StartsAtBest} ({fit.StartsAtBestCriterion}), failed {fit.StartsFailed}; " +
-            $"best: {fit.Iterations} iterations, {fit.ExitReason}");
+            $"best: {fit.Iterations} iterations, stopped: {fit.ExitReason}");
         if (boot is not null)
         {
             console.WriteLine($"bootstrap: {boot.Samples} resamples ({boot.Failed} failed), seed {boot.Seed}, {boot.Starts}");

@@ -15,7 +15,8 @@ namespace ScaleLab.Cli.Commands;
 /// N_opt(C) ∝ C^a and D_opt(C) = C/(6·N_opt) ∝ C^b, with bootstrap intervals for a and b.
 /// </summary>
 [Verb("isoflop", "Chinchilla Approach 2: isoFLOP parabolas, N_opt ∝ C^a and D_opt ∝ C^b with bootstrap intervals",
-    Examples = ["isoflop chinchilla_points.csv --approach3-drop 5 --plot isoflop.png", "isoflop runs.csv --json"])]
+    Examples = ["isoflop chinchilla_points.csv --approach3-drop 5 --plot isoflop.png", "isoflop runs.csv --json",
+        "isoflop runs.csv --window 0.3", "isoflop runs.csv --nearest 5", "isoflop runs.csv --all-points"])]
 public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -52,6 +53,18 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         [Description("Interval level (default 0.95)")]
         public double Level { get; set; } = 0.95;
 
+        [CommandOption("--window <DECADES>")]
+        [Description("Fit each budget's parabola to runs within this many decades of N of its lowest-loss run (default 0.5)")]
+        public double? Window { get; set; }
+
+        [CommandOption("--nearest <K>")]
+        [Description("Fit each budget's parabola to the K model sizes nearest its lowest-loss run (instead of --window)")]
+        public int? Nearest { get; set; }
+
+        [CommandOption("--all-points")]
+        [Description("Fit each parabola to every run of its budget (biased when sizes span a wide, asymmetric range)")]
+        public bool AllPoints { get; set; }
+
         [CommandOption("--no-approach3")]
         [Description("Skip the Approach-3 comparison (a chinchilla law fit of the same runs)")]
         public bool NoApproach3 { get; set; }
@@ -82,6 +95,18 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
             {
                 return ValidationResult.Error($"--level must be in (0, 1), got {Level.ToString(CultureInfo.InvariantCulture)}");
             }
+            if (Window is { } w && !(w > 0 && double.IsFinite(w)))
+            {
+                return ValidationResult.Error($"--window must be a positive number of decades, got {w.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (Nearest is < 3)
+            {
+                return ValidationResult.Error($"--nearest must be at least 3 (a parabola needs 3 sizes), got {Nearest}");
+            }
+            if ((Window is not null ? 1 : 0) + (Nearest is not null ? 1 : 0) + (AllPoints ? 1 : 0) > 1)
+            {
+                return ValidationResult.Error("give at most one of --window, --nearest and --all-points");
+            }
             if (Approach3Drop < 0)
             {
                 return ValidationResult.Error($"--approach3-drop must be 0 or more, got {Approach3Drop}");
@@ -98,7 +123,15 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
     {
         OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
         var data = IsoFlopData.Load(settings.Data, settings.Compute, settings.Params, settings.Loss);
-        var options = new IsoFlopOptions { Bins = settings.Bins, Bootstrap = settings.Bootstrap, Seed = settings.Seed, Level = settings.Level };
+        var options = new IsoFlopOptions
+        {
+            Bins = settings.Bins,
+            Bootstrap = settings.Bootstrap,
+            Seed = settings.Seed,
+            Level = settings.Level,
+            WindowDecades = settings.AllPoints || settings.Nearest is not null ? null : settings.Window ?? 0.5,
+            NearestSizes = settings.Nearest,
+        };
         var result = IsoFlopAnalysis.Fit(data.Runs, options);
         (Approach3Result? Result, string? Note)? approach3 = settings.NoApproach3 ? null : Approach3(data, settings);
         if (settings.Plot is not null)
@@ -166,7 +199,15 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         {
             console.MarkupLine($"note: {Markup.Escape(failure)}");
         }
-        console.MarkupLine(Markup.Escape($"parabola: loss = c0 + c1·log10 N + c2·(log10 N)² per budget; interval: {result.IntervalMethod}"));
+        console.MarkupLine(Markup.Escape($"parabola: loss = c0 + c1·log10 N + c2·(log10 N)² per budget, fitted to {result.Window}; interval: {result.IntervalMethod}"));
+        var sens = new Table().AddColumns("window (sensitivity)", "a", "b", "budgets used");
+        foreach (var w in result.Sensitivity)
+        {
+            string[] cells = [w.Window, Inv($"{w.NExponent:0.####}"), Inv($"{w.DExponent:0.####}"), w.BudgetsAccepted.ToString(CultureInfo.InvariantCulture)];
+            sens.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+        console.Write(sens);
+        console.MarkupLine(Markup.Escape(Inv($"exponent a varies by {result.SensitivitySpread:0.####} across these windows")));
         foreach (var note in result.Notes)
         {
             console.MarkupLine($"note: {Markup.Escape(note)}");
@@ -195,6 +236,7 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         {
             compute = b.Compute,
             runs = b.Runs.Count,
+            runs_in_window = b.Used.Count,
             accepted = b.Accepted,
             n_opt = b.NOpt,
             d_opt = b.DOpt,
@@ -203,6 +245,16 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
             note = b.Note,
         }).ToList(),
         ["interval_method"] = result.IntervalMethod,
+        ["window"] = result.Window,
+        ["window_sensitivity"] = result.Sensitivity.Select(w => new
+        {
+            window = w.Window,
+            window_decades = w.WindowDecades,
+            n_exponent = Finite(w.NExponent),
+            d_exponent = Finite(w.DExponent),
+            budgets_used = w.BudgetsAccepted,
+        }).ToList(),
+        ["window_sensitivity_spread"] = Finite(result.SensitivitySpread),
         ["approach3"] = approach3 is { Result: { } a3 }
             ? new
             {

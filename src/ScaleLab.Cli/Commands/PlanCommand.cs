@@ -9,10 +9,13 @@ namespace ScaleLab.Cli.Commands;
 
 /// <summary>
 /// <c>scalelab plan FIT.json --compute FLOP</c>: compute-optimal N and D under C = 6ND from a chinchilla fit
-/// document (Hoffmann et al. 2022 eq. 4), with intervals from the bootstrap draws stored in the document.
+/// document (Hoffmann et al. 2022 eq. 4), with intervals from the bootstrap draws stored in the document. It says how
+/// many decades beyond the fitted compute the budget lies, and refuses (exit 1) a plan resting on a parameter the fit
+/// found unidentified unless <c>--allow-unidentified</c>, which makes it labelled UNIDENTIFIED.
 /// </summary>
 [Verb("plan", "Compute-optimal N and D for a compute budget, from a chinchilla fit document",
-    Examples = ["plan chinchilla.json --compute 5.76e23", "plan chinchilla.json --compute 1e21 --json"])]
+    Examples = ["plan chinchilla.json --compute 5.76e23", "plan chinchilla.json --compute 1e21 --json",
+        "plan chinchilla.json --compute 1e24 --allow-unidentified"])]
 public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -28,6 +31,10 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [CommandOption("--json")]
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
+
+        [CommandOption("--allow-unidentified")]
+        [Description("Make the plan even when a parameter it needs is not identified; it is then labelled UNIDENTIFIED")]
+        public bool AllowUnidentified { get; set; }
 
         internal double ComputeValue => double.Parse(Compute!, NumberStyles.Float, CultureInfo.InvariantCulture);
 
@@ -52,7 +59,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         {
             throw new InvalidDataException($"{Path.GetFileName(settings.Fit)}: plan needs a chinchilla fit, this is '{doc.Law}'");
         }
-        var plan = ComputePlanner.Plan(doc.Values(), settings.ComputeValue, doc.Draws(), doc.Bootstrap?.Level ?? 0.95);
+        var plan = ComputePlanner.Plan(doc, settings.ComputeValue, new PlanOptions { RefuseUnidentified = !settings.AllowUnidentified });
         if (settings.Json)
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(plan, LawFitDocument.JsonOptions));
@@ -65,7 +72,12 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         FitOutput.AddRow(table, "tokens per parameter", FitOutput.F(plan.TokensPerParameter), Iv(plan.TokensPerParameterInterval));
         FitOutput.AddRow(table, "predicted loss", FitOutput.F(plan.Loss), Iv(plan.LossInterval));
         console.MarkupLine($"[bold]compute-optimal allocation[/] for C = {FitOutput.F(plan.Compute)} FLOP (C = 6ND)");
+        console.WriteLine($"plan: {plan.Label}");
         console.Write(table);
+        foreach (var statement in plan.Statements)
+        {
+            console.WriteLine($"note: {statement}");
+        }
         console.WriteLine($"N_opt ∝ C^{plan.AExponent:0.###}, D_opt ∝ C^{plan.BExponent:0.###} (a = beta/(alpha+beta), b = alpha/(alpha+beta))");
         return CliApp.ExitOk;
     }

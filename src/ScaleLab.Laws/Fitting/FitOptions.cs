@@ -15,4 +15,6 @@ public sealed record FitOptions
     public double GradientTolerance { get; init; } = 1e-9;
     public double ParameterTolerance { get; init; } = 1e-12;
     public int MaxIterations { get; init; } = 1000;
+    /// <summary>Fixed and tied parameters (the remedies for an unidentified parameter); null or empty fits every parameter.</summary>
+    public FitConstraints? Constraints { get; init; }
 }

@@ -28,6 +28,21 @@ public sealed record LawFit(
     /// <summary>Bootstrap of this fit, when one was run.</summary>
     public BootstrapResult? Bootstrap { get; init; }
 
+    /// <summary>Why the best start's minimiser stopped (<see cref="ExitReason"/> in words).</summary>
+    public StopReason Stop { get; init; } = StopReasons.Parse(ExitReason);
+
+    /// <summary>
+    /// Standard errors, covariance and correlation from the Gauss–Newton Hessian, information criteria, the data's
+    /// span and warnings about degenerate data (set by <see cref="LawFitter.Fit"/>; null for bootstrap refits).
+    /// </summary>
+    public FitDiagnostics? Diagnostics { get; init; }
+
+    /// <summary>Fixed and tied parameters (empty when the law was fitted unconstrained).</summary>
+    public FitConstraints Constraints => Form is ConstrainedLaw c ? c.Constraints : new FitConstraints();
+
+    /// <summary>Whether each parameter is identified by the data (<see cref="Laws.Identification.Assess"/>; default criteria when null).</summary>
+    public IdentificationReport Identification(IdentificationCriteria? criteria = null) => Laws.Identification.Assess(this, criteria);
+
     public string Law => Form.Name;
 
     /// <summary>Parameter value by symbol (E, A, B, alpha, beta, ...).</summary>

@@ -11,9 +11,19 @@ public static class LawFitter
     /// <summary>Relative objective tolerance for counting a start as having reached the best.</summary>
     public const double BestTolerance = 1e-6;
 
+    /// <summary>
+    /// Fits <paramref name="law"/> (wrapped in a <see cref="ConstrainedLaw"/> when <see cref="FitOptions.Constraints"/>
+    /// fixes or ties parameters) and attaches <see cref="FitDiagnostics"/>. Degenerate input is refused with a one-line
+    /// <see cref="InvalidDataException"/>: fewer distinct input points than free parameters + 1 (identical rows add
+    /// no information, and all runs at one value of a one-variable law's x leave nothing to fit).
+    /// </summary>
     public static LawFit Fit(IScalingLaw law, ScalingDataset data, FitOptions? options = null)
     {
         options ??= new FitOptions();
+        if (options.Constraints is { IsEmpty: false } constraints && law is not ConstrainedLaw)
+        {
+            law = new ConstrainedLaw(law, constraints);
+        }
         int p = law.Coordinates.Count;
         if (data.Count < p + 1)
         {
@@ -21,11 +31,21 @@ public static class LawFitter
                 $"{data.Source}: {data.Count} points, {law.Name} needs at least {p + 1} (parameters + 1)");
         }
         var (features, logY) = LogResidualObjective.Prepare(law, data);
+        int fc = law.FeatureCount;
+        int distinct = Enumerable.Range(0, data.Count)
+            .Select(i => string.Join(",", features.AsSpan(i * fc, fc).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))))
+            .Distinct().Count();
+        if (distinct < p + 1)
+        {
+            string what = distinct == 1 ? $"all {data.Count} points have the same inputs ({law.Inputs})" : $"only {distinct} distinct input points among {data.Count}";
+            throw new InvalidDataException(
+                $"{data.Source}: {what}; {law.Name} needs at least {p + 1} distinct points to fit {p} free parameters (repeated rows add no information; average them, or add runs at other sizes)");
+        }
         var loss = options.Loss ?? law.DefaultLoss;
         var objective = new LogResidualObjective(law, features, logY, loss, options.Delta);
         var starts = options.Starts ?? law.StartGrid(features, logY);
         var fit = FitStarts(law, objective, starts, options, data.Count, data.Notes);
-        return fit;
+        return fit with { Diagnostics = FitDiagnostics.Compute(law, data, fit.Theta) };
     }
 
     /// <summary>Runs every start (in parallel) and summarises; used by the bootstrap with weighted objectives.</summary>
@@ -91,6 +111,6 @@ public static class LawFitter
         }
         return new LawFit(law, law.Symbols, symbols, b.Theta, law.DerivedNames, law.Derived(symbols), b.Value,
             total, failed, atBest, $"objective within {BestTolerance:0e0} relative of the best", b.Iterations,
-            b.ExitReason, points, objective.Loss, objective.Delta, fitNotes);
+            b.ExitReason, points, objective.Loss, objective.Delta, fitNotes) { Stop = b.Stop };
     }
 }

@@ -4,8 +4,41 @@ using MathNet.Numerics.Optimization;
 
 namespace ScaleLab.Laws;
 
-/// <summary>Where one minimisation ended.</summary>
-public sealed record MinimizeOutcome(double[] Theta, double Value, int Iterations, string ExitReason);
+/// <summary>Why a minimisation stopped (re-derived from the final point; see <see cref="LbfgsMinimizer"/>).</summary>
+public enum StopReason
+{
+    /// <summary>Math.NET's relative-gradient test passed: max_k |g_k|·max(|u_k|, 1)/max(|f|, 1) below tolerance.</summary>
+    RelativeGradient,
+    /// <summary>The gradient's Euclidean norm is below tolerance (the relative test did not pass).</summary>
+    GradientNorm,
+    /// <summary>Stopped on small steps or small function change with the gradient still above tolerance: not certified a minimum.</summary>
+    LackOfProgress,
+}
+
+/// <summary>Where one minimisation ended; <see cref="ExitReason"/> is <see cref="Stop"/> in words.</summary>
+public sealed record MinimizeOutcome(double[] Theta, double Value, int Iterations, string ExitReason)
+{
+    public StopReason Stop { get; init; } = StopReasons.Parse(ExitReason);
+}
+
+/// <summary>Words for <see cref="StopReason"/> (the strings fit documents have always carried).</summary>
+public static class StopReasons
+{
+    public static string Describe(StopReason reason) => reason switch
+    {
+        StopReason.RelativeGradient => "relative gradient below tolerance",
+        StopReason.GradientNorm => "gradient norm below tolerance",
+        _ => "lack of progress",
+    };
+
+    /// <summary>The reason named by <see cref="Describe"/>; anything else is <see cref="StopReason.LackOfProgress"/>.</summary>
+    public static StopReason Parse(string? words) => words switch
+    {
+        "relative gradient below tolerance" => StopReason.RelativeGradient,
+        "gradient norm below tolerance" => StopReason.GradientNorm,
+        _ => StopReason.LackOfProgress,
+    };
+}
 
 /// <summary>
 /// L-BFGS from Math.NET Numerics (<see cref="LimitedMemoryBfgsMinimizer"/>, weak-Wolfe line search) on an
@@ -51,12 +84,13 @@ public sealed class LbfgsMinimizer(double gradientTolerance = 1e-9, double param
         {
             throw new InvalidOperationException("non-finite result");
         }
-        return new MinimizeOutcome(theta, value, result.Iterations, ExitReason(eval.Point, eval.Gradient, value));
+        var stop = Stop(eval.Point, eval.Gradient, value);
+        return new MinimizeOutcome(theta, value, result.Iterations, StopReasons.Describe(stop)) { Stop = stop };
     }
 
     // Math.NET's relative-gradient test (MinimizerBase.ExitCriteriaSatisfied):
     // max_k |g_k|·max(|u_k|, 1) / max(|f|, 1) < tolerance.
-    private string ExitReason(Vector<double> u, Vector<double> g, double value)
+    private StopReason Stop(Vector<double> u, Vector<double> g, double value)
     {
         double rel = 0;
         for (int k = 0; k < u.Count; k++)
@@ -65,9 +99,9 @@ public sealed class LbfgsMinimizer(double gradientTolerance = 1e-9, double param
         }
         if (rel < GradientTolerance)
         {
-            return "relative gradient below tolerance";
+            return StopReason.RelativeGradient;
         }
-        return g.L2Norm() < GradientTolerance ? "gradient norm below tolerance" : "lack of progress";
+        return g.L2Norm() < GradientTolerance ? StopReason.GradientNorm : StopReason.LackOfProgress;
     }
 
     /// <summary>Math.NET objective over u = θ/s: f(s⊙u), gradient s⊙∇f.</summary>

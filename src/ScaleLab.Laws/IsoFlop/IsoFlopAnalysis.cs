@@ -16,7 +16,23 @@ public sealed record IsoFlopOptions
     public int Bootstrap { get; init; } = 1000;
     public ulong Seed { get; init; }
     public double Level { get; init; } = 0.95;
+
+    /// <summary>
+    /// Fit each budget's parabola only to runs within this many decades of log10 N either side of the budget's
+    /// empirical minimum (the lowest-loss run). Null: every run of the budget (the classic all-points parabola, biased
+    /// when sizes span a wide range asymmetric around the optimum, because the profile in log N is not a parabola).
+    /// </summary>
+    public double? WindowDecades { get; init; } = 0.5;
+
+    /// <summary>Alternatively, the k distinct model sizes nearest the empirical minimum (overrides <see cref="WindowDecades"/>).</summary>
+    public int? NearestSizes { get; init; }
+
+    /// <summary>Windows (decades; null = all points) at which the exponent is refitted to show its sensitivity to the window.</summary>
+    public IReadOnlyList<double?> SensitivityWindows { get; init; } = [0.25, 0.5, 1.0, null];
 }
+
+/// <summary>The exponents refitted with one window (no bootstrap): how much the answer depends on the window.</summary>
+public sealed record WindowSensitivity(string Window, double? WindowDecades, double NExponent, double DExponent, int BudgetsAccepted);
 
 /// <summary>One compute budget: its runs, the parabola through them and, when accepted, N_opt and D_opt = C/(6·N_opt).</summary>
 public sealed record BudgetProfile(
@@ -31,6 +47,9 @@ public sealed record BudgetProfile(
     string? Note)
 {
     public bool Accepted => NOpt is not null;
+
+    /// <summary>The runs the parabola was fitted to (the window around the empirical minimum; all runs without a window).</summary>
+    public IReadOnlyList<IsoFlopRun> Used { get; init; } = Runs;
 }
 
 /// <summary>
@@ -51,6 +70,16 @@ public sealed record IsoFlopResult(
 {
     public IEnumerable<BudgetProfile> Accepted => Budgets.Where(b => b.Accepted);
 
+    /// <summary>The window each parabola was fitted in, in words.</summary>
+    public string Window { get; init; } = "all runs of each budget";
+
+    /// <summary>The N exponent refitted at each of <see cref="IsoFlopOptions.SensitivityWindows"/> (the chosen window included).</summary>
+    public IReadOnlyList<WindowSensitivity> Sensitivity { get; init; } = [];
+
+    /// <summary>Largest minus smallest N exponent over <see cref="Sensitivity"/> (NaN when fewer than two windows fitted).</summary>
+    public double SensitivitySpread => Sensitivity.Count(w => double.IsFinite(w.NExponent)) < 2 ? double.NaN
+        : Sensitivity.Where(w => double.IsFinite(w.NExponent)).Max(w => w.NExponent) - Sensitivity.Where(w => double.IsFinite(w.NExponent)).Min(w => w.NExponent);
+
     /// <summary>N_opt predicted at compute C from the frontier fit, k·C^a.</summary>
     public double PredictNOpt(double compute) => Math.Pow(10, NFit.Predict(Math.Log10(compute)));
 }
@@ -63,6 +92,13 @@ public sealed record IsoFlopResult(
 /// opens downward (c2 ≤ 0), or when its vertex lies outside the sampled N range (an extrapolated minimum).
 /// Intervals: bootstrap resampling runs with replacement within each accepted budget (budgets fixed),
 /// refitting every parabola and both lines; a replicate in which fewer than 3 budgets stay valid is discarded.
+/// Window: by default each parabola sees only the runs within <see cref="IsoFlopOptions.WindowDecades"/> of the
+/// budget's lowest-loss run. The profile L(N) along C = 6ND is not a parabola in log N (it is
+/// E + A·N^−α + B·(C/6N)^−β), so a parabola through sizes spread far and unevenly around the optimum puts its vertex
+/// off the minimum, by an amount that changes from budget to budget as the grid's asymmetry does, and biases the
+/// exponent; near the minimum the profile is quadratic to leading order and the vertex is unbiased to that order.
+/// The bootstrap keeps each budget's window fixed at the full-data choice. <see cref="IsoFlopResult.Sensitivity"/>
+/// refits the exponent at several windows.
 /// </summary>
 public static class IsoFlopAnalysis
 {
@@ -83,6 +119,10 @@ public static class IsoFlopAnalysis
         {
             throw new ArgumentException("isoflop: level must be in (0, 1)");
         }
+        if (options.WindowDecades is { } w && !(w > 0) || options.NearestSizes is < 3)
+        {
+            throw new ArgumentException("isoflop: the window must be positive decades, or at least 3 nearest sizes");
+        }
         foreach (var run in runs)
         {
             if (!(run.Compute > 0 && run.Params > 0 && run.Loss > 0) || !double.IsFinite(run.Compute + run.Params + run.Loss))
@@ -92,7 +132,8 @@ public static class IsoFlopAnalysis
         }
         var notes = new List<string>();
         var (grouping, groups) = Group(runs, options.Bins, notes);
-        var budgets = groups.Select(g => Profile(g.Compute, g.Lo, g.Hi, g.Runs)).ToList();
+        var window = new ProfileWindow(options.WindowDecades, options.NearestSizes);
+        var budgets = groups.Select(g => Profile(g.Compute, g.Lo, g.Hi, g.Runs, window)).ToList();
         foreach (var rejected in budgets.Where(p => p.Note is not null))
         {
             notes.Add(rejected.Note!);
@@ -127,7 +168,53 @@ public static class IsoFlopAnalysis
             b = dFit.SlopeInterval(options.Level);
             method = "ols-student-t";
         }
-        return new IsoFlopResult(grouping, budgets, nFit, dFit, a, b, method, options.Bootstrap, discarded, notes);
+        var sensitivity = new List<WindowSensitivity>();
+        foreach (var wd in options.SensitivityWindows)
+        {
+            var alt = new ProfileWindow(wd, null);
+            var ok = groups.Select(g => Profile(g.Compute, g.Lo, g.Hi, g.Runs, alt)).Where(p => p.Accepted).ToList();
+            if (ok.Count < MinimumBudgets)
+            {
+                sensitivity.Add(new WindowSensitivity(alt.Describe(), wd, double.NaN, double.NaN, ok.Count));
+                continue;
+            }
+            var lc = ok.Select(p => Math.Log10(p.Compute)).ToArray();
+            sensitivity.Add(new WindowSensitivity(alt.Describe(), wd,
+                LinearFit.Solve(lc, ok.Select(p => Math.Log10(p.NOpt!.Value)).ToArray()).Slope,
+                LinearFit.Solve(lc, ok.Select(p => Math.Log10(p.DOpt!.Value)).ToArray()).Slope, ok.Count));
+        }
+        return new IsoFlopResult(grouping, budgets, nFit, dFit, a, b, method, options.Bootstrap, discarded, notes)
+        {
+            Window = window.Describe(),
+            Sensitivity = sensitivity,
+        };
+    }
+
+    /// <summary>Which runs of a budget its parabola is fitted to.</summary>
+    internal sealed record ProfileWindow(double? Decades, int? Nearest)
+    {
+        public static ProfileWindow All { get; } = new(null, null);
+
+        public string Describe() => Nearest is { } k ? $"the {k} model sizes nearest each budget's lowest-loss run"
+            : Decades is { } w ? $"runs within {w.ToString("0.###", CultureInfo.InvariantCulture)} decades of N of each budget's lowest-loss run"
+            : "all runs of each budget";
+
+        /// <summary>
+        /// The runs within the window of the lowest-loss run; when that leaves fewer than 3 distinct sizes, the 3 distinct
+        /// sizes nearest the minimum (a parabola needs 3).
+        /// </summary>
+        public List<IsoFlopRun> Select(List<IsoFlopRun> runs)
+        {
+            if (Decades is null && Nearest is null)
+            {
+                return runs;
+            }
+            double x0 = Math.Log10(runs.MinBy(r => r.Loss)!.Params);
+            var sizes = runs.Select(r => Math.Log10(r.Params)).Distinct().OrderBy(x => Math.Abs(x - x0)).ThenBy(x => x).ToList();
+            int k = Nearest ?? sizes.Count(x => Math.Abs(x - x0) <= Decades!.Value + 1e-12);
+            var keep = sizes.Take(Math.Max(3, k)).ToHashSet();
+            return runs.Where(r => keep.Contains(Math.Log10(r.Params))).ToList();
+        }
     }
 
     /// <summary>
@@ -193,17 +280,18 @@ public static class IsoFlopAnalysis
     }
 
     /// <summary>Fits one budget's parabola and accepts its vertex if it is a minimum inside the sampled N range.</summary>
-    internal static BudgetProfile Profile(double compute, double lo, double hi, List<IsoFlopRun> runs)
+    internal static BudgetProfile Profile(double compute, double lo, double hi, List<IsoFlopRun> runs, ProfileWindow? window = null)
     {
-        var x = runs.Select(r => Math.Log10(r.Params)).ToArray();
-        var y = runs.Select(r => r.Loss).ToArray();
+        var used = (window ?? ProfileWindow.All).Select(runs);
+        var x = used.Select(r => Math.Log10(r.Params)).ToArray();
+        var y = used.Select(r => r.Loss).ToArray();
         var (ok, parabola, xStar, why) = Vertex(x, y);
         if (!ok)
         {
-            return new BudgetProfile(compute, lo, hi, runs, parabola, null, null, null, $"budget C={Sci(compute)}: {why}; dropped");
+            return new BudgetProfile(compute, lo, hi, runs, parabola, null, null, null, $"budget C={Sci(compute)}: {why}; dropped") { Used = used };
         }
         var nOpt = Math.Pow(10, xStar);
-        return new BudgetProfile(compute, lo, hi, runs, parabola, nOpt, compute / (6 * nOpt), parabola!.VertexLoss, null);
+        return new BudgetProfile(compute, lo, hi, runs, parabola, nOpt, compute / (6 * nOpt), parabola!.VertexLoss, null) { Used = used };
     }
 
     private static (bool Ok, Parabola? Parabola, double XStar, string Why) Vertex(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
@@ -265,8 +353,8 @@ public static class IsoFlopAnalysis
         var bSamples = new double[replicates];
         var data = accepted.Select(b => (
             LogC: Math.Log10(b.Compute),
-            X: b.Runs.Select(r => Math.Log10(r.Params)).ToArray(),
-            Y: b.Runs.Select(r => r.Loss).ToArray())).ToArray();
+            X: b.Used.Select(r => Math.Log10(r.Params)).ToArray(),
+            Y: b.Used.Select(r => r.Loss).ToArray())).ToArray();
         var log6 = Math.Log10(6.0);
         Parallel.For(0, replicates, r =>
         {

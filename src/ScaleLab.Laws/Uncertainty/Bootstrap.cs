@@ -59,7 +59,7 @@ public static class Bootstrap
     {
         var law = fit.Form;
         fitOptions ??= new FitOptions();
-        int n = data.Count, p = law.Coordinates.Count;
+        int n = data.Count;
         var (features, logY) = LogResidualObjective.Prepare(law, data);
         var grid = law.StartGrid(features, logY);
         var starts = new List<double[]> { fit.Theta };
@@ -116,7 +116,7 @@ public static class Bootstrap
         return new BootstrapResult(options.Samples, options.Samples - kept.Length, options.Level, options.Seed,
             $"full-data optimum + {g} grid starts per resample",
             law.Symbols, kept,
-            Columns(kept, p, options.Level),
+            Columns(kept, law.Symbols.Count, options.Level),
             law.DerivedNames, Columns(derivedDraws, law.DerivedNames.Count, options.Level),
             options.Predictions, keptPreds, Columns(keptPreds, options.Predictions.Count, options.Level));
     }
