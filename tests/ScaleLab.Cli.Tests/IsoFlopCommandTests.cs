@@ -167,7 +167,7 @@ public sealed class IsoFlopCommandTests
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Contains("0.3 decades", root.GetProperty("window").GetString());
-        Assert.Equal(4, root.GetProperty("window_sensitivity").GetArrayLength());
+        Assert.Equal(5, root.GetProperty("window_sensitivity").GetArrayLength());
         Assert.InRange(root.GetProperty("n_exponent").GetProperty("value").GetDouble(), 0.44, 0.46);
     }
 

@@ -18,6 +18,17 @@ public sealed class DegenerateInputTests
     }
 
     [Fact]
+    public void Fit_AllRunsAtOneComputeLawInC_ThrowsNamingTheCompute()
+    {
+        // Given eight runs of different sizes, all at C = 1e18
+        var data = new ScalingDataset("one.csv", [3.1, 2.9, 2.8, 2.75, 2.8, 2.9, 3.0, 3.2], c: Enumerable.Repeat(1e18, 8).ToArray());
+
+        // When / Then
+        var ex = Assert.Throws<InvalidDataException>(() => LawFitter.Fit(Law, data));
+        Assert.Contains("all 8 runs are at one compute (C = 1E+18)", ex.Message);
+    }
+
+    [Fact]
     public void Fit_TwoDistinctPointsRepeated_ThrowsForTooFewDistinctPoints()
     {
         var c = Enumerable.Range(0, 12).Select(i => i % 2 == 0 ? 1e18 : 1e19).ToArray();

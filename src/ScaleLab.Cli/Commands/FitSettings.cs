@@ -206,6 +206,15 @@ internal static class FitOutput
                 }
                 console.Write(corr);
             }
+            if (id.BootstrapCorrelation is { } bc && diag.Names.Count > 1)
+            {
+                var table2 = new Table().AddColumns(["correlation (bootstrap draws)", .. diag.Names]);
+                for (int a = 0; a < diag.Names.Count; a++)
+                {
+                    FitOutput.AddRow(table2, [diag.Names[a], .. bc[a].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))]);
+                }
+                console.Write(table2);
+            }
             console.WriteLine($"Hessian: {diag.Method}; condition number {diag.ConditionNumber:G3}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
             var info = diag.Information;
             console.WriteLine($"AIC {info.Aic:0.##}, AICc {F(info.Aicc)}, BIC {info.Bic:0.##}, log-likelihood {info.LogLikelihood:0.##} (k = {info.Parameters}; {info.Likelihood})");

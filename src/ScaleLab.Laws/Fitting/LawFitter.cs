@@ -37,7 +37,10 @@ public static class LawFitter
             .Distinct().Count();
         if (distinct < p + 1)
         {
-            string what = distinct == 1 ? $"all {data.Count} points have the same inputs ({law.Inputs})" : $"only {distinct} distinct input points among {data.Count}";
+            string what = distinct == 1 && law.Inputs == LawInputs.C && data.Y.Distinct().Count() > 1
+                ? $"all {data.Count} runs are at one compute (C = {data.C![0]:G4}), so a law in C has a single x to fit"
+                : distinct == 1 ? $"all {data.Count} points have the same inputs ({law.Inputs})"
+                : $"only {distinct} distinct input points among {data.Count}";
             throw new InvalidDataException(
                 $"{data.Source}: {what}; {law.Name} needs at least {p + 1} distinct points to fit {p} free parameters (repeated rows add no information; average them, or add runs at other sizes)");
         }

@@ -73,7 +73,7 @@ public sealed record IsoFlopResult(
     /// <summary>The window each parabola was fitted in, in words.</summary>
     public string Window { get; init; } = "all runs of each budget";
 
-    /// <summary>The N exponent refitted at each of <see cref="IsoFlopOptions.SensitivityWindows"/> (the chosen window included).</summary>
+    /// <summary>The N exponent refitted at the chosen window and at each of <see cref="IsoFlopOptions.SensitivityWindows"/>.</summary>
     public IReadOnlyList<WindowSensitivity> Sensitivity { get; init; } = [];
 
     /// <summary>Largest minus smallest N exponent over <see cref="Sensitivity"/> (NaN when fewer than two windows fitted).</summary>
@@ -169,9 +169,14 @@ public static class IsoFlopAnalysis
             method = "ols-student-t";
         }
         var sensitivity = new List<WindowSensitivity>();
-        foreach (var wd in options.SensitivityWindows)
+        var windows = options.SensitivityWindows.Select(wd => new ProfileWindow(wd, null)).ToList();
+        if (!windows.Contains(window))
         {
-            var alt = new ProfileWindow(wd, null);
+            windows.Insert(0, window);
+        }
+        foreach (var alt in windows)
+        {
+            double? wd = alt.Nearest is null ? alt.Decades : null;
             var ok = groups.Select(g => Profile(g.Compute, g.Lo, g.Hi, g.Runs, alt)).Where(p => p.Accepted).ToList();
             if (ok.Count < MinimumBudgets)
             {

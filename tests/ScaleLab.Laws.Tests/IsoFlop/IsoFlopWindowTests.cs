@@ -85,6 +85,8 @@ public sealed class IsoFlopWindowTests
     {
         var result = IsoFlopAnalysis.Fit(AsymmetricGrid(0, 1), new IsoFlopOptions { Bootstrap = 0, NearestSizes = 4 });
         Assert.All(result.Budgets, b => Assert.Equal(4, b.Used.Count));
+        Assert.Equal(5, result.Sensitivity.Count);
+        Assert.StartsWith("the 4 model sizes nearest", result.Sensitivity[0].Window);
         Assert.InRange(result.NExponent.Value, IsoFlopSynthetic.TrueA - 0.005, IsoFlopSynthetic.TrueA + 0.005);
     }
 }
