@@ -9,8 +9,11 @@ namespace ScaleLab.Cli;
 /// failures to the CLI contract: a user mistake is one line on stderr and exit code 2, a failure while
 /// running is one line and exit code 1. Stack traces only with SCALELAB_DEBUG=1.
 /// </summary>
-public static class CliApp
+public static partial class CliApp
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"Path: (\S*) \| LineNumber: (\d+) \| BytePositionInLine: (\d+)\.?")]
+    private static partial System.Text.RegularExpressions.Regex JsonPosition();
+
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
@@ -35,6 +38,10 @@ public static class CliApp
             if (ex is CommandParseException && UnknownOptionName(ex.Message) is { } unknown)
             {
                 message = OptionSuggestions.Message(args, unknown);
+            }
+            else if (OptionSuggestions.BadValueMessage(args, ex.Message) is { } badValue)
+            {
+                message = badValue;
             }
             stderr.WriteLine($"error: {message}");
             if (Environment.GetEnvironmentVariable("SCALELAB_DEBUG") == "1")
@@ -163,6 +170,10 @@ public static class CliApp
     private static string OneLine(string message)
     {
         var line = message.ReplaceLineEndings(" ").Trim();
+        // System.Text.Json's position suffix (" Path: $.a | LineNumber: 1 | BytePositionInLine: 0.") becomes a line and
+        // column a user can find in an editor.
+        line = JsonPosition().Replace(line, m => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"at line {long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1}, column {long.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) + 1} ({m.Groups[1].Value})"));
         return line.Length == 0 ? "unknown error" : line;
     }
 }

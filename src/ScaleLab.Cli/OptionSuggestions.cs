@@ -21,6 +21,62 @@ internal static class OptionSuggestions
             : $"unknown option {typed}{where}; did you mean {suggestion}?";
     }
 
+    /// <summary>
+    /// Spectre's "Failed to convert 'VALUE' to TYPE." (TYPE a .NET name such as UInt64 or Nullable`1) as one line
+    /// naming the option and what it takes; null for other messages.
+    /// </summary>
+    public static string? BadValueMessage(string[] args, string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Failed to convert '(.*)' to (.+?)\\.?$");
+        if (!match.Success)
+        {
+            return null;
+        }
+        string value = match.Groups[1].Value;
+        string? option = null;
+        for (int i = 0; i < args.Length && option is null; i++)
+        {
+            if (i > 0 && args[i] == value && args[i - 1].StartsWith('-'))
+            {
+                option = args[i - 1].Split('=')[0];
+            }
+            else if (args[i].StartsWith('-') && args[i].EndsWith("=" + value, StringComparison.Ordinal))
+            {
+                option = args[i].Split('=')[0];
+            }
+        }
+        var verb = args.FirstOrDefault(a => !a.StartsWith('-'));
+        var type = option is null || verb is null ? null : OptionType(verb, option);
+        string expected = Expected(type);
+        return option is null ? $"'{value}' is not a valid value: expected {expected}" : $"{option}: '{value}' is not {expected}";
+    }
+
+    private static string Expected(Type? type)
+    {
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            null => "a value of the option's type (see --help)",
+            _ when type == typeof(ulong) || type == typeof(uint) => "a whole number 0 or more",
+            _ when type == typeof(int) || type == typeof(long) => "a whole number",
+            _ when type == typeof(double) || type == typeof(float) => "a number (such as 0.5 or 1e-3)",
+            _ when type == typeof(bool) => "true or false",
+            _ when type.IsEnum => "one of " + string.Join(", ", Enum.GetNames(type)).ToLowerInvariant(),
+            _ => "a value of the option's type (see --help)",
+        };
+    }
+
+    private static Type? OptionType(string verb, string option)
+    {
+        var type = CliApp.Verbs().FirstOrDefault(v => v.Verb.Name == verb).Type;
+        var settings = type is null ? null : SettingsType(type);
+        string name = option.TrimStart('-');
+        bool isLong = option.StartsWith("--", StringComparison.Ordinal) && name.Length > 1;
+        return settings?.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .FirstOrDefault(p => p.GetCustomAttribute<CommandOptionAttribute>() is { } a
+                && (isLong ? a.LongNames.Contains(name) : a.ShortNames.Contains(name)))?.PropertyType;
+    }
+
     /// <summary>Every option of the verb, spelled as typed (<c>--bootstrap</c>, <c>-n</c>).</summary>
     internal static IReadOnlyList<string> KnownOptions(string verb)
     {

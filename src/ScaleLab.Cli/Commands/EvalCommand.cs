@@ -67,6 +67,7 @@ public sealed class EvalCommand(IAnsiConsole console) : Command<EvalCommand.Sett
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        InputFiles.EnsureRegularFile("--checkpoint", settings.Checkpoint!);
         var checkpoint = Checkpoint.Load(settings.Checkpoint!);
         var bytes = settings.Text is not null ? System.Text.Encoding.UTF8.GetBytes(settings.Text) : InputFiles.ReadAllBytes("--corpus", settings.Corpus!);
         var tokens = ByteTokenizer.Encode(bytes.AsSpan(0, Math.Min(bytes.Length, settings.MaxTokens ?? int.MaxValue)));

@@ -116,6 +116,7 @@ public class FitDataSettings : CommandSettings
 
     internal (IScalingLaw Law, ScalingDataset Data) Load()
     {
+        InputFiles.EnsureRegularFile("DATA", Data);
         var (law, data) = LawCatalog.Load(Law!, Data, new ColumnSelection(NColumn, DColumn, CColumn, YColumn, TColumn), X);
         data = data.DropHighestLoss(DropHighestLoss);
         if (Frontier)

@@ -122,6 +122,7 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
+        InputFiles.EnsureRegularFile("DATA", settings.Data);
         var data = IsoFlopData.Load(settings.Data, settings.Compute, settings.Params, settings.Loss);
         var options = new IsoFlopOptions
         {

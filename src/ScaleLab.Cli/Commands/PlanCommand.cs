@@ -54,6 +54,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        InputFiles.EnsureRegularFile("FIT", settings.Fit);
         var doc = LawFitDocument.Read(settings.Fit);
         if (doc.Law != "chinchilla")
         {

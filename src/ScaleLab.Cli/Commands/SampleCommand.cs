@@ -80,6 +80,7 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var path = settings.Checkpoint!;
+        InputFiles.EnsureRegularFile("--checkpoint", path);
         var checkpoint = Checkpoint.Load(path);
         using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 1);
         var prompt = settings.Prompt ?? (checkpoint.CorpusFingerprint.StartsWith("synthetic", StringComparison.Ordinal) ? "a" : "\n");

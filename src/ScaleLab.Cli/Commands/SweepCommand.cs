@@ -106,6 +106,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        InputFiles.EnsureRegularFile("SPEC", settings.Spec);
         var spec = SweepSpec.Load(settings.Spec);
         if (settings.DryRun)
         {

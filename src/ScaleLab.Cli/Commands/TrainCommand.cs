@@ -205,11 +205,34 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
         // The checkpoint may overwrite the --resume file (that is how a run continues), never the corpus.
         OutputPaths.Check([("--corpus", IsSynthetic(settings.Corpus) ? null : settings.Corpus)], [("--checkpoint", settings.Checkpoint ?? settings.Resume)]);
+        if (!IsSynthetic(settings.Corpus))
+        {
+            InputFiles.EnsureRegularFile("--corpus", settings.Corpus);
+        }
+        if (settings.Resume is not null)
+        {
+            InputFiles.EnsureRegularFile("--resume", settings.Resume);
+        }
         var corpus = OpenCorpus(settings.Corpus);
+        long? savedSteps = null;
         using var trainer = settings.Resume is null
-            ? new Trainer(NewRunOptions(settings), corpus)
-            : Trainer.Resume(settings.Resume, corpus, o => ResumeOptions(o, settings));
+            ? new Trainer(CheckWarmup(NewRunOptions(settings)), corpus)
+            : Trainer.Resume(settings.Resume, corpus, saved =>
+            {
+                savedSteps = saved.Steps;
+                return CheckWarmup(ResumeOptions(saved, settings));
+            });
         var o = trainer.Options;
+        if (settings.Resume is not null && trainer.Step >= o.Steps)
+        {
+            // Nothing to train: say so, rather than a summary of zero steps (whose rates are 0/0).
+            throw new UsageException($"checkpoint {settings.Resume} is already at step {trainer.Step} of {o.Steps}; give --steps N (more than {trainer.Step}) to train further");
+        }
+        if (savedSteps is { } before && before != o.Steps)
+        {
+            Console.Error.WriteLine($"note: the learning-rate schedule is re-stretched from {before} to {o.Steps} steps: " +
+                $"from step {trainer.Step} the cosine decay follows the {o.Steps}-step schedule, so this run differs from one trained for {o.Steps} steps from the start");
+        }
         var evals = new List<EvalMetrics>();
         if (settings.Gns && o.MicroBatches < 2)
         {
@@ -271,7 +294,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     /// its metrics, checkpoints and resumption are a sweep's), trained in this process.</summary>
     private int ExecuteInRegistry(Settings settings, CancellationToken cancellationToken)
     {
-        var options = NewRunOptions(settings);
+        var options = CheckWarmup(NewRunOptions(settings));
         options.Validate();
         var study = settings.Study ?? "train";
         var spec = ToRunSpec(study, settings.Corpus, options, settings.Gns ? settings.GnsEma : null);
@@ -360,6 +383,11 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     internal static ICorpus OpenCorpus(string spec) =>
         IsSynthetic(spec) ? SyntheticCorpus.Default : TextCorpus.Load(spec);
+
+    /// <summary>A warm-up longer than the run would never reach the peak learning rate: a mistake, not a schedule.</summary>
+    private static TrainOptions CheckWarmup(TrainOptions o) => o.WarmupSteps is { } w && w > o.Steps
+        ? throw new UsageException($"--warmup {w} is longer than the run ({o.Steps} steps); give a warm-up of at most {o.Steps} steps")
+        : o;
 
     internal static bool IsSynthetic(string spec) => spec.Equals("synthetic", StringComparison.OrdinalIgnoreCase);
 

@@ -138,6 +138,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         }
         OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
         var quantity = settings.Y == "parameters" ? TrendQuantity.Parameters : TrendQuantity.Compute;
+        InputFiles.EnsureRegularFile("DATA", settings.Data);
         var data = TrendData.Load(settings.Data, quantity);
         var options = new TrendOptions
         {

@@ -94,14 +94,24 @@ public sealed class Checkpoint
         {
             throw new InvalidDataException($"checkpoint {path} fails its SHA-256 checksum: the file was altered or damaged; resume from an earlier checkpoint or retrain");
         }
+        Checkpoint checkpoint;
         try
         {
-            return Parse(bytes.AsMemory(HeaderLength, (int)payload));
+            checkpoint = Parse(bytes.AsMemory(HeaderLength, (int)payload));
+            checkpoint.Config.Validate();
         }
         catch (Exception ex) when (ex is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)
         {
             throw new InvalidDataException($"checkpoint {path} passes its checksum but cannot be parsed ({ex.Message}); it was written by an incompatible build", ex);
         }
+        if (checkpoint.Parameters.Length != checkpoint.Config.ParameterCount)
+        {
+            // A header that disagrees with the weights (an altered file re-hashed, or a writer bug) would otherwise be
+            // read as a model of the wrong shape: garbage out, or NUL bytes from sample.
+            throw new InvalidDataException($"checkpoint {path} says {Describe(checkpoint.Config)} ({checkpoint.Config.ParameterCount} parameters) " +
+                $"but holds {checkpoint.Parameters.Length}; it was altered or written by an incompatible build; retrain");
+        }
+        return checkpoint;
     }
 
     /// <summary>

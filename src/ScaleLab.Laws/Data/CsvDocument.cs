@@ -127,6 +127,13 @@ public sealed class CsvDocument
             throw new InvalidDataException($"{source}: line {recordLine}: unterminated quoted field");
         }
         EndRecord();
+        if (records.Count > 0 && records[0].Fields is [var only] && only.Contains(';', StringComparison.Ordinal))
+        {
+            // A one-column header holding ';' is a semicolon-separated file (a spreadsheet's export where the decimal
+            // separator is a comma): say so, rather than "no loss column" later.
+            throw new InvalidDataException($"{source}: line {records[0].Line}: the header has ';' between names and no ','; " +
+                "this reads comma-separated files: export with ',' as the delimiter and '.' as the decimal point");
+        }
         return records;
 
         void EndRecord()
