@@ -28,13 +28,15 @@ public sealed class OutputWidthTests : IDisposable
 
         // When: the real program with stdout a pipe (and a narrow COLUMNS, which a pipe must ignore too).
         var piped = CliProcess.Run(args, new Dictionary<string, string?> { ["COLUMNS"] = "40" });
-        var wide = FitCli.Run(args);
+        var console = new Spectre.Console.Testing.TestConsole();
+        console.Profile.Width = CliApp.UnwrappedWidth;
+        Assert.Equal(CliApp.ExitOk, CliApp.Run(args, console, new StringWriter()));
 
-        // Then: no row is wrapped (so no number is split): the lines are those of a 200-column rendering.
+        // Then: no row is wrapped (so no number is split): the lines are those of an unbounded rendering.
         Assert.Equal(CliApp.ExitOk, piped.Code);
         var lines = Lines(piped.Out);
         Assert.Contains(lines, l => l.Length > 80);
-        Assert.Equal(Lines(wide.Out), lines);
+        Assert.Equal(Lines(console.Output), lines);
     }
 
     private static List<string> Lines(string text) =>
