@@ -29,8 +29,11 @@ public sealed class FitCommandTests : IDisposable
         Assert.Equal(0.07, alpha.GetProperty("value").GetDouble(), 0.01);
         Assert.True(alpha.GetProperty("lo").GetDouble() < alpha.GetProperty("hi").GetDouble());
         Assert.Equal(40, root.GetProperty("bootstrap").GetProperty("draws").GetArrayLength());
+        // The default back-test holds out the runs above a tenth of the largest C (5 of 30 over 6 decades).
         var backtest = root.GetProperty("backtest");
-        Assert.Equal(6, backtest.GetProperty("holdout_count").GetInt32());
+        Assert.Equal(5, backtest.GetProperty("holdout_count").GetInt32());
+        Assert.Contains("above a tenth", backtest.GetProperty("holdout_rule").GetString());
+        Assert.Equal(2, backtest.GetProperty("baselines").GetArrayLength());
         Assert.InRange(backtest.GetProperty("mean_abs_relative_error").GetDouble(), 0, 0.05);
     }
 

@@ -73,7 +73,7 @@ public sealed class BootstrapTests(ITestOutputHelper output)
         for (int rep = 0; rep < replications; rep++)
         {
             var data = PowerData(25, 100 + rep);
-            var options = new BacktestOptions { Holdout = 4, Bootstrap = samples, Seed = (ulong)rep, GridStarts = 0 };
+            var options = new BacktestOptions { Holdout = 4, Bootstrap = samples, Seed = (ulong)rep, GridStarts = 0, Interval = IntervalKind.Prediction };
             var prediction = Backtester.Run(law, data, options);
             var mean = Backtester.Run(law, data, options with { Interval = IntervalKind.Mean });
             covered += prediction.Points.Count(p => p.Covered);

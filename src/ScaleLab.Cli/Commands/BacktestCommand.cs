@@ -7,24 +7,59 @@ using Spectre.Console.Cli;
 namespace ScaleLab.Cli.Commands;
 
 /// <summary>
-/// <c>scalelab backtest DATA.csv --law LAW (--holdout K | --holdout-above C)</c>: fit on the smaller runs,
-/// predict the held-out larger ones with bootstrap prediction intervals, report relative errors and coverage.
+/// <c>scalelab backtest DATA.csv --law LAW [--holdout K | --holdout-above C]</c>: fit on the smaller runs, predict
+/// the held-out larger ones with calibrated prediction intervals; report errors on the total and the reducible
+/// loss, skill against two naive baselines, the span extrapolated and nominal against achieved coverage.
 /// </summary>
-[Verb("backtest", "Fit on the smaller runs and predict the largest: errors and interval coverage",
-    Examples = ["backtest runs.csv --law chinchilla --holdout 20", "backtest runs.csv --law powerlaw --holdout-above 1e20 --json"])]
+[Verb("backtest", "Fit on the smaller runs and predict the largest: errors, skill against naive baselines, interval coverage",
+    Examples = ["backtest runs.csv --law powerlaw", "backtest runs.csv --law chinchilla --level 0.8 --floor 1.54 --json",
+        "backtest runs.csv --law powerlaw --holdout-above 1e20 --interval prediction --resample points"])]
 public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestCommand.Settings>
 {
     public sealed class Settings : FitDataSettings
     {
         [CommandOption("--holdout <K>")]
-        [Description("Hold out the K largest-compute points (scale: C, else N, else D, else t)")]
+        [Description("Hold out the K largest-compute points (scale: C, else N, else D, else t). Default: every point above a tenth of the largest scale when the data span >= 1.5 decades, else the largest 20%")]
         public int? Holdout { get; set; }
 
         [CommandOption("--holdout-above <C>")]
         [Description("Hold out every point with scale above C")]
         public string? HoldoutAbove { get; set; }
 
+        [CommandOption("--level <P>")]
+        [Description("Nominal coverage of the intervals (default 0.95)")]
+        public double Level { get; set; } = 0.95;
+
+        [CommandOption("--floor <L>")]
+        [Description("Known irreducible loss for errors on the reducible loss L - floor (default: the law's fitted E)")]
+        public double? Floor { get; set; }
+
+        [CommandOption("--interval <KIND>")]
+        [Description("calibrated (default: widened for extrapolation by nested back-tests), prediction (bootstrap + residual) or mean")]
+        public string Interval { get; set; } = "calibrated";
+
+        [CommandOption("--resample <BY>")]
+        [Description("What the bootstrap resamples: auto (default: model sizes, else budgets, when >= 10 groups), points, model-size or compute")]
+        public string Resample { get; set; } = "auto";
+
         public Settings() => Bootstrap = 200;
+
+        internal IntervalKind? IntervalKindValue => Interval.ToLowerInvariant() switch
+        {
+            "calibrated" => IntervalKind.Calibrated,
+            "prediction" => IntervalKind.Prediction,
+            "mean" => IntervalKind.Mean,
+            _ => null,
+        };
+
+        internal ResampleBy? ResampleValue => Resample.ToLowerInvariant() switch
+        {
+            "auto" => ResampleBy.Auto,
+            "points" => ResampleBy.Points,
+            "model-size" => ResampleBy.ModelSize,
+            "compute" => ResampleBy.Compute,
+            _ => null,
+        };
 
         internal double? HoldoutAboveValue =>
             HoldoutAbove is null ? null : double.Parse(HoldoutAbove, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -36,9 +71,25 @@ public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestComm
             {
                 return result;
             }
-            if ((Holdout is null) == (HoldoutAbove is null))
+            if (Holdout is not null && HoldoutAbove is not null)
             {
-                return ValidationResult.Error("give exactly one of --holdout K and --holdout-above C");
+                return ValidationResult.Error("give at most one of --holdout K and --holdout-above C");
+            }
+            if (!(Level is > 0 and < 1))
+            {
+                return ValidationResult.Error($"--level must be between 0 and 1, got {Level.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (Floor is { } f && !(f >= 0 && double.IsFinite(f)))
+            {
+                return ValidationResult.Error($"--floor must be a finite loss >= 0, got {f.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (IntervalKindValue is null)
+            {
+                return ValidationResult.Error($"--interval must be calibrated, prediction or mean, not '{Interval}'");
+            }
+            if (ResampleValue is null)
+            {
+                return ValidationResult.Error($"--resample must be auto, points, model-size or compute, not '{Resample}'");
             }
             if (Holdout is < 1)
             {
@@ -61,6 +112,10 @@ public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestComm
             HoldoutAbove = settings.HoldoutAboveValue,
             Bootstrap = settings.Bootstrap,
             Seed = settings.Seed,
+            Level = settings.Level,
+            Floor = settings.Floor,
+            Interval = settings.IntervalKindValue!.Value,
+            Resample = settings.ResampleValue!.Value,
             Fit = settings.FitOptions(),
             Progress = FitOutput.Progress("back-test bootstrap", settings.Bootstrap),
         });

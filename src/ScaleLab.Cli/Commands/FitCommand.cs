@@ -9,7 +9,9 @@ namespace ScaleLab.Cli.Commands;
 /// <summary>
 /// <c>scalelab fit DATA.csv --law LAW</c>: multi-start L-BFGS fit of a scaling law in log space (Huber by default,
 /// Hoffmann et al. 2022 Approach 3), optional bootstrap intervals, and — with 10 or more points — a back-test that
-/// refits without the largest ~20% and predicts them (skip with <c>--no-backtest</c>).
+/// refits without the largest runs and predicts them (<see cref="Backtester.DefaultSplit"/>: above a tenth of the
+/// largest compute when the data span 1.5 decades, else the largest 20%), with calibrated intervals, naive
+/// baselines and a warning when coverage falls below nominal (skip with <c>--no-backtest</c>).
 /// </summary>
 [Verb("fit", "Fit a scaling law to a CSV of runs, with bootstrap intervals, identification checks and a back-test",
     Examples = ["fit runs.csv --law chinchilla --bootstrap 200 --out chinchilla.json --plot fit.png", "fit runs.csv --law powerlaw --json",
@@ -20,7 +22,7 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
     public sealed class Settings : FitDataSettings
     {
         [CommandOption("--no-backtest")]
-        [Description("Skip the default back-test (largest 20% of points, at least 2, held out)")]
+        [Description("Skip the default back-test (runs above a tenth of the largest compute held out, or the largest 20% when the data span under 1.5 decades)")]
         public bool NoBacktest { get; set; }
 
         [CommandOption("--backtest-bootstrap <N>")]
@@ -73,13 +75,12 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
         string? skipped = null;
         if (!settings.NoBacktest && data.Count >= BacktestMinimumPoints)
         {
-            int holdout = Backtester.DefaultHoldout(data.Count);
-            if (data.Count - holdout >= law.ParameterCount() + 1)
+            var (held, _) = Backtester.DefaultSplit(data, law.ParameterCount());
+            if (data.Count - held.Length >= law.ParameterCount() + 1)
             {
                 int samples = settings.BacktestBootstrap ?? (settings.Bootstrap > 0 ? settings.Bootstrap : 200);
                 backtest = Backtester.Run(law, data, new BacktestOptions
                 {
-                    Holdout = holdout,
                     Bootstrap = samples,
                     Seed = settings.Seed,
                     Fit = options,
@@ -88,7 +89,7 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
             }
             else
             {
-                skipped = $"back-test skipped: {data.Count - holdout} training points left, {law.Name} needs {law.ParameterCount() + 1}";
+                skipped = $"back-test skipped: {data.Count - held.Length} training points left, {law.Name} needs {law.ParameterCount() + 1}";
             }
         }
         if (skipped is not null)

@@ -240,17 +240,47 @@ internal static class FitOutput
 
     public static void WriteBacktest(IAnsiConsole console, BacktestResult r)
     {
-        console.MarkupLine($"[bold]back-test[/]: fit on {r.TrainCount} points, predict the {r.Points.Count} largest");
-        var table = new Table().AddColumns("row", "scale", "observed", "predicted", $"{r.Level:P0} interval", "rel. error", "covered");
+        console.MarkupLine($"[bold]back-test[/]: fit on {r.TrainCount} runs, predict the {r.Points.Count} held out: {Markup.Escape(r.HoldoutRule)}");
+        bool reducible = r.Floor is not null;
+        var table = new Table().AddColumns("row", "scale", "decades out", "observed", "predicted", $"{r.Level:P0} interval", "rel. error",
+            reducible ? "reducible rel. error" : "", "covered");
         foreach (var p in r.Points)
         {
-            FitOutput.AddRow(table, p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), F(p.Observed), F(p.Predicted),
-                $"[{F(p.Lo)}, {F(p.Hi)}]", p.RelativeError.ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture), p.Covered ? "yes" : "no");
+            FitOutput.AddRow(table, p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), p.Decades.ToString("F2", CultureInfo.InvariantCulture),
+                F(p.Observed), F(p.Predicted), $"[{F(p.Lo)}, {F(p.Hi)}]", Pct(p.RelativeError),
+                reducible ? Pct(p.ReducibleRelativeError) : "", p.Covered ? "yes" : "no");
         }
         console.Write(table);
-        console.WriteLine($"mean |relative error| {r.MeanAbsRelativeError:P2}, coverage {r.Coverage:P0} " +
-            $"({r.Points.Count(p => p.Covered)}/{r.Points.Count}, nominal {r.Level:P0}, {r.Interval.ToString().ToLowerInvariant()} intervals)");
+        console.WriteLine($"span: the held-out runs reach {r.SpanDecades:F2} decades of {r.ScaleName} beyond the largest training run " +
+            $"({F(r.TrainMaxScale)}), the nearest {r.GapDecades:F2} decades");
+        string red = reducible
+            ? $"; on the reducible loss (L − {F(r.Floor!.Value)}, {r.FloorSource}) {r.MeanAbsReducibleRelativeError:P1}"
+            : "; no floor known or fitted, so no reducible-loss error";
+        console.WriteLine($"error: mean |relative error| {r.MeanAbsRelativeError:P2} on the total loss{red}");
+        console.WriteLine("baselines (" + BacktestDocument.SkillText + "):");
+        foreach (var b in r.Baselines)
+        {
+            console.WriteLine($"  {b.Name} ({b.Description}): mean |relative error| {b.MeanAbsRelativeError:P2}; " +
+                $"law's log skill {b.LogSkill:F2}" + (double.IsFinite(b.ReducibleSkill) ? $", reducible skill {b.ReducibleSkill:F2}" : ""));
+        }
+        console.WriteLine($"intervals: {r.Interval.ToString().ToLowerInvariant()}, bootstrap resampling {r.Resampling}");
+        if (r.Calibration is { } c)
+        {
+            console.WriteLine($"calibration: {c.Method}");
+            foreach (var n in c.Nested)
+            {
+                console.WriteLine($"  nested back-test: fit {n.TrainCount} runs with {r.ScaleName} <= {F(n.Cut)}, predict {n.PredictedCount} up to " +
+                    $"{n.MaxDecades:F2} decades out: rms log error {F(n.RmsLogError)}, mean {F(n.MeanLogError)}");
+            }
+        }
+        console.WriteLine(r.CoverageNote);
+        foreach (var w in r.Warnings)
+        {
+            console.WriteLine($"warning: {w}");
+        }
     }
+
+    private static string Pct(double v) => double.IsFinite(v) ? v.ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture) : "-";
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     private sealed class SyncProgress(Action<int> report) : IProgress<int>

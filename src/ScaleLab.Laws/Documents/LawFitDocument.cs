@@ -32,14 +32,6 @@ public sealed record DiagnosticsDocument(string Method, IReadOnlyList<string> Na
 public sealed record BootstrapDocument(int Samples, int Failed, double Level, ulong Seed, string Starts,
     IReadOnlyList<string> Symbols, double[][] Draws);
 
-/// <summary>The back-test block of a fit document (also the document of <c>scalelab backtest --json</c>).</summary>
-public sealed record BacktestDocument(string Law, int TrainCount, int HoldoutCount, double Level, string Interval,
-    double MeanAbsRelativeError, double Coverage, IReadOnlyList<BacktestPoint> Points)
-{
-    public static BacktestDocument From(BacktestResult r) => new(r.Law, r.TrainCount, r.Points.Count, r.Level,
-        r.Interval.ToString().ToLowerInvariant(), r.MeanAbsRelativeError, r.Coverage, r.Points);
-}
-
 /// <summary>
 /// The JSON document of a law fit (System.Text.Json, snake_case): law, loss, delta, parameters by symbol with
 /// intervals, derived quantities, objective, points, starts, exit reason, notes, the bootstrap draws (so
