@@ -55,6 +55,27 @@ public sealed class CriticalBatchCommandTests : IDisposable
         }).ToList(),
     });
 
+    [Theory]
+    [InlineData("local")]
+    [InlineData("slurm")]
+    public void CriticalBatch_WorkerProcessExecutors_SameResultAsThreadsAndRunsDoneByWorkers(string executor)
+    {
+        // Given: the same sweep on threads of this process (the default), into another registry
+        var reference = Run([.. TinySweep().Select(a => a == "sqlite:" + DbPath ? "sqlite:" + Path.Combine(_dir.FullName, "ref.db") : a),
+            "--checkpoint-dir", Path.Combine(_dir.FullName, "ref-ck")]);
+        string[] extra = executor == "slurm" ? ["--slurm-bin", SlurmSweepTests.FakeSlurm(_dir.FullName)] : [];
+
+        // When: trained by worker processes (local) or by the tasks of a Slurm job array (the stand-in)
+        var (_, root, err) = Run(TinySweep(["--executor", executor, "--workers", "2", .. extra]));
+
+        // Then: the analysis is the one of the in-process run, bit for bit, every run was trained now, by a worker process
+        Assert.Equal(Result(reference.Root), Result(root));
+        Assert.All(root.GetProperty("sweep").EnumerateArray(), r => Assert.True(r.GetProperty("trained_now").GetBoolean(), err));
+        using var store = RunStores.Open("sqlite:" + DbPath);
+        Assert.All(store.ListRuns("cb"), r => Assert.DoesNotContain(":t", r.Worker![r.Worker!.LastIndexOf(':')..], StringComparison.Ordinal));
+        Assert.All(store.ListRuns("cb"), r => Assert.Contains(executor == "slurm" ? ":slurm101_" : ":w", r.Worker, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void CriticalBatch_TinySweepJson_EveryRunReportedAndTargetsReadOff()
     {

@@ -10,7 +10,11 @@ public sealed class DemoCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("scalelab-demo-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
 
     [Fact]
     public void Demo_Quick_WritesReportAndResumesWithoutRetraining()
@@ -48,5 +52,38 @@ public sealed class DemoCommandTests : IDisposable
         var runs = store.ListRuns("demo-quick");
         Assert.Equal(12, runs.Count);
         Assert.All(runs, r => Assert.Equal(1, r.Attempts));
+
+        // When: the last run is put back in the queue as if the demo had been killed before marking it done, and the
+        // demo is resumed with plain sweep on its spec and registry
+        var last = runs[^1];
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "scalelab.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE runs SET status = 'queued', final_loss = NULL WHERE run_key = '{last.Key}'";
+            command.ExecuteNonQuery();
+        }
+        // (sweep's progress and worker lines go to the process's stderr, so it is captured for this call)
+        var resumed = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(TextWriter.Synchronized(resumed));
+        int sweepCode;
+        try
+        {
+            sweepCode = CliApp.Run(["sweep", Path.Combine(_dir, "demo.toml"), "--registry", "sqlite:" + Path.Combine(_dir, "scalelab.db"),
+                "--executor", "threads", "--workers", "1"], new TestConsole(), resumed);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        // Then: sweep found the demo's checkpoint of that run (its last step) and trained nothing again
+        Assert.True(sweepCode == CliApp.ExitOk, resumed.ToString());
+        var steps = Lab.Sweeps.RunSpec.FromRecord(last).Steps;
+        Assert.Contains($"resuming from step {steps}", resumed.ToString(), StringComparison.Ordinal);
+        var after = store.ListRuns("demo-quick");
+        Assert.Equal((RunStatus.Done, 2, last.FinalLoss), (after[^1].Status, after[^1].Attempts, after[^1].FinalLoss));
+        Assert.All(after.SkipLast(1), r => Assert.Equal(1, r.Attempts));
     }
 }

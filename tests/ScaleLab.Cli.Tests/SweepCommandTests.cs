@@ -192,4 +192,24 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Equal("dotnet", Path.GetFileNameWithoutExtension(launch.FileName));
         Assert.Equal("scalelab.dll", Path.GetFileName(Assert.Single(launch.Prefix)));
     }
+
+    [Fact]
+    public void Sweep_EditedSpecIntoSameStudy_RefusedWithOneLineUnlessAddToStudy()
+    {
+        // Given: the study "tiny" holds the tiny spec's runs (dry of training: enqueued only by a first sweep)
+        var registry = "sqlite:" + Path.Combine(_directory, "edit.db");
+        var first = Run("sweep", Write("a.toml", TinySpec), "--executor", "threads", "--workers", "1", "--registry", registry);
+        var edited = Write("b.toml", TinySpec.Replace("seq_len = 16", "seq_len = 8", StringComparison.Ordinal));
+
+        // When
+        var refused = Run("sweep", edited, "--executor", "threads", "--workers", "1", "--registry", registry);
+        var added = Run("sweep", edited, "--executor", "threads", "--workers", "1", "--registry", registry, "--add-to-study");
+
+        // Then
+        Assert.True(first.Code == 0, first.Err);
+        FitCli.AssertOneLineError(refused, 2, "seq_len 8 (study: 16)");
+        Assert.True(added.Code == 0, added.Err);
+        using var store = ScaleLab.Lab.Registry.RunStores.Open(registry);
+        Assert.Equal(8, store.ListRuns("tiny").Count);
+    }
 }

@@ -27,14 +27,38 @@ namespace ScaleLab.Cli.Commands;
 /// trains nothing that finished, resumes what was interrupted, and prints the same result.
 /// </summary>
 [Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple",
-    Examples = ["critical-batch --plot critical.png"])]
+    Examples = ["critical-batch --plot critical.png", "critical-batch --executor slurm --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\""])]
 public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
 {
     [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
     private static partial Regex StudyName();
 
-    public sealed class Settings : GnsTrainSettings
+    public sealed class Settings : GnsTrainSettings, IExecutorSettings
     {
+        [CommandOption("--executor <KIND>")]
+        [Description("threads (workers inside this process, default), local (worker processes) or slurm (a job array through sbatch; use a postgres: registry on a cluster), as for sweep")]
+        public string Executor { get; set; } = "threads";
+
+        [CommandOption("--partition <NAME>")]
+        [Description("Slurm: sbatch --partition (default: the cluster's default)")]
+        public string? Partition { get; set; }
+
+        [CommandOption("--time-limit <TIME>")]
+        [Description("Slurm: sbatch --time per worker task, e.g. 2:00:00")]
+        public string? TimeLimit { get; set; }
+
+        [CommandOption("--account <NAME>")]
+        [Description("Slurm: sbatch --account")]
+        public string? Account { get; set; }
+
+        [CommandOption("--slurm-logs <DIR>")]
+        [Description("Slurm: folder for the batch script and the task logs (default: slurm-logs beside the checkpoints)")]
+        public string? SlurmLogs { get; set; }
+
+        [CommandOption("--slurm-bin <DIR>")]
+        [Description("Slurm: folder holding sbatch, squeue and scancel (default: the PATH)")]
+        public string? SlurmBin { get; set; }
+
         [CommandOption("--registry <REGISTRY>")]
         [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
         public string? Registry { get; set; }
@@ -120,7 +144,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
             {
                 return ValidationResult.Error("--workers and --checkpoint-interval must be positive");
             }
-            return ValidationResult.Success();
+            return ExecutorChoice.Validate(this) is { } executorError ? ValidationResult.Error(executorError) : ValidationResult.Success();
         }
 
         internal static bool TryParseList(string text, string flag, out List<double> values, out string error)
@@ -173,8 +197,14 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         // Opened once up front so a bad registry is one clear error before any training.
         using (RunStores.Open(registry)) { }
         Console.Error.WriteLine($"critical-batch: {runs.Count} runs in study {settings.Study} of {registry}");
+        // The runs are ordinary language-model runs of the study: any executor trains them, as sweep would.
+        Func<string, IReadOnlyList<RunOutcome>>? executor = settings.Executor == "threads" ? null : study =>
+        {
+            using var store = RunStores.Open(registry);
+            return ExecutorChoice.Run(settings, registry, store, study, options, null, Console.Error.WriteLine, cancellationToken).Outcomes;
+        };
         var outcomes = CriticalBatchSweep.Execute(() => RunStores.Open(registry), runs, StudySpec(settings), options,
-            Console.Error.WriteLine, cancellationToken);
+            Console.Error.WriteLine, executor, cancellationToken);
         foreach (var outcome in outcomes)
         {
             var how = !outcome.TrainedNow ? "from the registry"

@@ -40,6 +40,12 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
             : ValidationResult.Success();
     }
 
+    /// <summary>The demo's checkpoints: where <c>scalelab sweep</c> looks for those of the demo's registry
+    /// (<see cref="SweepCommand.DefaultCheckpointDirectory"/>), so an interrupted demo resumed with
+    /// <c>scalelab sweep DIR/demo.toml --registry sqlite:DIR/scalelab.db</c> continues its runs instead of retraining them.</summary>
+    internal static string CheckpointDirectory(string outDir) =>
+        SweepCommand.DefaultCheckpointDirectory("sqlite:" + Path.Combine(outDir, "scalelab.db"));
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -61,13 +67,19 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
         var workers = settings.Workers ?? Environment.ProcessorCount;
         Console.Error.WriteLine($"demo: {enqueued.Runs} runs ({enqueued.Added} new, {enqueued.Existing} already in {registry}); {workers} worker(s), 1 thread each");
 
+        var legacy = Path.Combine(outDir, "checkpoints");
+        if (Directory.Exists(legacy) && !Directory.Exists(CheckpointDirectory(outDir)))
+        {
+            // Checkpoints of a demo run by an earlier release, which kept them where sweep does not look.
+            Directory.Move(legacy, CheckpointDirectory(outDir));
+        }
         var last = "";
         var lastShown = TimeSpan.Zero;
         var result = InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, new ExecutorOptions
         {
             Workers = workers,
             ThreadsPerWorker = 1,
-            CheckpointDirectory = Path.Combine(outDir, "checkpoints"),
+            CheckpointDirectory = CheckpointDirectory(outDir),
             CheckpointInterval = spec.CheckpointInterval,
         }, status =>
         {

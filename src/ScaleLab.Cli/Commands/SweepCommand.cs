@@ -30,7 +30,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         WriteIndented = true,
     };
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : CommandSettings, IExecutorSettings
     {
         [CommandArgument(0, "<SPEC>")]
         [Description("Sweep spec file (TOML): study, corpus, seq_len, batch_size, tokens or tokens_per_parameter, seeds, learning_rates, eval_interval, eval_batches, threads_per_run, checkpoint_interval, micro_batches, gns (log B_simple per step; needs micro_batches >= 2), gns_ema, [[[[models]]]] or [[grid]] (layers, d_model, heads), [[schedule]] (warmup_steps or warmup_fraction, min_lr_fraction, weight_decay, grad_clip)")]
@@ -68,6 +68,10 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         [Description("Slurm: folder holding sbatch, squeue and scancel (default: the PATH)")]
         public string? SlurmBin { get; set; }
 
+        [CommandOption("--add-to-study")]
+        [Description("Add the spec's runs to its study even when their corpus, context length, batch or schedule differ from the runs already in it (refused otherwise)")]
+        public bool AddToStudy { get; set; }
+
         [CommandOption("--registry <REGISTRY>")]
         [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
         public string? Registry { get; set; }
@@ -94,13 +98,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             {
                 return ValidationResult.Error("--workers and --threads-per-worker must be positive");
             }
-            if (Executor is not ("local" or "threads" or "slurm"))
-            {
-                return ValidationResult.Error($"--executor must be local, threads or slurm, got '{Executor}'");
-            }
-            return Executor != "slurm" && (Partition ?? TimeLimit ?? Account ?? SlurmLogs ?? SlurmBin) is not null
-                ? ValidationResult.Error("--partition, --time-limit, --account, --slurm-logs and --slurm-bin need --executor slurm")
-                : ValidationResult.Success();
+            return ExecutorChoice.Validate(this) is { } error ? ValidationResult.Error(error) : ValidationResult.Success();
         }
     }
 
@@ -129,7 +127,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         {
             store.RetryFailed(spec.Study);
         }
-        var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec));
+        var plan = SweepPlan.Enqueue(store, spec, File.ReadAllText(settings.Spec), settings.AddToStudy);
         // Runs held by workers of a sweep on this machine that is gone (killed with -9) are queued again now, not
         // after the stale-heartbeat timeout.
         if (LocalWorkers.ReleaseDead(store, spec.Study) is > 0 and var released)
@@ -155,19 +153,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         cancellationToken = stop.Token;
-        var result = settings.Executor switch
-        {
-            "threads" => InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, options, view.Show, view.Log, cancellationToken),
-            "slurm" => new SlurmExecutor(CurrentWorkerLaunch(), registry, new SlurmOptions
-            {
-                Partition = settings.Partition,
-                TimeLimit = settings.TimeLimit,
-                Account = settings.Account,
-                LogDirectory = settings.SlurmLogs ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.CheckpointDirectory))!, "slurm-logs"),
-                CommandDirectory = settings.SlurmBin,
-            }).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken),
-            _ => new LocalProcessExecutor(CurrentWorkerLaunch(), registry).Run(store, spec.Study, options, view.Show, view.Log, cancellationToken),
-        };
+        var result = ExecutorChoice.Run(settings, registry, store, spec.Study, options, view.Show, view.Log, cancellationToken);
         view.Finish();
 
         var c = result.Counts;

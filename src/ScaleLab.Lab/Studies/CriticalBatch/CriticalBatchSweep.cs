@@ -87,8 +87,11 @@ public static class CriticalBatchSweep
     /// once. Throws <see cref="InvalidOperationException"/> if a run is still unfinished afterwards, or failed
     /// for a reason other than divergence.
     /// </summary>
+    /// <param name="executor">Trains the study's queued runs (any executor: local worker processes, Slurm) and returns
+    /// what it knows of their outcomes; null: <paramref name="options"/>.Workers threads of this process.</param>
     public static IReadOnlyList<SweepOutcome> Execute(Func<IRunStore> openStore, IReadOnlyList<RunSpec> runs, string? studySpec,
-        ExecutorOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+        ExecutorOptions options, Action<string>? log = null, Func<string, IReadOnlyList<RunOutcome>>? executor = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(openStore);
         ArgumentNullException.ThrowIfNull(runs);
@@ -113,9 +116,13 @@ public static class CriticalBatchSweep
             log?.Invoke($"{study}: {released} run(s) of a stopped process back in the queue; resuming from their checkpoints");
         }
         IReadOnlyList<RunOutcome> trained = [];
-        if (store.ListRuns(study).Any(r => keys.Contains(r.Key) && r.Status is RunStatus.Queued or RunStatus.Running))
+        var pending = store.ListRuns(study).Where(r => keys.Contains(r.Key) && r.Status is RunStatus.Queued or RunStatus.Running)
+            .Select(r => r.Key).ToHashSet();
+        if (pending.Count > 0)
         {
-            trained = InProcessExecutor.Run(openStore, study, options, log: log, cancellationToken: cancellationToken).Outcomes;
+            trained = executor is null
+                ? InProcessExecutor.Run(openStore, study, options, log: log, cancellationToken: cancellationToken).Outcomes
+                : executor(study);
         }
         cancellationToken.ThrowIfCancellationRequested();
         var records = store.ListRuns(study).Where(r => keys.Contains(r.Key)).ToDictionary(r => r.Key);
@@ -125,7 +132,8 @@ public static class CriticalBatchSweep
             var session = trained.LastOrDefault(o => o.RunKey == r.Key && o.End is RunEnd.Done or RunEnd.Failed);
             return Read(record, store.ReadMetrics(r.Key)) with
             {
-                TrainedNow = session is not null,
+                // Worker processes report no outcomes here: a run unfinished before and finished now was trained now.
+                TrainedNow = session is not null || (pending.Contains(r.Key) && record.Status is RunStatus.Done or RunStatus.Failed),
                 ResumedFromStep = session?.ResumedFromStep ?? 0,
             };
         }).ToList();
