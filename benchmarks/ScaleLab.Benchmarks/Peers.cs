@@ -26,10 +26,23 @@ internal static class Peers
         {
             info.Environment[k] = v;
         }
-        using var p = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        Process? started;
+        try
+        {
+            started = Process.Start(info);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new PeerMissingException($"{file} (not found or not executable)", ex);
+        }
+        using var p = started ?? throw new InvalidOperationException($"cannot start {file}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
+        if (p.ExitCode != 0 && PeerFailure.MissingPeer(stderr) is { } missing)
+        {
+            throw new PeerMissingException(missing);
+        }
         if (p.ExitCode != 0)
         {
             throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}): {stderr.Trim()}");

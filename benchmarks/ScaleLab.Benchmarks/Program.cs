@@ -17,4 +17,12 @@ if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))
     Console.Error.WriteLine($"usage: ScaleLab.Benchmarks {string.Join('|', suites.Keys.Order())} [--json]");
     return 2;
 }
-return (int)suite.GetMethod("Run")!.Invoke(null, [args[1..]])!;
+try
+{
+    return (int)suite.GetMethod("Run")!.Invoke(null, [args[1..]])!;
+}
+catch (TargetInvocationException ex) when (ex.InnerException is ScaleLab.Benchmarks.PeerMissingException missing)
+{
+    Console.Error.WriteLine(ScaleLab.Benchmarks.PeerFailure.Line(missing));
+    return 2;
+}
