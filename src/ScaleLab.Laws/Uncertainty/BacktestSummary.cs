@@ -58,14 +58,14 @@ public static partial class Backtester
         double coverage = covered / (double)points.Count;
         double tail = BinomialCdf(covered, points.Count, options.Level);
         var warnings = new List<string>();
-        string note = $"coverage {coverage:P0} ({covered}/{points.Count}) at nominal {options.Level:P0}, {options.Interval.ToString().ToLowerInvariant()} intervals";
+        string note = $"coverage {coverage:P1} ({covered}/{points.Count}) at nominal {options.Level:P0}, {options.Interval.ToString().ToLowerInvariant()} intervals";
         if (coverage < options.Level)
         {
             string verdict = tail < 0.05
                 ? $"credibly below: P(≤ {covered} of {points.Count} | {options.Level:P0}) = {tail:G2}; the intervals are too narrow"
                 : $"within binomial noise of nominal: P(≤ {covered} of {points.Count} | {options.Level:P0}) = {tail:G2}";
             note += $": BELOW nominal ({verdict})";
-            warnings.Add($"interval coverage {coverage:P0} is below the nominal {options.Level:P0} ({verdict})");
+            warnings.Add($"interval coverage {coverage:P1} is below the nominal {options.Level:P0} ({verdict})");
         }
         if (points.Count < 5)
         {
