@@ -156,6 +156,8 @@ public sealed class IdentificationTests
             Assert.Equal(fd, g[k], 1e-7);
         }
         Assert.Equal(["a", "b", "alpha"], law.Coordinates);
+        Assert.Same(ChinchillaLaw.Instance, law.Unconstrained());
+        Assert.Equal("chinchilla", law.Name);
     }
 
     [Theory]

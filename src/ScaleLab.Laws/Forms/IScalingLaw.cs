@@ -86,4 +86,8 @@ public static class ScalingLawExtensions
 
     /// <summary>Number of fitted parameters.</summary>
     public static int ParameterCount(this IScalingLaw law) => law.Coordinates.Count;
+
+    /// <summary>The law without constraints: <see cref="ConstrainedLaw.Inner"/> for a constrained law, else the law itself
+    /// (so a check such as <c>law.Unconstrained() is ChinchillaLaw</c> holds for a chinchilla with E fixed).</summary>
+    public static IScalingLaw Unconstrained(this IScalingLaw law) => law is ConstrainedLaw c ? c.Inner : law;
 }
