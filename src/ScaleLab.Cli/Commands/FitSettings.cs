@@ -193,9 +193,15 @@ internal static class FitOutput
         {
             console.WriteLine($"warning: {statement}");
         }
+        // Lines stay under 200 columns so a wide terminal and a pipe show the same lines.
         console.WriteLine(id.AllIdentified
-            ? $"identification: every estimated parameter identified ({id.IntervalSource}; {id.Criteria.Describe()})"
-            : $"identification: {string.Join(", ", id.Unidentified)} not identified; remedies: fix a parameter at a known value (--fix E=VALUE), tie exponents (--tie beta=alpha), fit L(C) on the compute-efficient frontier (--frontier), or add runs ({id.Criteria.Describe()})");
+            ? $"identification: every estimated parameter identified, judged on the {id.IntervalSource}"
+            : $"identification: {string.Join(", ", id.Unidentified)} not identified, judged on the {id.IntervalSource}");
+        console.WriteLine($"criteria: {id.Criteria.Describe()}");
+        if (!id.AllIdentified)
+        {
+            console.WriteLine("remedies: --fix E=VALUE (a known floor), --tie beta=alpha (tie exponents), --frontier (a law in C on the compute-efficient frontier), or more runs");
+        }
         if (diag is not null)
         {
             if (!diag.Singular && diag.Names.Count > 1)
@@ -216,7 +222,8 @@ internal static class FitOutput
                 }
                 console.Write(table2);
             }
-            console.WriteLine($"Hessian: {diag.Method}; condition number {diag.ConditionNumber:G3}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
+            console.WriteLine($"covariance: {diag.Method}");
+            console.WriteLine($"Hessian condition number {diag.ConditionNumber:G3}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
             var info = diag.Information;
             console.WriteLine($"AIC {info.Aic:0.##}, AICc {F(info.Aicc)}, BIC {info.Bic:0.##}, log-likelihood {info.LogLikelihood:0.##} (k = {info.Parameters}; {info.Likelihood})");
             foreach (var w in diag.Warnings)

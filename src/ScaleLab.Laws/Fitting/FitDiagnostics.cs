@@ -55,7 +55,7 @@ public sealed record FitDiagnostics(
     DataRange Range,
     IReadOnlyList<string> Warnings)
 {
-    public const string GaussNewton = "gauss-newton: cov = s^2 (J'J)^-1 of the log residuals at the optimum, s^2 = sum r^2/(n-p) (Seber & Wild 1989 eq. 2.21)";
+    public const string GaussNewton = "gauss-newton, s^2 (J'J)^-1 of the log residuals at the optimum, s^2 = sum r^2/(n-p) (Seber & Wild 1989 eq. 2.21)";
 
     /// <summary>Condition number of the correlation-scaled JᵀJ above which the Hessian is called singular.</summary>
     public const double SingularCondition = 1e12;
@@ -165,7 +165,7 @@ public sealed record FitDiagnostics(
         double aicc = n - k - 1 > 0 ? aic + 2.0 * k * (k + 1) / (n - k - 1) : double.NaN;
         double bic = k * Math.Log(n) - 2 * lnL;
         return new InformationCriteria(lnL, k, n, aic, aicc, bic, Math.Sqrt(sigma2),
-            "gaussian on log residuals, sigma^2 = sum r^2/n at the fitted optimum; k = free parameters + 1");
+            "gaussian on log residuals, sigma^2 = sum r^2/n at the fitted optimum");
     }
 
     /// <summary>Delta method: Var(s_j) = ∇s_j Cov ∇s_jᵀ with ∇s_j by central differences of the coordinate → symbol map.</summary>
@@ -228,20 +228,20 @@ public sealed record FitDiagnostics(
         var warnings = new List<string>();
         if (range.DistinctCompute == 1 && n > 1)
         {
-            warnings.Add($"all {n} runs share one compute budget (C = {range.CMax:G4}): the data lie on a single isoFLOP line, " +
-                "so N and D = C/(6N) move together and the law's N and D terms cannot be told apart; add budgets, or fix or tie a parameter");
+            warnings.Add($"all {n} runs share one compute budget (C = {range.CMax:G4}): on one isoFLOP line N and D = C/(6N) move together, " +
+                "so the N and D terms are barely told apart; add budgets, or fix or tie a parameter");
         }
         if (singular)
         {
-            warnings.Add($"the Hessian (Gauss-Newton J'J) is singular or nearly so (condition number {condition:G3}): " +
+            warnings.Add($"the Hessian (Gauss-Newton J'J) is singular (condition number {condition:G3}): " +
                 $"some combination of {string.Join(", ", names)} is not fixed by these data; no standard errors");
         }
         for (int i = 0; i < n; i++)
         {
             if (leverage[i] > HighLeverage && n > p + 1)
             {
-                warnings.Add($"data row {data.Rows[i]} has leverage {leverage[i]:0.00}: the fitted curve is pinned to this one point " +
-                    "(e.g. a single run far beyond the others), so the fit and its extrapolation rest on it");
+                warnings.Add($"data row {data.Rows[i]} has leverage {leverage[i]:0.00}: the curve is pinned to this one point " +
+                    "(e.g. a run far beyond the others), and so is any extrapolation");
             }
         }
         if (n - p < 3)
