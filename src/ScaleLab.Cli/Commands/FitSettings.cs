@@ -144,7 +144,7 @@ internal static class FitOutput
     /// <summary>Adds a row of plain text (cells such as "[1.77, 1.87]" must not be read as markup).</summary>
     public static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => new Text(c)).ToArray());
 
-    public static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("G5", CultureInfo.InvariantCulture);
+    public static string F(double v) => NumberStyle.Format(v);
 
     /// <summary>Progress of long work on stderr (the document, if any, owns stdout).</summary>
     public static IProgress<int> Progress(string what, int total) => new SyncProgress(done =>

@@ -284,7 +284,7 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    private static string Sci(double v) => v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+    private static string Sci(double v) => NumberStyle.Format(v);
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -43,9 +43,7 @@ public sealed record Estimate(double Value, double? Lo, double? Hi)
         ? $"{Format(Value)} [{Format(lo)}, {Format(hi)}]"
         : Format(Value);
 
-    public static string Format(double x) => Math.Abs(x) is >= 1e5 or (< 1e-3 and > 0)
-        ? x.ToString("0.00e+0", System.Globalization.CultureInfo.InvariantCulture)
-        : x.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Format(double x) => ScaleLab.Laws.NumberStyle.Format(x);
 }
 
 /// <summary>
