@@ -25,15 +25,17 @@ public sealed class DemoCommandTests : IDisposable
         // When
         var code = CliApp.Run(["demo", "--quick", "--out", _dir, "--bootstrap", "20"], new TestConsole(), stderr);
 
-        // Then: all 12 runs done, both laws fitted and back-tested, two plans, the three report files.
+        // Then: every run of the spec done, both laws fitted and back-tested, two plans, the verification run, the
+        // report files and one SVG per figure.
+        var expected = Lab.Sweeps.SweepSpec.Parse(Commands.DemoSpec.Toml(quick: true)).Expand().Count;
         Assert.Equal(CliApp.ExitOk, code);
-        foreach (var file in new[] { "report.html", "report.md", "report.json", "demo.toml", "scalelab.db" })
+        foreach (var file in new[] { "report.html", "report.md", "report.json", "demo.toml", "scalelab.db", "loss-vs-compute.svg", "training-curves.svg", "backtest-chinchilla.svg" })
         {
             Assert.True(File.Exists(Path.Combine(_dir, file)), $"{file} missing; stderr: {stderr}");
         }
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "report.json")));
         var root = doc.RootElement;
-        Assert.Equal(12, root.GetProperty("runs").GetArrayLength());
+        Assert.Equal(expected, root.GetProperty("runs").GetArrayLength());
         Assert.All(root.GetProperty("runs").EnumerateArray(), r => Assert.Equal("done", r.GetProperty("status").GetString()));
         Assert.Equal(["chinchilla", "powerlaw"], root.GetProperty("laws").EnumerateArray().Select(l => l.GetProperty("law").GetString()));
         Assert.Equal(2, root.GetProperty("backtests").GetArrayLength());
@@ -41,6 +43,14 @@ public sealed class DemoCommandTests : IDisposable
         var floor = root.GetProperty("true_loss_floor").GetDouble();
         Assert.InRange(floor, 1.5, 1.7);
         Assert.All(root.GetProperty("runs").EnumerateArray(), r => Assert.True(r.GetProperty("final_val_loss").GetDouble() > floor));
+        var floors = root.GetProperty("floors");
+        Assert.True(floors.GetProperty("entropy_rate").GetDouble() < floors.GetProperty("context_floor").GetDouble());
+        var verification = root.GetProperty("verification");
+        Assert.InRange(verification.GetProperty("multiple_of_largest_run").GetDouble(), 9, 11);
+        var predicted = verification.GetProperty("predicted");
+        Assert.True(predicted.GetProperty("lo").GetDouble() < predicted.GetProperty("hi").GetDouble());
+        Assert.True(verification.GetProperty("observed").GetDouble() > floor);
+        Assert.StartsWith("Forecast check", root.GetProperty("headline").GetString(), StringComparison.Ordinal);
 
         // When: run again into the same folder
         var again = new StringWriter();
@@ -49,8 +59,8 @@ public sealed class DemoCommandTests : IDisposable
         // Then: nothing is trained twice: every run was claimed exactly once.
         Assert.Equal(CliApp.ExitOk, secondCode);
         using var store = RunStores.Open("sqlite:" + Path.Combine(_dir, "scalelab.db"));
-        var runs = store.ListRuns("demo-quick");
-        Assert.Equal(12, runs.Count);
+        var runs = store.ListRuns("demo-quick").Concat(store.ListRuns("demo-quick.verify")).ToList();
+        Assert.Equal(expected + 1, runs.Count);
         Assert.All(runs, r => Assert.Equal(1, r.Attempts));
 
         // When: the last run is put back in the queue as if the demo had been killed before marking it done, and the

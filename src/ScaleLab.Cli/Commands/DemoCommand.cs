@@ -8,10 +8,13 @@ using Spectre.Console.Cli;
 
 namespace ScaleLab.Cli.Commands;
 
-[Verb("demo", "The main job: train a sweep of tiny GPTs on the built-in synthetic corpus, fit scaling laws, back-test them, plan a bigger run, and write report.html",
-    Examples = ["demo", "demo --quick --out demo-out"])]
+[Verb("demo", "The main job: train an isoFLOP sweep of tiny GPTs on the built-in synthetic corpus, fit and diagnose scaling laws, back-test them against naive baselines, plan the compute-optimal run at 10x the largest budget, train it to score the forecast, and write report.html",
+    Examples = ["demo", "demo --quick --out demo-out", "demo --no-verify --json"])]
 public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Settings>
 {
+    /// <summary>The verification run's compute as a multiple of the largest sweep run's.</summary>
+    public const double VerifyMultiple = 10;
+
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--out <DIR>")]
@@ -33,6 +36,10 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
         [CommandOption("--json")]
         [Description("Write the report's JSON document to stdout")]
         public bool Json { get; init; }
+
+        [CommandOption("--no-verify")]
+        [Description("Skip the verification run (training the planned model at 10x the largest budget to score the forecast)")]
+        public bool NoVerify { get; init; }
 
         public override ValidationResult Validate() =>
             Workers is < 1 ? ValidationResult.Error("--workers must be at least 1")
@@ -96,8 +103,15 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
             Console.Error.WriteLine($"demo: {result.Counts.Failed} run(s) failed; the report uses the {result.Counts.Done} that finished");
         }
 
-        var output = StudyReportFiles.Write(store, spec.Study, Path.Combine(outDir, "report.html"), settings.Bootstrap, seed: 0, TimeProvider.System,
-            line => Console.Error.WriteLine(line));
+        var options = StudyReportFiles.Options(store, spec.Study, settings.Bootstrap, seed: 0, TimeProvider.System, line => Console.Error.WriteLine(line));
+        var analysis = Report.Study.StudyAnalysis.Analyse(store, spec.Study, options);
+        if (!settings.NoVerify && analysis.Chinchilla is not null && !cancellationToken.IsCancellationRequested)
+        {
+            analysis = ForecastCheck.Run(() => RunStores.Open(registry), store, analysis, analysis.LargestCompute * VerifyMultiple,
+                shape => DemoSpec.LearningRate(shape.DModel), Environment.ProcessorCount, CheckpointDirectory(outDir), options,
+                line => Console.Error.WriteLine(line), cancellationToken);
+        }
+        var output = StudyReportFiles.Write(analysis, Path.Combine(outDir, "report.html"));
         Console.Error.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");
         StudyReportFiles.Show(console, output, settings.Json);
         return result.Counts.Done >= Report.Study.StudyAnalysis.MinimumRuns ? CliApp.ExitOk : CliApp.ExitFailure;

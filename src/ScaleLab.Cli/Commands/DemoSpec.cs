@@ -1,64 +1,137 @@
 using System.Globalization;
+using ScaleLab.Lab.Sweeps;
 
 namespace ScaleLab.Cli.Commands;
 
 /// <summary>
 /// The built-in study behind `scalelab demo`: tiny GPTs on the engine's synthetic Markov corpus (whose
-/// irreducible loss is known exactly), a grid of model sizes × token budgets so that N and D vary
-/// independently (the Chinchilla L(N,D) fit needs both) and compute spans about two decades.
+/// irreducible loss is known exactly), designed to identify what the report leads with.
+/// <list type="bullet">
+/// <item>An isoFLOP design (Hoffmann et al. 2022 Approach 2): 4 compute budgets a factor 10^(2/3) apart (2 decades),
+/// and at each budget the sizes of <see cref="ShapeFamily"/> from a third to 3.5 times a guess of the
+/// compute-optimal N, each trained on D = C/(6N) tokens, so every budget's profile has its minimum inside it.
+/// The guess, N ≈ 3,800·(C / 3e10)^0.4, comes from pilot sweeps on this corpus: the best sizes were 2.7k at
+/// C = 6.5e9, 3.8k at 3e10 and at most 14.5k at 2e11 (this corpus favours many tokens per parameter, 100–400 at
+/// these budgets); the report checks the bracketing on the data.</item>
+/// <item>A learning rate per width by one rule, lr = 1.2e-2·√(24 / d_model) (Adam's best rate falls with width:
+/// in the pilots at C = 2e11, 1e-2 beat 2e-2 at widths 24, 32 and 48, and 4e-2 lost by 0.02–0.03 nats). The rule
+/// is checked in the study itself: at the second budget every size also runs at half and twice its rate, and at
+/// the third budget the largest size does too; the report shows the loss at each rate tried.</item>
+/// <item>A warmup of 10% of the steps and at least 150 steps per run (the pilots' runs of 150 steps at width 64 and a
+/// rate of 1e-2 spiked; the rule's rates are lower at widths that large).</item>
+/// </list>
 /// The spec is written to OUT/demo.toml so a user can edit it and run it with `scalelab sweep`.
 /// </summary>
 internal static class DemoSpec
 {
-    // Sizes and budgets were chosen on a 2-core machine (one thread per run, ~100k tokens/s for the smallest
-    // model, ~25k for the largest): the full study trains 18 runs over 2.5 decades of compute in about five
-    // minutes; the quick one 12 runs in well under a minute. lr 1e-2 beat 3e-3 and matched 2e-2 for these
-    // widths over 1,000 steps (validation 1.79 vs 1.87 for L2 C48), so it is the one learning rate used.
-    // Largest model first: workers claim runs in spec order, so the longest runs start first and the
-    // sweep does not end with one worker training the biggest model alone.
-    /// <summary>Model shapes (layers, d_model, heads), largest first.</summary>
-    internal static readonly (int Layers, int DModel, int Heads)[] FullModels = [(3, 96, 4), (2, 64, 4), (2, 48, 4), (2, 32, 2), (1, 32, 2), (1, 16, 2)];
-    internal static readonly long[] FullTokens = [250_000, 1_000_000, 3_000_000];
-    internal static readonly (int Layers, int DModel, int Heads)[] QuickModels = [(2, 48, 4), (2, 32, 2), (1, 32, 2), (1, 16, 2)];
-    internal static readonly long[] QuickTokens = [50_000, 150_000, 450_000];
+    /// <summary>Largest compute budget of the full and the quick study (FLOP, 6·N·D).</summary>
+    internal const double FullLargestCompute = 3e11;
+    internal const double QuickLargestCompute = 3e10;
+    internal const int SeqLen = 32;
+    internal const int BatchSize = 16;
 
     public static string Study(bool quick) => quick ? "demo-quick" : "demo";
 
+    /// <summary>The rule's learning rate for a width.</summary>
+    public static double LearningRate(int dModel) => 1.2e-2 * Math.Sqrt(24.0 / dModel);
+
+    /// <summary>The pilots' guess of the compute-optimal N at a budget (see the class remarks).</summary>
+    public static double OptimalNGuess(double compute) => 3800 * Math.Pow(compute / 3e10, 0.4);
+
+    /// <summary>The compute budgets, smallest first: 4 over 2 decades (quick: 3 over 1.3 decades).</summary>
+    public static IReadOnlyList<double> Budgets(bool quick)
+    {
+        var largest = quick ? QuickLargestCompute : FullLargestCompute;
+        var count = quick ? 3 : 4;
+        return Enumerable.Range(0, count).Select(k => largest / Math.Pow(10, 2.0 * (count - 1 - k) / 3)).ToList();
+    }
+
+    /// <summary>
+    /// Each shape's budgets and learning rates. At each budget the candidate sizes are those with N within
+    /// [guess/3, 3.5·guess] that the budget buys at least <c>minSteps</c> steps; from the largest down, a size is
+    /// kept when its N is at least 1.3× below the last kept one, so a budget holds 5–7 sizes spread evenly in log N.
+    /// </summary>
+    public static IReadOnlyList<(ModelShape Shape, List<double> Compute, List<double> Rates)> Design(bool quick)
+    {
+        var budgets = Budgets(quick);
+        var minSteps = quick ? 100 : 150;
+        var chosen = budgets.Select(c => SizesAt(c, minSteps)).ToList();
+        var design = new List<(ModelShape, List<double>, List<double>)>();
+        foreach (var shape in ShapeFamily.Shapes.Reverse())
+        {
+            var rule = LearningRate(shape.DModel);
+            // The rate check (full study): every size of the second budget, and the largest size of the third; the
+            // shape is listed once more for those budgets with three rates.
+            bool IsChecked(int k) => !quick && (k == 1 || (k == 2 && chosen[2].MaxBy(s => s.DModel) == shape));
+            var plain = budgets.Where((c, k) => chosen[k].Contains(shape) && !IsChecked(k)).ToList();
+            var checkedBudgets = budgets.Where((c, k) => chosen[k].Contains(shape) && IsChecked(k)).ToList();
+            if (plain.Count > 0)
+            {
+                design.Add((shape, plain, [rule]));
+            }
+            if (checkedBudgets.Count > 0)
+            {
+                design.Add((shape, checkedBudgets, [rule / 2, rule, rule * 2]));
+            }
+        }
+        return design;
+    }
+
+    private static List<ModelShape> SizesAt(double compute, int minSteps)
+    {
+        var guess = OptimalNGuess(compute);
+        var kept = new List<ModelShape>();
+        long last = 0;
+        foreach (var shape in ShapeFamily.Shapes.Reverse())
+        {
+            var n = ShapeFamily.NonEmbedding(shape, SeqLen);
+            var steps = compute / (6.0 * n) / (SeqLen * BatchSize);
+            if (n >= guess / 3 && n <= guess * 3.5 && steps >= minSteps && (last == 0 || last >= 1.3 * n))
+            {
+                kept.Add(shape);
+                last = n;
+            }
+        }
+        return kept;
+    }
+
     public static string Toml(bool quick)
     {
-        var models = quick ? QuickModels : FullModels;
-        var tokens = quick ? QuickTokens : FullTokens;
         var inv = CultureInfo.InvariantCulture;
+        var budgets = Budgets(quick);
         var text = $"""
-            # ScaleLab demo study ({(quick ? "quick" : "full")}): {models.Length} model sizes x {tokens.Length} token budgets on the
-            # built-in synthetic corpus. Edit and run with `scalelab sweep demo.toml`.
+            # ScaleLab demo study ({(quick ? "quick" : "full")}): an isoFLOP design on the built-in synthetic corpus,
+            # {budgets.Count} compute budgets, the sizes near each budget's expected optimum trained on D = C / (6N),
+            # learning rate 1.2e-2 * sqrt(24 / d_model), checked at half and twice that rate where two rates are listed.
+            # Edit and run with `scalelab sweep demo.toml` (an edited spec is a new study: change `study`).
             study = "{Study(quick)}"
             corpus = "synthetic"
-            seq_len = 32
-            batch_size = 16
-            tokens = [{string.Join(", ", tokens.Select(t => t.ToString(inv)))}]
+            seq_len = {SeqLen}
+            batch_size = {BatchSize}
+            compute = [{string.Join(", ", budgets.Select(c => c.ToString("0.###e+0", inv)))}]
             seeds = [1]
-            learning_rates = [1e-2]
-            eval_interval = 25
-            eval_batches = 8
+            eval_interval = 100
+            eval_batches = 32
             threads_per_run = 1
-            checkpoint_interval = 100
+            checkpoint_interval = 200
 
             [schedule]
-            warmup_fraction = 0.05
+            warmup_fraction = 0.1
             min_lr_fraction = 0.1
             weight_decay = 0.0
             grad_clip = 1.0
 
             """;
-        foreach (var (l, c, h) in models)
+        foreach (var (shape, compute, rates) in Design(quick))
         {
             text += $"""
 
                 [[models]]
-                layers = {l}
-                d_model = {c}
-                heads = {h}
+                layers = {shape.Layers}
+                d_model = {shape.DModel}
+                heads = {shape.Heads}
+                compute = [{string.Join(", ", compute.Select(c => c.ToString("0.###e+0", inv)))}]
+                learning_rates = [{string.Join(", ", rates.Select(r => r.ToString("0.####e+0", inv)))}]
 
                 """;
         }

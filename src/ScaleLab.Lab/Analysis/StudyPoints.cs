@@ -1,5 +1,4 @@
 using ScaleLab.Lab.Registry;
-using ScaleLab.Lab.Sweeps;
 
 namespace ScaleLab.Lab.Analysis;
 
@@ -33,7 +32,7 @@ public static class StudyPoints
 {
     public static IReadOnlyList<SelectedPoint> Select(IReadOnlyList<RunRecord> runs, IReadOnlyList<ScalingPoint> points)
     {
-        var rateOf = runs.ToDictionary(r => r.Key, r => RunSpec.FromRecord(r).LearningRate);
+        var rateOf = runs.ToDictionary(r => r.Key, r => LearningRateOf(r.ConfigJson));
         var configs = points
             .GroupBy(p => (p.N, p.D, Rate: rateOf.GetValueOrDefault(p.RunKey, double.NaN)))
             .Select(g =>
@@ -78,6 +77,21 @@ public static class StudyPoints
             }
         }
         return frontier;
+    }
+
+    /// <summary>The run's learning rate from its config JSON (NaN for a run without one, e.g. another kind).</summary>
+    private static double LearningRateOf(string configJson)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(configJson);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                   && doc.RootElement.TryGetProperty("learning_rate", out var lr) && lr.TryGetDouble(out var v) ? v : double.NaN;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return double.NaN;
+        }
     }
 
     /// <summary>Relative difference in C under which two runs count as one compute budget.</summary>

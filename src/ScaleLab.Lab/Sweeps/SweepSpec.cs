@@ -43,7 +43,7 @@ public sealed record SweepSpec(
     int MicroBatches = 1,
     double? GnsEma = null,
     IReadOnlyList<double>? ComputeBudgets = null,
-    IReadOnlyDictionary<ModelShape, ModelOverrides>? PerModel = null)
+    IReadOnlyList<ModelOverrides?>? PerModel = null)
 {
     /// <summary>Byte-level vocabulary: every corpus is read through the engine's byte tokenizer.</summary>
     public const int Vocab = 256;
@@ -94,10 +94,16 @@ public sealed record SweepSpec(
     /// The token budgets of one model: the absolute budgets, ratio·N (non-embedding N), or for compute budgets
     /// D = C / (6·N) rounded to whole tokens (the model's own budgets where it lists them).
     /// </summary>
-    public IReadOnlyList<long> BudgetsFor(ModelShape shape)
+    public IReadOnlyList<long> BudgetsFor(ModelShape shape) =>
+        Enumerable.Range(0, Models.Count).Where(i => Models[i] == shape).SelectMany(BudgetsAt).Distinct().ToList();
+
+    /// <summary>The token budgets of the model listed at <paramref name="index"/> (a shape may be listed more than
+    /// once, with disjoint compute budgets, e.g. to run a learning-rate check at one budget only).</summary>
+    public IReadOnlyList<long> BudgetsAt(int index)
     {
+        var shape = Models[index];
         var n = new GptConfig(shape.Layers, shape.DModel, shape.Heads, SeqLen, Vocab).NonEmbeddingParameterCount;
-        var compute = PerModel?.GetValueOrDefault(shape)?.Compute ?? (ComputeBudgets is { Count: > 0 } ? ComputeBudgets : null);
+        var compute = OverridesAt(index)?.Compute ?? (ComputeBudgets is { Count: > 0 } ? ComputeBudgets : null);
         if (compute is not null)
         {
             return compute.Select(c => (long)Math.Round(c / (6.0 * n))).ToList();
@@ -109,8 +115,10 @@ public sealed record SweepSpec(
         return TokensPerParameter.Select(r => (long)Math.Round(r * n)).ToList();
     }
 
-    /// <summary>The learning rates of one model: its own list where the spec gives one, else the sweep's.</summary>
-    public IReadOnlyList<double> LearningRatesFor(ModelShape shape) => PerModel?.GetValueOrDefault(shape)?.LearningRates ?? LearningRates;
+    /// <summary>The learning rates of the model listed at <paramref name="index"/>: its own list where the spec gives one, else the sweep's.</summary>
+    public IReadOnlyList<double> LearningRatesAt(int index) => OverridesAt(index)?.LearningRates ?? LearningRates;
+
+    private ModelOverrides? OverridesAt(int index) => PerModel is { } p && index < p.Count ? p[index] : null;
 
     /// <summary>
     /// The runs, in a fixed order: model (as listed), budget, learning rate, seed. Deterministic, so
@@ -123,13 +131,14 @@ public sealed record SweepSpec(
             throw new InvalidOperationException($"spec of study {Study} is of kind '{Kind}', not language-model runs; use NewRuns()");
         }
         var runs = new List<RunSpec>();
-        foreach (var shape in Models)
+        for (var m = 0; m < Models.Count; m++)
         {
-            foreach (var tokens in BudgetsFor(shape))
+            var shape = Models[m];
+            foreach (var tokens in BudgetsAt(m))
             {
                 var steps = StepsFor(tokens);
                 var warmup = WarmupSteps ?? (int)Math.Round(WarmupFraction * steps);
-                foreach (var lr in LearningRatesFor(shape))
+                foreach (var lr in LearningRatesAt(m))
                 {
                     foreach (var seed in Seeds)
                     {

@@ -102,13 +102,13 @@ public sealed partial class SweepSpecReader
         var (corpus, corpusSha) = Corpus(root, baseDirectory);
         var seqLen = (int)Integer(root, "seq_len", required: true, min: 1, max: 1 << 16)!.Value;
         var batch = (int)Integer(root, "batch_size", required: true, min: 1, max: 1 << 16)!.Value;
-        var perModel = new Dictionary<ModelShape, ModelOverrides>();
+        var perModel = new List<ModelOverrides?>();
         var models = Models(root, seqLen, perModel);
 
         var hasTokens = root.Get("tokens") is not null;
         var hasRatio = root.Get("tokens_per_parameter") is not null;
         var hasCompute = root.Get("compute") is not null;
-        var everyModelHasCompute = models.All(m => perModel.GetValueOrDefault(m)?.Compute is not null);
+        var everyModelHasCompute = perModel.Count == models.Count && perModel.All(o => o?.Compute is not null);
         var given = (hasTokens ? 1 : 0) + (hasRatio ? 1 : 0) + (hasCompute ? 1 : 0);
         if (given > 1 || (given == 0 && !everyModelHasCompute))
         {
@@ -116,7 +116,7 @@ public sealed partial class SweepSpecReader
             throw Error(given > 1 ? root.LineOf(key) : 1, key,
                 "give exactly one of 'tokens' (token budgets), 'tokens_per_parameter' (ratios) and 'compute' (FLOP budgets), or 'compute' in every model");
         }
-        if (perModel.Values.Any(o => o.Compute is not null) && (hasTokens || hasRatio))
+        if (perModel.Any(o => o?.Compute is not null) && (hasTokens || hasRatio))
         {
             throw Error(root.LineOf(hasTokens ? "tokens" : "tokens_per_parameter"), hasTokens ? "tokens" : "tokens_per_parameter",
                 "a model lists its own 'compute' budgets, so the sweep's budgets must be 'compute' too");
@@ -179,11 +179,12 @@ public sealed partial class SweepSpecReader
 
         var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
             warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval,
-            microBatches, gnsEma, compute, perModel.Count > 0 ? perModel : null);
+            microBatches, gnsEma, compute, perModel.Any(o => o is not null) ? perModel : null);
 
-        foreach (var shape in models)
+        for (var m = 0; m < models.Count; m++)
         {
-            if (spec.BudgetsFor(shape).Any(t => t < 1))
+            var shape = models[m];
+            if (spec.BudgetsAt(m).Any(t => t < 1))
             {
                 throw Error(root.LineOf("compute"), "compute",
                     $"a budget gives model {shape.Layers}x{shape.DModel} less than one token (D = C / 6N); raise it or drop the model");
@@ -233,7 +234,7 @@ public sealed partial class SweepSpecReader
         return (path, Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 
-    private List<ModelShape> Models(TomlTable root, int seqLen, Dictionary<ModelShape, ModelOverrides> perModel)
+    private List<ModelShape> Models(TomlTable root, int seqLen, List<ModelOverrides?> perModel)
     {
         var listed = root.Get("models");
         var grid = root.Get("grid");
@@ -264,10 +265,7 @@ public sealed partial class SweepSpecReader
                 shapes.Add((shape, table.LineOf("heads"), key));
                 var ownCompute = table.Get("compute") is null ? null : NumberList(table, "compute", positive: true, prefix: key + ".");
                 var ownRates = table.Get("learning_rates") is null ? null : NumberList(table, "learning_rates", positive: true, prefix: key + ".");
-                if (ownCompute is not null || ownRates is not null)
-                {
-                    perModel.TryAdd(shape, new ModelOverrides(ownCompute, ownRates));
-                }
+                perModel.Add(ownCompute is not null || ownRates is not null ? new ModelOverrides(ownCompute, ownRates) : null);
             }
         }
         else
@@ -298,9 +296,11 @@ public sealed partial class SweepSpecReader
                 }
             }
         }
-        var seen = new Dictionary<ModelShape, string>();
-        foreach (var (shape, line, key) in shapes)
+        var seen = new Dictionary<ModelShape, (string Key, IReadOnlyList<double>? Compute)>();
+        for (var i = 0; i < shapes.Count; i++)
         {
+            var (shape, line, key) = shapes[i];
+            var ownCompute = i < perModel.Count ? perModel[i]?.Compute : null;
             if (shape.DModel % shape.Heads != 0)
             {
                 throw Error(line, key, $"heads {shape.Heads} does not divide d_model {shape.DModel}");
@@ -313,10 +313,14 @@ public sealed partial class SweepSpecReader
             {
                 throw Error(line, key, ex.Message);
             }
-            if (!seen.TryAdd(shape, key))
+            // A shape may be listed again only with its own compute budgets, disjoint from its other entries' (so a
+            // learning-rate check can run at one budget); anything else would run the same configuration twice.
+            if (seen.TryGetValue(shape, out var earlier)
+                && (ownCompute is null || earlier.Compute is null || ownCompute.Intersect(earlier.Compute).Any()))
             {
-                throw Error(line, key, $"shape {shape.Layers}x{shape.DModel}x{shape.Heads} is listed twice (also {seen[shape]})");
+                throw Error(line, key, $"shape {shape.Layers}x{shape.DModel}x{shape.Heads} is listed twice (also {earlier.Key}) without disjoint 'compute' budgets");
             }
+            seen[shape] = (key, earlier.Compute is null ? ownCompute : earlier.Compute.Concat(ownCompute ?? []).ToList());
         }
         return shapes.Select(s => s.Shape).ToList();
     }

@@ -33,26 +33,78 @@ public static class HtmlReportWriter
             <p class="headline">{{E(report.Headline)}}</p>
             """);
 
-        html.Append("<h2>Training curves</h2>\n");
-        Figure(html, "training-curves", StudyPlots.TrainingCurves(report.Runs, report.TrueEntropyNats), "Training loss against tokens for every run");
+        if (report.Verification is { } ver)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"""
+                <h2>Forecast check</h2>
+                <table><tr><th class="l">run</th><th class="l">shape</th><th>N</th><th>D (tokens)</th><th>compute (FLOP)</th><th>× largest sweep run</th><th>predicted [{ver.Level:P0}]</th><th>observed</th><th>error</th><th>inside</th></tr>
+                <tr><td class="l">{E(ver.RunKey)}</td><td class="l">{E(ver.Shape)}</td><td>{ver.N:N0}</td><td>{ver.D:0.00e+0}</td><td>{ver.Compute:0.00e+0}</td><td>{ver.Multiple:0.#}</td><td>{E(ver.Predicted.ToString())}</td><td>{ver.Observed:0.0000}</td><td>{ver.RelativeError:+0.00%;-0.00%}</td><td{(ver.Covered ? "" : " class=\"miss\"")}>{(ver.Covered ? "yes" : "no")}</td></tr></table>
+                <p>The study's plan was trained after the sweep, with the same corpus, context, batch, schedule and validation windows, and scored against the forecast made before it ran. Interval: {E(ver.IntervalMethod)}.</p>
+
+                """);
+        }
 
         html.Append("<h2>Final loss vs compute</h2>\n");
-        Figure(html, "loss-vs-compute", StudyPlots.LossVsCompute(report.Runs, report.Laws, report.TrueEntropyNats), "Final loss against compute with fitted laws and their bootstrap bands");
+        Figure(html, "loss-vs-compute", StudyPlots.LossVsCompute(report.Runs, report.Laws, report.TrueEntropyNats, report.Verification), "Final loss against compute: runs (colour by size, marker by budget), fitted laws with 95% bands, and the verification run");
+
+        if (report.Floors is { } f)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"""
+                <h2>Floors of the corpus</h2>
+                <table><tr><th class="l">floor</th><th>nats/token</th><th class="l">what it is</th></tr>
+                <tr><td class="l">entropy rate</td><td>{f.EntropyRate:0.0000}</td><td class="l">the source's entropy rate: the loss of a perfect model with unbounded context</td></tr>
+                <tr><td class="l">context-{f.SeqLen} floor</td><td>{f.Context:0.0000}</td><td class="l">the lowest expected loss of any model that sees at most {f.SeqLen} tokens (positions early in a window see less context)</td></tr>
+                <tr><td class="l">validation floor</td><td>{(f.Validation is { } fv ? fv.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class="l">the exact source's loss on the {f.ValidationWindows} validation windows every run is scored on; the laws' E is fixed at it</td></tr>
+                </table>
+
+                """);
+        }
+
+        else if (report.TrueEntropyNats is { } floor)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p>Floor of the corpus (given): <b>{floor:0.####}</b> nats/token.</p>\n");
+        }
+
+        html.Append("<h2>Training curves</h2>\n");
+        Figure(html, "training-curves", StudyPlots.TrainingCurves(report.Runs, report.TrueEntropyNats), "Training loss against tokens for every run (colour by model size)");
+
+        if (report.Budgets.Count > 0)
+        {
+            html.Append("<h2>Design: compute budgets</h2>\n<table><tr><th>budget (FLOP)</th><th>sizes N</th><th>best N</th><th>best loss</th><th>optimum inside the sizes</th></tr>\n");
+            foreach (var b in report.Budgets)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{b.Compute:0.00e+0}</td><td>{E(string.Join(", ", b.Sizes.Select(n => Estimate.Format(n))))}</td><td>{Estimate.Format(b.BestN)}</td><td>{b.BestLoss:0.0000}</td><td{(b.Bracketed ? "" : " class=\"miss\"")}>{(b.Bracketed ? "yes" : "no: at an edge")}</td></tr>\n");
+            }
+            html.Append("</table>\n");
+        }
+        if (report.RateChecks.Count > 0)
+        {
+            html.Append("<h2>Learning-rate check</h2>\n<p>Where several rates ran at one (N, D), the loss at each (seeds averaged); the best is fitted.</p>\n<table><tr><th>N</th><th>D</th><th class=\"l\">rate: loss</th><th>best rate</th></tr>\n");
+            foreach (var c in report.RateChecks)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Estimate.Format(c.N)}</td><td>{Estimate.Format(c.D)}</td><td class=\"l\">{E(string.Join("; ", c.Tried.Select(t => $"{t.Rate:0.####}: {t.Loss:0.0000}")))}</td><td>{c.BestRate:0.####}</td></tr>\n");
+            }
+            html.Append("</table>\n");
+        }
 
         html.Append("<h2>Fitted laws</h2>\n");
         foreach (var law in report.Laws)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(law.Law)}: {E(law.Formula)}</h3>\n<table><tr><th class=\"l\">parameter</th><th>value [95% interval]</th></tr>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(law.Law)}: {E(law.Formula)}</h3>\n<p>Fitted to {E(law.FittedTo)}.</p>\n<table><tr><th class=\"l\">parameter</th><th>value [95% interval]</th></tr>\n");
             foreach (var (symbol, value) in law.Parameters)
             {
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(symbol)}</td><td>{E(value.ToString())}</td></tr>\n");
             }
             html.Append(CultureInfo.InvariantCulture, $"</table><p>objective {law.Objective:G6} over {law.PointsUsed} runs</p>\n");
-        }
-        if (report.TrueEntropyNats is { } h)
-        {
-            var floors = report.Laws.SelectMany(l => l.Parameters.Where(p => p.Symbol == "E").Select(p => $"{l.Law}: E = {p.Value}"));
-            html.Append(CultureInfo.InvariantCulture, $"<p>True entropy rate of the corpus (the irreducible loss): <b>{h:0.####}</b> nats/token. Fitted floors: {E(string.Join("; ", floors))}.</p>\n");
+            if (report.Identification.FirstOrDefault(i => i.Law == law.Law) is { Statements: { Count: > 0 } statements })
+            {
+                html.Append("<ul>\n");
+                foreach (var st in statements)
+                {
+                    html.Append(CultureInfo.InvariantCulture, $"<li>{E(st)}</li>\n");
+                }
+                html.Append("</ul>\n");
+            }
         }
 
         html.Append("<h2>Back-test</h2>\n");
@@ -62,23 +114,37 @@ public static class HtmlReportWriter
         }
         foreach (var bt in report.Backtests)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(bt.Law)}: fit on {bt.TrainPoints} smaller runs, predict the {bt.Rows.Count} largest</h3>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(bt.Law)}: fit on {bt.TrainPoints} smaller runs, predict the {bt.Rows.Count} largest ({bt.SpanDecades:0.0#} decades)</h3>\n<p>{E(bt.HoldoutRule)}. Intervals: {E(bt.IntervalMethod)}.</p>\n");
             html.Append("<table><tr><th class=\"l\">run</th><th>compute</th><th>observed</th><th>predicted [95%]</th><th>rel. error</th><th>covered</th></tr>\n");
             foreach (var r in bt.Rows)
             {
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Label)}</td><td>{r.Compute:0.00e+0}</td><td>{r.Observed:0.0000}</td><td>{E(r.Predicted.ToString())}</td><td>{r.RelativeError:P2}</td><td{(r.Covered ? "" : " class=\"miss\"")}>{(r.Covered ? "yes" : "no")}</td></tr>\n");
             }
-            html.Append(CultureInfo.InvariantCulture, $"</table><p>Mean absolute relative error {bt.MeanAbsRelativeError:P2}; interval coverage {bt.Coverage:P0}.</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"</table><p>Mean absolute relative error {bt.MeanAbsRelativeError:P2} of the loss, {bt.MeanAbsReducibleRelativeError:P1} of the reducible loss (loss − validation floor); interval coverage {bt.Coverage:P0} at nominal {bt.Level:P0}.</p>\n");
+            if (bt.Baselines.Count > 0)
+            {
+                html.Append("<table><tr><th class=\"l\">naive baseline</th><th>mean |rel. error|</th><th>skill of the law (1 − MSE law / MSE baseline, on ln L)</th></tr>\n");
+                foreach (var (name, err, skill) in bt.Baselines)
+                {
+                    html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(name)}</td><td>{err:P2}</td><td{(skill > 0 ? "" : " class=\"miss\"")}>{skill:0.00}</td></tr>\n");
+                }
+                html.Append("</table>\n");
+            }
+            foreach (var w in bt.Warnings)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<p class=\"miss\">{E(w)}</p>\n");
+            }
             Figure(html, $"backtest-{Slug(bt.Law)}", StudyPlots.Backtest(bt), $"Back-test of {bt.Law}: predicted against observed loss");
         }
 
         html.Append("<h2>Compute-optimal plan</h2>\n");
         if (report.Plans.Count > 0)
         {
-            html.Append("<table><tr><th class=\"l\">law</th><th>compute (FLOP)</th><th>N*</th><th>D* (tokens)</th><th>tokens / parameter</th><th>predicted loss</th></tr>\n");
+            html.Append("<table><tr><th class=\"l\">law</th><th>compute (FLOP)</th><th>decades beyond data</th><th class=\"l\">status</th><th>N*</th><th>D* (tokens)</th><th>tokens / parameter</th><th>predicted loss</th></tr>\n");
             foreach (var p in report.Plans)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(p.Law)}</td><td>{p.Compute:0.00e+0}</td><td>{E(p.OptimalParams.ToString())}</td><td>{E(p.OptimalTokens.ToString())}</td><td>{E(p.TokensPerParam.ToString())}</td><td>{E(p.Loss.ToString())}</td></tr>\n");
+                var unidentified = p.Status == "unidentified";
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(p.Law)}</td><td>{p.Compute:0.00e+0}</td><td>{p.DecadesBeyondData:0.0#}</td><td class=\"l{(unidentified ? " miss" : "")}\">{E(p.Label)}</td><td>{(unidentified ? "not identified" : E(p.OptimalParams.ToString()))}</td><td>{(unidentified ? "not identified" : E(p.OptimalTokens.ToString()))}</td><td>{(unidentified ? "" : E(p.TokensPerParam.ToString()))}</td><td>{(unidentified ? "" : E(p.Loss.ToString()))}</td></tr>\n");
             }
             html.Append("</table>\n");
         }
@@ -87,10 +153,10 @@ public static class HtmlReportWriter
             html.Append("<p>No plan: it needs a fitted L(N,D) law.</p>\n");
         }
 
-        html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>tokens</th><th>compute</th><th>train loss</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
+        html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>lr</th><th>tokens</th><th>compute</th><th>train loss (mean of last steps)</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
         foreach (var r in report.Runs)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Key)}</td><td class=\"l\">{E(r.Shape)}</td><td>{r.Seed}</td><td>{r.NonEmbeddingParams:N0}</td><td>{r.TotalParams:N0}</td><td>{r.Tokens:0.00e+0}</td><td>{r.Flops:0.00e+0}</td><td>{r.FinalTrainLoss:0.0000}</td><td>{(r.FinalValLoss is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class=\"l\">{E(r.Status)}</td></tr>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Key)}</td><td class=\"l\">{E(r.Shape)}</td><td>{r.Seed}</td><td>{r.NonEmbeddingParams:N0}</td><td>{r.TotalParams:N0}</td><td>{(r.LearningRate is { } lr ? lr.ToString("0.####", CultureInfo.InvariantCulture) : "")}</td><td>{r.Tokens:0.00e+0}</td><td>{r.Flops:0.00e+0}</td><td>{r.FinalTrainLoss:0.0000}</td><td>{(r.FinalValLoss is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class=\"l\">{E(r.Status)}</td></tr>\n");
         }
         html.Append("</table>\n");
         if (report.Notes.Count > 0)

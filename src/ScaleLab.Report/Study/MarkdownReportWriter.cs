@@ -10,9 +10,13 @@ public static class MarkdownReportWriter
     {
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# ScaleLab report: {report.Study}\n\n{report.Headline}\n\nCorpus: {report.Corpus}; {report.Runs.Count} runs.");
-        if (report.TrueEntropyNats is { } h)
+        if (report.Floors is { } f)
         {
-            md.Append(CultureInfo.InvariantCulture, $" True entropy rate: {h:0.####} nats/token.");
+            md.Append(CultureInfo.InvariantCulture, $" Floors: source entropy rate {f.EntropyRate:0.####}; context-{f.SeqLen} floor {f.Context:0.####}; validation floor {f.Validation:0.####} (the exact source's loss on the {f.ValidationWindows} validation windows; E is fixed at it) nats/token.");
+        }
+        if (report.Verification is { } v)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"\n\n## Forecast check\n\n| shape | N | D | compute | × largest run | predicted [{v.Level:P0}] | observed | error | inside |\n|---|---|---|---|---|---|---|---|---|\n| {v.Shape} | {v.N} | {v.D:0.00e+0} | {v.Compute:0.00e+0} | {v.Multiple:0.#} | {v.Predicted} | {v.Observed:0.0000} | {v.RelativeError:+0.00%;-0.00%} | {(v.Covered ? "yes" : "no")} |\n");
         }
         md.Append("\n\n## Fitted laws\n");
         foreach (var law in report.Laws)
@@ -31,12 +35,18 @@ public static class MarkdownReportWriter
             {
                 md.Append(CultureInfo.InvariantCulture, $"| {r.Label} | {r.Compute:0.00e+0} | {r.Observed:0.0000} | {r.Predicted} | {r.RelativeError:P2} | {(r.Covered ? "yes" : "no")} |\n");
             }
-            md.Append(CultureInfo.InvariantCulture, $"\nMean absolute relative error {bt.MeanAbsRelativeError:P2}; coverage {bt.Coverage:P0}.\n");
+            md.Append(CultureInfo.InvariantCulture, $"\nMean absolute relative error {bt.MeanAbsRelativeError:P2} ({bt.MeanAbsReducibleRelativeError:P1} of the reducible loss) over {bt.SpanDecades:0.0#} decades; coverage {bt.Coverage:P0} at nominal {bt.Level:P0}.");
+            foreach (var (name, err, skill) in bt.Baselines)
+            {
+                md.Append(CultureInfo.InvariantCulture, $" Against {name}: its error {err:P2}, skill {skill:0.00}.");
+            }
+            md.Append('\n');
         }
-        md.Append("\n## Compute-optimal plan\n\n| law | compute | N* | D* | tokens/param | loss |\n|---|---|---|---|---|---|\n");
+        md.Append("\n## Compute-optimal plan\n\n| law | compute | status | N* | D* | tokens/param | loss |\n|---|---|---|---|---|---|---|\n");
         foreach (var p in report.Plans)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| {p.Law} | {p.Compute:0.00e+0} | {p.OptimalParams} | {p.OptimalTokens} | {p.TokensPerParam} | {p.Loss} |\n");
+            var ok = p.Status != "unidentified";
+            md.Append(CultureInfo.InvariantCulture, $"| {p.Law} | {p.Compute:0.00e+0} | {p.Label} | {(ok ? p.OptimalParams : "not identified")} | {(ok ? p.OptimalTokens : "not identified")} | {(ok ? p.TokensPerParam : "")} | {(ok ? p.Loss : "")} |\n");
         }
         md.Append("\n## Runs\n\n| run | shape | seed | N (non-emb.) | N (total) | tokens | compute | train loss | val loss | status |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in report.Runs)

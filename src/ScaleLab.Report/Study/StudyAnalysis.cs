@@ -1,5 +1,8 @@
+using ScaleLab.Lab.Analysis;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Sweeps;
 using ScaleLab.Laws;
+using ScaleLab.Laws.IsoFlop;
 
 namespace ScaleLab.Report.Study;
 
@@ -9,8 +12,8 @@ public sealed record StudyAnalysisOptions
     /// <summary>Bootstrap resamples for every law's intervals and for each back-test.</summary>
     public int Bootstrap { get; init; } = 200;
     public ulong Seed { get; init; }
-    /// <summary>Irreducible loss of the corpus where known (the synthetic source's window loss floor).</summary>
-    public double? TrueEntropy { get; init; }
+    /// <summary>The corpus's floors where known (the synthetic source); E is fixed at the validation floor.</summary>
+    public StudyFloors? Floors { get; init; }
     public string Corpus { get; init; } = "";
     /// <summary>Budgets to plan for, as multiples of the largest run's compute.</summary>
     public IReadOnlyList<double> PlanMultipliers { get; init; } = [10, 100];
@@ -19,21 +22,71 @@ public sealed record StudyAnalysisOptions
     public DateTimeOffset GeneratedAt { get; init; } = DateTimeOffset.UnixEpoch;
     /// <summary>Progress lines ("fitting chinchilla ...") for the caller to show.</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>Steps of the training loss averaged for the runs table's train-loss column.</summary>
+    public int TrainLossWindow { get; init; } = 50;
 }
 
-/// <summary>The analysis behind a report, kept for the JSON document: fits, back-tests and plans.</summary>
-public sealed record StudyAnalysisResult(StudyReport Report, IReadOnlyList<LawFit> Fits, IReadOnlyList<BacktestResult> Backtests, IReadOnlyList<ComputePlan> Plans);
+/// <summary>
+/// The analysis behind a report, kept for the JSON document and for the verification run: the fits, back-tests,
+/// plans, and the points the laws were fitted to (seeds averaged, best learning rate per N and D).
+/// </summary>
+public sealed record StudyAnalysisResult(StudyReport Report, IReadOnlyList<LawFit> Fits, IReadOnlyList<BacktestResult> Backtests,
+    IReadOnlyList<ComputePlan> Plans)
+{
+    public IReadOnlyList<SelectedPoint> Points { get; init; } = [];
+    /// <summary>The data set the L(N,D) law was fitted to (null when too few runs).</summary>
+    public ScalingDataset? Data { get; init; }
+    /// <summary>The L(N,D) law as fitted (with E fixed where the floor is known).</summary>
+    public IScalingLaw? ChinchillaForm { get; init; }
+    public LawFit? Chinchilla => Fits.FirstOrDefault(f => f.Law == "chinchilla");
+    public double LargestCompute => Points.Count > 0 ? Points.Max(p => p.C) : 0;
+    /// <summary>Chinchilla Approach 2 on the study's compute budgets (null when fewer than 3 budgets have a usable profile).</summary>
+    public IsoFlopResult? IsoFlop { get; init; }
+}
+
+/// <summary>N_opt at a budget from Approach 2's line log10 N_opt = log10 k + a·log10 C, with its OLS prediction interval.</summary>
+public sealed record IsoFlopPlan(double Compute, double N, double Lo, double Hi, double Level, int Budgets)
+{
+    /// <summary>
+    /// The line's prediction of the mean log10 N_opt at C with a Student-t interval (n − 2 degrees of freedom):
+    /// ŷ ± t·s·√(1/n + (x₀ − x̄)²/Sxx), s the residual standard error of the budgets' minima about the line.
+    /// </summary>
+    public static IsoFlopPlan? From(IsoFlopResult iso, double compute, double level = 0.95)
+    {
+        var budgets = iso.Accepted.ToList();
+        var n = budgets.Count;
+        if (n < 3)
+        {
+            return null;
+        }
+        var x = budgets.Select(b => Math.Log10(b.Compute)).ToArray();
+        var mean = x.Average();
+        var sxx = x.Sum(v => (v - mean) * (v - mean));
+        var x0 = Math.Log10(compute);
+        var y0 = iso.NFit.Predict(x0);
+        var se = iso.NFit.ResidualStdError * Math.Sqrt((1.0 / n) + ((x0 - mean) * (x0 - mean) / sxx));
+        var t = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, n - 2, 0.5 + (level / 2));
+        return new IsoFlopPlan(compute, Math.Pow(10, y0), Math.Pow(10, y0 - (t * se)), Math.Pow(10, y0 + (t * se)), level, n);
+    }
+}
 
 /// <summary>
-/// Turns a study in the registry into a report: reads the finished runs as (N, D, C, loss) points, fits
-/// `chinchilla` L(N,D) and `powerlaw` L(C) with bootstrap intervals, back-tests each by fitting the smaller
-/// runs and predicting the largest (Backtester's default hold-out, the largest 20%), and plans the
-/// compute-optimal N and D for larger budgets from the Chinchilla fit (Hoffmann et al. 2022 eq. 4).
+/// Turns a study in the registry into a report, the way a careful scaling-law paper would:
+/// <list type="number">
+/// <item>Points: seeds of one configuration averaged, the best learning rate per (N, D) kept (<see cref="StudyPoints"/>).</item>
+/// <item>L(N,D) (`chinchilla`) fitted to every point; where the corpus's floor is known, E is fixed at the floor of
+/// the validation windows every run is scored on (the oracle's loss on them), so A, B, alpha and beta are fitted
+/// to the reducible loss alone. L(C) (`powerlaw`) is fitted to the compute-efficient frontier only.</item>
+/// <item>Identification of every parameter before any plan; a plan on an unidentified parameter is labelled.</item>
+/// <item>A back-test per law that can fail: fit below a tenth of the largest compute, predict the rest, errors on
+/// the reducible loss, naive baselines and skill, calibrated intervals (<see cref="Backtester"/>).</item>
+/// <item>Plans at multiples of the largest run's compute (Hoffmann et al. 2022 eq. 4).</item>
+/// </list>
 /// A law whose fit fails is reported in the notes and left out, so one bad law does not sink the report.
 /// </summary>
 public static class StudyAnalysis
 {
-    /// <summary>Fewer finished runs than this and no law is fitted (chinchilla has 5 parameters).</summary>
+    /// <summary>Fewer finished configurations than this and no law is fitted (chinchilla has 5 parameters).</summary>
     public const int MinimumRuns = 6;
 
     public static StudyAnalysisResult Analyse(IRunStore store, string study, StudyAnalysisOptions options)
@@ -43,9 +96,8 @@ public static class StudyAnalysis
         {
             throw new InvalidDataException($"{store.Location}: study '{study}' has no runs (see `scalelab runs`)");
         }
-        var points = store.ExportPoints(study);
-        var byKey = points.ToDictionary(p => p.RunKey);
-        var rows = runs.Select(r => ToRow(store, r, byKey.GetValueOrDefault(r.Key))).ToList();
+        var selected = StudyPoints.Select(runs, store.ExportPoints(study));
+        var rows = runs.Select(r => ReportRows.Run(store, r, options.TrainLossWindow)).ToList();
         var notes = new List<string>();
         var fits = new List<LawFit>();
         var backtests = new List<BacktestResult>();
@@ -53,112 +105,144 @@ public static class StudyAnalysis
         var laws = new List<LawSummary>();
         var summaries = new List<BacktestSummary>();
         var planRows = new List<PlanRow>();
-
-        if (points.Count < MinimumRuns)
+        var floor = options.Floors?.Validation;
+        if (floor is { } knownFloor && selected.Count > 0 && selected.Min(p => p.Loss) <= knownFloor)
         {
-            notes.Add($"Only {points.Count} finished runs: at least {MinimumRuns} are needed to fit the laws.");
+            // A floor at or above a run's loss cannot be the irreducible loss of these runs (a different corpus, or a
+            // floor computed on other windows): fixing E there would force every law through an impossible value.
+            notes.Add($"The given floor {knownFloor:0.####} is not below every run's loss (lowest {selected.Min(p => p.Loss):0.####}), so it cannot be their irreducible loss: E is fitted, not fixed.");
+            floor = null;
+        }
+        ScalingDataset? data = null;
+        IScalingLaw? chinchillaForm = null;
+        IsoFlopResult? isoFlop = null;
+
+        if (selected.Count < MinimumRuns)
+        {
+            notes.Add($"Only {selected.Count} finished configurations: at least {MinimumRuns} are needed to fit the laws.");
         }
         else
         {
-            var data = new ScalingDataset($"study {study}",
-                points.Select(p => p.Loss).ToArray(),
-                n: points.Select(p => (double)p.N).ToArray(),
-                d: points.Select(p => (double)p.D).ToArray(),
-                c: points.Select(p => p.C).ToArray());
-            var maxC = points.Max(p => p.C);
-            var curveC = LogSpace(points.Min(p => p.C) / 2, maxC * options.ExtrapolateTo, 40);
-            foreach (var law in new[] { LawCatalog.Create("chinchilla"), LawCatalog.Create("powerlaw", LawInputs.C) })
+            data = ToDataset($"study {study}", selected);
+            var frontier = StudyPoints.ComputeFrontier(selected);
+            var frontierData = ToDataset($"study {study} (compute-efficient frontier)", frontier);
+            var maxC = selected.Max(p => p.C);
+            var curveC = LogSpace(selected.Min(p => p.C) / 2, maxC * options.ExtrapolateTo, 40);
+            var fixedE = floor is { } f ? new FitConstraints { Fixed = new Dictionary<string, double> { ["E"] = f } } : null;
+            chinchillaForm = Constrain(LawCatalog.Create("chinchilla"), fixedE);
+            var candidates = new (IScalingLaw Law, ScalingDataset Data, IReadOnlyList<SelectedPoint> Points, string Text)[]
+            {
+                (chinchillaForm, data, selected, $"all {data.Count} configurations" + (fixedE is null ? "" : $", E fixed at the validation floor {floor:0.####}")),
+                (Constrain(LawCatalog.Create("powerlaw", LawInputs.C), fixedE), frontierData, frontier,
+                    $"the {frontierData.Count} runs on the compute-efficient frontier (the lowest loss of each budget when it is below every smaller budget's)"
+                    + (fixedE is null ? "" : $", E fixed at the validation floor {floor:0.####}")),
+            };
+            foreach (var (law, lawData, lawPoints, pointsText) in candidates)
             {
                 try
                 {
-                    options.Log?.Invoke($"fitting {law.Name} to {data.Count} runs with {options.Bootstrap} bootstrap resamples");
-                    var fit = LawFitter.Fit(law, data).WithBootstrap(data, new BootstrapOptions { Samples = options.Bootstrap, Seed = options.Seed });
+                    options.Log?.Invoke($"fitting {law.Name} to {pointsText} with {options.Bootstrap} bootstrap resamples");
+                    var fit = LawFitter.Fit(law, lawData).WithBootstrap(lawData, new BootstrapOptions { Samples = options.Bootstrap, Seed = options.Seed });
                     fits.Add(fit);
-                    laws.Add(Summarise(fit, curveC, maxC));
+                    laws.Add(ReportRows.Law(fit, curveC, maxC, pointsText, LossAtCompute));
                     options.Log?.Invoke($"back-testing {law.Name}");
-                    var bt = Backtester.Run(law, data, new BacktestOptions
+                    var bt = Backtester.Run(law, lawData, new BacktestOptions
                     {
-                        Holdout = Backtester.DefaultHoldout(data.Count),
                         Bootstrap = options.Bootstrap,
                         Seed = options.Seed + 1,
+                        Floor = floor,
                     });
                     backtests.Add(bt);
-                    summaries.Add(Summarise(bt, points));
+                    summaries.Add(ReportRows.Backtest(bt, lawPoints));
                 }
-                catch (Exception ex) when (ex is FitFailedException or ArgumentException or InvalidOperationException)
+                catch (Exception ex) when (ex is FitFailedException or ArgumentException or InvalidOperationException or InvalidDataException)
                 {
                     notes.Add($"{law.Name}: {ex.Message}");
                 }
             }
-            if (fits.FirstOrDefault(f => f.Form is ChinchillaLaw) is { } chinchilla)
+            if (fits.FirstOrDefault(f => f.Law == "chinchilla") is { } chinchilla)
             {
                 foreach (var m in options.PlanMultipliers)
                 {
                     var plan = ComputePlanner.Plan(chinchilla, maxC * m);
                     plans.Add(plan);
                     planRows.Add(new PlanRow($"chinchilla ({m:0}x largest run)", plan.Compute,
-                        Est(plan.N, plan.NInterval), Est(plan.D, plan.DInterval), Est(plan.TokensPerParameter, plan.TokensPerParameterInterval), Est(plan.Loss, plan.LossInterval)));
+                        Est(plan.N, plan.NInterval), Est(plan.D, plan.DInterval), Est(plan.TokensPerParameter, plan.TokensPerParameterInterval),
+                        Est(plan.Loss, plan.LossInterval))
+                    {
+                        Status = plan.Status.ToString().ToLowerInvariant(),
+                        Label = plan.Label,
+                        DecadesBeyondData = plan.DecadesBeyondData,
+                    });
+                    notes.AddRange(plan.Statements.Select(s => $"plan at {m:0}x: {s}"));
+                }
+            }
+            isoFlop = IsoFlop(selected, options, notes);
+            if (isoFlop is not null)
+            {
+                foreach (var m in options.PlanMultipliers)
+                {
+                    if (IsoFlopPlan.From(isoFlop, maxC * m) is { } iso)
+                    {
+                        var loss = fits.FirstOrDefault(f => f.Law == "chinchilla") is { } ch ? ch.Predict(new LawPoint(N: iso.N, D: iso.Compute / (6 * iso.N), C: iso.Compute)) : double.NaN;
+                        planRows.Add(new PlanRow($"isoFLOP Approach 2 ({m:0}x largest run)", iso.Compute, new Estimate(iso.N, iso.Lo, iso.Hi),
+                            new Estimate(iso.Compute / (6 * iso.N), iso.Compute / (6 * iso.Hi), iso.Compute / (6 * iso.Lo)),
+                            new Estimate(iso.Compute / (6 * iso.N * iso.N), null, null), new Estimate(loss, null, null))
+                        {
+                            Status = "identified",
+                            Label = $"N_opt = k·C^a through the minima of {iso.Budgets} budgets, a = {Exponent(isoFlop)}; {iso.Level:P0} t-interval of the line; loss from L(N,D)",
+                            DecadesBeyondData = Math.Log10(m),
+                        });
+                    }
                 }
             }
             notes.AddRange(data.Notes);
         }
-        notes.Add("N counts non-embedding parameters (Kaplan et al. 2020); C = 6·N·D. Final loss is the validation loss at the end of each run.");
-        var report = new StudyReport(study, options.GeneratedAt, options.Corpus, options.TrueEntropy,
-            Headline(plans, summaries, laws, options.TrueEntropy), rows, laws, summaries, planRows, notes);
-        return new StudyAnalysisResult(report, fits, backtests, plans);
-    }
-
-    private static RunRow ToRow(IRunStore store, RunRecord run, ScalingPoint? point)
-    {
-        var metrics = store.ReadMetrics(run.Key);
-        var curve = metrics.Where(m => double.IsFinite(m.TrainLoss)).Select(m => new CurvePoint(m.Tokens, m.TrainLoss, m.ValLoss)).ToList();
-        var lastVal = metrics.LastOrDefault(m => m.ValLoss is not null)?.ValLoss;
-        var lastTrain = curve.Count > 0 ? curve[^1].TrainLoss : double.NaN;
-        return new RunRow(run.Key, ShapeOf(run.ConfigJson), (int)run.Seed, run.NonEmbeddingParameters, run.Parameters,
-            run.Tokens, point?.C ?? run.Flops, lastTrain, run.FinalLoss ?? lastVal, run.Status.ToString().ToLowerInvariant(), curve);
-    }
-
-    /// <summary>"L2 C64 H4" from the run's config JSON (layers, d_model, heads), or "" when absent.</summary>
-    internal static string ShapeOf(string configJson)
-    {
-        try
+        notes.Add("N counts non-embedding parameters (Kaplan et al. 2020); C = 6·N·D. Final loss is the validation loss at the end of each run, "
+                  + "on the same validation windows for every run; seeds of one configuration are averaged and the best learning rate per (N, D) is fitted.");
+        var report = new StudyReport(study, options.GeneratedAt, options.Corpus, floor,
+            "", rows, laws, summaries, planRows, notes)
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(configJson);
-            int? Get(params string[] names)
-            {
-                foreach (var p in doc.RootElement.EnumerateObject())
-                {
-                    if (names.Any(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase)) && p.Value.TryGetInt32(out var v))
-                    {
-                        return v;
-                    }
-                }
-                return null;
-            }
-            return $"L{Get("layers")} C{Get("d_model", "dmodel")} H{Get("heads")}";
+            Floors = options.Floors,
+            RateChecks = ReportRows.RateChecks(selected),
+            Budgets = ReportRows.Budgets(selected),
+            Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
+        };
+        var result = new StudyAnalysisResult(report, fits, backtests, plans) { Points = selected, Data = data, ChinchillaForm = chinchillaForm, IsoFlop = isoFlop };
+        return result with { Report = report with { Headline = Headline(result, null) } };
+    }
+
+    /// <summary>
+    /// Adds a verification run to an analysis: the L(N,D) fit's prediction for the run, with the interval a back-test
+    /// gives a point that far beyond the data (the study's points as training data, the run as the one held-out
+    /// point), against the loss it reached. The headline then leads with it.
+    /// </summary>
+    public static StudyAnalysisResult WithVerification(StudyAnalysisResult analysis, string runKey, string shape, long n, long d, double observed,
+        StudyAnalysisOptions options)
+    {
+        if (analysis.Data is not { } data || analysis.ChinchillaForm is not { } law)
+        {
+            throw new InvalidOperationException("no L(N,D) fit to verify");
         }
-        catch (System.Text.Json.JsonException)
+        var c = 6.0 * n * d;
+        var extended = new ScalingDataset(data.Source + " + verification run",
+            data.Y.Append(observed).ToArray(), n: data.N!.Append(n).ToArray(), d: data.D!.Append(d).ToArray(), c: data.C!.Append(c).ToArray());
+        var bt = Backtester.Run(law, extended, new BacktestOptions
         {
-            return "";
-        }
-    }
-
-    private static LawSummary Summarise(LawFit fit, double[] curveC, double maxC)
-    {
-        var parameters = fit.Symbols.Select((s, k) => (s, Est(fit.Values[k], fit.Bootstrap?.Parameters[k]))).ToList();
-        parameters.AddRange(fit.DerivedNames.Select((s, k) => (s, Est(fit.DerivedValues[k], fit.Bootstrap?.Derived[k]))));
-        var draws = fit.Bootstrap?.Draws ?? [];
-        var curve = curveC.Select(c =>
+            HoldoutAbove = analysis.LargestCompute * 1.0001,
+            Bootstrap = options.Bootstrap,
+            Seed = options.Seed + 7,
+            Floor = options.Floors?.Validation,
+        });
+        var p = bt.Points.Single();
+        var row = new VerificationRow(runKey, shape, n, d, c, c / analysis.LargestCompute, new Estimate(p.Predicted, p.Lo, p.Hi), bt.Level, observed)
         {
-            var loss = LossAtCompute(fit.Form, fit.Values, c);
-            if (draws.Length == 0)
-            {
-                return new LawCurvePoint(c, loss, null, null);
-            }
-            var band = Bootstrap.Percentile(draws.Select(d => LossAtCompute(fit.Form, d, c)).Where(double.IsFinite), fit.Bootstrap!.Level);
-            return new LawCurvePoint(c, loss, band.Lo, band.Hi);
-        }).ToList();
-        return new LawSummary(fit.Law, fit.Form.Formula, parameters, fit.Objective, fit.PointsUsed, curve, maxC);
+            ReducibleRelativeError = double.IsFinite(p.ReducibleRelativeError) ? p.ReducibleRelativeError : null,
+            IntervalMethod = bt.Resampling + (bt.Calibration is { } cal ? "; " + cal.Method : ""),
+        };
+        var report = analysis.Report with { Verification = row };
+        var result = analysis with { Report = report };
+        return result with { Report = report with { Headline = Headline(result, row) } };
     }
 
     /// <summary>
@@ -168,7 +252,7 @@ public static class StudyAnalysis
     internal static double LossAtCompute(IScalingLaw law, IReadOnlyList<double> symbols, double c)
     {
         var values = symbols.ToArray();
-        if (law is ChinchillaLaw)
+        if (law.Name == "chinchilla")
         {
             var k = law.Symbols.ToList();
             var (n, d) = ComputePlanner.Optimal(values[k.IndexOf("A")], values[k.IndexOf("B")], values[k.IndexOf("alpha")], values[k.IndexOf("beta")], c);
@@ -177,40 +261,71 @@ public static class StudyAnalysis
         return law.Predict(values, new LawPoint(C: c));
     }
 
-    private static BacktestSummary Summarise(BacktestResult bt, IReadOnlyList<ScalingPoint> points)
+    /// <summary>
+    /// Approach 2 on the study's budgets (each run's C taken as its budget's, so the runs of a budget group exactly);
+    /// null, with a note, when the study is not an isoFLOP design with 3 usable budgets.
+    /// </summary>
+    private static IsoFlopResult? IsoFlop(IReadOnlyList<SelectedPoint> points, StudyAnalysisOptions options, List<string> notes)
     {
-        var rows = bt.Points.Select(p =>
+        var runs = StudyPoints.ComputeBudgets(points)
+            .SelectMany(g => g.Select(p => new IsoFlopRun(Math.Exp(g.Average(q => Math.Log(q.C))), p.N, p.Loss)))
+            .ToList();
+        try
         {
-            var run = points[p.Row - 1];
-            return new BacktestRow(run.RunKey, run.C, p.Observed, new Estimate(p.Predicted, p.Lo, p.Hi), p.RelativeError, p.Covered);
-        }).ToList();
-        return new BacktestSummary(bt.Law, bt.TrainCount, rows, bt.MeanAbsRelativeError, bt.Coverage);
+            var iso = IsoFlopAnalysis.Fit(runs, new IsoFlopOptions { Bootstrap = options.Bootstrap, Seed = options.Seed + 3 });
+            notes.Add($"isoFLOP (Approach 2): N_opt ∝ C^a with a = {Exponent(iso)} over {iso.Accepted.Count()} budgets; parabolas fitted in {iso.Window}; "
+                      + $"exponent across windows {string.Join(", ", iso.Sensitivity.Where(w => double.IsFinite(w.NExponent)).Select(w => w.NExponent.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}.");
+            notes.AddRange(iso.Notes.Select(n => "isoFLOP: " + n));
+            return iso;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            notes.Add($"isoFLOP (Approach 2) not made: {ex.Message}");
+            return null;
+        }
     }
 
-    private static string Headline(IReadOnlyList<ComputePlan> plans, IReadOnlyList<BacktestSummary> backtests, IReadOnlyList<LawSummary> laws, double? trueEntropy)
+    private static string Exponent(IsoFlopResult iso) => new Estimate(iso.NExponent.Value, iso.NExponent.Lo, iso.NExponent.Hi).ToString();
+
+    private static IScalingLaw Constrain(IScalingLaw law, FitConstraints? constraints) =>
+        constraints is null ? law : new ConstrainedLaw(law, constraints);
+
+    private static ScalingDataset ToDataset(string source, IReadOnlyList<SelectedPoint> points) => new(source,
+        points.Select(p => p.Loss).ToArray(),
+        n: points.Select(p => (double)p.N).ToArray(),
+        d: points.Select(p => (double)p.D).ToArray(),
+        c: points.Select(p => p.C).ToArray());
+
+    private static string Headline(StudyAnalysisResult result, VerificationRow? verification)
     {
-        if (plans.Count == 0)
+        var parts = new List<string>();
+        if (verification is { } v)
         {
-            return laws.Count == 0 ? "No law could be fitted; see the notes." : "Laws fitted; no Chinchilla plan (see the notes).";
+            parts.Add(v.Sentence());
         }
-        var big = plans[^1];
-        var text = $"At C = {Estimate.Format(big.Compute)} FLOP the Chinchilla fit predicts a compute-optimal model of N = {Est(big.N, big.NInterval)} parameters " +
-                   $"trained on D = {Est(big.D, big.DInterval)} tokens, reaching loss {Est(big.Loss, big.LossInterval)} nats/token.";
-        if (backtests.FirstOrDefault(b => b.Law == "chinchilla") is { } bt)
+        if (result.Plans.Count == 0)
         {
-            text += $" Back-test on the {bt.Rows.Count} largest runs: mean |error| {bt.MeanAbsRelativeError:P1}, interval coverage {bt.Coverage:P0}.";
+            parts.Add(result.Fits.Count == 0 ? "No law could be fitted; see the notes." : "Laws fitted; no Chinchilla plan (see the notes).");
+            return string.Join(" ", parts);
         }
-        if (trueEntropy is { } h && laws.FirstOrDefault(l => l.Law == "chinchilla") is { } ch && ch.Parameters.FirstOrDefault(p => p.Symbol == "E") is { Symbol: not null } e)
+        var plan = result.Plans[0];
+        var planText = $"Plan at C = {Estimate.Format(plan.Compute)} FLOP ({plan.Compute / result.LargestCompute:0}x the largest sweep run, "
+                       + $"{plan.DecadesBeyondData ?? Math.Log10(plan.Compute / result.LargestCompute):0.#} decades beyond the data): ";
+        planText += plan.Status switch
         {
-            text += $" Fitted floor E = {e.Value} vs true {h:0.###}.";
-            if (big.Loss < h)
-            {
-                // No model can beat the source's entropy: a prediction below it means the runs do not pin
-                // the law down (typically all data-limited, so the N term and E are unidentified).
-                text += $" WARNING: the predicted loss is below the corpus's irreducible loss {h:0.###}, so this extrapolation cannot be trusted: the runs do not constrain the law (train longer or larger models).";
-            }
+            PlanStatus.Identified or PlanStatus.NoIntervals => $"N* = {Est(plan.N, plan.NInterval)}, D* = {Est(plan.D, plan.DInterval)} tokens, loss {Est(plan.Loss, plan.LossInterval)} (95% intervals; {plan.Label}).",
+            _ => $"not identified by these runs ({plan.Label}); see the notes.",
+        };
+        parts.Add(planText);
+        if (result.Backtests.FirstOrDefault(b => b.Law == "chinchilla") is { } bt)
+        {
+            var lineSkill = bt.Baselines.FirstOrDefault(b => b.Name.Contains("line", StringComparison.OrdinalIgnoreCase)) ?? (bt.Baselines.Count > 0 ? bt.Baselines[^1] : null);
+            parts.Add($"Back-test of L(N,D) over {bt.SpanDecades:0.0#} decades of compute ({bt.Points.Count} held-out configurations): "
+                      + $"mean |error| {bt.MeanAbsRelativeError:P1} of the loss, {bt.MeanAbsReducibleRelativeError:P0} of the reducible loss"
+                      + (lineSkill is null ? "" : $"; skill against {lineSkill.Name} {lineSkill.LogSkill:0.00}")
+                      + $"; {bt.CoveredCount}/{bt.Points.Count} inside their {bt.Level:P0} intervals.");
         }
-        return text;
+        return string.Join(" ", parts);
     }
 
     private static Estimate Est(double value, Interval? interval) => new(value, interval?.Lo, interval?.Hi);

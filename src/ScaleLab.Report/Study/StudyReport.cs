@@ -15,7 +15,55 @@ public sealed record StudyReport(
     IReadOnlyList<LawSummary> Laws,
     IReadOnlyList<BacktestSummary> Backtests,
     IReadOnlyList<PlanRow> Plans,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The corpus's floors, each named for what it is (null for a text corpus).</summary>
+    public StudyFloors? Floors { get; init; }
+    /// <summary>The run that checked the forecast (null until one was trained).</summary>
+    public VerificationRow? Verification { get; init; }
+    /// <summary>Where several learning rates were run at one (N, D): the rule's rate against the best one.</summary>
+    public IReadOnlyList<RateCheckRow> RateChecks { get; init; } = [];
+    /// <summary>Each compute budget's sizes and whether its best size lies inside them (an isoFLOP bracket).</summary>
+    public IReadOnlyList<BudgetRow> Budgets { get; init; } = [];
+    /// <summary>Per law, one sentence per parameter on whether the data identify it.</summary>
+    public IReadOnlyList<(string Law, IReadOnlyList<string> Statements)> Identification { get; init; } = [];
+}
+
+/// <summary>
+/// The floors of a synthetic corpus, named for what they are. <paramref name="EntropyRate"/>: the source's entropy
+/// rate (the loss of a model with unbounded context). <paramref name="Context"/>: the lowest expected loss of a
+/// model that sees at most <paramref name="SeqLen"/> tokens (the average over window positions of the source's
+/// conditional entropy given the prefix), above the entropy rate. <paramref name="Validation"/>: the exact
+/// source's loss on the <paramref name="ValidationWindows"/> validation windows every run is scored on, the floor
+/// the laws' E is fixed at (it differs from <paramref name="Context"/> by the sampling of those windows).
+/// </summary>
+public sealed record StudyFloors(double EntropyRate, double Context, int SeqLen, double? Validation, int ValidationWindows);
+
+/// <summary>The run that checked the forecast: predicted (with interval) against observed loss.</summary>
+/// <param name="Multiple">Its compute as a multiple of the largest sweep run's.</param>
+public sealed record VerificationRow(string RunKey, string Shape, long N, long D, double Compute, double Multiple, Estimate Predicted,
+    double Level, double Observed)
+{
+    public double RelativeError => (Predicted.Value - Observed) / Observed;
+    public bool Covered => Predicted.Lo is { } lo && Predicted.Hi is { } hi && Observed >= lo && Observed <= hi;
+    public double? ReducibleRelativeError { get; init; }
+    public string IntervalMethod { get; init; } = "";
+
+    public string Sentence() =>
+        $"Forecast check: the planned model ({Shape}, N = {Estimate.Format(N)}, D = {Estimate.Format(D)} tokens, C = {Estimate.Format(Compute)} FLOP, "
+        + $"{Multiple:0.#}x the largest sweep run) reached validation loss {Observed:0.0000} against a predicted {Predicted} ({Level:P0} interval): "
+        + $"error {RelativeError:+0.0%;-0.0%}" + (ReducibleRelativeError is { } r ? $" ({r:+0%;-0%} of the reducible loss)" : "")
+        + (Predicted.Lo is null ? "." : Covered ? ", inside the interval." : ", OUTSIDE the interval.");
+}
+
+/// <summary>One (N, D) where several learning rates ran: the rule's rate and loss against the best rate and loss.</summary>
+public sealed record RateCheckRow(long N, long D, double Compute, IReadOnlyList<(double Rate, double Loss)> Tried, double BestRate)
+{
+    public double LossAtBest => Tried.Min(t => t.Loss);
+}
+
+/// <summary>One compute budget of an isoFLOP design: its sizes, the best one, and whether the best is inside the range.</summary>
+public sealed record BudgetRow(double Compute, IReadOnlyList<long> Sizes, long BestN, double BestLoss, bool Bracketed);
 
 /// <summary>One finished run: its shape, size, budget, final losses and training curve.</summary>
 /// <param name="NonEmbeddingParams">Kaplan's N (what the laws are fitted on).</param>
@@ -32,7 +80,12 @@ public sealed record RunRow(
     double FinalTrainLoss,
     double? FinalValLoss,
     string Status,
-    IReadOnlyList<CurvePoint> Curve);
+    IReadOnlyList<CurvePoint> Curve)
+{
+    public double? LearningRate { get; init; }
+    /// <summary>Steps the <see cref="FinalTrainLoss"/> is averaged over (the last ones of the run).</summary>
+    public int TrainLossSteps { get; init; } = 1;
+}
 
 public sealed record CurvePoint(double Tokens, double TrainLoss, double? ValLoss);
 
@@ -57,7 +110,11 @@ public sealed record LawSummary(
     double Objective,
     int PointsUsed,
     IReadOnlyList<LawCurvePoint> Curve,
-    double LargestObservedCompute);
+    double LargestObservedCompute)
+{
+    /// <summary>Which runs the law was fitted to, in words.</summary>
+    public string FittedTo { get; init; } = "";
+}
 
 public sealed record LawCurvePoint(double Compute, double Loss, double? Lo, double? Hi);
 
@@ -67,9 +124,25 @@ public sealed record BacktestSummary(
     int TrainPoints,
     IReadOnlyList<BacktestRow> Rows,
     double MeanAbsRelativeError,
-    double Coverage);
+    double Coverage)
+{
+    public string HoldoutRule { get; init; } = "";
+    public double SpanDecades { get; init; }
+    public double MeanAbsReducibleRelativeError { get; init; } = double.NaN;
+    /// <summary>Each naive baseline's name, mean |relative error| and skill (1 − MSE_law/MSE_baseline on ln L).</summary>
+    public IReadOnlyList<(string Name, double MeanAbsRelativeError, double Skill)> Baselines { get; init; } = [];
+    public double Level { get; init; } = 0.95;
+    public string IntervalMethod { get; init; } = "";
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 public sealed record BacktestRow(string Label, double Compute, double Observed, Estimate Predicted, double RelativeError, bool Covered);
 
 /// <summary>A compute-optimal allocation for one budget.</summary>
-public sealed record PlanRow(string Law, double Compute, Estimate OptimalParams, Estimate OptimalTokens, Estimate TokensPerParam, Estimate Loss);
+public sealed record PlanRow(string Law, double Compute, Estimate OptimalParams, Estimate OptimalTokens, Estimate TokensPerParam, Estimate Loss)
+{
+    /// <summary>identified, wide, unidentified or nointervals (<see cref="Laws.PlanStatus"/>).</summary>
+    public string Status { get; init; } = "";
+    public string Label { get; init; } = "";
+    public double? DecadesBeyondData { get; init; }
+}

@@ -210,6 +210,25 @@ public sealed class SweepSpecTests
         Assert.Equal(2, small.Select(r => r.Steps).Distinct().Count());
     }
 
+    [Fact]
+    public void Parse_ShapeListedTwice_AllowedOnlyWithDisjointComputeBudgets()
+    {
+        // Given: the same shape at 1e10 with three rates and at 1e11 with one
+        const string head = "study = \"x\"\nseq_len = 16\nbatch_size = 4\ncompute = [1e10]\n";
+        const string shape = "[[models]]\nlayers = 1\nd_model = 32\nheads = 2\n";
+        var spec = SweepSpec.Parse(head + shape + "compute = [1e10]\nlearning_rates = [1e-3, 2e-3, 4e-3]\n" + shape + "compute = [1e11]\n");
+
+        // When
+        var runs = spec.Expand();
+
+        // Then: 3 runs at the small budget, 1 at the large one; overlapping or missing budgets are refused.
+        Assert.Equal(4, runs.Count);
+        Assert.Single(runs, r => r.Steps > runs.Min(x => x.Steps));
+        var overlap = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(head + shape + "compute = [1e10]\n" + shape + "compute = [1e10, 1e11]\n"));
+        Assert.Contains("listed twice", overlap.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(head + shape + shape + "compute = [1e11]\n"));
+    }
+
     [Theory]
     [InlineData("compute = [1e10]\ntokens = [100]", "compute")]
     [InlineData("", "tokens")]

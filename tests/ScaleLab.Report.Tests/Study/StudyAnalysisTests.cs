@@ -38,12 +38,12 @@ public sealed class StudyAnalysisTests : IDisposable
         }
 
         // When
-        var result = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 100, Seed = 1, TrueEntropy = E });
+        var result = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 100, Seed = 1, Floors = new StudyFloors(E - 0.05, E, 32, E, 128) });
 
-        // Then: both laws fitted, Chinchilla near the truth.
+        // Then: both laws fitted, Chinchilla near the truth with E fixed at the validation floor.
         var chinchilla = result.Fits.Single(f => f.Law == "chinchilla");
         Assert.Equal(2, result.Fits.Count);
-        Assert.InRange(chinchilla["E"], E - 0.1, E + 0.1);
+        Assert.Equal(E, chinchilla["E"]);
         Assert.InRange(chinchilla["alpha"], Alpha - 0.1, Alpha + 0.1);
         Assert.InRange(chinchilla["beta"], Beta - 0.1, Beta + 0.1);
         // The back-test holds out the largest-compute runs and names them by run key.
@@ -58,12 +58,13 @@ public sealed class StudyAnalysisTests : IDisposable
         // Curves for the report: every run has its logged curve; law curves extend 100x past the data.
         Assert.All(result.Report.Runs, r => Assert.Equal(2, r.Curve.Count));
         Assert.All(result.Report.Laws, l => Assert.Equal(100 * maxC, l.Curve[^1].Compute, maxC * 1e-6));
-        Assert.Contains("vs true 1.6", result.Report.Headline, StringComparison.Ordinal);
-        Assert.DoesNotContain("WARNING", result.Report.Headline, StringComparison.Ordinal);
+        Assert.Contains("N* = ", result.Report.Headline, StringComparison.Ordinal);
+        Assert.Contains("Back-test of L(N,D)", result.Report.Headline, StringComparison.Ordinal);
 
-        // A floor above the predicted loss is impossible, and the headline must say the prediction is not to be trusted.
-        var impossible = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 20, Seed = 1, TrueEntropy = 5.0 });
-        Assert.Contains("WARNING: the predicted loss is below the corpus's irreducible loss", impossible.Report.Headline, StringComparison.Ordinal);
+        // A floor above the runs' losses cannot be their irreducible loss: E is fitted instead, and the notes say why.
+        var impossible = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 20, Seed = 1, Floors = new StudyFloors(5, 5, 32, 5.0, 128) });
+        Assert.Contains(impossible.Report.Notes, n => n.Contains("E is fitted, not fixed", StringComparison.Ordinal));
+        Assert.NotEqual(5.0, impossible.Fits.Single(f => f.Law == "chinchilla")["E"]);
     }
 
     [Fact]

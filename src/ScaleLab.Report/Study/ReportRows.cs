@@ -1,0 +1,132 @@
+using ScaleLab.Lab.Analysis;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Laws;
+
+namespace ScaleLab.Report.Study;
+
+/// <summary>Turns registry records, fits and back-tests into the report's plain rows (<see cref="StudyReport"/>).</summary>
+internal static class ReportRows
+{
+    /// <summary>
+    /// One run's row. The train-loss column is the mean training loss over the last <paramref name="window"/> steps
+    /// (one step's batch is 512 tokens here, far too few to quote alone).
+    /// </summary>
+    public static RunRow Run(IRunStore store, RunRecord run, int window)
+    {
+        var metrics = store.ReadMetrics(run.Key);
+        var curve = metrics.Where(m => double.IsFinite(m.TrainLoss)).Select(m => new CurvePoint(m.Tokens, m.TrainLoss, m.ValLoss)).ToList();
+        var lastVal = metrics.LastOrDefault(m => m.ValLoss is not null)?.ValLoss;
+        var tail = curve.Skip(Math.Max(0, curve.Count - window)).ToList();
+        var train = tail.Count > 0 ? tail.Average(p => p.TrainLoss) : double.NaN;
+        return new RunRow(run.Key, ShapeOf(run.ConfigJson), (int)run.Seed, run.NonEmbeddingParameters, run.Parameters,
+            run.Tokens, run.Flops, train, run.FinalLoss ?? lastVal, run.Status.ToString().ToLowerInvariant(), curve)
+        {
+            LearningRate = RateOf(run.ConfigJson),
+            TrainLossSteps = tail.Count,
+        };
+    }
+
+    /// <summary>"L2 C64 H4" from the run's config JSON (layers, d_model, heads), or "" when absent.</summary>
+    internal static string ShapeOf(string configJson)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(configJson);
+            int? Get(params string[] names)
+            {
+                foreach (var p in doc.RootElement.EnumerateObject())
+                {
+                    if (names.Any(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase)) && p.Value.TryGetInt32(out var v))
+                    {
+                        return v;
+                    }
+                }
+                return null;
+            }
+            return $"L{Get("layers")} C{Get("d_model", "dmodel")} H{Get("heads")}";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
+    }
+
+    private static double? RateOf(string configJson)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(configJson);
+            return doc.RootElement.TryGetProperty("learning_rate", out var lr) && lr.TryGetDouble(out var v) ? v : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static LawSummary Law(LawFit fit, double[] curveC, double maxC, string fittedTo,
+        Func<IScalingLaw, IReadOnlyList<double>, double, double> lossAtCompute)
+    {
+        var identification = fit.Identification();
+        var parameters = fit.Symbols.Select((s, k) =>
+        {
+            var status = identification.Parameters.FirstOrDefault(p => p.Symbol == s)?.Status;
+            var label = status switch
+            {
+                ParameterStatus.Fixed => s + " (fixed)",
+                ParameterStatus.NotIdentified => s + " (NOT identified)",
+                _ => s,
+            };
+            return (label, Est(fit.Values[k], fit.Bootstrap?.Parameters[k]));
+        }).ToList();
+        parameters.AddRange(fit.DerivedNames.Select((s, k) => (s, Est(fit.DerivedValues[k], fit.Bootstrap?.Derived[k]))));
+        var draws = fit.Bootstrap?.Draws ?? [];
+        var curve = curveC.Select(c =>
+        {
+            var loss = lossAtCompute(fit.Form, fit.Values, c);
+            if (draws.Length == 0)
+            {
+                return new LawCurvePoint(c, loss, null, null);
+            }
+            var band = Bootstrap.Percentile(draws.Select(d => lossAtCompute(fit.Form, d, c)).Where(double.IsFinite), fit.Bootstrap!.Level);
+            return new LawCurvePoint(c, loss, band.Lo, band.Hi);
+        }).ToList();
+        return new LawSummary(fit.Law, fit.Form.Formula, parameters, fit.Objective, fit.PointsUsed, curve, maxC) { FittedTo = fittedTo };
+    }
+
+    /// <summary>The back-test's rows, each named by the run key of its configuration (<paramref name="points"/> in data order).</summary>
+    public static BacktestSummary Backtest(BacktestResult bt, IReadOnlyList<SelectedPoint> points)
+    {
+        var rows = bt.Points.Select(p => new BacktestRow(points[p.Row - 1].Best.RunKeys[0], points[p.Row - 1].C, p.Observed,
+            new Estimate(p.Predicted, p.Lo, p.Hi), p.RelativeError, p.Covered)).ToList();
+        return new BacktestSummary(bt.Law, bt.TrainCount, rows, bt.MeanAbsRelativeError, bt.Coverage)
+        {
+            HoldoutRule = bt.HoldoutRule,
+            SpanDecades = bt.SpanDecades,
+            MeanAbsReducibleRelativeError = bt.MeanAbsReducibleRelativeError,
+            Baselines = bt.Baselines.Select(b => (b.Name, b.MeanAbsRelativeError, b.LogSkill)).ToList(),
+            Level = bt.Level,
+            IntervalMethod = bt.Resampling + (bt.Calibration is { } c ? "; " + c.Method : ""),
+            Warnings = bt.Warnings,
+        };
+    }
+
+    public static IReadOnlyList<RateCheckRow> RateChecks(IReadOnlyList<SelectedPoint> points) =>
+        points.Where(p => p.Tried.Count > 1)
+            .Select(p => new RateCheckRow(p.N, p.D, p.C, p.Tried.OrderBy(t => t.LearningRate).Select(t => (t.LearningRate, t.Loss)).ToList(), p.Best.LearningRate))
+            .ToList();
+
+    /// <summary>
+    /// Each compute budget's sizes; the budget is bracketed when its lowest loss is at neither its smallest nor its
+    /// largest size (so the isoFLOP minimum lies inside the sizes run, Hoffmann et al. 2022 Approach 2).
+    /// </summary>
+    public static IReadOnlyList<BudgetRow> Budgets(IReadOnlyList<SelectedPoint> points) =>
+        StudyPoints.ComputeBudgets(points).Where(g => g.Count >= 2).Select(g =>
+        {
+            var sizes = g.Select(p => p.N).Order().ToList();
+            var best = g.MinBy(p => p.Loss)!;
+            return new BudgetRow(g[0].C, sizes, best.N, best.Loss, best.N != sizes[0] && best.N != sizes[^1]);
+        }).ToList();
+
+    private static Estimate Est(double value, Interval? interval) => new(value, interval?.Lo, interval?.Hi);
+}
