@@ -38,8 +38,9 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Equal(expected, root.GetProperty("runs").GetArrayLength());
         Assert.All(root.GetProperty("runs").EnumerateArray(), r => Assert.Equal("done", r.GetProperty("status").GetString()));
         Assert.Equal(["chinchilla", "powerlaw"], root.GetProperty("laws").EnumerateArray().Select(l => l.GetProperty("law").GetString()));
-        Assert.Equal(2, root.GetProperty("backtests").GetArrayLength());
-        Assert.Equal(2, root.GetProperty("plans").GetArrayLength());
+        // L(N,D) is back-tested; L(C) on the quick study's 3-budget frontier has too few points for a hold-out.
+        Assert.Contains("chinchilla", root.GetProperty("backtests").EnumerateArray().Select(b => b.GetProperty("law").GetString()));
+        Assert.Equal(2, root.GetProperty("plans").EnumerateArray().Count(p => p.GetProperty("law").GetString()!.StartsWith("chinchilla", StringComparison.Ordinal)));
         var floor = root.GetProperty("true_loss_floor").GetDouble();
         Assert.InRange(floor, 1.5, 1.7);
         Assert.All(root.GetProperty("runs").EnumerateArray(), r => Assert.True(r.GetProperty("final_val_loss").GetDouble() > floor));

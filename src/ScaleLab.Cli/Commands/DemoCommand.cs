@@ -109,7 +109,7 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
         {
             analysis = ForecastCheck.Run(() => RunStores.Open(registry), store, analysis, analysis.LargestCompute * VerifyMultiple,
                 shape => DemoSpec.LearningRate(shape.DModel), Environment.ProcessorCount, CheckpointDirectory(outDir), options,
-                line => Console.Error.WriteLine(line), cancellationToken);
+                line => Console.Error.WriteLine(line), cancellationToken, allowUnidentified: settings.Quick);
         }
         var output = StudyReportFiles.Write(analysis, Path.Combine(outDir, "report.html"));
         Console.Error.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");

@@ -31,7 +31,7 @@ internal static class ForecastCheck
 
     public static StudyAnalysisResult Run(Func<IRunStore> openStore, IRunStore store, StudyAnalysisResult analysis, double compute,
         Func<ModelShape, double>? rate, int threads, string checkpointDirectory, StudyAnalysisOptions options, Action<string> log,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool allowUnidentified = false)
     {
         if (analysis.Chinchilla is not { } fit)
         {
@@ -41,14 +41,23 @@ internal static class ForecastCheck
         // the isoFLOP minima (which needs no law parameters); with neither, no run is planned.
         var plan = ComputePlanner.Plan(fit, compute);
         double plannedN;
+        string basis;
         if (plan.Status != PlanStatus.Unidentified)
         {
             plannedN = plan.N;
+            basis = $"N* from the L(N,D) plan ({plan.Label})";
         }
         else if (analysis.IsoFlop is { } iso && IsoFlopPlan.From(iso, compute) is { } isoPlan)
         {
             plannedN = isoPlan.N;
+            basis = $"N* from Approach 2, {Estimate.Format(isoPlan.N)} [{Estimate.Format(isoPlan.Lo)}, {Estimate.Format(isoPlan.Hi)}], as the L(N,D) plan is not identified";
             log($"verify: the L(N,D) plan is not identified ({plan.Label}); the run's size comes from Approach 2: N* = {Estimate.Format(isoPlan.N)} [{Estimate.Format(isoPlan.Lo)}, {Estimate.Format(isoPlan.Hi)}]");
+        }
+        else if (allowUnidentified)
+        {
+            plannedN = plan.N;
+            basis = $"N* from an L(N,D) plan that is NOT identified (forced: {plan.Label})";
+            log($"verify: the plan is not identified ({plan.Label}); training it anyway, labelled");
         }
         else
         {
@@ -82,6 +91,6 @@ internal static class ForecastCheck
         {
             throw new InvalidOperationException($"verification run {run.Key} did not finish ({record?.Status}; {record?.Error})");
         }
-        return StudyAnalysis.WithVerification(analysis, run.Key, $"L{run.Layers} C{run.DModel} H{run.Heads}", verification.N, run.Tokens, observed, options);
+        return StudyAnalysis.WithVerification(analysis, run.Key, $"L{run.Layers} C{run.DModel} H{run.Heads}", verification.N, run.Tokens, observed, options, basis);
     }
 }

@@ -130,6 +130,7 @@ internal static class StudyReportFiles
                 predicted = Est(v.Predicted),
                 level = v.Level,
                 interval_method = v.IntervalMethod,
+                basis = v.Basis,
                 observed = v.Observed,
                 relative_error = v.RelativeError,
                 reducible_relative_error = v.ReducibleRelativeError,

@@ -218,7 +218,7 @@ public static class StudyAnalysis
     /// point), against the loss it reached. The headline then leads with it.
     /// </summary>
     public static StudyAnalysisResult WithVerification(StudyAnalysisResult analysis, string runKey, string shape, long n, long d, double observed,
-        StudyAnalysisOptions options)
+        StudyAnalysisOptions options, string basis = "")
     {
         if (analysis.Data is not { } data || analysis.ChinchillaForm is not { } law)
         {
@@ -239,6 +239,7 @@ public static class StudyAnalysis
         {
             ReducibleRelativeError = double.IsFinite(p.ReducibleRelativeError) ? p.ReducibleRelativeError : null,
             IntervalMethod = bt.Resampling + (bt.Calibration is { } cal ? "; " + cal.Method : ""),
+            Basis = basis,
         };
         var report = analysis.Report with { Verification = row };
         var result = analysis with { Report = report };

@@ -48,9 +48,11 @@ public sealed record VerificationRow(string RunKey, string Shape, long N, long D
     public bool Covered => Predicted.Lo is { } lo && Predicted.Hi is { } hi && Observed >= lo && Observed <= hi;
     public double? ReducibleRelativeError { get; init; }
     public string IntervalMethod { get; init; } = "";
+    /// <summary>Where the run's size came from (the L(N,D) plan, Approach 2, or a forced unidentified plan).</summary>
+    public string Basis { get; init; } = "";
 
     public string Sentence() =>
-        $"Forecast check: the planned model ({Shape}, N = {Estimate.Format(N)}, D = {Estimate.Format(D)} tokens, C = {Estimate.Format(Compute)} FLOP, "
+        $"Forecast check: the planned model ({Shape}, N = {Estimate.Format(N)}{(Basis.Length > 0 ? $"; {Basis}" : "")}, D = {Estimate.Format(D)} tokens, C = {Estimate.Format(Compute)} FLOP, "
         + $"{Multiple:0.#}x the largest sweep run) reached validation loss {Observed:0.0000} against a predicted {Predicted} ({Level:P0} interval): "
         + $"error {RelativeError:+0.0%;-0.0%}" + (ReducibleRelativeError is { } r ? $" ({r:+0%;-0%} of the reducible loss)" : "")
         + (Predicted.Lo is null ? "." : Covered ? ", inside the interval." : ", OUTSIDE the interval.");
