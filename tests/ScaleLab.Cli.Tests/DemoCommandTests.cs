@@ -66,7 +66,7 @@ public sealed class DemoCommandTests : IDisposable
 
         // When: the last run is put back in the queue as if the demo had been killed before marking it done, and the
         // demo is resumed with plain sweep on its spec and registry
-        var last = runs[^1];
+        var last = store.ListRuns("demo-quick")[^1];
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "scalelab.db")};Pooling=False"))
         {
             connection.Open();
