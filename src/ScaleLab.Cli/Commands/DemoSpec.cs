@@ -74,7 +74,9 @@ internal static class DemoSpec
                 design.Add((shape, checkedBudgets, [rule / 2, rule, rule * 2]));
             }
         }
-        return design;
+        // Longest runs first (most tokens; the small models at the largest budget): workers claim runs in spec order,
+        // so the sweep does not end with one worker training a long run alone.
+        return design.OrderByDescending(e => e.Item2.Max() / ShapeFamily.NonEmbedding(e.Item1, SeqLen)).ToList();
     }
 
     private static List<ModelShape> SizesAt(double compute, int minSteps)
