@@ -71,21 +71,13 @@ internal static class ForecastCheck
         store.Enqueue(run.Study, [run.ToNewRun()]);
         log($"verify: training the planned model L{run.Layers} C{run.DModel} H{run.Heads} (N = {verification.N:N0} for N* = {Estimate.Format(plannedN)}), "
             + $"D = {run.Tokens:N0} tokens, C = {Estimate.Format(6.0 * verification.N * run.Tokens)} FLOP, lr {run.LearningRate:0.####}, {threads} thread(s)");
-        var last = "";
         InProcessExecutor.Run(openStore, run.Study, new ExecutorOptions
         {
             Workers = 1,
             ThreadsPerWorker = threads,
             CheckpointDirectory = checkpointDirectory,
             CheckpointInterval = 200,
-        }, status =>
-        {
-            var line = status.ToString();
-            if (line != last)
-            {
-                last = line;
-            }
-        }, log, cancellationToken);
+        }, progress: null, log, cancellationToken);
         var record = store.GetRun(run.Key);
         if (record is not { Status: RunStatus.Done, FinalLoss: { } observed })
         {

@@ -80,7 +80,7 @@ public static class StudyPoints
     }
 
     /// <summary>The run's learning rate from its config JSON (NaN for a run without one, e.g. another kind).</summary>
-    private static double LearningRateOf(string configJson)
+    public static double LearningRateOf(string configJson)
     {
         try
         {

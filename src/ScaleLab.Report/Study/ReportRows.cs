@@ -21,7 +21,7 @@ internal static class ReportRows
         return new RunRow(run.Key, ShapeOf(run.ConfigJson), (int)run.Seed, run.NonEmbeddingParameters, run.Parameters,
             run.Tokens, run.Flops, train, run.FinalLoss ?? lastVal, run.Status.ToString().ToLowerInvariant(), curve)
         {
-            LearningRate = RateOf(run.ConfigJson),
+            LearningRate = StudyPoints.LearningRateOf(run.ConfigJson) is var lr && double.IsFinite(lr) ? lr : null,
             TrainLossSteps = tail.Count,
         };
     }
@@ -48,19 +48,6 @@ internal static class ReportRows
         catch (System.Text.Json.JsonException)
         {
             return "";
-        }
-    }
-
-    private static double? RateOf(string configJson)
-    {
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(configJson);
-            return doc.RootElement.TryGetProperty("learning_rate", out var lr) && lr.TryGetDouble(out var v) ? v : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
         }
     }
 
