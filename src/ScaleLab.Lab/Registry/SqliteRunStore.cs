@@ -13,7 +13,6 @@ public sealed class SqliteRunStore : SqlRunStore
     /// <summary>How long a writer waits for the lock before SQLITE_BUSY surfaces.</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
     private readonly string _connectionString;
 
     public SqliteRunStore(string path, TimeProvider? time = null) : base(time)
@@ -106,22 +105,33 @@ public sealed class SqliteRunStore : SqlRunStore
     protected override DbTransaction BeginWrite(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: false);
 
+    /// <summary>
+    /// Refuses a file that is not a SQLite database before anything writes to it. The probe goes through SQLite on a
+    /// read-only connection, never through a .NET stream: on Linux, closing any descriptor of a file drops every POSIX
+    /// lock this process holds on it, including the shared lock SQLite's open connections keep in WAL mode. A store
+    /// opened beside a running one (the verification run of <c>demo</c>, a worker opening its own store) once did exactly
+    /// that, and another process closing the database then took it for the last user, checkpointed and deleted the
+    /// WAL under the running writer, whose later writes were lost (see "How To Corrupt An SQLite Database File", 2.2).
+    /// </summary>
     private void CheckHeader()
     {
-        if (!File.Exists(Path))
+        if (!File.Exists(Path) || new FileInfo(Path).Length == 0)
         {
             return;
         }
-        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (stream.Length == 0)
+        var readOnly = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadOnly }.ToString();
+        try
         {
-            return;
+            using var probe = new SqliteConnection(readOnly);
+            probe.Open();
+            using var command = probe.CreateCommand();
+            command.CommandText = "PRAGMA schema_version";
+            command.ExecuteScalar();
         }
-        var header = new byte[SqliteHeader.Length];
-        var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26)
         {
-            throw new InvalidDataException($"{Path}: not a ScaleLab registry (not a SQLite database); left untouched");
+            // 26 SQLITE_NOTADB: the first page is not a SQLite header.
+            throw new InvalidDataException($"{Path}: not a ScaleLab registry (not a SQLite database); left untouched", ex);
         }
     }
 }
