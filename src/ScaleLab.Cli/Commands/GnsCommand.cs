@@ -20,12 +20,24 @@ namespace ScaleLab.Cli.Commands;
 /// (B_small = 1) variant; <c>--compare-per-example</c> trains the same run (same seed, so the same batches) both
 /// ways and prints the two B_simple trajectories side by side with their ratio.
 /// </summary>
-[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation",
+[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation. Defaults are train's and a sweep spec's (model 2x64x4, T 64, B 16, lr 3e-3, 10% warmup, EMA 0.99), except --micro-batches 8 (the estimator needs two batch sizes) and --steps 300 (B_simple is read over the first few hundred steps)",
     Examples = ["gns --batch 32 --micro-batches 4 --steps 600 --lr 5e-3", "gns --compare-per-example"])]
 public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
 {
+    /// <summary>
+    /// gns's defaults: the shared run defaults, except 8 micro-batches (the two-batch estimator needs a small batch
+    /// B/M beside the big one B, so M ≥ 2; 8 puts them a factor 8 apart) and 300 steps (B_simple is read over the
+    /// first few hundred steps; a full default run is not needed to see it).
+    /// </summary>
+    internal static RunDefaults Defaults { get; } = RunDefaults.Shared with { MicroBatches = 8, Steps = 300 };
+
     public sealed class Settings : GnsTrainSettings
     {
+        public Settings()
+            : base(GnsCommand.Defaults)
+        {
+        }
+
         [CommandOption("--every <K>")]
         [Description("Print one table row every K steps (default: about 20 rows)")]
         public int? Every { get; set; }
@@ -190,56 +202,78 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
     internal static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>Model and training flags shared by <c>gns</c> and <c>critical-batch</c> (a subset of <c>train</c>'s).</summary>
+/// <summary>
+/// Model and training flags shared by <c>gns</c> and <c>critical-batch</c> (a subset of <c>train</c>'s). Every flag left
+/// out is the verb's <see cref="Defaults"/>: the shared run defaults (<see cref="RunDefaults.Shared"/>, those of train and
+/// sweep specs) with the overrides each verb states in its --help and its option descriptions.
+/// </summary>
 public class GnsTrainSettings : CommandSettings
 {
+    protected GnsTrainSettings(RunDefaults defaults)
+    {
+        Defaults = defaults;
+        Layers = defaults.Layers;
+        DModel = defaults.DModel;
+        Heads = defaults.Heads;
+        Seq = defaults.SeqLen;
+        Batch = defaults.Batch;
+        MicroBatches = defaults.MicroBatches;
+        Steps = defaults.Steps;
+        LearningRate = defaults.LearningRate;
+        Ema = defaults.GnsEma;
+        Seed = defaults.Seed;
+    }
+
+    /// <summary>The values of the flags left out.</summary>
+    internal RunDefaults Defaults { get; }
+
     [CommandOption("--corpus <CORPUS>")]
     [Description("synthetic (default: the built-in Markov corpus) or a text file")]
     public string Corpus { get; set; } = "synthetic";
 
     [CommandOption("--layers <L>")]
     [Description("Transformer blocks (default 2)")]
-    public int Layers { get; set; } = 2;
+    public int Layers { get; set; }
 
     [CommandOption("--d-model <C>")]
-    [Description("Channels (default 32)")]
-    public int DModel { get; set; } = 32;
+    [Description("Channels (default 64; critical-batch 32)")]
+    public int DModel { get; set; }
 
     [CommandOption("--heads <H>")]
-    [Description("Attention heads (default 2)")]
-    public int Heads { get; set; } = 2;
+    [Description("Attention heads (default 4; critical-batch 2)")]
+    public int Heads { get; set; }
 
     [CommandOption("--seq <T>")]
-    [Description("Context length (default 32)")]
-    public int Seq { get; set; } = 32;
+    [Description("Context length (default 64; critical-batch 32)")]
+    public int Seq { get; set; }
 
     [CommandOption("--batch <B>")]
-    [Description("Sequences per step (default 32)")]
-    public int Batch { get; set; } = 32;
+    [Description("Sequences per step (default 16)")]
+    public int Batch { get; set; }
 
     [CommandOption("--micro-batches <M>")]
-    [Description("Micro-batches per step; the small batch is B/M sequences (default 8)")]
-    public int MicroBatches { get; set; } = 8;
+    [Description("Micro-batches per step; the small batch is B/M sequences (default 8: the estimator needs 2 or more)")]
+    public int MicroBatches { get; set; }
 
     [CommandOption("--steps <S>")]
     [Description("Optimizer steps (default 300)")]
-    public long Steps { get; set; } = 300;
+    public long Steps { get; set; }
 
     [CommandOption("--lr <LR>")]
     [Description("Peak learning rate (default 3e-3)")]
-    public double LearningRate { get; set; } = 3e-3;
+    public double LearningRate { get; set; }
 
     [CommandOption("--warmup <W>")]
-    [Description("Warmup steps (default: the trainer's, 5% of the run)")]
+    [Description("Warmup steps (default 10% of the run; critical-batch 10 steps)")]
     public int? Warmup { get; set; }
 
     [CommandOption("--ema <BETA>")]
-    [Description("EMA decay of the |G|² and tr(Σ) estimates (default 0.95)")]
-    public double Ema { get; set; } = 0.95;
+    [Description("EMA decay of the |G|² and tr(Σ) estimates (default 0.99; critical-batch 0.95)")]
+    public double Ema { get; set; }
 
     [CommandOption("--seed <S>")]
     [Description("Seed for initialisation and data (default 1)")]
-    public ulong Seed { get; set; } = 1;
+    public ulong Seed { get; set; }
 
     [CommandOption("--threads <N>")]
     [Description("Worker threads (default 1)")]
@@ -286,10 +320,13 @@ public class GnsTrainSettings : CommandSettings
         MicroBatches = microBatches ?? MicroBatches,
         Steps = steps,
         LearningRate = learningRate,
-        WarmupSteps = Warmup,
+        WarmupSteps = Warmup ?? Defaults.WarmupStepsFor(steps),
+        MinLearningRateFraction = Defaults.MinLrFraction,
+        WeightDecay = Defaults.WeightDecay,
+        GradClip = Defaults.GradClip,
         Seed = Seed,
         Threads = Threads,
-        EvalInterval = 0,
-        EvalSequences = 64,
+        EvalInterval = Defaults.EvalInterval,
+        EvalSequences = Defaults.EvalSequencesFor(batch),
     };
 }

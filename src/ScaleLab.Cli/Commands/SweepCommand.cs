@@ -33,7 +33,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
     public sealed class Settings : CommandSettings, IExecutorSettings
     {
         [CommandArgument(0, "<SPEC>")]
-        [Description("Sweep spec file (TOML): study, corpus, seq_len, batch_size, tokens or tokens_per_parameter, seeds, learning_rates, eval_interval, eval_batches, threads_per_run, checkpoint_interval, micro_batches, gns (log B_simple per step; needs micro_batches >= 2), gns_ema, [[[[models]]]] or [[grid]] (layers, d_model, heads), [[schedule]] (warmup_steps or warmup_fraction, min_lr_fraction, weight_decay, grad_clip)")]
+        [Description("Sweep spec file (TOML). Required: study, [[[[models]]]] or [[grid]] (layers, d_model, heads), and tokens, tokens_per_parameter or compute. The rest default to the run defaults train and gns share: corpus synthetic, seq_len 64, batch_size 16, seeds [[1]], learning_rates [[3e-3]], eval_interval 50, eval_batches 4, threads_per_run 1, checkpoint_interval 100, micro_batches 1, gns false (log B_simple per step; needs micro_batches >= 2), gns_ema 0.99, [[schedule]] warmup_fraction 0.1 (or warmup_steps), min_lr_fraction 0.1, weight_decay 0.1, grad_clip 1")]
         public string Spec { get; set; } = "";
 
         [CommandOption("--workers <N>")]

@@ -25,7 +25,8 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["train --layers 2 --d-model 64 --heads 4 --seq 64 --tokens 1000000 --checkpoint run.ckpt", "train --corpus input.txt --steps 2000 --checkpoint shakespeare.ckpt", "train --resume run.ckpt --steps 2000 --json"])]
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
-    internal const int DefaultLayers = 2, DefaultDModel = 64, DefaultHeads = 4, DefaultSeq = 64;
+    /// <summary>Every flag left out: the shared run defaults (the same as gns's and a sweep spec's).</summary>
+    internal static RunDefaults Defaults => RunDefaults.Shared;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -77,7 +78,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public double? LearningRate { get; set; }
 
         [CommandOption("--warmup <STEPS>")]
-        [Description("Linear warmup steps (default 5% of the run, at most 200)")]
+        [Description("Linear warmup steps (default 10% of the run)")]
         public int? Warmup { get; set; }
 
         [CommandOption("--min-lr-fraction <F>")]
@@ -93,11 +94,11 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public double? Clip { get; set; }
 
         [CommandOption("--eval-interval <STEPS>")]
-        [Description("Validation every this many steps, 0 = only at the end (default 200)")]
+        [Description("Validation every this many steps, 0 = only at the end (default 50)")]
         public int? EvalInterval { get; set; }
 
         [CommandOption("--eval-sequences <N>")]
-        [Description("Validation windows per evaluation (default 128)")]
+        [Description("Validation windows per evaluation (default 4 batches: 64 at the default batch of 16)")]
         public int? EvalSequences { get; set; }
 
         [CommandOption("--seed <S>")]
@@ -138,7 +139,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
         [CommandOption("--gns-ema <BETA>")]
         [Description("EMA decay of the |G|^2 and tr(Sigma) estimates behind --gns (default 0.99)")]
-        public double GnsEma { get; set; } = 0.99;
+        public double GnsEma { get; set; } = RunDefaults.Shared.GnsEma;
 
         public override ValidationResult Validate()
         {
@@ -393,15 +394,24 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 
     internal static TrainOptions NewRunOptions(Settings s)
     {
-        var model = new GptConfig(s.Layers ?? DefaultLayers, s.DModel ?? DefaultDModel, s.Heads ?? DefaultHeads, s.Seq ?? DefaultSeq);
-        var defaults = new TrainOptions { Model = model };
-        var batch = s.Batch ?? defaults.Batch;
-        var options = defaults with
+        var model = new GptConfig(s.Layers ?? Defaults.Layers, s.DModel ?? Defaults.DModel, s.Heads ?? Defaults.Heads, s.Seq ?? Defaults.SeqLen);
+        var batch = s.Batch ?? Defaults.Batch;
+        var steps = s.Tokens is { } d ? TrainOptions.StepsForTokens(d, batch, model.SeqLen) : s.Steps ?? Defaults.Steps;
+        var options = new TrainOptions
         {
+            Model = model,
             Batch = batch,
-            MicroBatches = s.MicroBatches ?? defaults.MicroBatches,
-            Steps = s.Tokens is { } d ? TrainOptions.StepsForTokens(d, batch, model.SeqLen) : s.Steps ?? defaults.Steps,
-            Seed = s.Seed ?? defaults.Seed,
+            MicroBatches = s.MicroBatches ?? Defaults.MicroBatches,
+            Steps = steps,
+            LearningRate = Defaults.LearningRate,
+            // Stated, not left null: null is the engine's rule for checkpoints written before the shared defaults.
+            WarmupSteps = Defaults.WarmupStepsFor(steps),
+            MinLearningRateFraction = Defaults.MinLrFraction,
+            WeightDecay = Defaults.WeightDecay,
+            GradClip = Defaults.GradClip,
+            EvalInterval = Defaults.EvalInterval,
+            EvalSequences = Defaults.EvalSequencesFor(batch),
+            Seed = s.Seed ?? Defaults.Seed,
         };
         return Adjust(options, s);
     }

@@ -4,46 +4,48 @@ namespace ScaleLab.Engine.Training;
 /// Everything that determines a training run. Two runs with equal options on the same corpus, machine and
 /// thread count produce the same parameters bit for bit. <see cref="Threads"/>, the checkpoint and
 /// evaluation settings do not change the trajectory and may differ on resume; the rest are stored in the
-/// checkpoint and reused.
+/// checkpoint and reused. Unset values are the shared <see cref="RunDefaults"/>.
 /// </summary>
 public sealed record TrainOptions
 {
     public required GptConfig Model { get; init; }
 
     /// <summary>Sequences per optimizer step (the global batch B); tokens per step = B·T.</summary>
-    public int Batch { get; init; } = 16;
+    public int Batch { get; init; } = RunDefaults.Shared.Batch;
 
     /// <summary>M: the batch is processed as M micro-batches of B/M sequences whose gradients are averaged.</summary>
-    public int MicroBatches { get; init; } = 1;
+    public int MicroBatches { get; init; } = RunDefaults.Shared.MicroBatches;
 
     /// <summary>Optimizer steps S. Use <see cref="StepsForTokens"/> to train on a token budget.</summary>
-    public long Steps { get; init; } = 1000;
+    public long Steps { get; init; } = RunDefaults.Shared.Steps;
 
     /// <summary>Peak learning rate η of the warmup + cosine schedule.</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = RunDefaults.Shared.LearningRate;
 
-    /// <summary>Linear warmup steps; null means 5% of the run, at least 1 and at most 200.</summary>
+    /// <summary>Linear warmup steps. Null is the rule of checkpoints written before <see cref="RunDefaults"/> (5% of the
+    /// run, at least 1 and at most 200), kept so they resume bit for bit; the CLI sets this from
+    /// <see cref="RunDefaults.WarmupStepsFor"/>.</summary>
     public int? WarmupSteps { get; init; }
 
     /// <summary>Final learning rate as a fraction of the peak.</summary>
-    public double MinLearningRateFraction { get; init; } = 0.1;
+    public double MinLearningRateFraction { get; init; } = RunDefaults.Shared.MinLrFraction;
 
-    public double WeightDecay { get; init; } = 0.1;
+    public double WeightDecay { get; init; } = RunDefaults.Shared.WeightDecay;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.95;
     public double Epsilon { get; init; } = 1e-8;
 
     /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
-    public double GradClip { get; init; } = 1.0;
+    public double GradClip { get; init; } = RunDefaults.Shared.GradClip;
 
     /// <summary>Validation every this many steps (and always after the last); 0 = only after the last.</summary>
-    public int EvalInterval { get; init; } = 200;
+    public int EvalInterval { get; init; } = RunDefaults.Shared.EvalInterval;
 
     /// <summary>Validation windows per evaluation (the same windows 0..n−1 in every run on the corpus).</summary>
-    public int EvalSequences { get; init; } = 128;
+    public int EvalSequences { get; init; } = RunDefaults.Shared.EvalSequencesFor(RunDefaults.Shared.Batch);
 
     /// <summary>Seeds both the weight initialisation and (through a separate stream) the training data.</summary>
-    public ulong Seed { get; init; } = 1;
+    public ulong Seed { get; init; } = RunDefaults.Shared.Seed;
 
     public int Threads { get; init; } = 1;
 

@@ -6,12 +6,13 @@ namespace ScaleLab.Lab.Sweeps;
 
 /// <summary>
 /// Reads and validates a sweep spec (TOML). Every error is one line, "FILE:LINE: key 'K': what is wrong",
-/// raised as <see cref="InvalidDataException"/> before anything runs. The format:
+/// raised as <see cref="InvalidDataException"/> before anything runs. A value left out is the shared run default
+/// (<see cref="ScaleLab.Engine.Training.RunDefaults"/>, the same as train's and gns's). The format:
 /// <code>
 /// study = "demo"                  # required; letters, digits, '_', '-', '.'
 /// corpus = "synthetic:1"          # "synthetic", "synthetic:SEED" or a text file (relative to the spec)
-/// seq_len = 64                    # required
-/// batch_size = 16                 # required
+/// seq_len = 64                    # default 64
+/// batch_size = 16                 # default 16
 /// tokens = [200_000, 800_000]     # token budgets; or tokens_per_parameter = [10, 20] (× non-embedding N);
 ///                                 # or compute = [1e10, 1e11] (FLOP; each model trains D = C / (6·N) tokens)
 /// seeds = [1, 2]                  # default [1]
@@ -54,6 +55,9 @@ public sealed partial class SweepSpecReader
     private static readonly string[] ShapeKeys = ["layers", "d_model", "heads"];
     private static readonly string[] ModelKeys = ["layers", "d_model", "heads", "compute", "learning_rates"];
     private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip"];
+
+    /// <summary>Every value a spec leaves out: the shared run defaults of train and gns too.</summary>
+    private static readonly ScaleLab.Engine.Training.RunDefaults Defaults = ScaleLab.Engine.Training.RunDefaults.Shared;
 
     private readonly string _source;
 
@@ -100,8 +104,8 @@ public sealed partial class SweepSpecReader
             throw Error(root.LineOf("study"), "study", $"'{study}' may only hold letters, digits, '_', '-' and '.'");
         }
         var (corpus, corpusSha) = Corpus(root, baseDirectory);
-        var seqLen = (int)Integer(root, "seq_len", required: true, min: 1, max: 1 << 16)!.Value;
-        var batch = (int)Integer(root, "batch_size", required: true, min: 1, max: 1 << 16)!.Value;
+        var seqLen = (int)(Integer(root, "seq_len", min: 1, max: 1 << 16) ?? Defaults.SeqLen);
+        var batch = (int)(Integer(root, "batch_size", min: 1, max: 1 << 16) ?? Defaults.Batch);
         var perModel = new List<ModelOverrides?>();
         var models = Models(root, seqLen, perModel);
 
@@ -125,18 +129,18 @@ public sealed partial class SweepSpecReader
         var ratios = hasRatio ? NumberList(root, "tokens_per_parameter", positive: true) : [];
         var compute = hasCompute ? NumberList(root, "compute", positive: true) : [];
         Unique(root, "compute", compute);
-        var seeds = root.Get("seeds") is null ? [1L] : IntegerList(root, "seeds", min: 0);
-        var lrs = root.Get("learning_rates") is null ? [3e-3] : NumberList(root, "learning_rates", positive: true);
+        var seeds = root.Get("seeds") is null ? [(long)Defaults.Seed] : IntegerList(root, "seeds", min: 0);
+        var lrs = root.Get("learning_rates") is null ? [Defaults.LearningRate] : NumberList(root, "learning_rates", positive: true);
         Unique(root, "seeds", seeds);
         Unique(root, "tokens", budgets);
         Unique(root, "tokens_per_parameter", ratios);
         Unique(root, "learning_rates", lrs);
 
-        var evalInterval = (int)(Integer(root, "eval_interval", min: 1, max: int.MaxValue) ?? 50);
-        var evalBatches = (int)(Integer(root, "eval_batches", min: 1, max: 1 << 20) ?? 4);
+        var evalInterval = (int)(Integer(root, "eval_interval", min: 1, max: int.MaxValue) ?? Defaults.EvalInterval);
+        var evalBatches = (int)(Integer(root, "eval_batches", min: 1, max: 1 << 20) ?? Defaults.EvalBatches);
         var threads = (int)(Integer(root, "threads_per_run", min: 1, max: 1024) ?? 1);
         var checkpointInterval = (int)(Integer(root, "checkpoint_interval", min: 1, max: int.MaxValue) ?? 100);
-        var microBatches = (int)(Integer(root, "micro_batches", min: 1, max: batch) ?? 1);
+        var microBatches = (int)(Integer(root, "micro_batches", min: 1, max: batch) ?? Defaults.MicroBatches);
         if (batch % microBatches != 0)
         {
             throw Error(root.LineOf("micro_batches"), "micro_batches", $"{microBatches} does not divide batch_size {batch}");
@@ -151,7 +155,7 @@ public sealed partial class SweepSpecReader
         {
             throw Error(root.LineOf("gns_ema"), "gns_ema", "only applies with gns = true");
         }
-        double? gnsEma = gns ? Number(root, "gns_ema", 0.99, 0, 1, upperOpen: true, "") : null;
+        double? gnsEma = gns ? Number(root, "gns_ema", Defaults.GnsEma, 0, 1, upperOpen: true, "") : null;
         if (gnsEma is <= 0)
         {
             throw Error(root.LineOf("gns_ema"), "gns_ema", $"must be in (0, 1), got {gnsEma}");
@@ -168,10 +172,10 @@ public sealed partial class SweepSpecReader
             throw Error(schedule.LineOf("warmup_fraction"), "schedule.warmup_fraction", "give warmup_steps or warmup_fraction, not both");
         }
         var warmupSteps = (int?)Integer(schedule, "warmup_steps", min: 0, max: int.MaxValue, prefix: "schedule.");
-        var warmupFraction = Number(schedule, "warmup_fraction", 0.1, 0, 1, upperOpen: true, "schedule.");
-        var minLr = Number(schedule, "min_lr_fraction", 0.1, 0, 1, upperOpen: false, "schedule.");
-        var weightDecay = Number(schedule, "weight_decay", 0.1, 0, double.MaxValue, upperOpen: false, "schedule.");
-        var gradClip = Number(schedule, "grad_clip", 1.0, 0, double.MaxValue, upperOpen: false, "schedule.");
+        var warmupFraction = Number(schedule, "warmup_fraction", Defaults.WarmupFraction, 0, 1, upperOpen: true, "schedule.");
+        var minLr = Number(schedule, "min_lr_fraction", Defaults.MinLrFraction, 0, 1, upperOpen: false, "schedule.");
+        var weightDecay = Number(schedule, "weight_decay", Defaults.WeightDecay, 0, double.MaxValue, upperOpen: false, "schedule.");
+        var gradClip = Number(schedule, "grad_clip", Defaults.GradClip, 0, double.MaxValue, upperOpen: false, "schedule.");
         if (!(gradClip > 0))
         {
             throw Error(schedule.LineOf("grad_clip"), "schedule.grad_clip", $"must be positive, got {gradClip}");
