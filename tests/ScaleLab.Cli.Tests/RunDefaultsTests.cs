@@ -32,6 +32,20 @@ public sealed class RunDefaultsTests
     }
 
     [Fact]
+    public void Train_DefaultWarmup_IsAFractionThatFollowsAResumedRunsSteps()
+    {
+        // Given: a default train run of 200 steps, and the options of a checkpoint written before the shared defaults
+        var options = TrainCommand.NewRunOptions(new TrainCommand.Settings { Steps = 200 });
+        var legacy = new TrainOptions { Model = options.Model, Steps = 1000 };
+
+        // When / Then: 10% of the run, also when a resume changes the run's length (a checkpoint stores the fraction,
+        // not a step count that a shorter resumed run could not reach); the old rule (5%, at most 200) is kept for old checkpoints.
+        Assert.Equal(20, options.EffectiveWarmupSteps);
+        Assert.Equal(5, (options with { Steps = 50 }).EffectiveWarmupSteps);
+        Assert.Equal(50, legacy.EffectiveWarmupSteps);
+    }
+
+    [Fact]
     public void SweepSpec_OnlyRequiredKeys_IsTheSharedDefaultRun()
     {
         // Given: a spec naming only its study, one model of the shared shape and a budget of the shared steps

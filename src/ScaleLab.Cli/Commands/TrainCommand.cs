@@ -404,8 +404,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             MicroBatches = s.MicroBatches ?? Defaults.MicroBatches,
             Steps = steps,
             LearningRate = Defaults.LearningRate,
-            // Stated, not left null: null is the engine's rule for checkpoints written before the shared defaults.
-            WarmupSteps = Defaults.WarmupStepsFor(steps),
+            // A fraction, not a step count, so a resume with another --steps keeps 10% of the run; stated, because
+            // null is the engine's rule for checkpoints written before the shared defaults.
+            WarmupFraction = Defaults.WarmupFraction,
             MinLearningRateFraction = Defaults.MinLrFraction,
             WeightDecay = Defaults.WeightDecay,
             GradClip = Defaults.GradClip,

@@ -22,10 +22,16 @@ public sealed record TrainOptions
     /// <summary>Peak learning rate η of the warmup + cosine schedule.</summary>
     public double LearningRate { get; init; } = RunDefaults.Shared.LearningRate;
 
-    /// <summary>Linear warmup steps. Null is the rule of checkpoints written before <see cref="RunDefaults"/> (5% of the
-    /// run, at least 1 and at most 200), kept so they resume bit for bit; the CLI sets this from
-    /// <see cref="RunDefaults.WarmupStepsFor"/>.</summary>
+    /// <summary>Linear warmup steps; null means <see cref="WarmupFraction"/> of the run.</summary>
     public int? WarmupSteps { get; init; }
+
+    /// <summary>
+    /// Warmup as a fraction of the run when <see cref="WarmupSteps"/> is null, so a resumed run given more or fewer steps
+    /// keeps the fraction (the CLI sets <see cref="RunDefaults.WarmupFraction"/>). Null too is the rule of checkpoints
+    /// written before <see cref="RunDefaults"/> (5% of the run, at least 1 and at most 200 steps), kept so they resume
+    /// bit for bit.
+    /// </summary>
+    public double? WarmupFraction { get; init; }
 
     /// <summary>Final learning rate as a fraction of the peak.</summary>
     public double MinLearningRateFraction { get; init; } = RunDefaults.Shared.MinLrFraction;
@@ -57,7 +63,8 @@ public sealed record TrainOptions
 
     public int MicroBatchSize => Batch / MicroBatches;
     public long TokensPerStep => (long)Batch * Model.SeqLen;
-    public int EffectiveWarmupSteps => WarmupSteps ?? (int)Math.Clamp(Steps / 20, 1, 200);
+    public int EffectiveWarmupSteps => WarmupSteps
+        ?? (WarmupFraction is { } f ? (int)Math.Round(f * Steps) : (int)Math.Clamp(Steps / 20, 1, 200));
 
     public LearningRateSchedule Schedule => new(LearningRate, EffectiveWarmupSteps, Steps, MinLearningRateFraction);
 
@@ -82,6 +89,7 @@ public sealed record TrainOptions
         }
         if (Steps <= 0) throw new ArgumentException($"steps must be positive, got {Steps}");
         if (WarmupSteps is < 0) throw new ArgumentException($"warmup steps must be ≥ 0, got {WarmupSteps}");
+        if (WarmupFraction is { } wf && !(wf is >= 0 and < 1)) throw new ArgumentException($"warmup fraction must be in [0, 1), got {wf}");
         Schedule.Validate();
         AdamW.Validate();
         if (!(GradClip >= 0)) throw new ArgumentException($"gradient clip must be ≥ 0, got {GradClip}");
