@@ -96,5 +96,18 @@ public sealed class DemoCommandTests : IDisposable
         var after = store.ListRuns("demo-quick");
         Assert.Equal((RunStatus.Done, 2, last.FinalLoss), (after[^1].Status, after[^1].Attempts, after[^1].FinalLoss));
         Assert.All(after.SkipLast(1), r => Assert.Equal(1, r.Attempts));
+
+        // When: verify is asked for a budget no larger than the study's largest run
+        // (the laws' compute is 6·N·D with N the non-embedding parameters, as the verification's multiple is)
+        var largest = verification.GetProperty("compute").GetDouble() / verification.GetProperty("multiple_of_largest_run").GetDouble();
+        var refused = new StringWriter();
+        var verifyCode = CliApp.Run(["verify", "--study", "demo-quick", "--registry", "sqlite:" + Path.Combine(_dir, "scalelab.db"),
+            "--compute", largest.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "--bootstrap", "20",
+            "--out", Path.Combine(_dir, "verify.html")], new TestConsole(), refused);
+
+        // Then: one line, exit 2, nothing enqueued
+        Assert.True(verifyCode == CliApp.ExitUsage, refused.ToString());
+        Assert.Contains("is not beyond the study's largest run", refused.ToString(), StringComparison.Ordinal);
+        Assert.Single(store.ListRuns("demo-quick.verify"));
     }
 }

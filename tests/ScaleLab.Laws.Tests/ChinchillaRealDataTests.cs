@@ -135,12 +135,11 @@ public sealed class ChinchillaRealDataTests(ITestOutputHelper output)
 
     /// <summary>
     /// The real-data check: fit the Epoch points below a tenth of the largest compute (221 runs), predict the
-    /// top decade (19 runs). Measured on a 2-core EPYC, covered of 19 at 80%: with 200 resamples and bootstrap seeds
-    /// 1–5, calibrated (model-size groups) 14, 14, 13, 11, 13 (mean 68%), uncalibrated point bootstrap 7, 6, 7, 7, 6
-    /// (mean 35%); with 1,000 resamples (seeds 1, 2) calibrated 13 and 13 (68%), uncalibrated 7. At 95% with 1,000
-    /// resamples: calibrated 18 of 19, uncalibrated 15 of 19. The target (70–90% at 80%) is missed by one
-    /// run in expectation; this test pins seed 1 and asserts only what holds across seeds: within binomial noise of
-    /// nominal, and far above the point bootstrap.
+    /// top decade (19 runs). Measured on a 2-core EPYC, covered of 19 at 80% with 200 resamples and bootstrap seeds 1–5:
+    /// calibrated (model-size groups, five nested back-tests, Student t_5 out-of-sample error) 15, 15, 15, 13, 15 (mean
+    /// 77%, inside the 70–90%); the earlier normal error with three nested back-tests 14, 14, 13, 11, 13 (68%);
+    /// uncalibrated point bootstrap 7, 6, 7, 7, 6 (35%). At 95%: calibrated 19 of 19 for every seed. This test pins seed 1
+    /// and asserts what holds across seeds: within binomial noise of nominal, and far above the point bootstrap.
     /// </summary>
     [Fact]
     public void Backtest_TopDecadeAt80Percent_CalibratedNearNominal_PointBootstrapUnderCovers()

@@ -37,6 +37,13 @@ internal static class ForecastCheck
         {
             throw new UsageException("no L(N,D) fit to plan from (see the report's notes)");
         }
+        if (!(compute > analysis.LargestCompute * (1 + StudyPoints.BudgetTolerance)))
+        {
+            // A forecast within the study's own compute range is an interpolation: it cannot score the extrapolation a
+            // verification exists to check, and the back-test that scores it needs the run beyond every fitted one.
+            throw new UsageException($"--compute {Estimate.Format(compute)} is not beyond the study's largest run ({Estimate.Format(analysis.LargestCompute)} FLOP); "
+                + "a verification run checks an extrapolation: give a larger budget (or --multiple K, K > 1)");
+        }
         // The planned size: the L(N,D) plan where its parameters are identified, else Approach 2's N_opt line through
         // the isoFLOP minima (which needs no law parameters); with neither, no run is planned.
         var plan = ComputePlanner.Plan(fit, compute);

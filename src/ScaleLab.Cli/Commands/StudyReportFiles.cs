@@ -147,7 +147,9 @@ internal static class StudyReportFiles
                 objective = l.Objective,
                 points_used = l.PointsUsed,
                 fitted_to = l.FittedTo,
+                residuals = l.Residuals.Select(x => new { compute = x.Compute, n = x.N, log_residual = Finite(x.LogResidual) }),
             }),
+            model_comparison = r.Comparison.Select(c => new { data = c.Data, variant = c.Variant, headline = c.Headline, points = c.Points, parameters = c.Parameters, aic = Finite(c.Aic), bic = Finite(c.Bic), delta_aic = Finite(c.DeltaAic), akaike_weight = Finite(c.AkaikeWeight), identified = c.Identified }),
             backtests = r.Backtests.Select(b => new
             {
                 law = b.Law,

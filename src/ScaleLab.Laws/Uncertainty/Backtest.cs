@@ -41,7 +41,7 @@ public sealed record BacktestOptions
     /// </summary>
     public double? Floor { get; init; }
     /// <summary>Most nested back-tests run to calibrate <see cref="IntervalKind.Calibrated"/> intervals (each is one fit).</summary>
-    public int NestedCuts { get; init; } = 3;
+    public int NestedCuts { get; init; } = 5;
     /// <summary>Starts per nested fit taken from the law's grid, besides the training fit's optimum.</summary>
     public int NestedGridStarts { get; init; } = 16;
     public FitOptions Fit { get; init; } = new();
@@ -246,9 +246,9 @@ public static partial class Backtester
                 {
                     IntervalKind.Mean => mean,
                     IntervalKind.Prediction => mean * Math.Exp(inflate * residuals[rng.NextInt(residuals.Length)]),
-                    // Bootstrap ln L̂ plus the calibrated out-of-sample error N(0, s0² + (k·d)²) (see Calibrate).
+                    // Bootstrap ln L̂ plus the calibrated out-of-sample error √(s0² + (k·d)²)·t_ν (see Calibrate).
                     _ when calibrated => mean * Math.Exp(Math.Sqrt(Math.Pow(calibration!.OutOfSampleSd, 2)
-                        + Math.Pow(calibration.PerDecade * decades, 2)) * Normal(ref rng)),
+                        + Math.Pow(calibration.PerDecade * decades, 2)) * StudentT(ref rng, calibration.DegreesOfFreedom)),
                     _ => mean * Math.Exp(inflate * residuals[rng.NextInt(residuals.Length)]),
                 };
             }
@@ -262,6 +262,24 @@ public static partial class Backtester
             HoldoutRule = rule,
             Resampling = boot.Resampling,
         };
+    }
+
+    /// <summary>A Student t draw with <paramref name="dof"/> degrees of freedom: Z / √(χ²_ν/ν), χ²_ν as a sum of ν squared
+    /// normals; a standard normal when <paramref name="dof"/> is 0 (no estimate of the scale's uncertainty).</summary>
+    internal static double StudentT(ref ResampleStream rng, int dof)
+    {
+        double z = Normal(ref rng);
+        if (dof <= 0)
+        {
+            return z;
+        }
+        double chi2 = 0;
+        for (int i = 0; i < dof; i++)
+        {
+            double x = Normal(ref rng);
+            chi2 += x * x;
+        }
+        return z / Math.Sqrt(chi2 / dof);
     }
 
     /// <summary>A standard normal draw (Box–Muller) from the stream.</summary>

@@ -13,10 +13,14 @@ public sealed record NestedBacktest(double Cut, int TrainCount, int PredictedCou
 /// training run, both measured from <see cref="Nested"/> back-tests on the training runs alone, added to the
 /// bootstrap draws of ln L̂. <see cref="ResidualSd"/> is the training fit's in-sample residual sd, for comparison.
 /// OutOfSampleSd and PerDecade are NaN when no nested back-test could run (the interval then falls back to
-/// bootstrap and training residual, and says so).
+/// bootstrap and training residual, and says so). <see cref="DegreesOfFreedom"/>: the out-of-sample error is drawn
+/// from a Student t with that many degrees of freedom (the number of nested back-tests its scale rests on).
 /// </summary>
 public sealed record ExtrapolationCalibration(string Method, double ResidualSd, double OutOfSampleSd, double PerDecade,
-    IReadOnlyList<NestedBacktest> Nested, IReadOnlyList<string> Notes);
+    IReadOnlyList<NestedBacktest> Nested, IReadOnlyList<string> Notes)
+{
+    public int DegreesOfFreedom { get; init; }
+}
 
 public static partial class Backtester
 {
@@ -27,13 +31,20 @@ public static partial class Backtester
     /// beyond its data. The errors of the law's own past extrapolations do (the "rolling origin" evaluation of
     /// forecasting, Tashman 2000; Hyndman &amp; Athanasopoulos, FPP §5.10):
     /// <code>
-    ///   cuts      c_h = S_max / 10^h,  h ∈ {1, ½, 1½}·s  (s = decades the outer test extrapolates; at most NestedCuts)
+    ///   cuts      c_h = S_max / 10^h,  h ∈ {1, ½, 1½, ¾, 1¼}·s  (s = decades the outer test extrapolates; the first NestedCuts)
     ///   nested    fit on training runs with S ≤ c_h, predict the other training runs:
     ///             e_i = ln L_i − ln L̂_h(x_i),  d_i = log10(S_i / max S of that nested fit's runs)
     ///   model     e_i ~ N(0, s0² + k²·d_i²)   (out-of-sample scatter of one run, plus an error growing linearly in
     ///             the decades extrapolated, as an error δ in an exponent moves ln L by ∝ δ·ln x)
     ///   estimate  (s0, k) by maximum likelihood, each cut's errors weighted to one cut's worth (the errors of one
     ///             nested fit are strongly correlated, so a cut predicting many runs must not dominate)
+    ///   draw      √(s0² + k²d²)·t_ν with ν = the number of nested back-tests: the scale is estimated from that many
+    ///             effectively independent errors, and a normal with an estimated variance is a Student t predictively
+    ///             (the known-mean normal's posterior predictive under the scale-invariant prior, Gelman et al., BDA §3.2).
+    ///             Measured on the 19 top-decade Chinchilla runs (bootstrap seeds 1–5, 80% intervals): a normal with 3
+    ///             cuts covered 11–14 (mean 68%, below the 70–90% target); t_3 with 3 cuts 16–17 (88%) but 98% of the
+    ///             synthetic test's points (over-covering a well-specified law); t_5 with 5 cuts (the default) 13–15 (77%)
+    ///             and 93% on the synthetic test; at 95% every variant covered 19 of 19.
     /// </code>
     /// The interval at a held-out run d decades out is then the percentile interval of (bootstrap draw of ln L̂)
     /// + N(0, s0² + k²d²): the group bootstrap's spread of the fit plus the calibrated out-of-sample error. The
@@ -51,7 +62,7 @@ public static partial class Backtester
         double max = scale.Max();
         double residualVar = residuals.Sum(r => r * r) / Math.Max(1, train.Count - p);
         double h0 = Math.Max(span, 0.1);
-        double[] horizons = [h0, 0.5 * h0, 1.5 * h0];
+        double[] horizons = [h0, 0.5 * h0, 1.5 * h0, 0.75 * h0, 1.25 * h0];
         int minimumTrain = Math.Max(p + 2, 2 * p);
         var nested = new List<NestedBacktest>();
         var notes = new List<string>();
@@ -97,10 +108,12 @@ public static partial class Backtester
                 Math.Sqrt(residualVar), double.NaN, double.NaN, nested, notes);
         }
         var (s0, k) = FitErrorGrowth(errors);
-        string method = $"percentile interval of bootstrap ln L̂ + N(0, s0² + k²d²), d = decades beyond the largest training run; " +
+        int dof = nested.Count;
+        string method = $"percentile interval of bootstrap ln L̂ + √(s0² + k²d²)·t_{dof}, d = decades beyond the largest training run; " +
             $"s0 = {s0:G3} (out-of-sample scatter) and k = {k:G3} per decade fitted by maximum likelihood to the errors of " +
-            $"{nested.Count} nested back-tests on the training runs only (training residual sd {Math.Sqrt(residualVar):G3})";
-        return new ExtrapolationCalibration(method, Math.Sqrt(residualVar), s0, k, nested, notes);
+            $"{nested.Count} nested back-tests on the training runs only, a Student t with {dof} degrees of freedom as the scale rests on {dof} " +
+            $"nested back-tests (training residual sd {Math.Sqrt(residualVar):G3})";
+        return new ExtrapolationCalibration(method, Math.Sqrt(residualVar), s0, k, nested, notes) { DegreesOfFreedom = dof };
     }
 
     /// <summary>

@@ -107,6 +107,21 @@ public static class HtmlReportWriter
             }
         }
 
+        if (report.Comparison.Count > 0)
+        {
+            html.Append("<h2>Model comparison</h2>\n<p>Each law's variants fitted to the same points; AIC and BIC from the Gaussian likelihood of the log residuals, ΔAIC against the best variant of the same data (under about 2 does not separate two variants), Akaike weights within each data set.</p>\n");
+            html.Append("<table><tr><th class=\"l\">law and points</th><th class=\"l\">variant</th><th>points</th><th>parameters</th><th>AIC</th><th>BIC</th><th>ΔAIC</th><th>Akaike weight</th><th class=\"l\">identified</th></tr>\n");
+            foreach (var c in report.Comparison)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(c.Data)}</td><td class=\"l\">{(c.Headline ? "<b>" + E(c.Variant) + "</b>" : E(c.Variant))}</td><td>{c.Points}</td><td>{c.Parameters}</td><td>{c.Aic:0.0}</td><td>{c.Bic:0.0}</td><td>{c.DeltaAic:0.0}</td><td>{c.AkaikeWeight:0.00}</td><td class=\"l\">{(c.Identified ? "every parameter" : "not every parameter")}</td></tr>\n");
+            }
+            html.Append("</table>\n");
+        }
+        if (report.Laws.Any(l => l.Residuals.Count > 0))
+        {
+            Figure(html, "residuals", StudyPlots.Residuals(report.Laws), "Log residuals of each fitted law against compute: a trend with compute or size is structure the law misses");
+        }
+
         html.Append("<h2>Back-test</h2>\n");
         if (report.Backtests.Count == 0)
         {

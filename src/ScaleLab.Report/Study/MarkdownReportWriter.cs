@@ -27,6 +27,14 @@ public static class MarkdownReportWriter
                 md.Append(CultureInfo.InvariantCulture, $"| {symbol} | {value} |\n");
             }
         }
+        if (report.Comparison.Count > 0)
+        {
+            md.Append("\n## Model comparison\n\n| law and points | variant | points | parameters | AIC | BIC | ΔAIC | Akaike weight | identified |\n|---|---|---|---|---|---|---|---|---|\n");
+            foreach (var c in report.Comparison)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {c.Data} | {(c.Headline ? $"**{c.Variant}**" : c.Variant)} | {c.Points} | {c.Parameters} | {c.Aic:0.0} | {c.Bic:0.0} | {c.DeltaAic:0.0} | {c.AkaikeWeight:0.00} | {(c.Identified ? "every parameter" : "not every parameter")} |\n");
+            }
+        }
         md.Append("\n## Back-test\n");
         foreach (var bt in report.Backtests)
         {

@@ -105,6 +105,7 @@ public static class StudyAnalysis
         var laws = new List<LawSummary>();
         var summaries = new List<BacktestSummary>();
         var planRows = new List<PlanRow>();
+        var comparison = new List<ComparisonRow>();
         var floor = options.Floors?.Validation;
         if (floor is { } knownFloor && selected.Count > 0 && selected.Min(p => p.Loss) <= knownFloor)
         {
@@ -144,7 +145,8 @@ public static class StudyAnalysis
                     options.Log?.Invoke($"fitting {law.Name} to {pointsText} with {options.Bootstrap} bootstrap resamples");
                     var fit = LawFitter.Fit(law, lawData).WithBootstrap(lawData, new BootstrapOptions { Samples = options.Bootstrap, Seed = options.Seed });
                     fits.Add(fit);
-                    laws.Add(ReportRows.Law(fit, curveC, maxC, pointsText, LossAtCompute));
+                    laws.Add(ReportRows.Law(fit, curveC, maxC, pointsText, LossAtCompute) with { Residuals = Residuals(fit, lawData) });
+                    comparison.AddRange(CompareVariants(fit, lawData, lawData == data ? "all configurations" : "compute-efficient frontier", options.Log, notes));
                     options.Log?.Invoke($"back-testing {law.Name}");
                     var bt = Backtester.Run(law, lawData, new BacktestOptions
                     {
@@ -207,6 +209,7 @@ public static class StudyAnalysis
             RateChecks = ReportRows.RateChecks(selected),
             Budgets = ReportRows.Budgets(selected),
             Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
+            Comparison = comparison,
         };
         var result = new StudyAnalysisResult(report, fits, backtests, plans) { Points = selected, Data = data, ChinchillaForm = chinchillaForm, IsoFlop = isoFlop };
         return result with { Report = report with { Headline = Headline(result, null) } };
@@ -285,6 +288,55 @@ public static class StudyAnalysis
             return null;
         }
     }
+
+    /// <summary>ln L − ln L̂ of every point a law was fitted to.</summary>
+    private static List<ResidualPoint> Residuals(LawFit fit, ScalingDataset data) =>
+        Enumerable.Range(0, data.Count)
+            .Select(i => new ResidualPoint(data.C![i], (long)data.N![i], Math.Log(data.Y[i]) - Math.Log(fit.Predict(LawPoint.At(data, i)))))
+            .ToList();
+
+    /// <summary>
+    /// The headline fit against the variants a referee would try on the same points: E fitted instead of fixed at the
+    /// known floor, and for L(N,D) the two exponents tied (alpha = beta, Hoffmann et al.'s equal-scaling special case).
+    /// Compared by AIC/BIC (<see cref="LawComparison"/>); a variant that fails to fit is named in the notes.
+    /// </summary>
+    private static IEnumerable<ComparisonRow> CompareVariants(LawFit headline, ScalingDataset data, string dataName, Action<string>? log, List<string> notes)
+    {
+        var inner = headline.Form is ConstrainedLaw constrained ? constrained.Inner : headline.Form;
+        var fixedE = headline.Form is ConstrainedLaw { Constraints.Fixed: var f } && f.ContainsKey("E") ? f : null;
+        var variants = new List<(string Name, IScalingLaw Law)>();
+        if (fixedE is not null)
+        {
+            variants.Add(("E fitted (not fixed at the floor)", inner));
+        }
+        if (inner.Name == "chinchilla")
+        {
+            var ties = new FitConstraints { Fixed = fixedE ?? new Dictionary<string, double>(), Ties = [new ParameterTie("beta", "alpha")] };
+            variants.Add(((fixedE is null ? "" : "E fixed, ") + "beta tied to alpha", new ConstrainedLaw(inner, ties)));
+        }
+        var fitted = new List<(string Name, LawFit Fit)> { (HeadlineName(headline, fixedE is not null), headline) };
+        foreach (var (name, law) in variants)
+        {
+            try
+            {
+                log?.Invoke($"comparing {inner.Name} with {name}");
+                fitted.Add((name, LawFitter.Fit(law, data)));
+            }
+            catch (Exception ex) when (ex is FitFailedException or ArgumentException or InvalidOperationException)
+            {
+                notes.Add($"model comparison: {inner.Name} with {name} could not be fitted: {ex.Message}");
+            }
+        }
+        // Compare returns the fits in a stable order of AIC; the same stable sort of the variants pairs each with its row.
+        var rows = LawComparison.Compare(fitted.Select(v => v.Fit).ToList());
+        return fitted.OrderBy(v => v.Fit.Diagnostics!.Information.Aic).Zip(rows)
+            .Select(v => new ComparisonRow($"{inner.Name}, {dataName}", v.First.Name, v.Second.Points, v.Second.Parameters, v.Second.Aic,
+                v.Second.Bic, v.Second.DeltaAic, v.Second.AkaikeWeight, v.Second.AllIdentified, ReferenceEquals(v.First.Fit, headline)))
+            .ToList();
+    }
+
+    private static string HeadlineName(LawFit headline, bool fixedE) =>
+        fixedE ? "E fixed at the validation floor (the report's)" : "every parameter fitted (the report's)";
 
     private static string Exponent(IsoFlopResult iso) => new Estimate(iso.NExponent.Value, iso.NExponent.Lo, iso.NExponent.Hi).ToString();
 

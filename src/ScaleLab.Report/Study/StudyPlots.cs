@@ -24,6 +24,9 @@ public static class StudyPlots
     /// <summary>Held-out runs: predicted against observed with interval whiskers, and the line y = x.</summary>
     public static byte[] Backtest(BacktestSummary backtest) => Png(BuildBacktest(backtest));
 
+    /// <summary>Log residuals ln L − ln L̂ of every law against compute (colour: model size; marker: law).</summary>
+    public static byte[] Residuals(IReadOnlyList<LawSummary> laws) => Png(BuildResiduals(laws));
+
     /// <summary>Every figure of a report as (file name without extension, SVG text).</summary>
     public static IReadOnlyList<(string Name, string Svg)> Svgs(StudyReport report)
     {
@@ -32,6 +35,10 @@ public static class StudyPlots
             ("training-curves", Svg(BuildTrainingCurves(report.Runs, report.TrueEntropyNats))),
             ("loss-vs-compute", Svg(BuildLossVsCompute(report.Runs, report.Laws, report.TrueEntropyNats, report.Verification))),
         };
+        if (report.Laws.Any(l => l.Residuals.Count > 0))
+        {
+            figures.Add(("residuals", Svg(BuildResiduals(report.Laws))));
+        }
         figures.AddRange(report.Backtests.Select(b => ($"backtest-{b.Law}", Svg(BuildBacktest(b)))));
         return figures;
     }
@@ -192,6 +199,40 @@ public static class StudyPlots
         pts.MarkerSize = 8;
         pts.LegendText = $"held-out run ({backtest.Level:P0} interval: green covers, red misses)";
         plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    private static Plot BuildResiduals(IReadOnlyList<LawSummary> laws)
+    {
+        var plot = NewPlot("Residuals of the fitted laws (colour: model size, marker: law)", "training compute C = 6ND (FLOP)", "ln L − ln L̂ (relative error of the fit)");
+        var sizes = laws.SelectMany(l => l.Residuals).Select(r => r.N).Distinct().Order().ToList();
+        var map = new ScottPlot.Colormaps.Viridis();
+        var colours = sizes.Select((n, i) => (n, map.GetColor(sizes.Count == 1 ? 0.5 : 0.9 - (0.9 * i / (sizes.Count - 1))))).ToDictionary(x => x.n, x => x.Item2);
+        var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.OpenSquare, MarkerShape.FilledTriangleUp };
+        var xs = new List<double>();
+        // Solid: Skia's SVG canvas cannot write a dash effect and prints a complaint for every dashed path.
+        var zero = plot.Add.HorizontalLine(0);
+        zero.Color = Colors.Gray;
+        var named = new HashSet<long>();
+        for (var k = 0; k < laws.Count; k++)
+        {
+            var shape = shapes[k % shapes.Length];
+            foreach (var r in laws[k].Residuals.Where(r => r.Compute > 0 && double.IsFinite(r.LogResidual)))
+            {
+                var m = plot.Add.Marker(Math.Log10(r.Compute), r.LogResidual, shape, 8);
+                m.Color = colours[r.N];
+                if (named.Add(r.N))
+                {
+                    m.LegendText = $"N = {Estimate.Format(r.N)}";
+                }
+                xs.Add(r.Compute);
+            }
+            var legend = plot.Add.Marker(double.NaN, double.NaN, shape, 8);
+            legend.Color = Colors.Gray;
+            legend.LegendText = laws[k].Law == "chinchilla" ? "L(N,D), every configuration" : $"{laws[k].Law} L(C), frontier";
+        }
+        LogTicks(plot.Axes.Bottom, xs);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 

@@ -27,7 +27,20 @@ public sealed record StudyReport(
     public IReadOnlyList<BudgetRow> Budgets { get; init; } = [];
     /// <summary>Per law, one sentence per parameter on whether the data identify it.</summary>
     public IReadOnlyList<(string Law, IReadOnlyList<string> Statements)> Identification { get; init; } = [];
+    /// <summary>Variants of each law fitted to the same points, compared by AIC/BIC (best first within each data set).</summary>
+    public IReadOnlyList<ComparisonRow> Comparison { get; init; } = [];
 }
+
+/// <summary>
+/// One variant of a law in a model comparison: the fit's Gaussian log-likelihood on log residuals turned into AIC and
+/// BIC (<see cref="Laws.InformationCriteria"/>), ΔAIC against the best variant fitted to the same <paramref name="Data"/>,
+/// and its Akaike weight. <paramref name="Headline"/> marks the variant the report's plans and back-tests use.
+/// </summary>
+public sealed record ComparisonRow(string Data, string Variant, int Points, int Parameters, double Aic, double Bic, double DeltaAic,
+    double AkaikeWeight, bool Identified, bool Headline);
+
+/// <summary>One point's log residual ln L − ln L̂ under a fitted law, with the compute and size it was run at.</summary>
+public sealed record ResidualPoint(double Compute, long N, double LogResidual);
 
 /// <summary>
 /// The floors of a synthetic corpus, named for what they are. <paramref name="EntropyRate"/>: the source's entropy
@@ -116,6 +129,8 @@ public sealed record LawSummary(
 {
     /// <summary>Which runs the law was fitted to, in words.</summary>
     public string FittedTo { get; init; } = "";
+    /// <summary>The log residual of every point the law was fitted to.</summary>
+    public IReadOnlyList<ResidualPoint> Residuals { get; init; } = [];
 }
 
 public sealed record LawCurvePoint(double Compute, double Loss, double? Lo, double? Hi);

@@ -35,7 +35,7 @@ public sealed partial class ChromiumRenderTests
             Assert.Contains($"<h2>{heading}</h2>", dom, StringComparison.Ordinal);
         }
         var rects = PlotRects(dom);
-        Assert.Equal(3, rects.Count);
+        Assert.Equal(4, rects.Count);
         foreach (var rect in rects)
         {
             Assert.True(IsDrawn(shot, rect, out var why), $"plot at {rect} looks blank: {why}");
@@ -61,7 +61,7 @@ public sealed partial class ChromiumRenderTests
 
         // Then
         var rects = PlotRects(dom);
-        Assert.Equal(3, rects.Count);
+        Assert.Equal(4, rects.Count);
         Assert.All(rects, rect => Assert.False(IsDrawn(shot, rect, out _)));
     }
 

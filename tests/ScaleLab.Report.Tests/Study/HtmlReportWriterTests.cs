@@ -14,11 +14,13 @@ public sealed class HtmlReportWriterTests
         var html = HtmlReportWriter.Render(report);
 
         // Then: all sections, one inline image per figure, no external fetches.
-        foreach (var heading in new[] { "Training curves", "Final loss vs compute", "Fitted laws", "Back-test", "Compute-optimal plan", "Runs" })
+        foreach (var heading in new[] { "Training curves", "Final loss vs compute", "Fitted laws", "Model comparison", "Back-test", "Compute-optimal plan", "Runs" })
         {
             Assert.Contains($"<h2>{heading}</h2>", html, StringComparison.Ordinal);
         }
-        Assert.Equal(3, CountOf(html, "src=\"data:image/png;base64,"));
+        Assert.Equal(4, CountOf(html, "src=\"data:image/png;base64,"));
+        Assert.Contains("id=\"residuals\"", html, StringComparison.Ordinal);
+        Assert.Contains("<b>E fixed at the validation floor (the report&#39;s)</b>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.Contains("run-7", html, StringComparison.Ordinal);
@@ -40,6 +42,7 @@ public sealed class HtmlReportWriterTests
         var md = MarkdownReportWriter.Render(SampleReports.Chinchilla());
         Assert.Contains("## Back-test", md, StringComparison.Ordinal);
         Assert.Contains("| E | 1.5 [1.4, 1.6] |", md, StringComparison.Ordinal);
+        Assert.Contains("| chinchilla, all configurations | E fitted (not fixed at the floor) | 8 | 5 | -78.5 | -75.7 | 2.0 | 0.27 | not every parameter |", md, StringComparison.Ordinal);
         // 8 rows in the run table plus the one held-out run in the back-test table.
         Assert.Equal(9, md.Split('\n').Count(l => l.StartsWith("| run-", StringComparison.Ordinal)));
     }

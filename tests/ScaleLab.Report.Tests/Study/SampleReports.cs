@@ -19,12 +19,22 @@ internal static class SampleReports
         var cs = Enumerable.Range(0, 30).Select(k => Math.Pow(10, 9 + k * 0.15)).ToArray();
         var lawCurve = cs.Select(c => new LawCurvePoint(c, Law(Math.Sqrt(c / 120), Math.Sqrt(c * 20 / 6)), Law(Math.Sqrt(c / 120), Math.Sqrt(c * 20 / 6)) * 0.97, Law(Math.Sqrt(c / 120), Math.Sqrt(c * 20 / 6)) * 1.03)).ToList();
         var law = new LawSummary("chinchilla", "L = E + A/N^alpha + B/D^beta",
-            [("E", new Estimate(1.5, 1.4, 1.6)), ("alpha", new Estimate(0.35, 0.3, 0.4))], 1e-4, runs, lawCurve, rows.Max(r => r.Flops));
+            [("E", new Estimate(1.5, 1.4, 1.6)), ("alpha", new Estimate(0.35, 0.3, 0.4))], 1e-4, runs, lawCurve, rows.Max(r => r.Flops))
+        {
+            Residuals = rows.Select((r, i) => new ResidualPoint(r.Flops, r.NonEmbeddingParams, 0.004 * Math.Sin(i))).ToList(),
+        };
         var backtest = new BacktestSummary("chinchilla", runs - 2,
             [new BacktestRow("run-7", rows[^1].Flops, rows[^1].FinalTrainLoss, new Estimate(rows[^1].FinalTrainLoss * 1.01, rows[^1].FinalTrainLoss * 0.98, rows[^1].FinalTrainLoss * 1.04), 0.01, true)],
             0.01, 1.0);
         var plan = new PlanRow("chinchilla", 1e16, new Estimate(1e6, 8e5, 1.2e6), new Estimate(2e7, 1.5e7, 2.5e7), new Estimate(20, 15, 25), new Estimate(2.1, 2.0, 2.2));
         return new StudyReport("sample", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "synthetic", 1.45,
-            "Predicted loss at 1e16 FLOP: 2.1 [2.0, 2.2]", rows, [law], [backtest], [plan], ["a note"]);
+            "Predicted loss at 1e16 FLOP: 2.1 [2.0, 2.2]", rows, [law], [backtest], [plan], ["a note"])
+        {
+            Comparison =
+            [
+                new ComparisonRow("chinchilla, all configurations", "E fixed at the validation floor (the report's)", runs, 4, -80.5, -78.1, 0, 0.73, true, true),
+                new ComparisonRow("chinchilla, all configurations", "E fitted (not fixed at the floor)", runs, 5, -78.5, -75.7, 2.0, 0.27, false, false),
+            ],
+        };
     }
 }

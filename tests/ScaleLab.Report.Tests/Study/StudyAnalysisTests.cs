@@ -60,6 +60,19 @@ public sealed class StudyAnalysisTests : IDisposable
         Assert.All(result.Report.Laws, l => Assert.Equal(100 * maxC, l.Curve[^1].Compute, maxC * 1e-6));
         Assert.Contains("N* = ", result.Report.Headline, StringComparison.Ordinal);
         Assert.Contains("Back-test of L(N,D)", result.Report.Headline, StringComparison.Ordinal);
+        // Model comparison: per data set the report's variant and the referee's alternatives on the same points, Akaike
+        // weights summing to one; residuals of every fitted point within the 0.5% noise (plus the fit's own error).
+        var groups = result.Report.Comparison.GroupBy(c => c.Data).ToDictionary(g => g.Key, g => g.ToList());
+        var configs = groups["chinchilla, all configurations"];
+        Assert.Equal(["E fitted (not fixed at the floor)", "E fixed at the validation floor (the report's)", "E fixed, beta tied to alpha"], configs.Select(c => c.Variant).Order(StringComparer.Ordinal));
+        Assert.Single(configs, c => c.Headline);
+        Assert.All(configs, c => Assert.Equal(16, c.Points));
+        Assert.Equal(0, configs.Min(c => c.DeltaAic));
+        Assert.Equal(2, groups["powerlaw, compute-efficient frontier"].Count);
+        Assert.All(groups.Values, g => Assert.Equal(1, g.Sum(c => c.AkaikeWeight), 1e-9));
+        var residuals = result.Report.Laws.Single(l => l.Law == "chinchilla").Residuals;
+        Assert.Equal(16, residuals.Count);
+        Assert.All(residuals, r => Assert.InRange(r.LogResidual, -0.01, 0.01));
 
         // A floor above the runs' losses cannot be their irreducible loss: E is fitted instead, and the notes say why.
         var impossible = StudyAnalysis.Analyse(store, "s", new StudyAnalysisOptions { Bootstrap = 20, Seed = 1, Floors = new StudyFloors(5, 5, 32, 5.0, 128) });
