@@ -85,6 +85,10 @@ public static class HtmlReportWriter
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Estimate.Format(c.N)}</td><td>{Estimate.Format(c.D)}</td><td class=\"l\">{E(string.Join("; ", c.Tried.Select(t => $"{t.Rate:0.####}: {t.Loss:0.0000}")))}</td><td>{c.BestRate:0.####}</td></tr>\n");
             }
             html.Append("</table>\n");
+            if (ReportRows.RateVerdict(report.RateChecks) is { } verdict)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<p>{E(verdict)}</p>\n");
+            }
         }
 
         html.Append("<h2>Fitted laws</h2>\n");

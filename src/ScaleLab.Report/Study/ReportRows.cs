@@ -104,6 +104,32 @@ internal static class ReportRows
             .ToList();
 
     /// <summary>
+    /// What the rate checks say about the rule, in one sentence: where three rates ran (half, the rule, twice), how often
+    /// each won and how far the rule's loss was above the best. Null when no configuration ran three rates.
+    /// </summary>
+    public static string? RateVerdict(IReadOnlyList<RateCheckRow> checks)
+    {
+        var triples = checks.Where(c => c.Tried.Count == 3).ToList();
+        if (triples.Count == 0)
+        {
+            return null;
+        }
+        int Wins(int k) => triples.Count(c => c.Tried[k].Rate == c.BestRate);
+        var gaps = triples.Select(c => c.Tried[1].Loss - c.LossAtBest).Order().ToList();
+        var verdict = Wins(0) == 0 && Wins(2) <= triples.Count / 2
+            ? "the rule is validated to within a factor of 2 of the best rate"
+            : Wins(0) > 0 && Wins(2) > 0
+                ? "the rule's rate is within a factor of 2 of the best, in both directions"
+                : Wins(2) > triples.Count / 2
+                    ? "the rule's rate is too low at these sizes: twice it won most checks"
+                    : "the rule's rate is too high at these sizes: half of it won most checks";
+        return FormattableString.Invariant(
+            $"Learning-rate rule checked at {triples.Count} configurations at half, once and twice its rate: the rule's rate won {Wins(1)}, twice it {Wins(2)}, half of it {Wins(0)}; ")
+            + FormattableString.Invariant($"the rule's loss was above the best by {gaps[gaps.Count / 2]:0.000} nats (median) and at most {gaps[^1]:0.000}; {verdict}. ")
+            + "Only the best rate of each configuration is fitted, so a rule slightly off costs the fits little.";
+    }
+
+    /// <summary>
     /// Each compute budget's sizes; the budget is bracketed when its lowest loss is at neither its smallest nor its
     /// largest size (so the isoFLOP minimum lies inside the sizes run, Hoffmann et al. 2022 Approach 2).
     /// </summary>

@@ -202,11 +202,16 @@ public static class StudyAnalysis
         }
         notes.Add("N counts non-embedding parameters (Kaplan et al. 2020); C = 6·N·D. Final loss is the validation loss at the end of each run, "
                   + "on the same validation windows for every run; seeds of one configuration are averaged and the best learning rate per (N, D) is fitted.");
+        var rateChecks = ReportRows.RateChecks(selected);
+        if (ReportRows.RateVerdict(rateChecks) is { } rateVerdict)
+        {
+            notes.Insert(0, rateVerdict);
+        }
         var report = new StudyReport(study, options.GeneratedAt, options.Corpus, floor,
             "", rows, laws, summaries, planRows, notes)
         {
             Floors = options.Floors,
-            RateChecks = ReportRows.RateChecks(selected),
+            RateChecks = rateChecks,
             Budgets = ReportRows.Budgets(selected),
             Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
             Comparison = comparison,
