@@ -127,6 +127,26 @@ public sealed class LinearRegressionKindTests : IDisposable
         AssertLikeReference(registry, SweepSpec.Load(spec));
     }
 
+    [SkippableFact]
+    [Trait("Category", "Slow")]
+    public void Sweep_LinearRegressionKindOnRealSlurm_EveryRunDoneWithReferenceMetrics()
+    {
+        Skip.If(Environment.GetEnvironmentVariable(SlurmSweepTests.Variable) != "1",
+            $"{SlurmSweepTests.Variable}=1 is set by .ci/run once .ci/slurm-up has started a one-node Slurm");
+
+        // Given: the kind's assembly reaches the array tasks through $SCALELAB_RUN_KINDS, which sbatch exports
+        var spec = WriteSpec(stepDelayMs: 0);
+        var registry = "sqlite:" + Path.Combine(_directory, "real-slurm.db");
+
+        // When
+        var (code, _, err) = FitCli.Run(["sweep", spec, "--executor", "slurm", "--workers", "2", "--registry", registry,
+            "--checkpoint-dir", Path.Combine(_directory, "real-slurm-ck"), "--slurm-logs", Path.Combine(_directory, "real-slurm-logs")]);
+
+        // Then: the tasks of a real Slurm job ran the kind the lab does not know, with the reference metrics
+        Assert.True(code == 0, err);
+        AssertLikeReference(registry, SweepSpec.Load(spec));
+    }
+
     [Fact]
     public void Runs_MetricsCsvOfLinearRegressionStudy_OneRowPerRunStepAndName()
     {
