@@ -51,21 +51,6 @@ public sealed class BootstrapTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void ResampleStream_NeighbouringStreams_AreNotShiftedCopies()
-    {
-        // Given: streams k and k+1 of one seed (a naive seed + k·gamma start makes k+1 equal k shifted by one).
-        var a = new ResampleStream(42, 7);
-        var b = new ResampleStream(42, 8);
-
-        // When
-        var xs = Enumerable.Range(0, 200).Select(_ => a.Next()).ToHashSet();
-        var ys = Enumerable.Range(0, 200).Select(_ => b.Next()).ToList();
-
-        // Then
-        Assert.DoesNotContain(ys, xs.Contains);
-    }
-
     private (double Coverage, double MeanCoverage, int Points) Coverage(int replications, int samples)
     {
         var law = new PowerLaw(LawInputs.C);

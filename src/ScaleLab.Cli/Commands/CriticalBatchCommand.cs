@@ -260,7 +260,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
                 fit is null ? "—" : GnsCommand.Inv($"{fit.SMin:G4}"),
                 fit is null ? "—" : GnsCommand.Inv($"{fit.EMin:G4}"),
                 fit is null ? "—" : GnsCommand.Inv($"{fit.BCrit:G4}"),
-                fit is null ? "—" : Markup.Escape(GnsCommand.Inv($"[{fit.BCritInterval.Lower:G3}, {Bound(fit.BCritInterval.Upper)}]")),
+                fit is null ? "—" : Markup.Escape(GnsCommand.Inv($"[{fit.BCritInterval.Lo:G3}, {Bound(fit.BCritInterval.Hi)}]")),
                 t.BSimple is { } b ? GnsCommand.Inv($"{b:G4}") : "—",
                 fit is not null && t.BSimple is { } b2 ? GnsCommand.Inv($"{fit.BCrit / b2:G3}") : "—");
         }
@@ -283,7 +283,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         if (analysis.LossScaling is { } s)
         {
             console.MarkupLine(Markup.Escape(GnsCommand.Inv(
-                $"B_crit ∝ L^{s.Slope:F2} (α_B = {s.AlphaB:G3}, 95% [{s.AlphaBInterval.Lower:G3}, {Bound(s.AlphaBInterval.Upper)}]); Kaplan et al. 2020 report α_B ≈ 0.21")));
+                $"B_crit ∝ L^{s.Slope:F2} (α_B = {s.AlphaB:G3}, 95% [{s.AlphaBInterval.Lo:G3}, {Bound(s.AlphaBInterval.Hi)}]); Kaplan et al. 2020 report α_B ≈ 0.21")));
         }
     }
 
@@ -336,7 +336,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
                 ["steps_run"] = o.StepsRun,
                 ["ending"] = o.Ending.ToString(),
                 ["curve"] = o.Curve.Select(p => new { step = p.Step, validation_loss = p.Loss }).ToList(),
-                ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = GnsCommand.Finite(p.BSimple) }).ToList(),
+                ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = p.BSimple }).ToList(),
             }).ToList(),
         };
 
@@ -410,7 +410,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
                     batches.Select(b => Math.Log10(fit.PredictSteps(b))).ToArray());
                 line.Color = color;
                 line.LineWidth = 2;
-                crit.Add((t.TargetLoss, fit.BCrit, fit.BCritInterval.Lower, fit.BCritInterval.Upper));
+                crit.Add((t.TargetLoss, fit.BCrit, fit.BCritInterval.Lo, fit.BCritInterval.Hi));
             }
             if (t.BSimple is { } b)
             {
@@ -453,8 +453,8 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         }
     }
 
-    private static object? Interval(ConfidenceInterval? interval) =>
-        interval is { } i ? new { lo = GnsCommand.Finite(i.Lower), hi = GnsCommand.Finite(i.Upper) } : null;
+    private static object? Interval(ScaleLab.Laws.Interval? interval) =>
+        interval is { } i ? new { lo = i.Lo, hi = i.Hi } : null;
 
     private static string Bound(double v) => double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "∞";
 }

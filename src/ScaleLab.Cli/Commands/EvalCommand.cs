@@ -5,6 +5,7 @@ using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Inference;
 using ScaleLab.Engine.Training;
+using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,7 +20,7 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["eval --checkpoint shakespeare.ckpt --corpus held-out.txt", "eval --checkpoint run.ckpt --text hello --logits 2 --json"])]
 public sealed class EvalCommand(IAnsiConsole console) : Command<EvalCommand.Settings>
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
 
     public sealed class Settings : CommandSettings
     {

@@ -5,6 +5,7 @@ using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Studies.GradientNoise;
+using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -129,11 +130,11 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
                 ["comparison"] = "B_simple with micro-batches of B/M sequences vs one sequence (B_small = 1), same seed and batches",
                 ["micro"] = ToJson(comparison.Micro, settings),
                 ["per_example"] = ToJson(comparison.PerExample, settings),
-                ["ratio_per_example_over_micro"] = ratios.Select(Finite).ToList(),
+                ["ratio_per_example_over_micro"] = ratios.ToList(),
                 ["mean_from_step"] = from,
-                ["mean_b_simple_micro"] = Finite(mean.Micro),
-                ["mean_b_simple_per_example"] = Finite(mean.PerExample),
-                ["mean_ratio"] = Finite(mean.Ratio),
+                ["mean_b_simple_micro"] = mean.Micro,
+                ["mean_b_simple_per_example"] = mean.PerExample,
+                ["mean_ratio"] = mean.Ratio,
             };
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, JsonOptions));
             return CliApp.ExitOk;
@@ -172,7 +173,7 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
             ["ema_decay"] = settings.Ema,
             ["batch_unit"] = "sequences",
             ["estimator"] = "two-batch (McCandlish et al. 2018 App. A.1), ratio of bias-corrected EMAs",
-            ["validation_loss"] = Finite(result.ValidationLoss),
+            ["validation_loss"] = result.ValidationLoss,
             ["trajectory"] = result.Points.Select(p => new Dictionary<string, object?>
             {
                 ["step"] = p.Step,
@@ -182,22 +183,20 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
                 ["trace_cov_est"] = p.Record.TraceCov,
                 ["grad_norm_sq_ema"] = p.Record.GradNormSqEma,
                 ["trace_cov_ema"] = p.Record.TraceCovEma,
-                ["b_simple"] = Finite(p.Record.BSimple),
-                ["b_simple_tokens"] = Finite(p.Record.BSimple * o.Model.SeqLen),
+                ["b_simple"] = p.Record.BSimple,
+                ["b_simple_tokens"] = p.Record.BSimple * o.Model.SeqLen,
             }).ToList(),
         };
     }
 
-    /// <summary>snake_case names, indented: the JSON settings of the gns and critical-batch commands.</summary>
-    internal static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>snake_case names, indented, non-finite numbers as null (<see cref="JsonNumbers"/>): the JSON settings of the gns and critical-batch commands.</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-    };
+    });
 
-    /// <summary>JSON has no NaN or infinity: such values are written as null.</summary>
-    internal static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     internal static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

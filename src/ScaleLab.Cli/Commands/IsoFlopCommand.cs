@@ -251,11 +251,11 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         {
             window = w.Window,
             window_decades = w.WindowDecades,
-            n_exponent = Finite(w.NExponent),
-            d_exponent = Finite(w.DExponent),
+            n_exponent = w.NExponent,
+            d_exponent = w.DExponent,
             budgets_used = w.BudgetsAccepted,
         }).ToList(),
-        ["window_sensitivity_spread"] = Finite(result.SensitivitySpread),
+        ["window_sensitivity_spread"] = result.SensitivitySpread,
         ["approach3"] = approach3 is { Result: { } a3 }
             ? new
             {
@@ -265,8 +265,8 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
                 b = a3.B,
                 alpha = a3.Alpha,
                 beta = a3.Beta,
-                n_exponent = new { value = a3.NExponent.Value, lo = Finite(a3.NExponent.Lo), hi = Finite(a3.NExponent.Hi) },
-                d_exponent = new { value = a3.DExponent.Value, lo = Finite(a3.DExponent.Lo), hi = Finite(a3.DExponent.Hi) },
+                n_exponent = new { value = a3.NExponent.Value, lo = a3.NExponent.Lo, hi = a3.NExponent.Hi },
+                d_exponent = new { value = a3.DExponent.Value, lo = a3.DExponent.Lo, hi = a3.DExponent.Hi },
                 objective = a3.Objective,
                 starts = a3.StartsTotal,
                 starts_at_best = a3.StartsAtBest,
@@ -281,8 +281,6 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         ["plot"] = settings.Plot,
         ["notes"] = result.Notes,
     };
-
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     private static string Sci(double v) => NumberStyle.Format(v);
 

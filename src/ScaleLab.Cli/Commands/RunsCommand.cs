@@ -192,7 +192,6 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
             output.Write(ToMetricsCsv(metrics));
             return CliApp.ExitOk;
         }
-        static double? J(double? v) => v is { } x && double.IsFinite(x) ? x : null;
         if (settings.Json)
         {
             output.WriteLine(JsonSerializer.Serialize(new
@@ -205,13 +204,13 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
                     {
                         step = r.Step,
                         tokens = r.Tokens,
-                        train_loss = J(r.TrainLoss),
-                        val_loss = J(r.ValLoss),
+                        train_loss = r.TrainLoss,
+                        val_loss = r.ValLoss,
                         lr = r.LearningRate,
-                        grad_norm = J(r.GradNorm),
-                        grad_norm_sq_est = J(r.GradNormSqEstimate),
-                        trace_cov_est = J(r.TraceCovEstimate),
-                        b_simple = J(r.BSimple),
+                        grad_norm = r.GradNorm,
+                        grad_norm_sq_est = r.GradNormSqEstimate,
+                        trace_cov_est = r.TraceCovEstimate,
+                        b_simple = r.BSimple,
                     }),
                 }),
             }, SweepCommand.Json));
@@ -270,7 +269,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
                 {
                     key = m.Key,
                     kind = runs.First(r => r.Key == m.Key).KindName,
-                    metrics = m.Item2.Select(r => new { step = r.Step, name = r.Name, value = double.IsFinite(r.Value) ? r.Value : (double?)null }),
+                    metrics = m.Item2.Select(r => new { step = r.Step, name = r.Name, value = r.Value }),
                 }),
             }, SweepCommand.Json));
             return CliApp.ExitOk;

@@ -5,6 +5,7 @@ using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Sampling;
 using ScaleLab.Engine.Training;
+using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,7 +20,7 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["sample --checkpoint shakespeare.ckpt --prompt ROMEO: --tokens 300 --temperature 0.8 --top-k 20"])]
 public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.Settings>
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
 
     public sealed class Settings : CommandSettings
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
+using ScaleLab.Laws;
 using ScaleLab.Report.Study;
 using Spectre.Console;
 
@@ -16,7 +17,7 @@ public sealed record StudyReportOutput(string Html, string Markdown, string Json
 /// </summary>
 internal static class StudyReportFiles
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = JsonNumbers.With(new() { WriteIndented = true });
 
     public static StudyReportOutput Write(IRunStore store, string study, string htmlPath, int bootstrap, ulong seed, TimeProvider time, Action<string>? log)
     {
@@ -101,8 +102,8 @@ internal static class StudyReportFiles
     public static string ToJson(StudyAnalysisResult analysis, string htmlPath)
     {
         var r = analysis.Report;
-        static double? Finite(double x) => double.IsFinite(x) ? x : null;
-        static object Est(Estimate e) => new { value = Finite(e.Value), lo = e.Lo is { } lo && double.IsFinite(lo) ? lo : (double?)null, hi = e.Hi is { } hi && double.IsFinite(hi) ? hi : (double?)null };
+        // Non-finite numbers are written as null by the one rule (JsonNumbers); an estimate without an interval has null ends.
+        static object Est(Estimate e) => new { value = e.Value, lo = e.Lo, hi = e.Hi };
         var doc = new
         {
             study = r.Study,
@@ -147,9 +148,9 @@ internal static class StudyReportFiles
                 objective = l.Objective,
                 points_used = l.PointsUsed,
                 fitted_to = l.FittedTo,
-                residuals = l.Residuals.Select(x => new { compute = x.Compute, n = x.N, log_residual = Finite(x.LogResidual) }),
+                residuals = l.Residuals.Select(x => new { compute = x.Compute, n = x.N, log_residual = x.LogResidual }),
             }),
-            model_comparison = r.Comparison.Select(c => new { data = c.Data, variant = c.Variant, headline = c.Headline, points = c.Points, parameters = c.Parameters, aic = Finite(c.Aic), bic = Finite(c.Bic), delta_aic = Finite(c.DeltaAic), akaike_weight = Finite(c.AkaikeWeight), identified = c.Identified }),
+            model_comparison = r.Comparison.Select(c => new { data = c.Data, variant = c.Variant, headline = c.Headline, points = c.Points, parameters = c.Parameters, aic = c.Aic, bic = c.Bic, delta_aic = c.DeltaAic, akaike_weight = c.AkaikeWeight, identified = c.Identified }),
             backtests = r.Backtests.Select(b => new
             {
                 law = b.Law,
@@ -157,8 +158,8 @@ internal static class StudyReportFiles
                 holdout_rule = b.HoldoutRule,
                 span_decades = b.SpanDecades,
                 mean_abs_relative_error = b.MeanAbsRelativeError,
-                mean_abs_reducible_relative_error = Finite(b.MeanAbsReducibleRelativeError),
-                baselines = b.Baselines.Select(x => new { name = x.Name, mean_abs_relative_error = Finite(x.MeanAbsRelativeError), skill = Finite(x.Skill) }),
+                mean_abs_reducible_relative_error = b.MeanAbsReducibleRelativeError,
+                baselines = b.Baselines.Select(x => new { name = x.Name, mean_abs_relative_error = x.MeanAbsRelativeError, skill = x.Skill }),
                 level = b.Level,
                 interval_method = b.IntervalMethod,
                 warnings = b.Warnings,
@@ -166,7 +167,7 @@ internal static class StudyReportFiles
                 held_out = b.Rows.Select(x => new { run = x.Label, compute = x.Compute, observed = x.Observed, predicted = Est(x.Predicted), relative_error = x.RelativeError, covered = x.Covered }),
             }),
             plans = r.Plans.Select(p => new { law = p.Law, compute = p.Compute, status = p.Status, label = p.Label, decades_beyond_data = p.DecadesBeyondData, n = Est(p.OptimalParams), d = Est(p.OptimalTokens), tokens_per_parameter = Est(p.TokensPerParam), loss = Est(p.Loss) }),
-            runs = r.Runs.Select(x => new { key = x.Key, shape = x.Shape, seed = x.Seed, learning_rate = x.LearningRate, n = x.NonEmbeddingParams, n_total = x.TotalParams, tokens = x.Tokens, compute = x.Flops, final_train_loss = Finite(x.FinalTrainLoss), train_loss_steps = x.TrainLossSteps, final_val_loss = x.FinalValLoss, status = x.Status }),
+            runs = r.Runs.Select(x => new { key = x.Key, shape = x.Shape, seed = x.Seed, learning_rate = x.LearningRate, n = x.NonEmbeddingParams, n_total = x.TotalParams, tokens = x.Tokens, compute = x.Flops, final_train_loss = x.FinalTrainLoss, train_loss_steps = x.TrainLossSteps, final_val_loss = x.FinalValLoss, status = x.Status }),
             notes = r.Notes,
         };
         return JsonSerializer.Serialize(doc, Indented);

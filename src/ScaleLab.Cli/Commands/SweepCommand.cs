@@ -5,6 +5,7 @@ using System.Text.Json;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
+using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -24,11 +25,12 @@ namespace ScaleLab.Cli.Commands;
         "sweep sweep.toml --dry-run"])]
 public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
 {
-    internal static readonly JsonSerializerOptions Json = new()
+    /// <summary>snake_case, indented, non-finite numbers as null (<see cref="JsonNumbers"/>): sweep's and runs' JSON.</summary>
+    internal static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-    };
+    });
 
     public sealed class Settings : CommandSettings, IExecutorSettings
     {

@@ -8,6 +8,7 @@ using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Studies.GradientNoise;
 using ScaleLab.Lab.Sweeps;
+using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -28,12 +29,12 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     /// <summary>Every flag left out: the shared run defaults (the same as gns's and a sweep spec's).</summary>
     internal static RunDefaults Defaults => RunDefaults.Shared;
 
-    private static readonly JsonSerializerOptions Json = new()
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-    };
+    });
 
     public sealed class Settings : CommandSettings
     {

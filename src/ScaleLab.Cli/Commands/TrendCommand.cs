@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ScaleLab.Laws;
 using ScaleLab.Laws.Trend;
 using ScaleLab.Report.Plots;
 using Spectre.Console;
@@ -245,7 +246,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             ["slope_interval"] = new { lo = era.Slope.Lo, hi = era.Slope.Hi },
             ["intercept"] = era.Fit.Intercept,
             ["r2"] = era.Fit.R2,
-            ["doubling_months"] = new { value = Finite(era.DoublingMonths.Value), lo = Finite(era.DoublingMonths.Lo), hi = Finite(era.DoublingMonths.Hi) },
+            ["doubling_months"] = new { value = era.DoublingMonths.Value, lo = era.DoublingMonths.Lo, hi = era.DoublingMonths.Hi },
         };
         if (compute)
         {
@@ -260,9 +261,6 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         return era_;
     }
 
-    /// <summary>JSON has no infinity: an unbounded doubling time (slope interval reaching zero) is null.</summary>
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
-
     private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "∞";
 
     private static string Sci(double v) => v.ToString("0.##e+0", CultureInfo.InvariantCulture);
@@ -270,15 +268,15 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>JSON settings shared by the trend and isoflop commands: snake_case names, indented; callers map non-finite numbers to null.</summary>
+/// <summary>JSON settings shared by the trend and isoflop commands: snake_case names, indented, non-finite numbers as null (<see cref="JsonNumbers"/>).</summary>
 internal static class CliJson
 {
-    public static readonly JsonSerializerOptions Options = new()
+    public static readonly JsonSerializerOptions Options = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         // The document goes to a terminal or a file, never into HTML: keep '+' and non-ASCII readable.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 }

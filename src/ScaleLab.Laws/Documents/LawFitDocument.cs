@@ -66,14 +66,14 @@ public sealed record LawFitDocument
     public BootstrapDocument? Bootstrap { get; init; }
     public BacktestDocument? Backtest { get; init; }
 
-    public static JsonSerializerOptions JsonOptions { get; } = new()
+    /// <summary>snake_case, indented, nulls omitted; non-finite numbers by <see cref="JsonNumbers"/> (written as null).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    });
 
     public static LawFitDocument From(LawFit fit, BacktestResult? backtest = null)
     {

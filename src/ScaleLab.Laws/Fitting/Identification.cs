@@ -155,7 +155,7 @@ public static class Identification
             Interval? coordinate = null;
             if (draws is not null)
             {
-                coordinate = Bootstrap.Percentile(draws.Select(d => d[k]), level);
+                coordinate = Quantile.Percentile(draws.Select(d => d[k]), level);
             }
             else if (diag is not null && double.IsFinite(diag.StandardErrors[k]))
             {

@@ -32,6 +32,25 @@ public sealed record LawFit(
     public StopReason Stop { get; init; } = StopReasons.Parse(ExitReason);
 
     /// <summary>
+    /// The failed starts by why they failed (<see cref="StopReason.IterationLimit"/>, <see cref="StopReason.LineSearchFailure"/>,
+    /// <see cref="StopReason.NonFinite"/>); the counts sum to <see cref="StartsFailed"/>. Empty when every start ended at a point.
+    /// </summary>
+    public IReadOnlyDictionary<StopReason, int> FailedStarts { get; init; } = new Dictionary<StopReason, int>();
+
+    /// <summary>
+    /// Asymptotic standard errors of the reported parameters (<see cref="Symbols"/> order) from the Gauss–Newton Hessian,
+    /// beside the bootstrap's intervals (<see cref="FitDiagnostics.SymbolStandardErrors"/>; NaN where the Hessian does not
+    /// determine one; null for bootstrap refits, which carry no diagnostics).
+    /// </summary>
+    public double[]? StandardErrors => Diagnostics?.SymbolStandardErrors;
+
+    /// <summary>
+    /// Asymptotic covariance s²(JᵀJ)⁻¹ of the free optimisation coordinates (<see cref="FitDiagnostics.Coordinates"/>:
+    /// log-scale for scale parameters), the matrix the standard errors come from; null without diagnostics.
+    /// </summary>
+    public double[][]? Covariance => Diagnostics?.Covariance;
+
+    /// <summary>
     /// Standard errors, covariance and correlation from the Gauss–Newton Hessian, information criteria, the data's
     /// span and warnings about degenerate data (set by <see cref="LawFitter.Fit"/>; null for bootstrap refits).
     /// </summary>

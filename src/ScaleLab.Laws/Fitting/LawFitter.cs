@@ -59,6 +59,7 @@ public static class LawFitter
             maximumIterations: options.MaxIterations);
         var outcomes = new MinimizeOutcome?[starts.Count];
         var errors = new string?[starts.Count];
+        var failures = new StopReason?[starts.Count];
         void RunOne(int k)
         {
             try
@@ -69,6 +70,7 @@ public static class LawFitter
                 or InvalidOperationException or ArgumentException or ArithmeticException)
             {
                 errors[k] = ex.Message;
+                failures[k] = StopReasons.OfFailure(ex);
             }
         }
         if (parallel)
@@ -82,7 +84,11 @@ public static class LawFitter
                 RunOne(k);
             }
         }
-        return Summarise(law, objective, starts.Count, outcomes, errors, points, notes);
+        var fit = Summarise(law, objective, starts.Count, outcomes, errors, points, notes);
+        return fit with
+        {
+            FailedStarts = failures.OfType<StopReason>().GroupBy(r => r).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
+        };
     }
 
     private static LawFit Summarise(IScalingLaw law, LogResidualObjective objective, int total,

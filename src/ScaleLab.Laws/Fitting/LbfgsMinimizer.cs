@@ -4,7 +4,11 @@ using MathNet.Numerics.Optimization;
 
 namespace ScaleLab.Laws;
 
-/// <summary>Why a minimisation stopped (re-derived from the final point; see <see cref="LbfgsMinimizer"/>).</summary>
+/// <summary>
+/// Why a minimisation stopped. The first four end a start at a point (re-derived from the final point; see
+/// <see cref="LbfgsMinimizer"/>); the last two end it without one, and the multi-start fit counts the start as failed
+/// (<see cref="LawFit.FailedStarts"/>).
+/// </summary>
 public enum StopReason
 {
     /// <summary>Math.NET's relative-gradient test passed: max_k |g_k|·max(|u_k|, 1)/max(|f|, 1) below tolerance.</summary>
@@ -13,6 +17,16 @@ public enum StopReason
     GradientNorm,
     /// <summary>Stopped on small steps or small function change with the gradient still above tolerance: not certified a minimum.</summary>
     LackOfProgress,
+    /// <summary>
+    /// The iteration limit was reached with the gradient above tolerance: Math.NET's L-BFGS returns its last point
+    /// there (not certified a minimum; before this reason existed such a stop read <see cref="LackOfProgress"/>).
+    /// A <c>MaximumIterationsException</c> (an inner iteration limit) also maps here, as a failed start.
+    /// </summary>
+    IterationLimit,
+    /// <summary>The line search found no acceptable step (Math.NET's <c>InnerOptimizationException</c> and any other <c>OptimizationException</c>).</summary>
+    LineSearchFailure,
+    /// <summary>The objective, its gradient or the final point was not finite (Math.NET refuses NaN with an <c>ArithmeticException</c>).</summary>
+    NonFinite,
 }
 
 /// <summary>Where one minimisation ended; <see cref="ExitReason"/> is <see cref="Stop"/> in words.</summary>
@@ -28,6 +42,9 @@ public static class StopReasons
     {
         StopReason.RelativeGradient => "relative gradient below tolerance",
         StopReason.GradientNorm => "gradient norm below tolerance",
+        StopReason.IterationLimit => "iteration limit reached",
+        StopReason.LineSearchFailure => "line search failed",
+        StopReason.NonFinite => "non-finite objective or point",
         _ => "lack of progress",
     };
 
@@ -36,7 +53,18 @@ public static class StopReasons
     {
         "relative gradient below tolerance" => StopReason.RelativeGradient,
         "gradient norm below tolerance" => StopReason.GradientNorm,
+        "iteration limit reached" => StopReason.IterationLimit,
+        "line search failed" => StopReason.LineSearchFailure,
+        "non-finite objective or point" => StopReason.NonFinite,
         _ => StopReason.LackOfProgress,
+    };
+
+    /// <summary>Why a start that threw ended without a point (the exception classes <see cref="LbfgsMinimizer.Minimize"/> raises).</summary>
+    public static StopReason OfFailure(Exception failure) => failure switch
+    {
+        MaximumIterationsException => StopReason.IterationLimit,
+        OptimizationException => StopReason.LineSearchFailure,
+        _ => StopReason.NonFinite,
     };
 }
 
@@ -45,7 +73,9 @@ public static class StopReasons
 /// <see cref="IFitObjective"/>. Optional per-coordinate scales s: the minimiser works on u = θ/s, which
 /// conditions problems whose coordinates differ by orders of magnitude (NIST Misra1a: b1 ≈ 240, b2 ≈ 5e-4).
 /// Math.NET reports every normal L-BFGS exit as "AbsoluteGradient", so the exit reason is re-derived here from
-/// the final point. A line-search failure or an iteration limit throws (the caller counts the start as failed).
+/// the final point; a start that used up <see cref="MaximumIterations"/> without passing a gradient test is
+/// <see cref="StopReason.IterationLimit"/> (Math.NET returns its last point, with Iterations = limit + 1). A line-search
+/// failure or a non-finite objective throws (the caller counts the start as failed, <see cref="StopReasons.OfFailure"/>).
 /// </summary>
 public sealed class LbfgsMinimizer(double gradientTolerance = 1e-9, double parameterTolerance = 1e-12,
     double functionProgressTolerance = 1e-15, int memory = 10, int maximumIterations = 1000)
@@ -85,6 +115,10 @@ public sealed class LbfgsMinimizer(double gradientTolerance = 1e-9, double param
             throw new InvalidOperationException("non-finite result");
         }
         var stop = Stop(eval.Point, eval.Gradient, value);
+        if (stop == StopReason.LackOfProgress && result.Iterations > MaximumIterations)
+        {
+            stop = StopReason.IterationLimit;
+        }
         return new MinimizeOutcome(theta, value, result.Iterations, StopReasons.Describe(stop)) { Stop = stop };
     }
 

@@ -1,5 +1,3 @@
-using ScaleLab.Laws.Trend;
-
 namespace ScaleLab.Laws.IsoFlop;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ScaleLab.Laws.Trend;
 
 namespace ScaleLab.Laws.IsoFlop;
 
@@ -154,8 +153,8 @@ public static class IsoFlopAnalysis
         {
             var (aSamples, bSamples) = Bootstrap(accepted, options.Bootstrap, options.Seed);
             discarded = aSamples.Count(double.IsNaN);
-            a = Percentile.Interval(nFit.Slope, aSamples, options.Level);
-            b = Percentile.Interval(dFit.Slope, bSamples, options.Level);
+            a = new Estimate(nFit.Slope, Quantile.Percentile(aSamples, options.Level));
+            b = new Estimate(dFit.Slope, Quantile.Percentile(bSamples, options.Level));
             method = "bootstrap-percentile (runs resampled within budgets)";
             if (discarded > 0)
             {
@@ -348,9 +347,9 @@ public static class IsoFlopAnalysis
     }
 
     /// <summary>
-    /// Replicate r (generator stream (seed, r)) resamples each accepted budget's runs with replacement,
+    /// Replicate r (generator stream (seed, r), <see cref="Resample"/>) resamples each accepted budget's runs with replacement,
     /// refits its parabola, keeps the budget if the vertex is a minimum inside the resample's N range, and
-    /// refits both lines; NaN marks a discarded replicate. Parallel over replicates, thread-count independent.
+    /// refits both lines; NaN marks a discarded replicate.
     /// </summary>
     internal static (double[] A, double[] B) Bootstrap(List<BudgetProfile> accepted, int replicates, ulong seed)
     {
@@ -361,21 +360,21 @@ public static class IsoFlopAnalysis
             X: b.Used.Select(r => Math.Log10(r.Params)).ToArray(),
             Y: b.Used.Select(r => r.Loss).ToArray())).ToArray();
         var log6 = Math.Log10(6.0);
-        Parallel.For(0, replicates, r =>
+        Resample.Replicates(replicates, seed, (int r, ref SplitMix64 rng) =>
         {
-            var rng = SplitMix64.ForStream(seed, (ulong)r);
             var logC = new List<double>(data.Length);
             var logN = new List<double>(data.Length);
             var logD = new List<double>(data.Length);
             foreach (var (c, x, y) in data)
             {
+                var pick = new int[x.Length];
+                Resample.Indices(ref rng, pick);
                 var bx = new double[x.Length];
                 var by = new double[x.Length];
                 for (var i = 0; i < x.Length; i++)
                 {
-                    var j = rng.NextInt(x.Length);
-                    bx[i] = x[j];
-                    by[i] = y[j];
+                    bx[i] = x[pick[i]];
+                    by[i] = y[pick[i]];
                 }
                 var (ok, _, xStar, _) = Vertex(bx, by);
                 if (ok)

@@ -111,10 +111,10 @@ public static class ComputePlanner
         {
             var plans = draws.Select(One).ToArray();
             samples = plans.Length;
-            ni = Bootstrap.Percentile(plans.Select(x => x.N), level);
-            di = Bootstrap.Percentile(plans.Select(x => x.D), level);
-            ti = Bootstrap.Percentile(plans.Select(x => x.D / x.N), level);
-            li = Bootstrap.Percentile(plans.Select(x => x.L), level);
+            ni = Quantile.Percentile(plans.Select(x => x.N), level);
+            di = Quantile.Percentile(plans.Select(x => x.D), level);
+            ti = Quantile.Percentile(plans.Select(x => x.D / x.N), level);
+            li = Quantile.Percentile(plans.Select(x => x.L), level);
         }
         return new ComputePlan(compute, best.N, best.D, best.D / best.N, best.L, be / (al + be), al / (al + be),
             ni, di, ti, li, samples, level);

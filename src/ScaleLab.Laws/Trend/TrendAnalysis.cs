@@ -146,26 +146,25 @@ public static class TrendAnalysis
     }
 
     /// <summary>
-    /// Pairs bootstrap of the OLS slope: replicate r resamples n (x, y) pairs with replacement using the
-    /// generator stream (seed, stream·2^32 + r) and refits; degenerate resamples (all x equal) give NaN.
-    /// Replicates run in parallel; each writes only its own slot, so the output is thread-count independent.
+    /// Pairs bootstrap of the OLS slope: replicate r resamples n (x, y) pairs with replacement (<see cref="Resample"/>)
+    /// using the generator stream (seed, stream·2^32 + r) and refits; degenerate resamples (all x equal) give NaN.
     /// </summary>
     internal static double[] BootstrapSlopes(double[] x, double[] y, int replicates, ulong seed, ulong stream)
     {
         var slopes = new double[replicates];
-        Parallel.For(0, replicates, () => (new double[x.Length], new double[x.Length]), (r, _, buffers) =>
+        Resample.Replicates(replicates, seed, (int r, ref SplitMix64 rng) =>
         {
-            var (bx, by) = buffers;
-            var rng = SplitMix64.ForStream(seed, (stream << 32) + (ulong)r);
-            for (var i = 0; i < x.Length; i++)
+            var pick = new int[x.Length];
+            Resample.Indices(ref rng, pick);
+            var bx = new double[x.Length];
+            var by = new double[x.Length];
+            for (var i = 0; i < pick.Length; i++)
             {
-                var j = rng.NextInt(x.Length);
-                bx[i] = x[j];
-                by[i] = y[j];
+                bx[i] = x[pick[i]];
+                by[i] = y[pick[i]];
             }
             slopes[r] = LinearFit.Solve(bx, by).Slope;
-            return buffers;
-        }, _ => { });
+        }, streamOffset: stream << 32);
         return slopes;
     }
 
@@ -178,7 +177,7 @@ public static class TrendAnalysis
         string method;
         if (options.Bootstrap > 0)
         {
-            slope = Percentile.Interval(fit.Slope, BootstrapSlopes(x, y, options.Bootstrap, options.Seed, stream), options.Level);
+            slope = new Estimate(fit.Slope, Quantile.Percentile(BootstrapSlopes(x, y, options.Bootstrap, options.Seed, stream), options.Level));
             method = "bootstrap-percentile";
         }
         else

@@ -238,7 +238,7 @@ public static partial class Backtester
             double predicted = fit.Predict(points[j]);
             double decades = Math.Max(0, Math.Log10(scale[held[j]] / trainMax));
             var draws = new double[boot.PredictionDraws.Length];
-            var rng = new ResampleStream(options.Seed ^ 0x5EED5EED5EEDUL, (ulong)j);
+            var rng = SplitMix64.Stream(options.Seed ^ 0x5EED5EED5EEDUL, (ulong)j);
             for (int b = 0; b < draws.Length; b++)
             {
                 double mean = boot.PredictionDraws[b][j];
@@ -252,7 +252,7 @@ public static partial class Backtester
                     _ => mean * Math.Exp(inflate * residuals[rng.NextInt(residuals.Length)]),
                 };
             }
-            var iv = Bootstrap.Percentile(draws, options.Level);
+            var iv = Quantile.Percentile(draws, options.Level);
             double observed = data.Y[held[j]];
             result.Add(new BacktestPoint(data.Rows[held[j]], scale[held[j]], observed, predicted, iv.Lo, iv.Hi,
                 (predicted - observed) / observed, iv.Contains(observed)) { Decades = decades });
@@ -266,9 +266,9 @@ public static partial class Backtester
 
     /// <summary>A Student t draw with <paramref name="dof"/> degrees of freedom: Z / √(χ²_ν/ν), χ²_ν as a sum of ν squared
     /// normals; a standard normal when <paramref name="dof"/> is 0 (no estimate of the scale's uncertainty).</summary>
-    internal static double StudentT(ref ResampleStream rng, int dof)
+    internal static double StudentT(ref SplitMix64 rng, int dof)
     {
-        double z = Normal(ref rng);
+        double z = rng.NextGaussian();
         if (dof <= 0)
         {
             return z;
@@ -276,16 +276,9 @@ public static partial class Backtester
         double chi2 = 0;
         for (int i = 0; i < dof; i++)
         {
-            double x = Normal(ref rng);
+            double x = rng.NextGaussian();
             chi2 += x * x;
         }
         return z / Math.Sqrt(chi2 / dof);
-    }
-
-    /// <summary>A standard normal draw (Box–Muller) from the stream.</summary>
-    private static double Normal(ref ResampleStream rng)
-    {
-        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }

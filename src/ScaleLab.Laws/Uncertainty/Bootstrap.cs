@@ -1,12 +1,5 @@
 namespace ScaleLab.Laws;
 
-/// <summary>A two-sided interval.</summary>
-public sealed record Interval(double Lo, double Hi)
-{
-    public double Width => Hi - Lo;
-    public bool Contains(double x) => x >= Lo && x <= Hi;
-}
-
 /// <summary>Options of a nonparametric bootstrap of a law fit.</summary>
 public sealed record BootstrapOptions
 {
@@ -62,7 +55,7 @@ public sealed record BootstrapResult(
 /// the law's grid: the optimum of a resample is near the full-data one, and the grid starts guard against a
 /// resample whose optimum moved to another basin; with the default two grid starts a refit costs 1/1500 of the full 4,500-start chinchilla grid. (On
 /// Epoch's Chinchilla points, refits from the optimum alone reached the same optimum as 30 grid starts.)
-/// Resample k draws from its own generator seeded from (seed, k), so results do not depend on threads.
+/// Resample k draws from its own generator <see cref="SplitMix64.Stream"/>(seed, k) through <see cref="Resample"/>, so results do not depend on threads.
 /// </summary>
 public static class Bootstrap
 {
@@ -89,25 +82,17 @@ public static class Bootstrap
         {
             throw new ArgumentException($"bootstrap groups cover {groups.Ids.Length} points, the data have {n}");
         }
-        var po = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
-        Parallel.For(0, options.Samples, po, k =>
+        Resample.Replicates(options.Samples, options.Seed, (int k, ref SplitMix64 rng) =>
         {
-            var rng = new ResampleStream(options.Seed, (ulong)k);
             var w = new double[n];
             if (groups is null)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    w[rng.NextInt(n)] += 1;
-                }
+                Resample.Counts(ref rng, w);
             }
             else
             {
                 var times = new double[groups.Count];
-                for (int i = 0; i < groups.Count; i++)
-                {
-                    times[rng.NextInt(groups.Count)] += 1;
-                }
+                Resample.Counts(ref rng, times);
                 for (int i = 0; i < n; i++)
                 {
                     w[i] = times[groups.Ids[i]];
@@ -135,7 +120,7 @@ public static class Bootstrap
             {
                 options.Progress.Report(d);
             }
-        });
+        }, maxDegreeOfParallelism: options.MaxDegreeOfParallelism);
         var good = Enumerable.Range(0, options.Samples).Where(k => ok[k]).ToArray();
         var kept = good.Select(k => draws[k]).ToArray();
         var keptPreds = good.Select(k => preds[k]).ToArray();
@@ -147,90 +132,15 @@ public static class Bootstrap
         return new BootstrapResult(options.Samples, options.Samples - kept.Length, options.Level, options.Seed,
             $"full-data optimum + {g} grid starts per resample",
             law.Symbols, kept,
-            Columns(kept, law.Symbols.Count, options.Level),
-            law.DerivedNames, Columns(derivedDraws, law.DerivedNames.Count, options.Level),
-            options.Predictions, keptPreds, Columns(keptPreds, options.Predictions.Count, options.Level))
+            Quantile.Columns(kept, law.Symbols.Count, options.Level),
+            law.DerivedNames, Quantile.Columns(derivedDraws, law.DerivedNames.Count, options.Level),
+            options.Predictions, keptPreds, Quantile.Columns(keptPreds, options.Predictions.Count, options.Level))
         {
             Resampling = groups?.Description ?? $"{n} single points",
         };
     }
 
-    /// <summary>Percentile interval of each column of <paramref name="rows"/>.</summary>
-    public static Interval[] Columns(double[][] rows, int columns, double level)
-    {
-        var result = new Interval[columns];
-        var col = new double[rows.Length];
-        for (int j = 0; j < columns; j++)
-        {
-            for (int i = 0; i < rows.Length; i++)
-            {
-                col[i] = rows[i][j];
-            }
-            result[j] = Percentile(col, level);
-        }
-        return result;
-    }
-
-    /// <summary>Central percentile interval at <paramref name="level"/> of a sample (non-finite values ignored).</summary>
-    public static Interval Percentile(IEnumerable<double> sample, double level)
-    {
-        var s = sample.Where(double.IsFinite).Order().ToArray();
-        if (s.Length == 0)
-        {
-            return new Interval(double.NaN, double.NaN);
-        }
-        double tail = (1 - level) / 2;
-        return new Interval(Quantile(s, tail), Quantile(s, 1 - tail));
-    }
-
-    /// <summary>Quantile of a sorted sample, linear interpolation between order statistics (Hyndman–Fan type 7).</summary>
-    public static double Quantile(double[] sorted, double q)
-    {
-        double h = (sorted.Length - 1) * q;
-        int lo = (int)Math.Floor(h);
-        int hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-    }
-
     /// <summary>The fit with its bootstrap attached.</summary>
     public static LawFit WithBootstrap(this LawFit fit, ScalingDataset data, BootstrapOptions options, FitOptions? fitOptions = null) =>
         fit with { Bootstrap = Run(data, fit, options, fitOptions) };
-}
-
-/// <summary>
-/// SplitMix64 (Steele, Lea &amp; Flood 2014): a tiny seeded generator. Stream k of seed s starts at the state
-/// mix(s ⊕ mix(k + 1)), a pseudo-random point of the 2^64 cycle. (Starting streams at s + k·γ, the generator's
-/// own increment, would make stream k+1 a one-step shift of stream k: correlated resamples and intervals that
-/// are far too narrow.)
-/// </summary>
-internal struct ResampleStream
-{
-    private ulong _state;
-
-    public ResampleStream(ulong seed, ulong stream)
-    {
-        _state = Mix(seed ^ Mix(stream + 1));
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform integer in [0, n) (Lemire's multiply-shift; bias below 2^-32 for our n).</summary>
-    public int NextInt(int n) => (int)((UInt128)Next() * (ulong)n >> 64);
-
-    /// <summary>Uniform double in [0, 1).</summary>
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
 }

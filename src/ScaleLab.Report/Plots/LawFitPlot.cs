@@ -68,7 +68,7 @@ public static class LawFitPlot
             Func<double[], double, double> curve = law is ChinchillaLaw ? Frontier : (v, x) => law.Predict(v, PointAt(law, x));
             if (fit.Bootstrap is { Draws.Length: > 1 } boot)
             {
-                var band = xs.Select(x => Bootstrap.Percentile(boot.Draws.Select(d => curve(d, x)), boot.Level)).ToArray();
+                var band = xs.Select(x => Quantile.Percentile(boot.Draws.Select(d => curve(d, x)), boot.Level)).ToArray();
                 var fill = plot.Add.FillY(xs.Select(X).ToArray(), band.Select(b => Math.Log10(b.Lo)).ToArray(),
                     band.Select(b => Math.Log10(b.Hi)).ToArray());
                 fill.FillColor = Colors.DarkOrange.WithAlpha(0.25);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using ScaleLab.Laws;
 
 namespace ScaleLab.Report.Study;
 

@@ -75,7 +75,7 @@ internal static class ReportRows
             {
                 return new LawCurvePoint(c, loss, null, null);
             }
-            var band = Bootstrap.Percentile(draws.Select(d => lossAtCompute(fit.Form, d, c)).Where(double.IsFinite), fit.Bootstrap!.Level);
+            var band = Quantile.Percentile(draws.Select(d => lossAtCompute(fit.Form, d, c)).Where(double.IsFinite), fit.Bootstrap!.Level);
             return new LawCurvePoint(c, loss, band.Lo, band.Hi);
         }).ToList();
         return new LawSummary(fit.Law, fit.Form.Formula, parameters, fit.Objective, fit.PointsUsed, curve, maxC) { FittedTo = fittedTo };
@@ -141,5 +141,5 @@ internal static class ReportRows
             return new BudgetRow(g[0].C, sizes, best.N, best.Loss, best.N != sizes[0] && best.N != sizes[^1]);
         }).ToList();
 
-    private static Estimate Est(double value, Interval? interval) => new(value, interval?.Lo, interval?.Hi);
+    private static Estimate Est(double value, Interval? interval) => new(value, interval);
 }

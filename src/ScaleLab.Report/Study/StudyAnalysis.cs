@@ -49,24 +49,18 @@ public sealed record IsoFlopPlan(double Compute, double N, double Lo, double Hi,
 {
     /// <summary>
     /// The line's prediction of the mean log10 N_opt at C with a Student-t interval (n − 2 degrees of freedom):
-    /// ŷ ± t·s·√(1/n + (x₀ − x̄)²/Sxx), s the residual standard error of the budgets' minima about the line.
+    /// ŷ ± t·s·√(1/n + (x₀ − x̄)²/Sxx), s the residual standard error of the budgets' minima about the line
+    /// (<see cref="LinearFit.MeanInterval"/>).
     /// </summary>
     public static IsoFlopPlan? From(IsoFlopResult iso, double compute, double level = 0.95)
     {
-        var budgets = iso.Accepted.ToList();
-        var n = budgets.Count;
+        var n = iso.Accepted.Count();
         if (n < 3)
         {
             return null;
         }
-        var x = budgets.Select(b => Math.Log10(b.Compute)).ToArray();
-        var mean = x.Average();
-        var sxx = x.Sum(v => (v - mean) * (v - mean));
-        var x0 = Math.Log10(compute);
-        var y0 = iso.NFit.Predict(x0);
-        var se = iso.NFit.ResidualStdError * Math.Sqrt((1.0 / n) + ((x0 - mean) * (x0 - mean) / sxx));
-        var t = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, n - 2, 0.5 + (level / 2));
-        return new IsoFlopPlan(compute, Math.Pow(10, y0), Math.Pow(10, y0 - (t * se)), Math.Pow(10, y0 + (t * se)), level, n);
+        var line = iso.NFit.MeanInterval(Math.Log10(compute), level);
+        return new IsoFlopPlan(compute, Math.Pow(10, line.Value), Math.Pow(10, line.Lo), Math.Pow(10, line.Hi), level, n);
     }
 }
 
@@ -189,7 +183,7 @@ public static class StudyAnalysis
                         var loss = fits.FirstOrDefault(f => f.Law == "chinchilla") is { } ch ? ch.Predict(new LawPoint(N: iso.N, D: iso.Compute / (6 * iso.N), C: iso.Compute)) : double.NaN;
                         planRows.Add(new PlanRow($"isoFLOP Approach 2 ({m:0}x largest run)", iso.Compute, new Estimate(iso.N, iso.Lo, iso.Hi),
                             new Estimate(iso.Compute / (6 * iso.N), iso.Compute / (6 * iso.Hi), iso.Compute / (6 * iso.Lo)),
-                            new Estimate(iso.Compute / (6 * iso.N * iso.N), null, null), new Estimate(loss, null, null))
+                            new Estimate(iso.Compute / (6 * iso.N * iso.N)), new Estimate(loss))
                         {
                             Status = "identified",
                             Label = $"N_opt = k·C^a through the minima of {iso.Budgets} budgets, a = {Exponent(isoFlop)}; {iso.Level:P0} t-interval of the line; loss from L(N,D)",
@@ -343,7 +337,7 @@ public static class StudyAnalysis
     private static string HeadlineName(LawFit headline, bool fixedE) =>
         fixedE ? "E fixed at the validation floor (the report's)" : "every parameter fitted (the report's)";
 
-    private static string Exponent(IsoFlopResult iso) => new Estimate(iso.NExponent.Value, iso.NExponent.Lo, iso.NExponent.Hi).ToString();
+    private static string Exponent(IsoFlopResult iso) => iso.NExponent.ToString();
 
     private static IScalingLaw Constrain(IScalingLaw law, FitConstraints? constraints) =>
         constraints is null ? law : new ConstrainedLaw(law, constraints);
@@ -386,7 +380,7 @@ public static class StudyAnalysis
         return string.Join(" ", parts);
     }
 
-    private static Estimate Est(double value, Interval? interval) => new(value, interval?.Lo, interval?.Hi);
+    private static Estimate Est(double value, Interval? interval) => new(value, interval);
 
     private static double[] LogSpace(double from, double to, int count) =>
         Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(from) + ((Math.Log(to) - Math.Log(from)) * i / (count - 1)))).ToArray();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ScaleLab.Laws;
 using ScottPlot;
 
 namespace ScaleLab.Report.Study;
@@ -133,12 +134,12 @@ public static class StudyPlots
             var vx = Math.Log10(v.Compute);
             if (v.Predicted.Lo is > 0 && v.Predicted.Hi is > 0)
             {
-                var whisker = plot.Add.ScatterLine(new[] { vx, vx }, new[] { Math.Log10(v.Predicted.Lo!.Value), Math.Log10(v.Predicted.Hi!.Value) });
+                var whisker = plot.Add.ScatterLine(new[] { vx, vx }, new[] { Math.Log10(v.Predicted.Lo), Math.Log10(v.Predicted.Hi) });
                 whisker.Color = Colors.Crimson;
                 whisker.LineWidth = 2;
                 whisker.LegendText = $"predicted, {v.Level:P0} interval";
-                ys.Add(v.Predicted.Lo.Value);
-                ys.Add(v.Predicted.Hi.Value);
+                ys.Add(v.Predicted.Lo);
+                ys.Add(v.Predicted.Hi);
             }
             var predicted = plot.Add.Marker(vx, Math.Log10(v.Predicted.Value), MarkerShape.OpenCircle, 12);
             predicted.Color = Colors.Crimson;
@@ -187,9 +188,9 @@ public static class StudyPlots
         }
         foreach (var row in rows)
         {
-            if (row.Predicted.Lo is { } l && row.Predicted.Hi is { } h)
+            if (row.Predicted.Interval is { } iv)
             {
-                var whisker = plot.Add.ScatterLine(new[] { row.Observed, row.Observed }, new[] { l, h });
+                var whisker = plot.Add.ScatterLine(new[] { row.Observed, row.Observed }, new[] { iv.Lo, iv.Hi });
                 whisker.Color = row.Covered ? Colors.SeaGreen : Colors.Crimson;
                 whisker.LineWidth = 2;
             }

@@ -1,3 +1,5 @@
+using ScaleLab.Laws;
+
 namespace ScaleLab.Report.Study;
 
 /// <summary>
@@ -58,7 +60,7 @@ public sealed record VerificationRow(string RunKey, string Shape, long N, long D
     double Level, double Observed)
 {
     public double RelativeError => (Predicted.Value - Observed) / Observed;
-    public bool Covered => Predicted.Lo is { } lo && Predicted.Hi is { } hi && Observed >= lo && Observed <= hi;
+    public bool Covered => Predicted.Covers(Observed);
     public double? ReducibleRelativeError { get; init; }
     public string IntervalMethod { get; init; } = "";
     /// <summary>Where the run's size came from (the L(N,D) plan, Approach 2, or a forced unidentified plan).</summary>
@@ -68,7 +70,7 @@ public sealed record VerificationRow(string RunKey, string Shape, long N, long D
         $"Forecast check: the planned model ({Shape}, N = {Estimate.Format(N)}{(Basis.Length > 0 ? $"; {Basis}" : "")}, D = {Estimate.Format(D)} tokens, C = {Estimate.Format(Compute)} FLOP, "
         + $"{Multiple:0.#}x the largest sweep run) reached validation loss {Observed:0.0000} against a predicted {Predicted} ({Level:P0} interval): "
         + $"error {RelativeError:+0.0%;-0.0%}" + (ReducibleRelativeError is { } r ? $" ({r:+0%;-0%} of the reducible loss)" : "")
-        + (Predicted.Lo is null ? "." : Covered ? ", inside the interval." : ", OUTSIDE the interval.");
+        + (Predicted.Interval is null ? "." : Covered ? ", inside the interval." : ", OUTSIDE the interval.");
 }
 
 /// <summary>One (N, D) where several learning rates ran: the rule's rate and loss against the best rate and loss.</summary>
@@ -103,16 +105,6 @@ public sealed record RunRow(
 }
 
 public sealed record CurvePoint(double Tokens, double TrainLoss, double? ValLoss);
-
-/// <summary>A value with its percentile interval (Lo and Hi are null when no bootstrap was run).</summary>
-public sealed record Estimate(double Value, double? Lo, double? Hi)
-{
-    public override string ToString() => Lo is { } lo && Hi is { } hi
-        ? $"{Format(Value)} [{Format(lo)}, {Format(hi)}]"
-        : Format(Value);
-
-    public static string Format(double x) => ScaleLab.Laws.NumberStyle.Format(x);
-}
 
 /// <summary>
 /// A fitted law as the report draws it: its parameters and a curve of predicted loss against compute

@@ -131,7 +131,7 @@ public sealed class CriticalBatchFitterTests(ITestOutputHelper output)
 
         // Then
         output.WriteLine($"B_crit={fit.BCrit:G4} {fit.BCritInterval}; E_min={fit.EMin:G4} {fit.EMinInterval}");
-        Assert.True(double.IsPositiveInfinity(fit.BCritInterval.Upper));
+        Assert.True(double.IsPositiveInfinity(fit.BCritInterval.Hi));
         Assert.True(fit.EMinInterval.IsBounded);
         Assert.True(fit.EMinInterval.Contains(TrueEMin));
     }

@@ -112,7 +112,7 @@ public sealed class TrendAnalysisTests
     [Fact]
     public void BootstrapSlopes_Parallel_EqualsSequentialReplay()
     {
-        // Given data and the documented stream layout: replicate r draws from SplitMix64.ForStream(seed, stream·2^32 + r)
+        // Given data and the documented stream layout: replicate r draws from SplitMix64.Stream(seed, stream·2^32 + r)
         var points = TrendTestData.Synthetic(50, 2000, 2020, -600, 0.3, 0.5, seed: 2);
         var x = points.Select(p => p.Year).ToArray();
         var y = points.Select(p => Math.Log10(p.Value)).ToArray();
@@ -122,7 +122,7 @@ public sealed class TrendAnalysisTests
         var sequential = new double[64];
         for (var r = 0; r < 64; r++)
         {
-            var rng = SplitMix64.ForStream(9, (3UL << 32) + (ulong)r);
+            var rng = SplitMix64.Stream(9, (3UL << 32) + (ulong)r);
             var bx = new double[x.Length];
             var by = new double[x.Length];
             for (var i = 0; i < x.Length; i++)

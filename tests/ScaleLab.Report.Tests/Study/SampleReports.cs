@@ -1,3 +1,4 @@
+using ScaleLab.Laws;
 using ScaleLab.Report.Study;
 
 namespace ScaleLab.Report.Tests.Study;

@@ -1,4 +1,4 @@
-using MathNet.Numerics.Distributions;
+using ScaleLab.Laws;
 
 namespace ScaleLab.Lab.Studies.CriticalBatch;
 
@@ -23,8 +23,8 @@ public sealed record BatchLossScalingFit(
     double BStar,
     double Slope,
     double SlopeStdError,
-    ConfidenceInterval SlopeInterval,
-    ConfidenceInterval AlphaBInterval,
+    Interval SlopeInterval,
+    Interval AlphaBInterval,
     double Confidence,
     int Count)
 {
@@ -32,8 +32,8 @@ public sealed record BatchLossScalingFit(
 }
 
 /// <summary>
-/// Ordinary least squares of ln B_crit on ln L: ln B_crit = ln B* + s·ln L with s = −1/α_B, appropriate when
-/// each B_crit carries a similar relative error. Slope interval s ± t_{n−2,(1+c)/2}·SE(s).
+/// Ordinary least squares (<see cref="LinearFit"/>) of ln B_crit on ln L: ln B_crit = ln B* + s·ln L with s = −1/α_B,
+/// appropriate when each B_crit carries a similar relative error. Slope interval s ± t_{n−2,(1+c)/2}·SE(s).
 /// </summary>
 public static class BatchLossScaling
 {
@@ -61,41 +61,32 @@ public static class BatchLossScaling
             x[i] = Math.Log(p.Loss);
             y[i] = Math.Log(p.BCrit);
         }
-        double mx = x.Average(), my = y.Average();
-        double sxx = 0, sxy = 0;
-        for (var i = 0; i < n; i++)
+        LinearFit line;
+        try
         {
-            sxx += (x[i] - mx) * (x[i] - mx);
-            sxy += (x[i] - mx) * (y[i] - my);
+            line = LinearFit.Ols(x, y);
         }
-        if (!(sxx > 0))
+        catch (InvalidDataException)
         {
             throw new ArgumentException("the B_crit(L) fit needs at least two distinct losses", nameof(points));
         }
-        var slope = sxy / sxx;
-        var intercept = my - slope * mx;
-        var rss = 0.0;
-        for (var i = 0; i < n; i++)
-        {
-            var r = y[i] - intercept - slope * x[i];
-            rss += r * r;
-        }
-        var se = Math.Sqrt(rss / (n - 2) / sxx);
-        var t = StudentT.InvCDF(0, 1, n - 2, 0.5 + confidence / 2);
-        var slopeInterval = new ConfidenceInterval(slope - t * se, slope + t * se);
+        var slope = line.Slope;
+        var intercept = line.Intercept;
+        var se = line.SlopeStdError;
+        var slopeInterval = line.SlopeInterval(confidence).Interval!;
         return new BatchLossScalingFit(-1 / slope, Math.Exp(intercept), slope, se, slopeInterval,
             AlphaInterval(slope, slopeInterval), confidence, n);
     }
 
     /// <summary>{−1/s : s in the slope interval}, taking the branch that contains the estimate.</summary>
-    private static ConfidenceInterval AlphaInterval(double slope, ConfidenceInterval s)
+    private static Interval AlphaInterval(double slope, Interval s)
     {
-        if (s.Upper < 0 || s.Lower > 0)
+        if (s.Hi < 0 || s.Lo > 0)
         {
-            return new ConfidenceInterval(-1 / s.Lower, -1 / s.Upper);
+            return new Interval(-1 / s.Lo, -1 / s.Hi);
         }
         return slope < 0
-            ? new ConfidenceInterval(-1 / s.Lower, double.PositiveInfinity)
-            : new ConfidenceInterval(double.NegativeInfinity, -1 / s.Upper);
+            ? new Interval(-1 / s.Lo, double.PositiveInfinity)
+            : new Interval(double.NegativeInfinity, -1 / s.Hi);
     }
 }

@@ -1,3 +1,5 @@
+using ScaleLab.Laws;
+
 namespace ScaleLab.Lab.Studies.CriticalBatch;
 
 /// <summary>
@@ -9,20 +11,13 @@ public readonly record struct BatchRun(double BatchSize, double Steps)
     public double Examples => BatchSize * Steps;
 }
 
-/// <summary>A confidence interval; either end may be infinite when the data do not bound the parameter.</summary>
-public readonly record struct ConfidenceInterval(double Lower, double Upper)
-{
-    public bool Contains(double value) => value >= Lower && value <= Upper;
-
-    public bool IsBounded => double.IsFinite(Lower) && double.IsFinite(Upper);
-}
-
 /// <summary>
 /// Fitted steps–examples trade-off at one target loss (McCandlish et al. 2018, Eq. 2.11):
 /// <code>
 ///   (S/S_min − 1)·(E/E_min − 1) = 1,   equivalently   S = S_min·(1 + B_crit/B),   E = E_min·(1 + B/B_crit)
 /// </code>
-/// with B_crit = E_min/S_min. Intervals are profile intervals at <see cref="Confidence"/>.
+/// with B_crit = E_min/S_min. Intervals are profile intervals at <see cref="Confidence"/>; an end is infinite when the data
+/// do not bound the parameter in that direction.
 /// </summary>
 /// <param name="SMin">Fewest steps, reached as B → ∞.</param>
 /// <param name="EMin">Fewest examples, reached as B → 0.</param>
@@ -35,9 +30,9 @@ public sealed record CriticalBatchFit(
     double SMin,
     double EMin,
     double BCrit,
-    ConfidenceInterval SMinInterval,
-    ConfidenceInterval EMinInterval,
-    ConfidenceInterval BCritInterval,
+    Interval SMinInterval,
+    Interval EMinInterval,
+    Interval BCritInterval,
     double Confidence,
     double ResidualStdDev,
     int Count,

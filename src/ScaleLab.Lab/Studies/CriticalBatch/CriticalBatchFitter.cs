@@ -1,4 +1,5 @@
 using MathNet.Numerics.Distributions;
+using ScaleLab.Laws;
 
 namespace ScaleLab.Lab.Studies.CriticalBatch;
 
@@ -88,11 +89,11 @@ public static class CriticalBatchFitter
             MaxBatch: Math.Exp(lnB.Max()));
     }
 
-    private static ConfidenceInterval Exp(ConfidenceInterval logInterval) =>
-        new(Math.Exp(logInterval.Lower), Math.Exp(logInterval.Upper));
+    private static Interval Exp(Interval logInterval) =>
+        new(Math.Exp(logInterval.Lo), Math.Exp(logInterval.Hi));
 
     /// <summary>The set {θ : profile(θ) ≤ threshold} around θ̂, by outward doubling steps then bisection.</summary>
-    private static ConfidenceInterval ProfileInterval(Func<double, double> profile, double estimate, double threshold) =>
+    private static Interval ProfileInterval(Func<double, double> profile, double estimate, double threshold) =>
         new(IntervalEnd(profile, estimate, threshold, -1), IntervalEnd(profile, estimate, threshold, +1));
 
     private static double IntervalEnd(Func<double, double> profile, double estimate, double threshold, int direction)
