@@ -25,6 +25,37 @@ public sealed class NumberStyleTests : IDisposable
     [InlineData(double.PositiveInfinity, "inf")]
     public void Format_Values_OneStyle(double value, string expected) => Assert.Equal(expected, NumberStyle.Format(value));
 
+    [Theory]
+    [InlineData(0.98765, 3, "0.988")]
+    [InlineData(5.62641e20, 3, "5.63e+20")]
+    [InlineData(1234.6, 3, "1235")]
+    [InlineData(0.99961, 3, "1")]
+    [InlineData(4.7e-4, 2, "4.7e-4")]
+    [InlineData(2.4e6, 1, "2e+6")]
+    public void Format_FewerDigits_SameForm(double value, int digits, string expected) =>
+        Assert.Equal(expected, NumberStyle.Format(value, digits));
+
+    [Theory]
+    [InlineData(0.9473, false, "94.7%")]
+    [InlineData(0.0123, true, "+1.23%")]
+    [InlineData(-0.005, true, "-0.5%")]
+    [InlineData(0.95, false, "95%")]
+    public void Percent_Fractions_InTheStyle(double fraction, bool signed, string expected) =>
+        Assert.Equal(expected, NumberStyle.Percent(fraction, signed: signed));
+
+    [Theory]
+    [InlineData("5.63e+20", true)]
+    [InlineData("335712", true)]
+    [InlineData("-0.0079418", true)]
+    [InlineData("5.63E+20", false)]
+    [InlineData("1.661e+08", false)]
+    [InlineData("0.50", false)]
+    [InlineData("1,234", false)]
+    [InlineData("1.2e+3", false)]
+    [InlineData("0.0000123", false)]
+    public void IsStyled_Texts_RecognisesOnlyTheStyle(string text, bool expected) =>
+        Assert.Equal(expected, NumberStyle.IsStyled(text));
+
     [Fact]
     public void FitAndBacktest_LargeScales_LowerCaseExponentsOnly()
     {

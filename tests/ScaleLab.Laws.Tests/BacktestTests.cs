@@ -124,7 +124,7 @@ public sealed class BacktestTests(ITestOutputHelper output)
         // Then
         Assert.Equal(4, held.Length);
         Assert.Contains("fall-back", rule);
-        Assert.Contains("1.00 decades", rule);
+        Assert.Contains("1 decades", rule);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class DegenerateInputTests
 
         // When / Then
         var ex = Assert.Throws<InvalidDataException>(() => LawFitter.Fit(Law, data));
-        Assert.Contains("all 8 runs are at one compute (C = 1E+18)", ex.Message);
+        Assert.Contains("all 8 runs are at one compute (C = 1e+18)", ex.Message);
     }
 
     [Fact]

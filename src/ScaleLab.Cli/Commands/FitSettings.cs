@@ -165,7 +165,7 @@ internal static class FitOutput
         var boot = fit.Bootstrap;
         var diag = fit.Diagnostics;
         var id = fit.Identification();
-        var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{boot.Level:P0} interval", diag is null ? "" : "se (asymptotic)");
+        var table = new Table().AddColumns("parameter", "value", boot is null ? "" : $"{NumberStyle.Percent(boot.Level, 2)} interval", diag is null ? "" : "se (asymptotic)");
         for (int k = 0; k < fit.Symbols.Count; k++)
         {
             var verdict = id.Parameters.FirstOrDefault(p => p.Symbol == fit.Symbols[k]);
@@ -209,7 +209,7 @@ internal static class FitOutput
                 var corr = new Table().AddColumns(["correlation (Gauss-Newton)", .. diag.Names]);
                 for (int a = 0; a < diag.Names.Count; a++)
                 {
-                    FitOutput.AddRow(corr, [diag.Names[a], .. diag.Correlation[a].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))]);
+                    FitOutput.AddRow(corr, [diag.Names[a], .. diag.Correlation[a].Select(v => NumberStyle.Format(v, 3))]);
                 }
                 console.Write(corr);
             }
@@ -218,21 +218,21 @@ internal static class FitOutput
                 var table2 = new Table().AddColumns(["correlation (bootstrap draws)", .. diag.Names]);
                 for (int a = 0; a < diag.Names.Count; a++)
                 {
-                    FitOutput.AddRow(table2, [diag.Names[a], .. bc[a].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))]);
+                    FitOutput.AddRow(table2, [diag.Names[a], .. bc[a].Select(v => NumberStyle.Format(v, 3))]);
                 }
                 console.Write(table2);
             }
             console.WriteLine($"covariance: {diag.Method}");
-            console.WriteLine($"Hessian condition number {diag.ConditionNumber:G3}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
+            console.WriteLine($"Hessian condition number {NumberStyle.Format(diag.ConditionNumber, 3)}; residual sigma {F(diag.ResidualSigma)} ({diag.DegreesOfFreedom} dof)");
             var info = diag.Information;
-            console.WriteLine($"AIC {info.Aic:0.##}, AICc {F(info.Aicc)}, BIC {info.Bic:0.##}, log-likelihood {info.LogLikelihood:0.##} (k = {info.Parameters}; {info.Likelihood})");
+            console.WriteLine($"AIC {NumberStyle.Format(info.Aic, 3)}, AICc {F(info.Aicc)}, BIC {NumberStyle.Format(info.Bic, 3)}, log-likelihood {NumberStyle.Format(info.LogLikelihood, 3)} (k = {info.Parameters}; {info.Likelihood})");
             foreach (var w in diag.Warnings)
             {
                 console.WriteLine($"warning: {w}");
             }
         }
         string loss = fit.Loss == LossKind.Huber ? $"huber (delta {F(fit.Delta)})" : "mse";
-        console.WriteLine($"objective {fit.Objective:G8} ({loss} on log residuals, summed over {fit.PointsUsed} points)");
+        console.WriteLine($"objective {NumberStyle.Format(fit.Objective)} ({loss} on log residuals, summed over {fit.PointsUsed} points)");
         console.WriteLine($"starts {fit.StartsTotal}, at best {fit.StartsAtBest} ({fit.StartsAtBestCriterion}), failed {fit.StartsFailed}; " +
             $"best: {fit.Iterations} iterations, stopped: {fit.ExitReason}");
         if (boot is not null)
@@ -249,26 +249,26 @@ internal static class FitOutput
     {
         console.MarkupLine($"[bold]back-test[/]: fit on {r.TrainCount} runs, predict the {r.Points.Count} held out: {Markup.Escape(r.HoldoutRule)}");
         bool reducible = r.Floor is not null;
-        var table = new Table().AddColumns("row", "scale", "decades out", "observed", "predicted", $"{r.Level:P0} interval", "rel. error",
+        var table = new Table().AddColumns("row", "scale", "decades out", "observed", "predicted", $"{NumberStyle.Percent(r.Level, 2)} interval", "rel. error",
             reducible ? "reducible rel. error" : "", "covered");
         foreach (var p in r.Points)
         {
-            FitOutput.AddRow(table, p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), p.Decades.ToString("F2", CultureInfo.InvariantCulture),
+            FitOutput.AddRow(table, p.Row.ToString(CultureInfo.InvariantCulture), F(p.Scale), NumberStyle.Format(p.Decades, 3),
                 F(p.Observed), F(p.Predicted), $"[{F(p.Lo)}, {F(p.Hi)}]", Pct(p.RelativeError),
                 reducible ? Pct(p.ReducibleRelativeError) : "", p.Covered ? "yes" : "no");
         }
         console.Write(table);
-        console.WriteLine($"span: the held-out runs reach {r.SpanDecades:F2} decades of {r.ScaleName} beyond the largest training run " +
-            $"({F(r.TrainMaxScale)}), the nearest {r.GapDecades:F2} decades");
+        console.WriteLine($"span: the held-out runs reach {NumberStyle.Format(r.SpanDecades, 3)} decades of {r.ScaleName} beyond the largest training run " +
+            $"({F(r.TrainMaxScale)}), the nearest {NumberStyle.Format(r.GapDecades, 3)} decades");
         string red = reducible
-            ? $"; on the reducible loss (L − {F(r.Floor!.Value)}, {r.FloorSource}) {r.MeanAbsReducibleRelativeError:P1}"
+            ? $"; on the reducible loss (L − {F(r.Floor!.Value)}, {r.FloorSource}) {NumberStyle.Percent(r.MeanAbsReducibleRelativeError, 3)}"
             : "; no floor known or fitted, so no reducible-loss error";
-        console.WriteLine($"error: mean |relative error| {r.MeanAbsRelativeError:P2} on the total loss{red}");
+        console.WriteLine($"error: mean |relative error| {NumberStyle.Percent(r.MeanAbsRelativeError, 3)} on the total loss{red}");
         console.WriteLine("baselines (" + BacktestDocument.SkillText + "):");
         foreach (var b in r.Baselines)
         {
-            console.WriteLine($"  {b.Name} ({b.Description}): mean |relative error| {b.MeanAbsRelativeError:P2}; " +
-                $"law's log skill {b.LogSkill:F2}" + (double.IsFinite(b.ReducibleSkill) ? $", reducible skill {b.ReducibleSkill:F2}" : ""));
+            console.WriteLine($"  {b.Name} ({b.Description}): mean |relative error| {NumberStyle.Percent(b.MeanAbsRelativeError, 3)}; " +
+                $"law's log skill {NumberStyle.Format(b.LogSkill, 3)}" + (double.IsFinite(b.ReducibleSkill) ? $", reducible skill {NumberStyle.Format(b.ReducibleSkill, 3)}" : ""));
         }
         console.WriteLine($"intervals: {r.Interval.ToString().ToLowerInvariant()}, bootstrap resampling {r.Resampling}");
         if (r.Calibration is { } c)
@@ -277,7 +277,7 @@ internal static class FitOutput
             foreach (var n in c.Nested)
             {
                 console.WriteLine($"  nested back-test: fit {n.TrainCount} runs with {r.ScaleName} <= {F(n.Cut)}, predict {n.PredictedCount} up to " +
-                    $"{n.MaxDecades:F2} decades out: rms log error {F(n.RmsLogError)}, mean {F(n.MeanLogError)}");
+                    $"{NumberStyle.Format(n.MaxDecades, 3)} decades out: rms log error {F(n.RmsLogError)}, mean {F(n.MeanLogError)}");
             }
         }
         console.WriteLine(r.CoverageNote);
@@ -287,7 +287,7 @@ internal static class FitOutput
         }
     }
 
-    private static string Pct(double v) => double.IsFinite(v) ? v.ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture) : "-";
+    private static string Pct(double v) => double.IsFinite(v) ? NumberStyle.Percent(v, 3, signed: true) : "-";
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     private sealed class SyncProgress(Action<int> report) : IProgress<int>

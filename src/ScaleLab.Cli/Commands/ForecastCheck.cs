@@ -76,8 +76,8 @@ internal static class ForecastCheck
         var run = verification.Run;
         store.CreateStudy(run.Study, $"verification runs of study {template.Study}");
         store.Enqueue(run.Study, [run.ToNewRun()]);
-        log($"verify: training the planned model L{run.Layers} C{run.DModel} H{run.Heads} (N = {verification.N:N0} for N* = {Estimate.Format(plannedN)}), "
-            + $"D = {run.Tokens:N0} tokens, C = {Estimate.Format(6.0 * verification.N * run.Tokens)} FLOP, lr {run.LearningRate:0.####}, {threads} thread(s)");
+        log($"verify: training the planned model L{run.Layers} C{run.DModel} H{run.Heads} (N = {NumberStyle.Format(verification.N)} for N* = {Estimate.Format(plannedN)}), "
+            + $"D = {NumberStyle.Format(run.Tokens)} tokens, C = {Estimate.Format(6.0 * verification.N * run.Tokens)} FLOP, lr {NumberStyle.Format(run.LearningRate, 4)}, {threads} thread(s)");
         InProcessExecutor.Run(openStore, run.Study, new ExecutorOptions
         {
             Workers = 1,

@@ -178,23 +178,23 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
                 b.Runs.Count.ToString(CultureInfo.InvariantCulture),
                 b.NOpt is { } n ? Sci(n) : "-",
                 b.DOpt is { } d ? Sci(d) : "-",
-                b.LossAtOpt is { } l ? l.ToString("0.###", CultureInfo.InvariantCulture) : "-",
+                b.LossAtOpt is { } l ? NumberStyle.Format(l, 4) : "-",
                 b.Accepted ? "" : "rejected",
             ];
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         console.Write(table);
-        var level = (settings.Level * 100).ToString("0.#", CultureInfo.InvariantCulture);
+        var level = NumberStyle.Format(settings.Level * 100, 3);
         console.MarkupLine(Markup.Escape(Inv(
-            $"N_opt ∝ C^a:  a = {result.NExponent.Value:0.###}  {level}% [{result.NExponent.Lo:0.###}, {result.NExponent.Hi:0.###}]  (R² {result.NFit.R2:0.###})")));
+            $"N_opt ∝ C^a:  a = {NumberStyle.Format(result.NExponent.Value, 3)}  {level}% [{NumberStyle.Format(result.NExponent.Lo, 3)}, {NumberStyle.Format(result.NExponent.Hi, 3)}]  (R² {NumberStyle.Format(result.NFit.R2, 3)})")));
         console.MarkupLine(Markup.Escape(Inv(
-            $"D_opt ∝ C^b:  b = {result.DExponent.Value:0.###}  {level}% [{result.DExponent.Lo:0.###}, {result.DExponent.Hi:0.###}]  (D_opt = C/(6·N_opt))")));
+            $"D_opt ∝ C^b:  b = {NumberStyle.Format(result.DExponent.Value, 3)}  {level}% [{NumberStyle.Format(result.DExponent.Lo, 3)}, {NumberStyle.Format(result.DExponent.Hi, 3)}]  (D_opt = C/(6·N_opt))")));
         if (approach3 is { Result: { } a3 })
         {
             console.MarkupLine(Markup.Escape(Inv(
-                $"Approach 3 (chinchilla fit of the same {a3.Points} runs: E {a3.E:0.###}, A {a3.A:0.#}, B {a3.B:0.#}, α {a3.Alpha:0.###}, β {a3.Beta:0.###}):")));
+                $"Approach 3 (chinchilla fit of the same {a3.Points} runs: E {NumberStyle.Format(a3.E, 3)}, A {NumberStyle.Format(a3.A, 2)}, B {NumberStyle.Format(a3.B, 2)}, α {NumberStyle.Format(a3.Alpha, 3)}, β {NumberStyle.Format(a3.Beta, 3)}):")));
             console.MarkupLine(Markup.Escape(Inv(
-                $"  a = β/(α+β) = {a3.NExponent.Value:0.###} [{a3.NExponent.Lo:0.###}, {a3.NExponent.Hi:0.###}],  b = α/(α+β) = {a3.DExponent.Value:0.###} [{a3.DExponent.Lo:0.###}, {a3.DExponent.Hi:0.###}]")));
+                $"  a = β/(α+β) = {NumberStyle.Format(a3.NExponent.Value, 3)} [{NumberStyle.Format(a3.NExponent.Lo, 3)}, {NumberStyle.Format(a3.NExponent.Hi, 3)}],  b = α/(α+β) = {NumberStyle.Format(a3.DExponent.Value, 3)} [{NumberStyle.Format(a3.DExponent.Lo, 3)}, {NumberStyle.Format(a3.DExponent.Hi, 3)}]")));
         }
         else if (approach3 is { Note: { } failure })
         {
@@ -204,11 +204,11 @@ public sealed class IsoFlopCommand(IAnsiConsole console) : Command<IsoFlopComman
         var sens = new Table().AddColumns("window (sensitivity)", "a", "b", "budgets used");
         foreach (var w in result.Sensitivity)
         {
-            string[] cells = [w.Window, Inv($"{w.NExponent:0.####}"), Inv($"{w.DExponent:0.####}"), w.BudgetsAccepted.ToString(CultureInfo.InvariantCulture)];
+            string[] cells = [w.Window, Inv($"{NumberStyle.Format(w.NExponent, 4)}"), Inv($"{NumberStyle.Format(w.DExponent, 4)}"), w.BudgetsAccepted.ToString(CultureInfo.InvariantCulture)];
             sens.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         console.Write(sens);
-        console.MarkupLine(Markup.Escape(Inv($"exponent a varies by {result.SensitivitySpread:0.####} across these windows")));
+        console.MarkupLine(Markup.Escape(Inv($"exponent a varies by {NumberStyle.Format(result.SensitivitySpread, 4)} across these windows")));
         foreach (var note in result.Notes)
         {
             console.MarkupLine($"note: {Markup.Escape(note)}");

@@ -67,7 +67,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
             return CliApp.ExitOk;
         }
         string Iv(Interval? i) => i is null ? "" : $"[{FitOutput.F(i.Lo)}, {FitOutput.F(i.Hi)}]";
-        var table = new Table().AddColumns("quantity", "value", plan.Samples > 0 ? $"{plan.Level:P0} interval ({plan.Samples} draws)" : "interval (no bootstrap in the fit)");
+        var table = new Table().AddColumns("quantity", "value", plan.Samples > 0 ? $"{NumberStyle.Percent(plan.Level, 2)} interval ({plan.Samples} draws)" : "interval (no bootstrap in the fit)");
         FitOutput.AddRow(table, "N_opt (parameters)", FitOutput.F(plan.N), Iv(plan.NInterval));
         FitOutput.AddRow(table, "D_opt (tokens)", FitOutput.F(plan.D), Iv(plan.DInterval));
         FitOutput.AddRow(table, "tokens per parameter", FitOutput.F(plan.TokensPerParameter), Iv(plan.TokensPerParameterInterval));
@@ -79,7 +79,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         {
             console.WriteLine($"note: {statement}");
         }
-        console.WriteLine($"N_opt ∝ C^{plan.AExponent:0.###}, D_opt ∝ C^{plan.BExponent:0.###} (a = beta/(alpha+beta), b = alpha/(alpha+beta))");
+        console.WriteLine($"N_opt ∝ C^{NumberStyle.Format(plan.AExponent, 3)}, D_opt ∝ C^{NumberStyle.Format(plan.BExponent, 3)} (a = beta/(alpha+beta), b = alpha/(alpha+beta))");
         return CliApp.ExitOk;
     }
 }

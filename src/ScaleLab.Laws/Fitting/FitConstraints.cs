@@ -53,6 +53,6 @@ public sealed record FitConstraints
 
     /// <summary>The constraints in words, e.g. "E fixed at 1.5406; beta = alpha".</summary>
     public string Describe() => string.Join("; ",
-        Fixed.Select(f => $"{f.Key} fixed at {f.Value.ToString("G6", CultureInfo.InvariantCulture)}")
+        Fixed.Select(f => $"{f.Key} fixed at {NumberStyle.Format(f.Value, 6)}")
             .Concat(Ties.Select(t => $"{t.Follower} = {t.Leader}")));
 }

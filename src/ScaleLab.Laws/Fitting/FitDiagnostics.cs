@@ -228,19 +228,19 @@ public sealed record FitDiagnostics(
         var warnings = new List<string>();
         if (range.DistinctCompute == 1 && n > 1)
         {
-            warnings.Add($"all {n} runs share one compute budget (C = {range.CMax:G4}): on one isoFLOP line N and D = C/(6N) move together, " +
+            warnings.Add($"all {n} runs share one compute budget (C = {NumberStyle.Format(range.CMax, 4)}): on one isoFLOP line N and D = C/(6N) move together, " +
                 "so the N and D terms are barely told apart; add budgets, or fix or tie a parameter");
         }
         if (singular)
         {
-            warnings.Add($"the Hessian (Gauss-Newton J'J) is singular (condition number {condition:G3}): " +
+            warnings.Add($"the Hessian (Gauss-Newton J'J) is singular (condition number {NumberStyle.Format(condition, 3)}): " +
                 $"some combination of {string.Join(", ", names)} is not fixed by these data; no standard errors");
         }
         for (int i = 0; i < n; i++)
         {
             if (leverage[i] > HighLeverage && n > p + 1)
             {
-                warnings.Add($"data row {data.Rows[i]} has leverage {leverage[i]:0.00}: the curve is pinned to this one point " +
+                warnings.Add($"data row {data.Rows[i]} has leverage {NumberStyle.Format(leverage[i], 3)}: the curve is pinned to this one point " +
                     "(e.g. a run far beyond the others), and so is any extrapolation");
             }
         }

@@ -38,8 +38,8 @@ public sealed record IdentificationCriteria
     public double Level { get; init; } = 0.95;
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"scale parameters: interval within {MaxScaleDecades:G3} decades; exponents: interval excludes 0 and hi/lo <= {MaxExponentRatio:G3}; " +
-        $"|correlation| <= {MaxAbsCorrelation:G6}; Hessian condition number <= {MaxCondition:G3}; nonzero interval width");
+        $"scale parameters: interval within {NumberStyle.Format(MaxScaleDecades, 3)} decades; exponents: interval excludes 0 and hi/lo <= {NumberStyle.Format(MaxExponentRatio, 3)}; " +
+        $"|correlation| <= {NumberStyle.Format(MaxAbsCorrelation, 6)}; Hessian condition number <= {NumberStyle.Format(MaxCondition, 3)}; nonzero interval width");
 }
 
 /// <summary>The identification verdict on one reported parameter, with the evidence and one sentence for the reader.</summary>
@@ -118,7 +118,7 @@ public static class Identification
             }).ToArray();
         }
         double level = fit.Bootstrap?.Level ?? criteria.Level;
-        string pct = (100 * level).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+        string pct = NumberStyle.Percent(level);
         string source = draws is not null
             ? $"{pct} bootstrap percentile interval ({draws.Length} resamples)"
             : diag is not null ? $"{pct} asymptotic interval (estimate ± z·se, Gauss-Newton)" : "none";
@@ -176,7 +176,7 @@ public static class Identification
                 spread = coordinate.Width / Math.Log(10);
                 if (spread > criteria.MaxScaleDecades)
                 {
-                    reasons.Add(Inv($"its interval spans {spread:0.#} decades (bound {criteria.MaxScaleDecades:G3})"));
+                    reasons.Add(Inv($"its interval spans {NumberStyle.Format(spread, 2)} decades (bound {NumberStyle.Format(criteria.MaxScaleDecades, 3)})"));
                 }
             }
             else if (coordinate.Lo <= 0 && coordinate.Hi >= 0)
@@ -188,7 +188,7 @@ public static class Identification
                 spread = Math.Max(Math.Abs(coordinate.Hi), Math.Abs(coordinate.Lo)) / Math.Min(Math.Abs(coordinate.Hi), Math.Abs(coordinate.Lo));
                 if (spread > criteria.MaxExponentRatio)
                 {
-                    reasons.Add(Inv($"its interval's ends differ by a factor {spread:G3} (bound {criteria.MaxExponentRatio:G3})"));
+                    reasons.Add(Inv($"its interval's ends differ by a factor {NumberStyle.Format(spread, 3)} (bound {NumberStyle.Format(criteria.MaxExponentRatio, 3)})"));
                 }
             }
             double? maxCorr = null;
@@ -205,12 +205,12 @@ public static class Identification
                 }
                 if (maxCorr > criteria.MaxAbsCorrelation)
                 {
-                    reasons.Add(Inv($"its correlation with {with} is {maxCorr:0.#####} (bound {criteria.MaxAbsCorrelation:G6})"));
+                    reasons.Add(Inv($"its correlation with {with} is {NumberStyle.Format(maxCorr)} (bound {NumberStyle.Format(criteria.MaxAbsCorrelation, 6)})"));
                 }
             }
             if (diag is not null && !(diag.ConditionNumber <= criteria.MaxCondition))
             {
-                reasons.Add(Inv($"the Hessian's condition number is {diag.ConditionNumber:G3} (bound {criteria.MaxCondition:G3})"));
+                reasons.Add(Inv($"the Hessian's condition number is {NumberStyle.Format(diag.ConditionNumber, 3)} (bound {NumberStyle.Format(criteria.MaxCondition, 3)})"));
             }
             double? bootMax = bootCorr is null ? null
                 : Enumerable.Range(0, p).Where(b => b != k).Select(b => Math.Abs(bootCorr[k][b])).DefaultIfEmpty(0).Max();
@@ -307,7 +307,7 @@ public static class Identification
         return result;
     }
 
-    private static string F(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    private static string F(double v) => NumberStyle.Format(v, 4);
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

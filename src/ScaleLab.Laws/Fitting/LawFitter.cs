@@ -38,7 +38,7 @@ public static class LawFitter
         if (distinct < p + 1)
         {
             string what = distinct == 1 && law.Inputs == LawInputs.C && data.Y.Distinct().Count() > 1
-                ? $"all {data.Count} runs are at one compute (C = {data.C![0]:G4}), so a law in C has a single x to fit"
+                ? $"all {data.Count} runs are at one compute (C = {NumberStyle.Format(data.C![0], 4)}), so a law in C has a single x to fit"
                 : distinct == 1 ? $"all {data.Count} points have the same inputs ({law.Inputs})"
                 : $"only {distinct} distinct input points among {data.Count}";
             throw new InvalidDataException(

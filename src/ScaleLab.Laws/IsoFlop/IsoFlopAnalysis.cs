@@ -200,7 +200,7 @@ public static class IsoFlopAnalysis
         public static ProfileWindow All { get; } = new(null, null);
 
         public string Describe() => Nearest is { } k ? $"the {k} model sizes nearest each budget's lowest-loss run"
-            : Decades is { } w ? $"runs within {w.ToString("0.###", CultureInfo.InvariantCulture)} decades of N of each budget's lowest-loss run"
+            : Decades is { } w ? $"runs within {NumberStyle.Format(w, 3)} decades of N of each budget's lowest-loss run"
             : "all runs of each budget";
 
         /// <summary>
@@ -247,7 +247,7 @@ public static class IsoFlopAnalysis
             var max = logs.Length == 0 ? 0 : logs.Max();
             var k = bins ?? Math.Max(MinimumBudgets, (int)Math.Round(4 * (max - min)));
             var width = (max - min) / k;
-            grouping = $"binned ({k} equal-width bins of {width.ToString("0.###", CultureInfo.InvariantCulture)} decades in log10 C)";
+            grouping = $"binned ({k} equal-width bins of {NumberStyle.Format(width, 3)} decades in log10 C)";
             var members = new List<IsoFlopRun>[k];
             for (var i = 0; i < k; i++)
             {
@@ -313,7 +313,7 @@ public static class IsoFlopAnalysis
         }
         if (!parabola.OpensUpward)
         {
-            return (false, parabola, double.NaN, $"parabola opens downward (curvature {parabola.C2.ToString("0.####", CultureInfo.InvariantCulture)})");
+            return (false, parabola, double.NaN, $"parabola opens downward (curvature {NumberStyle.Format(parabola.C2, 4)})");
         }
         var xStar = parabola.VertexX;
         if (xStar < xMin || xStar > xMax)
@@ -396,5 +396,5 @@ public static class IsoFlopAnalysis
         return (aSamples, bSamples);
     }
 
-    internal static string Sci(double v) => v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+    internal static string Sci(double v) => NumberStyle.Format(v, 4);
 }

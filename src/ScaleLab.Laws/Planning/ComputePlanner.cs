@@ -172,8 +172,8 @@ public static class ComputePlanner
         if (decades is { } dec)
         {
             statements.Add(dec > 0
-                ? $"the budget lies {dec:0.##} decades beyond the largest fitted compute ({cMax:G3} FLOP): an extrapolation"
-                : $"the budget lies within the fitted compute range (largest fitted {cMax:G3} FLOP)");
+                ? $"the budget lies {NumberStyle.Format(dec, 3)} decades beyond the largest fitted compute ({NumberStyle.Format(cMax, 3)} FLOP): an extrapolation"
+                : $"the budget lies within the fitted compute range (largest fitted {NumberStyle.Format(cMax, 3)} FLOP)");
         }
         if (unidentified.Count > 0)
         {
@@ -188,20 +188,20 @@ public static class ComputePlanner
         }
         if (plan.LossInterval is { } li && double.IsFinite(floor) && li.Lo < floor)
         {
-            statements.Add($"the predicted loss interval's lower end {li.Lo:G4} lies below the fitted floor E = {floor:G4}: the draws disagree about the floor");
+            statements.Add($"the predicted loss interval's lower end {NumberStyle.Format(li.Lo, 4)} lies below the fitted floor E = {NumberStyle.Format(floor, 4)}: the draws disagree about the floor");
         }
         double? factor = plan.NInterval is { } ni && ni.Lo > 0 ? Math.Max(plan.N / ni.Lo, ni.Hi / plan.N) : null;
         var status = unidentified.Count > 0 ? PlanStatus.Unidentified
             : plan.Samples == 0 ? PlanStatus.NoIntervals
             : factor is { } f && f <= options.FactorBound ? PlanStatus.Identified
             : PlanStatus.Wide;
-        string pct = (100 * plan.Level).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + "%";
+        string pct = NumberStyle.Percent(plan.Level);
         string label = status switch
         {
             PlanStatus.Unidentified => $"UNIDENTIFIED (forced): {string.Join(", ", unidentified)} not identified by these data; these numbers are not a result",
             PlanStatus.NoIntervals => "no bootstrap in the fit: a point plan without intervals; identification not judged on N_opt",
-            PlanStatus.Identified => $"identified: every parameter identified, N_opt {pct} interval within a factor {factor:0.##} either side (bound {options.FactorBound:G3})",
-            _ => $"wide: parameters identified, but the N_opt {pct} interval spans a factor {factor:G3} either side (bound {options.FactorBound:G3})",
+            PlanStatus.Identified => $"identified: every parameter identified, N_opt {pct} interval within a factor {NumberStyle.Format(factor, 3)} either side (bound {NumberStyle.Format(options.FactorBound, 3)})",
+            _ => $"wide: parameters identified, but the N_opt {pct} interval spans a factor {NumberStyle.Format(factor, 3)} either side (bound {NumberStyle.Format(options.FactorBound, 3)})",
         };
         return plan with
         {

@@ -152,14 +152,14 @@ public static partial class Backtester
             var above = Enumerable.Range(0, data.Count).Where(i => scale[i] > max / 10).OrderBy(i => scale[i]).ThenBy(i => i).ToArray();
             if (above.Length >= 2 && data.Count - above.Length >= parameterCount + 1)
             {
-                return (above, $"every run with {name} above a tenth of the largest ({max / 10:G3}); the data span {decades:F1} decades");
+                return (above, $"every run with {name} above a tenth of the largest ({NumberStyle.Format(max / 10, 3)}); the data span {NumberStyle.Format(decades, 3)} decades");
             }
         }
         int k = Math.Min(DefaultHoldout(data.Count), Math.Max(1, data.Count - parameterCount - 1));
         var order = Enumerable.Range(0, data.Count).OrderBy(i => scale[i]).ThenBy(i => i).ToArray();
         string why = decades >= DefaultSplitMinimumDecades
             ? "holding out above a tenth of the largest left too few training or held-out runs"
-            : $"the data span only {decades:F2} decades of {name}, under {DefaultSplitMinimumDecades}";
+            : $"the data span only {NumberStyle.Format(decades, 3)} decades of {name}, under {DefaultSplitMinimumDecades}";
         return (order[^k..], $"the {k} largest-{name} runs (largest 20%, fall-back: {why})");
     }
 
@@ -183,9 +183,9 @@ public static partial class Backtester
                 var held = order.Where(i => scale[i] > above).ToArray();
                 if (held.Length == 0)
                 {
-                    throw new ArgumentException($"{data.Source}: no point has scale above {above:G4}");
+                    throw new ArgumentException($"{data.Source}: no point has scale above {NumberStyle.Format(above, 4)}");
                 }
-                return (held, $"every run with {name} above {above:G4} (given)");
+                return (held, $"every run with {name} above {NumberStyle.Format(above, 4)} (given)");
             case (null, null):
                 return DefaultSplit(data, p);
             default:

@@ -74,7 +74,7 @@ public static partial class Backtester
             var outIdx = Enumerable.Range(0, train.Count).Where(i => scale[i] > cut).ToArray();
             if (inIdx.Length < minimumTrain || outIdx.Length < 2)
             {
-                notes.Add($"nested cut at {cut:G3} skipped: {inIdx.Length} runs below it (need {minimumTrain}), {outIdx.Length} above (need 2)");
+                notes.Add($"nested cut at {NumberStyle.Format(cut, 3)} skipped: {inIdx.Length} runs below it (need {minimumTrain}), {outIdx.Length} above (need 2)");
                 continue;
             }
             var sub = train.Subset(inIdx);
@@ -85,7 +85,7 @@ public static partial class Backtester
             }
             catch (FitFailedException ex)
             {
-                notes.Add($"nested cut at {cut:G3} skipped: {ex.Message}");
+                notes.Add($"nested cut at {NumberStyle.Format(cut, 3)} skipped: {ex.Message}");
                 continue;
             }
             double subMax = inIdx.Max(i => scale[i]);
@@ -110,9 +110,9 @@ public static partial class Backtester
         var (s0, k) = FitErrorGrowth(errors);
         int dof = nested.Count;
         string method = $"percentile interval of bootstrap ln L̂ + √(s0² + k²d²)·t_{dof}, d = decades beyond the largest training run; " +
-            $"s0 = {s0:G3} (out-of-sample scatter) and k = {k:G3} per decade fitted by maximum likelihood to the errors of " +
+            $"s0 = {NumberStyle.Format(s0, 3)} (out-of-sample scatter) and k = {NumberStyle.Format(k, 3)} per decade fitted by maximum likelihood to the errors of " +
             $"{nested.Count} nested back-tests on the training runs only, a Student t with {dof} degrees of freedom as the scale rests on {dof} " +
-            $"nested back-tests (training residual sd {Math.Sqrt(residualVar):G3})";
+            $"nested back-tests (training residual sd {NumberStyle.Format(Math.Sqrt(residualVar), 3)})";
         return new ExtrapolationCalibration(method, Math.Sqrt(residualVar), s0, k, nested, notes) { DegreesOfFreedom = dof };
     }
 

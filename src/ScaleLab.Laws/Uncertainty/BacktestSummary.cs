@@ -46,9 +46,9 @@ public static partial class Backtester
         var (intercept, slope) = LogLogLine(trainIdx.Select(i => scale[i]).ToArray(), trainIdx.Select(i => data.Y[i]).ToArray());
         var baselines = new List<BaselineResult>
         {
-            Baseline("last point carried forward", $"the loss {last:G4} of the largest-{name} training run",
+            Baseline("last point carried forward", $"the loss {NumberStyle.Format(last, 4)} of the largest-{name} training run",
                 held.Select(_ => last).ToArray()),
-            Baseline("log-log line", $"ln L = {intercept:G4} + ({slope:G4})·ln {name}, least squares on the training runs",
+            Baseline("log-log line", $"ln L = {NumberStyle.Format(intercept, 4)} + ({NumberStyle.Format(slope, 4)})·ln {name}, least squares on the training runs",
                 held.Select(i => Math.Exp(intercept + slope * Math.Log(scale[i]))).ToArray()),
         };
 
@@ -58,14 +58,14 @@ public static partial class Backtester
         double coverage = covered / (double)points.Count;
         double tail = BinomialCdf(covered, points.Count, options.Level);
         var warnings = new List<string>();
-        string note = $"coverage {coverage:P1} ({covered}/{points.Count}) at nominal {options.Level:P0}, {options.Interval.ToString().ToLowerInvariant()} intervals";
+        string note = $"coverage {NumberStyle.Percent(coverage, 3)} ({covered}/{points.Count}) at nominal {NumberStyle.Percent(options.Level, 2)}, {options.Interval.ToString().ToLowerInvariant()} intervals";
         if (coverage < options.Level)
         {
             string verdict = tail < 0.05
-                ? $"credibly below: P(≤ {covered} of {points.Count} | {options.Level:P0}) = {tail:G2}; the intervals are too narrow"
-                : $"within binomial noise of nominal: P(≤ {covered} of {points.Count} | {options.Level:P0}) = {tail:G2}";
+                ? $"credibly below: P(≤ {covered} of {points.Count} | {NumberStyle.Percent(options.Level, 2)}) = {NumberStyle.Format(tail, 2)}; the intervals are too narrow"
+                : $"within binomial noise of nominal: P(≤ {covered} of {points.Count} | {NumberStyle.Percent(options.Level, 2)}) = {NumberStyle.Format(tail, 2)}";
             note += $": BELOW nominal ({verdict})";
-            warnings.Add($"interval coverage {coverage:P1} is below the nominal {options.Level:P0} ({verdict})");
+            warnings.Add($"interval coverage {NumberStyle.Percent(coverage, 3)} is below the nominal {NumberStyle.Percent(options.Level, 2)} ({verdict})");
         }
         if (points.Count < 5)
         {
@@ -73,11 +73,11 @@ public static partial class Backtester
         }
         if (span < ShortSpanDecades)
         {
-            warnings.Add($"the held-out runs reach only {span:F2} decades of {name} beyond the training runs: a short extrapolation says little about a long one");
+            warnings.Add($"the held-out runs reach only {NumberStyle.Format(span, 3)} decades of {name} beyond the training runs: a short extrapolation says little about a long one");
         }
         foreach (var b in baselines.Where(b => !(b.LogSkill > 0)))
         {
-            warnings.Add($"{law.Name} does not beat the {b.Name} baseline (skill on ln L {b.LogSkill:F2} ≤ 0): this back-test cannot tell the law from a naive forecast");
+            warnings.Add($"{law.Name} does not beat the {b.Name} baseline (skill on ln L {NumberStyle.Format(b.LogSkill, 3)} ≤ 0): this back-test cannot tell the law from a naive forecast");
         }
         if (calibration is { PerDecade: var k } && !double.IsFinite(k))
         {

@@ -56,7 +56,7 @@ public sealed record ResampleGroups(int[] Ids, int Count, string Description)
             ids[i] = g;
             previous = x;
         }
-        return new ResampleGroups(ids, g + 1, $"{g + 1} {what} groups (values within {toleranceDecades:G2} decades joined)");
+        return new ResampleGroups(ids, g + 1, $"{g + 1} {what} groups (values within {NumberStyle.Format(toleranceDecades, 2)} decades joined)");
     }
 
     /// <summary>

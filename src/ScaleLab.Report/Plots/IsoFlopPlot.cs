@@ -1,4 +1,5 @@
 using System.Globalization;
+using ScaleLab.Laws;
 using ScaleLab.Laws.IsoFlop;
 using ScottPlot;
 using SkiaSharp;
@@ -93,12 +94,12 @@ public static class IsoFlopPlot
         nLine.Color = Colors.SteelBlue;
         nLine.LineWidth = 2;
         nLine.LegendText = string.Create(CultureInfo.InvariantCulture,
-            $"N_opt ∝ C^a, a = {result.NExponent.Value:0.###} [{result.NExponent.Lo:0.###}, {result.NExponent.Hi:0.###}]");
+            $"N_opt ∝ C^a, a = {NumberStyle.Format(result.NExponent.Value, 3)} [{NumberStyle.Format(result.NExponent.Lo, 3)}, {NumberStyle.Format(result.NExponent.Hi, 3)}]");
         var dLine = frontier.Add.ScatterLine(ends, ends.Select(result.DFit.Predict).ToArray());
         dLine.Color = Colors.DarkOrange;
         dLine.LineWidth = 2;
         dLine.LegendText = string.Create(CultureInfo.InvariantCulture,
-            $"D_opt ∝ C^b, b = {result.DExponent.Value:0.###} [{result.DExponent.Lo:0.###}, {result.DExponent.Hi:0.###}]");
+            $"D_opt ∝ C^b, b = {NumberStyle.Format(result.DExponent.Value, 3)} [{NumberStyle.Format(result.DExponent.Lo, 3)}, {NumberStyle.Format(result.DExponent.Hi, 3)}]");
         frontier.Axes.Bottom.TickGenerator = LogTicks();
         frontier.Axes.Left.TickGenerator = LogTicks();
         frontier.ShowLegend(Alignment.UpperLeft);
@@ -111,5 +112,5 @@ public static class IsoFlopPlot
         MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
     };
 
-    private static string Sci(double v) => v.ToString("0.##e+0", CultureInfo.InvariantCulture);
+    private static string Sci(double v) => NumberStyle.Format(v, 3);
 }

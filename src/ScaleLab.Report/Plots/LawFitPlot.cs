@@ -47,7 +47,7 @@ public static class LawFitPlot
             h.Color = Colors.Red;
             h.MarkerSize = 7;
             h.LegendText = string.Create(CultureInfo.InvariantCulture,
-                $"held out ({held.Length}): coverage {backtest.Coverage:P0}, mean |rel. error| {backtest.MeanAbsRelativeError:P1}");
+                $"held out ({held.Length}): coverage {NumberStyle.Percent(backtest.Coverage, 2)}, mean |rel. error| {NumberStyle.Percent(backtest.MeanAbsRelativeError, 3)}");
         }
 
         double lo = axis.Min(), hi = axis.Max();
@@ -72,7 +72,7 @@ public static class LawFitPlot
                 var fill = plot.Add.FillY(xs.Select(X).ToArray(), band.Select(b => Math.Log10(b.Lo)).ToArray(),
                     band.Select(b => Math.Log10(b.Hi)).ToArray());
                 fill.FillColor = Colors.DarkOrange.WithAlpha(0.25);
-                fill.LegendText = string.Create(CultureInfo.InvariantCulture, $"{boot.Level:P0} bootstrap band ({boot.Draws.Length} draws)");
+                fill.LegendText = string.Create(CultureInfo.InvariantCulture, $"{NumberStyle.Percent(boot.Level, 2)} bootstrap band ({boot.Draws.Length} draws)");
             }
             var inside = xs.Where(x => x <= hi).ToArray();
             var outside = xs.Where(x => x >= hi).Prepend(hi).ToArray();

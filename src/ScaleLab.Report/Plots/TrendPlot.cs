@@ -84,12 +84,10 @@ internal static class PlotFile
         }
     }
 
-    /// <summary>Tick label for a log10 axis position v: 10^v written as 1e+21 (or plainly for |v| &lt; 3).</summary>
+    /// <summary>Tick label for a log10 axis position v: 10^v in the one number style (1e+21; plainly below 1e6).</summary>
     public static string Pow10Label(double v)
     {
-        var x = Math.Pow(10, v);
-        return Math.Abs(v) >= 3
-            ? x.ToString("0.#e+0", CultureInfo.InvariantCulture)
-            : x.ToString("0.###", CultureInfo.InvariantCulture);
+        // A tick at log10 x = v, labelled with x in the one number style (1000, 1e+6, 0.01).
+        return ScaleLab.Laws.NumberStyle.Format(Math.Pow(10, v), 3);
     }
 }

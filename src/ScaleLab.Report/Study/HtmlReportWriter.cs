@@ -38,8 +38,8 @@ public static class HtmlReportWriter
         {
             html.Append(CultureInfo.InvariantCulture, $"""
                 <h2>Forecast check</h2>
-                <table><tr><th class="l">run</th><th class="l">shape</th><th>N</th><th>D (tokens)</th><th>compute (FLOP)</th><th>× largest sweep run</th><th>predicted [{ver.Level:P0}]</th><th>observed</th><th>error</th><th>inside</th></tr>
-                <tr><td class="l">{E(ver.RunKey)}</td><td class="l">{E(ver.Shape)}</td><td>{ver.N:N0}</td><td>{ver.D:0.00e+0}</td><td>{ver.Compute:0.00e+0}</td><td>{ver.Multiple:0.#}</td><td>{E(ver.Predicted.ToString())}</td><td>{ver.Observed:0.0000}</td><td>{ver.RelativeError:+0.00%;-0.00%}</td><td{(ver.Covered ? "" : " class=\"miss\"")}>{(ver.Covered ? "yes" : "no")}</td></tr></table>
+                <table><tr><th class="l">run</th><th class="l">shape</th><th>N</th><th>D (tokens)</th><th>compute (FLOP)</th><th>× largest sweep run</th><th>predicted [{NumberStyle.Percent(ver.Level, 2)}]</th><th>observed</th><th>error</th><th>inside</th></tr>
+                <tr><td class="l">{E(ver.RunKey)}</td><td class="l">{E(ver.Shape)}</td><td>{NumberStyle.Format(ver.N)}</td><td>{NumberStyle.Format(ver.D, 3)}</td><td>{NumberStyle.Format(ver.Compute, 3)}</td><td>{NumberStyle.Format(ver.Multiple, 2)}</td><td>{E(ver.Predicted.ToString())}</td><td>{NumberStyle.Format(ver.Observed)}</td><td>{NumberStyle.Percent(ver.RelativeError, 3, signed: true)}</td><td{(ver.Covered ? "" : " class=\"miss\"")}>{(ver.Covered ? "yes" : "no")}</td></tr></table>
                 <p>The study's plan was trained after the sweep, with the same corpus, context, batch, schedule and validation windows, and scored against the forecast made before it ran. Interval: {E(ver.IntervalMethod)}.</p>
 
                 """);
@@ -53,9 +53,9 @@ public static class HtmlReportWriter
             html.Append(CultureInfo.InvariantCulture, $"""
                 <h2>Floors of the corpus</h2>
                 <table><tr><th class="l">floor</th><th>nats/token</th><th class="l">what it is</th></tr>
-                <tr><td class="l">entropy rate</td><td>{f.EntropyRate:0.0000}</td><td class="l">the source's entropy rate: the loss of a perfect model with unbounded context</td></tr>
-                <tr><td class="l">context-{f.SeqLen} floor</td><td>{f.Context:0.0000}</td><td class="l">the lowest expected loss of any model that sees at most {f.SeqLen} tokens (positions early in a window see less context)</td></tr>
-                <tr><td class="l">validation floor</td><td>{(f.Validation is { } fv ? fv.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class="l">the exact source's loss on the {f.ValidationWindows} validation windows every run is scored on; the laws' E is fixed at it</td></tr>
+                <tr><td class="l">entropy rate</td><td>{NumberStyle.Format(f.EntropyRate)}</td><td class="l">the source's entropy rate: the loss of a perfect model with unbounded context</td></tr>
+                <tr><td class="l">context-{f.SeqLen} floor</td><td>{NumberStyle.Format(f.Context)}</td><td class="l">the lowest expected loss of any model that sees at most {f.SeqLen} tokens (positions early in a window see less context)</td></tr>
+                <tr><td class="l">validation floor</td><td>{(f.Validation is { } fv ? NumberStyle.Format(fv) : "")}</td><td class="l">the exact source's loss on the {f.ValidationWindows} validation windows every run is scored on; the laws' E is fixed at it</td></tr>
                 </table>
 
                 """);
@@ -63,7 +63,7 @@ public static class HtmlReportWriter
 
         else if (report.TrueEntropyNats is { } floor)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<p>Floor of the corpus (given): <b>{floor:0.####}</b> nats/token.</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<p>Floor of the corpus (given): <b>{NumberStyle.Format(floor, 4)}</b> nats/token.</p>\n");
         }
 
         html.Append("<h2>Training curves</h2>\n");
@@ -74,7 +74,7 @@ public static class HtmlReportWriter
             html.Append("<h2>Design: compute budgets</h2>\n<table><tr><th>budget (FLOP)</th><th>sizes N</th><th>best N</th><th>best loss</th><th>optimum inside the sizes</th></tr>\n");
             foreach (var b in report.Budgets)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{b.Compute:0.00e+0}</td><td>{E(string.Join(", ", b.Sizes.Select(n => Estimate.Format(n))))}</td><td>{Estimate.Format(b.BestN)}</td><td>{b.BestLoss:0.0000}</td><td{(b.Bracketed ? "" : " class=\"miss\"")}>{(b.Bracketed ? "yes" : "no: at an edge")}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{NumberStyle.Format(b.Compute, 3)}</td><td>{E(string.Join(", ", b.Sizes.Select(n => Estimate.Format(n))))}</td><td>{Estimate.Format(b.BestN)}</td><td>{NumberStyle.Format(b.BestLoss)}</td><td{(b.Bracketed ? "" : " class=\"miss\"")}>{(b.Bracketed ? "yes" : "no: at an edge")}</td></tr>\n");
             }
             html.Append("</table>\n");
         }
@@ -83,7 +83,7 @@ public static class HtmlReportWriter
             html.Append("<h2>Learning-rate check</h2>\n<p>Where several rates ran at one (N, D), the loss at each (seeds averaged); the best is fitted.</p>\n<table><tr><th>N</th><th>D</th><th class=\"l\">rate: loss</th><th>best rate</th></tr>\n");
             foreach (var c in report.RateChecks)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Estimate.Format(c.N)}</td><td>{Estimate.Format(c.D)}</td><td class=\"l\">{E(string.Join("; ", c.Tried.Select(t => $"{t.Rate:0.####}: {t.Loss:0.0000}")))}</td><td>{c.BestRate:0.####}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Estimate.Format(c.N)}</td><td>{Estimate.Format(c.D)}</td><td class=\"l\">{E(string.Join("; ", c.Tried.Select(t => $"{NumberStyle.Format(t.Rate, 4)}: {NumberStyle.Format(t.Loss)}")))}</td><td>{NumberStyle.Format(c.BestRate, 4)}</td></tr>\n");
             }
             html.Append("</table>\n");
             if (ReportRows.RateVerdict(report.RateChecks) is { } verdict)
@@ -100,7 +100,7 @@ public static class HtmlReportWriter
             {
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(symbol)}</td><td>{E(value.ToString())}</td></tr>\n");
             }
-            html.Append(CultureInfo.InvariantCulture, $"</table><p>objective {law.Objective:G6} over {law.PointsUsed} runs</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"</table><p>objective {NumberStyle.Format(law.Objective, 6)} over {law.PointsUsed} runs</p>\n");
             if (report.Identification.FirstOrDefault(i => i.Law == law.Law) is { Statements: { Count: > 0 } statements })
             {
                 html.Append("<ul>\n");
@@ -118,7 +118,7 @@ public static class HtmlReportWriter
             html.Append("<table><tr><th class=\"l\">law and points</th><th class=\"l\">variant</th><th>points</th><th>parameters</th><th>AIC</th><th>BIC</th><th>ΔAIC</th><th>Akaike weight</th><th class=\"l\">identified</th></tr>\n");
             foreach (var c in report.Comparison)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(c.Data)}</td><td class=\"l\">{(c.Headline ? "<b>" + E(c.Variant) + "</b>" : E(c.Variant))}</td><td>{c.Points}</td><td>{c.Parameters}</td><td>{c.Aic:0.0}</td><td>{c.Bic:0.0}</td><td>{c.DeltaAic:0.0}</td><td>{c.AkaikeWeight:0.00}</td><td class=\"l\">{(c.Identified ? "every parameter" : "not every parameter")}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(c.Data)}</td><td class=\"l\">{(c.Headline ? "<b>" + E(c.Variant) + "</b>" : E(c.Variant))}</td><td>{c.Points}</td><td>{c.Parameters}</td><td>{NumberStyle.Format(c.Aic, 4)}</td><td>{NumberStyle.Format(c.Bic, 4)}</td><td>{NumberStyle.Format(c.DeltaAic, 3)}</td><td>{NumberStyle.Format(c.AkaikeWeight, 2)}</td><td class=\"l\">{(c.Identified ? "every parameter" : "not every parameter")}</td></tr>\n");
             }
             html.Append("</table>\n");
         }
@@ -134,19 +134,19 @@ public static class HtmlReportWriter
         }
         foreach (var bt in report.Backtests)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(bt.Law)}: fit on {bt.TrainPoints} smaller runs, predict the {bt.Rows.Count} largest ({bt.SpanDecades:0.0#} decades)</h3>\n<p>{E(bt.HoldoutRule)}. Intervals: {E(bt.IntervalMethod)}.</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(bt.Law)}: fit on {bt.TrainPoints} smaller runs, predict the {bt.Rows.Count} largest ({NumberStyle.Format(bt.SpanDecades, 3)} decades)</h3>\n<p>{E(bt.HoldoutRule)}. Intervals: {E(bt.IntervalMethod)}.</p>\n");
             html.Append("<table><tr><th class=\"l\">run</th><th>compute</th><th>observed</th><th>predicted [95%]</th><th>rel. error</th><th>covered</th></tr>\n");
             foreach (var r in bt.Rows)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Label)}</td><td>{r.Compute:0.00e+0}</td><td>{r.Observed:0.0000}</td><td>{E(r.Predicted.ToString())}</td><td>{r.RelativeError:P2}</td><td{(r.Covered ? "" : " class=\"miss\"")}>{(r.Covered ? "yes" : "no")}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Label)}</td><td>{NumberStyle.Format(r.Compute, 3)}</td><td>{NumberStyle.Format(r.Observed)}</td><td>{E(r.Predicted.ToString())}</td><td>{NumberStyle.Percent(r.RelativeError, 3)}</td><td{(r.Covered ? "" : " class=\"miss\"")}>{(r.Covered ? "yes" : "no")}</td></tr>\n");
             }
-            html.Append(CultureInfo.InvariantCulture, $"</table><p>Mean absolute relative error {bt.MeanAbsRelativeError:P2} of the loss, {bt.MeanAbsReducibleRelativeError:P1} of the reducible loss (loss − validation floor); interval coverage {bt.Coverage:P0} at nominal {bt.Level:P0}.</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"</table><p>Mean absolute relative error {NumberStyle.Percent(bt.MeanAbsRelativeError, 3)} of the loss, {NumberStyle.Percent(bt.MeanAbsReducibleRelativeError, 3)} of the reducible loss (loss − validation floor); interval coverage {NumberStyle.Percent(bt.Coverage, 2)} at nominal {NumberStyle.Percent(bt.Level, 2)}.</p>\n");
             if (bt.Baselines.Count > 0)
             {
                 html.Append("<table><tr><th class=\"l\">naive baseline</th><th>mean |rel. error|</th><th>skill of the law (1 − MSE law / MSE baseline, on ln L)</th></tr>\n");
                 foreach (var (name, err, skill) in bt.Baselines)
                 {
-                    html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(name)}</td><td>{err:P2}</td><td{(skill > 0 ? "" : " class=\"miss\"")}>{skill:0.00}</td></tr>\n");
+                    html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(name)}</td><td>{NumberStyle.Percent(err, 3)}</td><td{(skill > 0 ? "" : " class=\"miss\"")}>{NumberStyle.Format(skill, 3)}</td></tr>\n");
                 }
                 html.Append("</table>\n");
             }
@@ -164,7 +164,7 @@ public static class HtmlReportWriter
             foreach (var p in report.Plans)
             {
                 var unidentified = p.Status == "unidentified";
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(p.Law)}</td><td>{p.Compute:0.00e+0}</td><td>{p.DecadesBeyondData:0.0#}</td><td class=\"l{(unidentified ? " miss" : "")}\">{E(p.Label)}</td><td>{(unidentified ? "not identified" : E(p.OptimalParams.ToString()))}</td><td>{(unidentified ? "not identified" : E(p.OptimalTokens.ToString()))}</td><td>{(unidentified ? "" : E(p.TokensPerParam.ToString()))}</td><td>{(unidentified ? "" : E(p.Loss.ToString()))}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(p.Law)}</td><td>{NumberStyle.Format(p.Compute, 3)}</td><td>{NumberStyle.Format(p.DecadesBeyondData, 3)}</td><td class=\"l{(unidentified ? " miss" : "")}\">{E(p.Label)}</td><td>{(unidentified ? "not identified" : E(p.OptimalParams.ToString()))}</td><td>{(unidentified ? "not identified" : E(p.OptimalTokens.ToString()))}</td><td>{(unidentified ? "" : E(p.TokensPerParam.ToString()))}</td><td>{(unidentified ? "" : E(p.Loss.ToString()))}</td></tr>\n");
             }
             html.Append("</table>\n");
         }
@@ -176,7 +176,7 @@ public static class HtmlReportWriter
         html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>lr</th><th>tokens</th><th>compute</th><th>train loss (mean of last steps)</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
         foreach (var r in report.Runs)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Key)}</td><td class=\"l\">{E(r.Shape)}</td><td>{r.Seed}</td><td>{r.NonEmbeddingParams:N0}</td><td>{r.TotalParams:N0}</td><td>{(r.LearningRate is { } lr ? lr.ToString("0.####", CultureInfo.InvariantCulture) : "")}</td><td>{r.Tokens:0.00e+0}</td><td>{r.Flops:0.00e+0}</td><td>{r.FinalTrainLoss:0.0000}</td><td>{(r.FinalValLoss is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")}</td><td class=\"l\">{E(r.Status)}</td></tr>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{E(r.Key)}</td><td class=\"l\">{E(r.Shape)}</td><td>{r.Seed}</td><td>{NumberStyle.Format(r.NonEmbeddingParams)}</td><td>{NumberStyle.Format(r.TotalParams)}</td><td>{(r.LearningRate is { } lr ? NumberStyle.Format(lr, 4) : "")}</td><td>{NumberStyle.Format(r.Tokens, 3)}</td><td>{NumberStyle.Format(r.Flops, 3)}</td><td>{NumberStyle.Format(r.FinalTrainLoss)}</td><td>{(r.FinalValLoss is { } v ? NumberStyle.Format(v) : "")}</td><td class=\"l\">{E(r.Status)}</td></tr>\n");
         }
         html.Append("</table>\n");
         if (report.Notes.Count > 0)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ScaleLab.Laws;
 
 namespace ScaleLab.Report.Study;
 
@@ -12,11 +13,11 @@ public static class MarkdownReportWriter
         md.Append(CultureInfo.InvariantCulture, $"# ScaleLab report: {report.Study}\n\n{report.Headline}\n\nCorpus: {report.Corpus}; {report.Runs.Count} runs.");
         if (report.Floors is { } f)
         {
-            md.Append(CultureInfo.InvariantCulture, $" Floors: source entropy rate {f.EntropyRate:0.####}; context-{f.SeqLen} floor {f.Context:0.####}; validation floor {f.Validation:0.####} (the exact source's loss on the {f.ValidationWindows} validation windows; E is fixed at it) nats/token.");
+            md.Append(CultureInfo.InvariantCulture, $" Floors: source entropy rate {NumberStyle.Format(f.EntropyRate, 4)}; context-{f.SeqLen} floor {NumberStyle.Format(f.Context, 4)}; validation floor {NumberStyle.Format(f.Validation, 4)} (the exact source's loss on the {f.ValidationWindows} validation windows; E is fixed at it) nats/token.");
         }
         if (report.Verification is { } v)
         {
-            md.Append(CultureInfo.InvariantCulture, $"\n\n## Forecast check\n\n| shape | N | D | compute | × largest run | predicted [{v.Level:P0}] | observed | error | inside |\n|---|---|---|---|---|---|---|---|---|\n| {v.Shape} | {v.N} | {v.D:0.00e+0} | {v.Compute:0.00e+0} | {v.Multiple:0.#} | {v.Predicted} | {v.Observed:0.0000} | {v.RelativeError:+0.00%;-0.00%} | {(v.Covered ? "yes" : "no")} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"\n\n## Forecast check\n\n| shape | N | D | compute | × largest run | predicted [{NumberStyle.Percent(v.Level, 2)}] | observed | error | inside |\n|---|---|---|---|---|---|---|---|---|\n| {v.Shape} | {NumberStyle.Format(v.N)} | {NumberStyle.Format(v.D, 3)} | {NumberStyle.Format(v.Compute, 3)} | {NumberStyle.Format(v.Multiple, 2)} | {v.Predicted} | {NumberStyle.Format(v.Observed)} | {NumberStyle.Percent(v.RelativeError, 3, signed: true)} | {(v.Covered ? "yes" : "no")} |\n");
         }
         md.Append("\n\n## Fitted laws\n");
         foreach (var law in report.Laws)
@@ -32,7 +33,7 @@ public static class MarkdownReportWriter
             md.Append("\n## Model comparison\n\n| law and points | variant | points | parameters | AIC | BIC | ΔAIC | Akaike weight | identified |\n|---|---|---|---|---|---|---|---|---|\n");
             foreach (var c in report.Comparison)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| {c.Data} | {(c.Headline ? $"**{c.Variant}**" : c.Variant)} | {c.Points} | {c.Parameters} | {c.Aic:0.0} | {c.Bic:0.0} | {c.DeltaAic:0.0} | {c.AkaikeWeight:0.00} | {(c.Identified ? "every parameter" : "not every parameter")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {c.Data} | {(c.Headline ? $"**{c.Variant}**" : c.Variant)} | {c.Points} | {c.Parameters} | {NumberStyle.Format(c.Aic, 4)} | {NumberStyle.Format(c.Bic, 4)} | {NumberStyle.Format(c.DeltaAic, 3)} | {NumberStyle.Format(c.AkaikeWeight, 2)} | {(c.Identified ? "every parameter" : "not every parameter")} |\n");
             }
         }
         md.Append("\n## Back-test\n");
@@ -41,12 +42,12 @@ public static class MarkdownReportWriter
             md.Append(CultureInfo.InvariantCulture, $"\n### {bt.Law} (fit on {bt.TrainPoints} runs)\n\n| run | compute | observed | predicted [95%] | rel. error | covered |\n|---|---|---|---|---|---|\n");
             foreach (var r in bt.Rows)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| {r.Label} | {r.Compute:0.00e+0} | {r.Observed:0.0000} | {r.Predicted} | {r.RelativeError:P2} | {(r.Covered ? "yes" : "no")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {r.Label} | {NumberStyle.Format(r.Compute, 3)} | {NumberStyle.Format(r.Observed)} | {r.Predicted} | {NumberStyle.Percent(r.RelativeError, 3)} | {(r.Covered ? "yes" : "no")} |\n");
             }
-            md.Append(CultureInfo.InvariantCulture, $"\nMean absolute relative error {bt.MeanAbsRelativeError:P2} ({bt.MeanAbsReducibleRelativeError:P1} of the reducible loss) over {bt.SpanDecades:0.0#} decades; coverage {bt.Coverage:P0} at nominal {bt.Level:P0}.");
+            md.Append(CultureInfo.InvariantCulture, $"\nMean absolute relative error {NumberStyle.Percent(bt.MeanAbsRelativeError, 3)} ({NumberStyle.Percent(bt.MeanAbsReducibleRelativeError, 3)} of the reducible loss) over {NumberStyle.Format(bt.SpanDecades, 3)} decades; coverage {NumberStyle.Percent(bt.Coverage, 2)} at nominal {NumberStyle.Percent(bt.Level, 2)}.");
             foreach (var (name, err, skill) in bt.Baselines)
             {
-                md.Append(CultureInfo.InvariantCulture, $" Against {name}: its error {err:P2}, skill {skill:0.00}.");
+                md.Append(CultureInfo.InvariantCulture, $" Against {name}: its error {NumberStyle.Percent(err, 3)}, skill {NumberStyle.Format(skill, 3)}.");
             }
             md.Append('\n');
         }
@@ -54,12 +55,12 @@ public static class MarkdownReportWriter
         foreach (var p in report.Plans)
         {
             var ok = p.Status != "unidentified";
-            md.Append(CultureInfo.InvariantCulture, $"| {p.Law} | {p.Compute:0.00e+0} | {p.Label} | {(ok ? p.OptimalParams : "not identified")} | {(ok ? p.OptimalTokens : "not identified")} | {(ok ? p.TokensPerParam : "")} | {(ok ? p.Loss : "")} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {p.Law} | {NumberStyle.Format(p.Compute, 3)} | {p.Label} | {(ok ? p.OptimalParams : "not identified")} | {(ok ? p.OptimalTokens : "not identified")} | {(ok ? p.TokensPerParam : "")} | {(ok ? p.Loss : "")} |\n");
         }
         md.Append("\n## Runs\n\n| run | shape | seed | N (non-emb.) | N (total) | tokens | compute | train loss | val loss | status |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in report.Runs)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| {r.Key} | {r.Shape} | {r.Seed} | {r.NonEmbeddingParams} | {r.TotalParams} | {r.Tokens:0.00e+0} | {r.Flops:0.00e+0} | {r.FinalTrainLoss:0.0000} | {r.FinalValLoss:0.0000} | {r.Status} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {r.Key} | {r.Shape} | {r.Seed} | {NumberStyle.Format(r.NonEmbeddingParams)} | {NumberStyle.Format(r.TotalParams)} | {NumberStyle.Format(r.Tokens, 3)} | {NumberStyle.Format(r.Flops, 3)} | {NumberStyle.Format(r.FinalTrainLoss)} | {NumberStyle.Format(r.FinalValLoss)} | {r.Status} |\n");
         }
         foreach (var note in report.Notes)
         {

@@ -125,7 +125,7 @@ internal static class ReportRows
                     : "the rule's rate is too high at these sizes: half of it won most checks";
         return FormattableString.Invariant(
             $"Learning-rate rule checked at {triples.Count} configurations at half, once and twice its rate: the rule's rate won {Wins(1)}, twice it {Wins(2)}, half of it {Wins(0)}; ")
-            + FormattableString.Invariant($"the rule's loss was above the best by {gaps[gaps.Count / 2]:0.000} nats (median) and at most {gaps[^1]:0.000}; {verdict}. ")
+            + FormattableString.Invariant($"the rule's loss was above the best by {NumberStyle.Format(gaps[gaps.Count / 2], 3)} nats (median) and at most {NumberStyle.Format(gaps[^1], 3)}; {verdict}. ")
             + "Only the best rate of each configuration is fitted, so a rule slightly off costs the fits little.";
     }
 

@@ -105,7 +105,7 @@ public static class StudyAnalysis
         {
             // A floor at or above a run's loss cannot be the irreducible loss of these runs (a different corpus, or a
             // floor computed on other windows): fixing E there would force every law through an impossible value.
-            notes.Add($"The given floor {knownFloor:0.####} is not below every run's loss (lowest {selected.Min(p => p.Loss):0.####}), so it cannot be their irreducible loss: E is fitted, not fixed.");
+            notes.Add($"The given floor {NumberStyle.Format(knownFloor, 4)} is not below every run's loss (lowest {NumberStyle.Format(selected.Min(p => p.Loss), 4)}), so it cannot be their irreducible loss: E is fitted, not fixed.");
             floor = null;
         }
         ScalingDataset? data = null;
@@ -127,10 +127,10 @@ public static class StudyAnalysis
             chinchillaForm = Constrain(LawCatalog.Create("chinchilla"), fixedE);
             var candidates = new (IScalingLaw Law, ScalingDataset Data, IReadOnlyList<SelectedPoint> Points, string Text)[]
             {
-                (chinchillaForm, data, selected, $"all {data.Count} configurations" + (fixedE is null ? "" : $", E fixed at the validation floor {floor:0.####}")),
+                (chinchillaForm, data, selected, $"all {data.Count} configurations" + (fixedE is null ? "" : $", E fixed at the validation floor {NumberStyle.Format(floor, 4)}")),
                 (Constrain(LawCatalog.Create("powerlaw", LawInputs.C), fixedE), frontierData, frontier,
                     $"the {frontierData.Count} runs on the compute-efficient frontier (the lowest loss of each budget when it is below every smaller budget's)"
-                    + (fixedE is null ? "" : $", E fixed at the validation floor {floor:0.####}")),
+                    + (fixedE is null ? "" : $", E fixed at the validation floor {NumberStyle.Format(floor, 4)}")),
             };
             foreach (var (law, lawData, lawPoints, pointsText) in candidates)
             {
@@ -186,7 +186,7 @@ public static class StudyAnalysis
                             new Estimate(iso.Compute / (6 * iso.N * iso.N)), new Estimate(loss))
                         {
                             Status = "identified",
-                            Label = $"N_opt = k·C^a through the minima of {iso.Budgets} budgets, a = {Exponent(isoFlop)}; {iso.Level:P0} t-interval of the line; loss from L(N,D)",
+                            Label = $"N_opt = k·C^a through the minima of {iso.Budgets} budgets, a = {Exponent(isoFlop)}; {NumberStyle.Percent(iso.Level, 2)} t-interval of the line; loss from L(N,D)",
                             DecadesBeyondData = Math.Log10(m),
                         });
                     }
@@ -277,7 +277,7 @@ public static class StudyAnalysis
         {
             var iso = IsoFlopAnalysis.Fit(runs, new IsoFlopOptions { Bootstrap = options.Bootstrap, Seed = options.Seed + 3 });
             notes.Add($"isoFLOP (Approach 2): N_opt ∝ C^a with a = {Exponent(iso)} over {iso.Accepted.Count()} budgets; parabolas fitted in {iso.Window}; "
-                      + $"exponent across windows {string.Join(", ", iso.Sensitivity.Where(w => double.IsFinite(w.NExponent)).Select(w => w.NExponent.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}.");
+                      + $"exponent across windows {string.Join(", ", iso.Sensitivity.Where(w => double.IsFinite(w.NExponent)).Select(w => NumberStyle.Format(w.NExponent, 3)))}.");
             notes.AddRange(iso.Notes.Select(n => "isoFLOP: " + n));
             return iso;
         }
@@ -362,7 +362,7 @@ public static class StudyAnalysis
         }
         var plan = result.Plans[0];
         var planText = $"Plan at C = {Estimate.Format(plan.Compute)} FLOP ({plan.Compute / result.LargestCompute:0}x the largest sweep run, "
-                       + $"{plan.DecadesBeyondData ?? Math.Log10(plan.Compute / result.LargestCompute):0.#} decades beyond the data): ";
+                       + $"{NumberStyle.Format(plan.DecadesBeyondData ?? Math.Log10(plan.Compute / result.LargestCompute), 2)} decades beyond the data): ";
         planText += plan.Status switch
         {
             PlanStatus.Identified or PlanStatus.NoIntervals => $"N* = {Est(plan.N, plan.NInterval)}, D* = {Est(plan.D, plan.DInterval)} tokens, loss {Est(plan.Loss, plan.LossInterval)} (95% intervals; {plan.Label}).",
@@ -372,10 +372,10 @@ public static class StudyAnalysis
         if (result.Backtests.FirstOrDefault(b => b.Law == "chinchilla") is { } bt)
         {
             var lineSkill = bt.Baselines.FirstOrDefault(b => b.Name.Contains("line", StringComparison.OrdinalIgnoreCase)) ?? (bt.Baselines.Count > 0 ? bt.Baselines[^1] : null);
-            parts.Add($"Back-test of L(N,D) over {bt.SpanDecades:0.0#} decades of compute ({bt.Points.Count} held-out configurations): "
-                      + $"mean |error| {bt.MeanAbsRelativeError:P1} of the loss, {bt.MeanAbsReducibleRelativeError:P0} of the reducible loss"
-                      + (lineSkill is null ? "" : $"; skill against {lineSkill.Name} {lineSkill.LogSkill:0.00}")
-                      + $"; {bt.CoveredCount}/{bt.Points.Count} inside their {bt.Level:P0} intervals.");
+            parts.Add($"Back-test of L(N,D) over {NumberStyle.Format(bt.SpanDecades, 3)} decades of compute ({bt.Points.Count} held-out configurations): "
+                      + $"mean |error| {NumberStyle.Percent(bt.MeanAbsRelativeError, 3)} of the loss, {NumberStyle.Percent(bt.MeanAbsReducibleRelativeError, 2)} of the reducible loss"
+                      + (lineSkill is null ? "" : $"; skill against {lineSkill.Name} {NumberStyle.Format(lineSkill.LogSkill, 3)}")
+                      + $"; {bt.CoveredCount}/{bt.Points.Count} inside their {NumberStyle.Percent(bt.Level, 2)} intervals.");
         }
         return string.Join(" ", parts);
     }

@@ -137,7 +137,7 @@ public static class StudyPlots
                 var whisker = plot.Add.ScatterLine(new[] { vx, vx }, new[] { Math.Log10(v.Predicted.Lo), Math.Log10(v.Predicted.Hi) });
                 whisker.Color = Colors.Crimson;
                 whisker.LineWidth = 2;
-                whisker.LegendText = $"predicted, {v.Level:P0} interval";
+                whisker.LegendText = $"predicted, {NumberStyle.Percent(v.Level, 2)} interval";
                 ys.Add(v.Predicted.Lo);
                 ys.Add(v.Predicted.Hi);
             }
@@ -198,7 +198,7 @@ public static class StudyPlots
         var pts = plot.Add.ScatterPoints(rows.Select(r => r.Observed).ToArray(), rows.Select(r => r.Predicted.Value).ToArray());
         pts.Color = Colors.Black;
         pts.MarkerSize = 8;
-        pts.LegendText = $"held-out run ({backtest.Level:P0} interval: green covers, red misses)";
+        pts.LegendText = $"held-out run ({NumberStyle.Percent(backtest.Level, 2)} interval: green covers, red misses)";
         plot.ShowLegend(Edge.Bottom);
         return plot;
     }
@@ -280,7 +280,7 @@ public static class StudyPlots
             var line = plot.Add.HorizontalLine(Math.Log10(floor.Value));
             line.Color = Colors.DarkRed;
             line.LinePattern = LinePattern.Dashed;
-            line.LegendText = $"floor on the validation windows {floor.Value:0.####}";
+            line.LegendText = $"floor on the validation windows {NumberStyle.Format(floor.Value, 4)}";
         }
     }
 
@@ -331,7 +331,5 @@ public static class StudyPlots
         return new[] { 1.0, 2, 5, 10 }.Select(m => m * p).First(s => s >= raw);
     }
 
-    private static string Label(double x) => Math.Abs(x) is >= 1e4 or < 1e-3
-        ? x.ToString("0.#e+0", CultureInfo.InvariantCulture)
-        : x.ToString("0.###", CultureInfo.InvariantCulture);
+    private static string Label(double x) => NumberStyle.Format(x, 3);
 }

@@ -68,8 +68,8 @@ public sealed record VerificationRow(string RunKey, string Shape, long N, long D
 
     public string Sentence() =>
         $"Forecast check: the planned model ({Shape}, N = {Estimate.Format(N)}{(Basis.Length > 0 ? $"; {Basis}" : "")}, D = {Estimate.Format(D)} tokens, C = {Estimate.Format(Compute)} FLOP, "
-        + $"{Multiple:0.#}x the largest sweep run) reached validation loss {Observed:0.0000} against a predicted {Predicted} ({Level:P0} interval): "
-        + $"error {RelativeError:+0.0%;-0.0%}" + (ReducibleRelativeError is { } r ? $" ({r:+0%;-0%} of the reducible loss)" : "")
+        + $"{NumberStyle.Format(Multiple, 2)}x the largest sweep run) reached validation loss {NumberStyle.Format(Observed)} against a predicted {Predicted} ({NumberStyle.Percent(Level, 2)} interval): "
+        + $"error {NumberStyle.Percent(RelativeError, 3, signed: true)}" + (ReducibleRelativeError is { } r ? $" ({NumberStyle.Percent(r, 2, signed: true)} of the reducible loss)" : "")
         + (Predicted.Interval is null ? "." : Covered ? ", inside the interval." : ", OUTSIDE the interval.");
 }
 

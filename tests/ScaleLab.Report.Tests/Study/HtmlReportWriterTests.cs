@@ -42,7 +42,7 @@ public sealed class HtmlReportWriterTests
         var md = MarkdownReportWriter.Render(SampleReports.Chinchilla());
         Assert.Contains("## Back-test", md, StringComparison.Ordinal);
         Assert.Contains("| E | 1.5 [1.4, 1.6] |", md, StringComparison.Ordinal);
-        Assert.Contains("| chinchilla, all configurations | E fitted (not fixed at the floor) | 8 | 5 | -78.5 | -75.7 | 2.0 | 0.27 | not every parameter |", md, StringComparison.Ordinal);
+        Assert.Contains("| chinchilla, all configurations | E fitted (not fixed at the floor) | 8 | 5 | -78.5 | -75.7 | 2 | 0.27 | not every parameter |", md, StringComparison.Ordinal);
         // 8 rows in the run table plus the one held-out run in the back-test table.
         Assert.Equal(9, md.Split('\n').Count(l => l.StartsWith("| run-", StringComparison.Ordinal)));
     }

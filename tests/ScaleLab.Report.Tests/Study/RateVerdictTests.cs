@@ -22,7 +22,7 @@ public sealed class RateVerdictTests
         // Then
         Assert.NotNull(verdict);
         Assert.Contains("won 3, twice it 1, half of it 0", verdict, StringComparison.Ordinal);
-        Assert.Contains("by 0.000 nats (median) and at most 0.010", verdict, StringComparison.Ordinal);
+        Assert.Contains("by 0 nats (median) and at most 0.01", verdict, StringComparison.Ordinal);
         Assert.Contains("validated to within a factor of 2", verdict, StringComparison.Ordinal);
     }
 
