@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
-using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
@@ -28,11 +26,8 @@ namespace ScaleLab.Cli.Commands;
 /// </summary>
 [Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple. Defaults are the shared run defaults except a smaller model (2x32x2, T 32), 8 micro-batches, an EMA of 0.95 and a 10-step warmup: its loss targets were calibrated for these, and its runs' registry keys hash them",
     Examples = ["critical-batch --plot critical.png", "critical-batch --executor slurm --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\""])]
-public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
+public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
 {
-    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
-    private static partial Regex StudyName();
-
     /// <summary>
     /// critical-batch's defaults: the shared run defaults with the small model its loss targets (2.4 to 2.0) and example
     /// cap were calibrated for (2x32x2, T 32), 8 micro-batches for B_simple, and an EMA of 0.95; its runs' registry keys
@@ -42,56 +37,12 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
     internal static RunDefaults Defaults { get; } =
         RunDefaults.Shared with { DModel = 32, Heads = 2, SeqLen = 32, MicroBatches = 8, Steps = 300, GnsEma = 0.95 };
 
-    public sealed class Settings : GnsTrainSettings, IExecutorSettings
+    public sealed class Settings : StudyRunSettings
     {
         public Settings()
-            : base(CriticalBatchCommand.Defaults)
+            : base(CriticalBatchCommand.Defaults, "critical-batch")
         {
         }
-
-        [CommandOption("--executor <KIND>")]
-        [Description("threads (workers inside this process, default), local (worker processes) or slurm (a job array through sbatch; use a postgres: registry on a cluster), as for sweep")]
-        public string Executor { get; set; } = "threads";
-
-        [CommandOption("--partition <NAME>")]
-        [Description("Slurm: sbatch --partition (default: the cluster's default)")]
-        public string? Partition { get; set; }
-
-        [CommandOption("--time-limit <TIME>")]
-        [Description("Slurm: sbatch --time per worker task, e.g. 2:00:00")]
-        public string? TimeLimit { get; set; }
-
-        [CommandOption("--account <NAME>")]
-        [Description("Slurm: sbatch --account")]
-        public string? Account { get; set; }
-
-        [CommandOption("--slurm-logs <DIR>")]
-        [Description("Slurm: folder for the batch script and the task logs (default: slurm-logs beside the checkpoints)")]
-        public string? SlurmLogs { get; set; }
-
-        [CommandOption("--slurm-bin <DIR>")]
-        [Description("Slurm: folder holding sbatch, squeue and scancel (default: the PATH)")]
-        public string? SlurmBin { get; set; }
-
-        [CommandOption("--registry <REGISTRY>")]
-        [Description("sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
-        public string? Registry { get; set; }
-
-        [CommandOption("--study <NAME>")]
-        [Description("Study the runs are recorded under (default critical-batch); rerunning resumes it")]
-        public string Study { get; set; } = "critical-batch";
-
-        [CommandOption("--workers <N>")]
-        [Description("Runs trained at once, each on --threads threads (default 1)")]
-        public int Workers { get; set; } = 1;
-
-        [CommandOption("--checkpoint-dir <DIR>")]
-        [Description("Checkpoint folder (default: scalelab-checkpoints beside a SQLite registry, else in the current folder)")]
-        public string? CheckpointDir { get; set; }
-
-        [CommandOption("--checkpoint-interval <STEPS>")]
-        [Description("Steps between checkpoints of a run (default 100)")]
-        public int CheckpointInterval { get; set; } = 100;
 
         [CommandOption("--batches <LIST>")]
         [Description("Batch sizes in sequences, comma-separated (default 4,8,16,32,64,128)")]
@@ -150,15 +101,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
             {
                 return ValidationResult.Error("--max-examples and --min-steps must be positive and --eval-points at least 2");
             }
-            if (!StudyName().IsMatch(Study))
-            {
-                return ValidationResult.Error($"--study '{Study}' may only hold letters, digits, '_', '-' and '.'");
-            }
-            if (Workers < 1 || CheckpointInterval < 1)
-            {
-                return ValidationResult.Error("--workers and --checkpoint-interval must be positive");
-            }
-            return ExecutorChoice.Validate(this) is { } executorError ? ValidationResult.Error(executorError) : ValidationResult.Success();
+            return ValidateStudyRuns();
         }
 
         internal static bool TryParseList(string text, string flag, out List<double> values, out string error)
@@ -193,7 +136,7 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
         OutputPaths.Check([("--corpus", settings.Corpus)],
             settings.Plot is null ? [] : [("--plot", settings.Plot), ("--plot (B_crit figure)", BCritPlotPath(settings.Plot))]);
         var corpus = settings.OpenCorpus();
-        var (corpusSpec, corpusSha) = RegistryCorpus(settings.Corpus);
+        var (corpusSpec, corpusSha) = settings.RegistryCorpus();
         // Model, seed, warmup (default 10 steps), evaluation windows and micro-batching preference; the sweep sets the rest.
         var template = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps)
             with { WarmupSteps = settings.Warmup ?? 10, EvalSequences = Defaults.EvalSequencesFor(Defaults.Batch) };
@@ -339,19 +282,6 @@ public sealed partial class CriticalBatchCommand(IAnsiConsole console) : Command
                 ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = p.BSimple }).ToList(),
             }).ToList(),
         };
-
-    /// <summary>The corpus as a registry run names it: "synthetic", or a text file by full path with its SHA-256
-    /// (so an edited file makes new runs instead of mixing with the old ones).</summary>
-    private static (string Corpus, string? Sha256) RegistryCorpus(string corpus)
-    {
-        if (corpus == "synthetic")
-        {
-            return (corpus, null);
-        }
-        var path = Path.GetFullPath(corpus);
-        using var stream = File.OpenRead(path);
-        return (path, Convert.ToHexStringLower(SHA256.HashData(stream)));
-    }
 
     /// <summary>What is stored as the study's spec the first time: the settings that shape its runs.</summary>
     private static string StudySpec(Settings s) => JsonSerializer.Serialize(new

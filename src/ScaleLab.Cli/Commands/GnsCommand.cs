@@ -4,6 +4,8 @@ using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Studies.GradientNoise;
 using ScaleLab.Laws;
 using Spectre.Console;
@@ -20,9 +22,18 @@ namespace ScaleLab.Cli.Commands;
 /// <c>--micro-batches</c> equal to <c>--batch</c> the small batch is one sequence: the per-example
 /// (B_small = 1) variant; <c>--compare-per-example</c> trains the same run (same seed, so the same batches) both
 /// ways and prints the two B_simple trajectories side by side with their ratio.
+/// The run is an ordinary language-model run of a registry study (<c>--registry</c>, <c>--study</c>, default gns), as
+/// critical-batch's runs are: any executor trains it (<c>--executor threads|local|slurm</c>), it is checkpointed where
+/// sweep looks and resumed after an interruption, <c>runs</c> lists it, and the table is read back from its per-step
+/// metrics (the same trajectory, bit for bit, as training it in memory: <see cref="GradientNoiseRegistryRun"/>). Running
+/// the same command again trains nothing and prints the same table. <c>--compare-per-example</c> trains its two runs in
+/// this process, outside the registry.
 /// </summary>
 [Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation. Defaults are train's and a sweep spec's (model 2x64x4, T 64, B 16, lr 3e-3, 10% warmup, EMA 0.99), except --micro-batches 8 (the estimator needs two batch sizes) and --steps 300 (B_simple is read over the first few hundred steps)",
-    Examples = ["gns --batch 32 --micro-batches 4 --steps 600 --lr 5e-3", "gns --compare-per-example"])]
+    Examples = ["gns --batch 32 --micro-batches 4 --steps 600 --lr 5e-3",
+        "gns --registry sqlite:runs.db --study gns-b32 --batch 32 --micro-batches 4 --json",
+        "gns --executor slurm --partition gpu --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\"",
+        "gns --compare-per-example"])]
 public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
 {
     /// <summary>
@@ -32,10 +43,10 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
     /// </summary>
     internal static RunDefaults Defaults { get; } = RunDefaults.Shared with { MicroBatches = 8, Steps = 300 };
 
-    public sealed class Settings : GnsTrainSettings
+    public sealed class Settings : StudyRunSettings
     {
         public Settings()
-            : base(GnsCommand.Defaults)
+            : base(GnsCommand.Defaults, "gns")
         {
         }
 
@@ -48,7 +59,7 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         public bool Json { get; set; }
 
         [CommandOption("--compare-per-example")]
-        [Description("Also train the same run (same seed and batches) with one sequence per micro-batch (B_small = 1) and show both B_simple trajectories and their ratio")]
+        [Description("Also train the same run (same seed and batches) with one sequence per micro-batch (B_small = 1) and show both B_simple trajectories and their ratio. Both runs train in this process, outside the registry (no --registry, --study, --executor, --workers or checkpoint flags)")]
         public bool ComparePerExample { get; set; }
 
         public override ValidationResult Validate()
@@ -67,7 +78,17 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
                 return ValidationResult.Error(
                     $"--compare-per-example compares against micro-batches of one sequence; --micro-batches {MicroBatches} = --batch already is that (use fewer micro-batches)");
             }
-            return Every is < 1 ? ValidationResult.Error($"--every must be at least 1, got {Every}") : ValidationResult.Success();
+            if (Every is < 1)
+            {
+                return ValidationResult.Error($"--every must be at least 1, got {Every}");
+            }
+            if (ComparePerExample && (Registry is not null || Executor != "threads" || Study != "gns" || Workers != 1
+                || CheckpointDir is not null || CheckpointInterval != 100))
+            {
+                return ValidationResult.Error(
+                    "--compare-per-example trains both runs in this process, outside the registry; drop --registry, --study, --executor, --workers and the checkpoint flags");
+            }
+            return ValidateStudyRuns();
         }
     }
 
@@ -80,16 +101,15 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         {
             return Compare(settings, options, corpus, every, cancellationToken);
         }
-        var result = GradientNoiseRun.Train(options, corpus, settings.Ema, p =>
-        {
-            if (!settings.Json && (p.Step % every == 0 || p.Step == options.Steps))
-            {
-                Console.Error.WriteLine(Inv($"step {p.Step}: loss {p.Loss:F4}, B_simple {p.Record.BSimple:G4}"));
-            }
-        }, cancellationToken: cancellationToken);
+        var (result, run) = TrainInRegistry(settings, options, corpus.Description, cancellationToken);
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(ToJson(result, settings), JsonOptions));
+            var doc = (Dictionary<string, object?>)ToJson(result, settings);
+            doc["study"] = settings.Study;
+            doc["run_key"] = run.RunKey;
+            doc["trained_now"] = run.TrainedNow;
+            doc["resumed_from_step"] = run.ResumedFromStep;
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, JsonOptions));
             return CliApp.ExitOk;
         }
         var seq = options.Model.SeqLen;
@@ -107,6 +127,40 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
             $"validation loss {result.ValidationLoss:F4}; B_simple = EMA(tr Σ)/EMA(|G|²) from the two-batch estimators (McCandlish et al. 2018, App. A.1)")));
         return CliApp.ExitOk;
     }
+
+    /// <summary>
+    /// Enqueues the run in its study (a run with the same settings already there keeps its state), has the chosen
+    /// executor train it unless it is done, and reads its trajectory back from the registry's per-step rows.
+    /// </summary>
+    private static (GradientNoiseTrajectory Result, SweepOutcome Run) TrainInRegistry(Settings settings, TrainOptions options,
+        string corpus, CancellationToken cancellationToken)
+    {
+        var registry = RunStores.Resolve(settings.Registry);
+        var (corpusSpec, corpusSha) = settings.RegistryCorpus();
+        var spec = GradientNoiseRegistryRun.Plan(settings.Study, corpusSpec, corpusSha, options, settings.Ema);
+        var executorOptions = settings.ToExecutorOptions(registry);
+        // Opened once up front so a bad registry is one clear error before any training.
+        using (RunStores.Open(registry)) { }
+        Console.Error.WriteLine($"gns: run {spec.Key} of study {settings.Study} in {registry}");
+        var run = CriticalBatchSweep.Execute(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, Console.Error.WriteLine,
+            study =>
+            {
+                using var store = RunStores.Open(registry);
+                return ExecutorChoice.Run(settings, registry, store, study, executorOptions, null, Console.Error.WriteLine, cancellationToken).Outcomes;
+            }, cancellationToken)[0];
+        if (run.Ending == SweepEnding.Diverged)
+        {
+            throw new InvalidOperationException($"run {spec.Key} of study {settings.Study} diverged; lower --lr");
+        }
+        Console.Error.WriteLine(!run.TrainedNow ? $"gns: run {spec.Key} read from the registry (finished before)"
+            : run.ResumedFromStep > 0 ? Inv($"gns: run {spec.Key} resumed from step {run.ResumedFromStep} and finished") : $"gns: run {spec.Key} trained");
+        using var reader = RunStores.Open(registry);
+        var record = reader.GetRun(spec.Key) ?? throw new InvalidOperationException($"run {spec.Key} is not in {registry}");
+        return (GradientNoiseRegistryRun.Read(record, reader.ReadMetrics(spec.Key), corpus, settings.Threads), run);
+    }
+
+    /// <summary>Stored as the study's spec when gns creates it: its runs each carry their own settings.</summary>
+    private const string StudySpec = "{\"command\": \"gns\"}";
 
     /// <summary><c>--compare-per-example</c>: both runs, a table of both B_simple and their ratio, and the mean of
     /// each over the second half of training (after the EMAs and the early transient have settled).</summary>
