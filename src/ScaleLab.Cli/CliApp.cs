@@ -25,9 +25,11 @@ public static partial class CliApp
     /// it to check that a command line parses without doing the work).</summary>
     internal static int Run(string[] args, IAnsiConsole? console, TextWriter? stderr, ICommandInterceptor? interceptor)
     {
-        stderr ??= Console.Error;
+        // A test's writer is synchronised like Console.Error: executors report from several threads.
+        var err = stderr is null ? Stderr.Process() : new Stderr(TextWriter.Synchronized(stderr));
+        stderr = err.Writer;
         console ??= StdoutConsole();
-        var app = Build(console, interceptor);
+        var app = Build(console, interceptor, err);
         try
         {
             return app.Run(SingleLetterLongOptionsAsShort(args));
@@ -93,8 +95,9 @@ public static partial class CliApp
             ? a[1..]
             : a).ToArray();
 
-    public static CommandApp Build(IAnsiConsole? console = null, ICommandInterceptor? interceptor = null)
+    public static CommandApp Build(IAnsiConsole? console = null, ICommandInterceptor? interceptor = null, Stderr? stderr = null)
     {
+        stderr ??= Stderr.Process();
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -112,6 +115,8 @@ public static partial class CliApp
             {
                 config.ConfigureConsole(console);
             }
+            // Progress, notes and warnings go here; commands take it by constructor, like IAnsiConsole.
+            config.Settings.Registrar.RegisterInstance(stderr);
             var add = typeof(IConfigurator).GetMethod(nameof(IConfigurator.AddCommand))!;
             foreach (var (type, verb) in Verbs())
             {

@@ -14,7 +14,7 @@ namespace ScaleLab.Cli.Commands;
 [Verb("backtest", "Fit on the smaller runs and predict the largest: errors, skill against naive baselines, interval coverage",
     Examples = ["backtest runs.csv --law powerlaw", "backtest runs.csv --law chinchilla --level 0.8 --floor 1.54 --json",
         "backtest runs.csv --law powerlaw --holdout-above 1e20 --interval prediction --resample points"])]
-public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestCommand.Settings>
+public sealed class BacktestCommand(IAnsiConsole console, Stderr stderr) : Command<BacktestCommand.Settings>
 {
     public sealed class Settings : FitDataSettings
     {
@@ -117,7 +117,7 @@ public sealed class BacktestCommand(IAnsiConsole console) : Command<BacktestComm
             Interval = settings.IntervalKindValue!.Value,
             Resample = settings.ResampleValue!.Value,
             Fit = settings.FitOptions(),
-            Progress = FitOutput.Progress("back-test bootstrap", settings.Bootstrap),
+            Progress = FitOutput.Progress(stderr, "back-test bootstrap", settings.Bootstrap),
         });
         if (settings.Json)
         {

@@ -26,7 +26,7 @@ namespace ScaleLab.Cli.Commands;
 /// </summary>
 [Verb("critical-batch", "Critical batch size from steps-vs-examples trade-offs, beside the gradient noise scale B_simple. Defaults are the shared run defaults except a smaller model (2x32x2, T 32), 8 micro-batches, an EMA of 0.95 and a 10-step warmup: its loss targets were calibrated for these, and its runs' registry keys hash them",
     Examples = ["critical-batch --plot critical.png", "critical-batch --executor slurm --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\""])]
-public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<CriticalBatchCommand.Settings>
+public sealed class CriticalBatchCommand(IAnsiConsole console, Stderr stderr) : Command<CriticalBatchCommand.Settings>
 {
     /// <summary>
     /// critical-batch's defaults: the shared run defaults with the small model its loss targets (2.4 to 2.0) and example
@@ -154,20 +154,20 @@ public sealed class CriticalBatchCommand(IAnsiConsole console) : Command<Critica
         };
         // Opened once up front so a bad registry is one clear error before any training.
         using (RunStores.Open(registry)) { }
-        Console.Error.WriteLine($"critical-batch: {runs.Count} runs in study {settings.Study} of {registry}");
+        stderr.WriteLine($"critical-batch: {runs.Count} runs in study {settings.Study} of {registry}");
         // The runs are ordinary language-model runs of the study: any executor trains them, as sweep would.
         Func<string, IReadOnlyList<RunOutcome>>? executor = settings.Executor == "threads" ? null : study =>
         {
             using var store = RunStores.Open(registry);
-            return ExecutorChoice.Run(settings, registry, store, study, options, null, Console.Error.WriteLine, cancellationToken).Outcomes;
+            return ExecutorChoice.Run(settings, registry, store, study, options, null, stderr.WriteLine, cancellationToken).Outcomes;
         };
         var outcomes = CriticalBatchSweep.Execute(() => RunStores.Open(registry), runs, StudySpec(settings), options,
-            Console.Error.WriteLine, executor, cancellationToken);
+            stderr.WriteLine, executor, cancellationToken);
         foreach (var outcome in outcomes)
         {
             var how = !outcome.TrainedNow ? "from the registry"
                 : outcome.ResumedFromStep > 0 ? GnsCommand.Inv($"resumed from step {outcome.ResumedFromStep}") : "trained";
-            Console.Error.WriteLine(GnsCommand.Inv(
+            stderr.WriteLine(GnsCommand.Inv(
                 $"B={outcome.Batch} lr={outcome.LearningRate:G3}: {outcome.Ending} after {outcome.StepsRun} steps, last validation loss {(outcome.Curve.Count > 0 ? outcome.Curve[^1].Loss : double.NaN):F4} ({how})"));
         }
         var analysis = CriticalBatchStudy.Analyze(

@@ -10,7 +10,7 @@ namespace ScaleLab.Cli.Commands;
 
 [Verb("demo", "The main job: train an isoFLOP sweep of tiny GPTs on the built-in synthetic corpus, fit and diagnose scaling laws, back-test them against naive baselines, plan the compute-optimal run at 10x the largest budget, train it to score the forecast, and write report.html",
     Examples = ["demo", "demo --quick --out demo-out", "demo --no-verify --json"])]
-public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Settings>
+public sealed class DemoCommand(IAnsiConsole console, Stderr stderr) : Command<DemoCommand.Settings>
 {
     /// <summary>The verification run's compute as a multiple of the largest sweep run's. It trains on one thread: at the
     /// demo's widths (under 64) the engine's second thread costs more in synchronisation than it gains (measured: a
@@ -74,7 +74,7 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
         store.EnsureSchema();
         var enqueued = SweepPlan.Enqueue(store, spec, specText);
         var workers = settings.Workers ?? Environment.ProcessorCount;
-        Console.Error.WriteLine($"demo: {enqueued.Runs} runs ({enqueued.Added} new, {enqueued.Existing} already in {registry}); {workers} worker(s), 1 thread each");
+        stderr.WriteLine($"demo: {enqueued.Runs} runs ({enqueued.Added} new, {enqueued.Existing} already in {registry}); {workers} worker(s), 1 thread each");
 
         var legacy = Path.Combine(outDir, "checkpoints");
         if (Directory.Exists(legacy) && !Directory.Exists(CheckpointDirectory(outDir)))
@@ -96,25 +96,25 @@ public sealed class DemoCommand(IAnsiConsole console) : Command<DemoCommand.Sett
             var counts = line[..line.IndexOf('|', StringComparison.Ordinal)];
             if (counts != last || clock.Elapsed - lastShown > TimeSpan.FromSeconds(15))
             {
-                Console.Error.WriteLine(line);
+                stderr.WriteLine(line);
                 (last, lastShown) = (counts, clock.Elapsed);
             }
-        }, line => Console.Error.WriteLine(line), cancellationToken);
+        }, stderr.WriteLine, cancellationToken);
         if (result.Counts.Failed > 0)
         {
-            Console.Error.WriteLine($"demo: {result.Counts.Failed} run(s) failed; the report uses the {result.Counts.Done} that finished");
+            stderr.WriteLine($"demo: {result.Counts.Failed} run(s) failed; the report uses the {result.Counts.Done} that finished");
         }
 
-        var options = StudyReportFiles.Options(store, spec.Study, settings.Bootstrap, seed: 0, TimeProvider.System, line => Console.Error.WriteLine(line));
+        var options = StudyReportFiles.Options(store, spec.Study, settings.Bootstrap, seed: 0, TimeProvider.System, stderr.WriteLine);
         var analysis = Report.Study.StudyAnalysis.Analyse(store, spec.Study, options);
         if (!settings.NoVerify && analysis.Chinchilla is not null && !cancellationToken.IsCancellationRequested)
         {
             analysis = ForecastCheck.Run(() => RunStores.Open(registry), store, analysis, analysis.LargestCompute * VerifyMultiple,
                 shape => DemoSpec.LearningRate(shape.DModel), threads: 1, CheckpointDirectory(outDir), options,
-                line => Console.Error.WriteLine(line), cancellationToken, allowUnidentified: settings.Quick);
+                stderr.WriteLine, cancellationToken, allowUnidentified: settings.Quick);
         }
         var output = StudyReportFiles.Write(analysis, Path.Combine(outDir, "report.html"));
-        Console.Error.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");
+        stderr.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:0} s");
         StudyReportFiles.Show(console, output, settings.Json);
         return result.Counts.Done >= Report.Study.StudyAnalysis.MinimumRuns ? CliApp.ExitOk : CliApp.ExitFailure;
     }

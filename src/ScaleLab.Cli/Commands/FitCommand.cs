@@ -17,7 +17,7 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["fit runs.csv --law chinchilla --bootstrap 200 --out chinchilla.json --plot fit.png", "fit runs.csv --law powerlaw --json",
         "fit runs.csv --law chinchilla --fix E=1.5406 --tie beta=alpha --bootstrap 200",
         "fit runs.csv --law powerlaw --x-variable c --frontier --json"])]
-public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settings>
+public sealed class FitCommand(IAnsiConsole console, Stderr stderr) : Command<FitCommand.Settings>
 {
     public sealed class Settings : FitDataSettings
     {
@@ -67,7 +67,7 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
             {
                 Samples = settings.Bootstrap,
                 Seed = settings.Seed,
-                Progress = FitOutput.Progress("bootstrap", settings.Bootstrap),
+                Progress = FitOutput.Progress(stderr, "bootstrap", settings.Bootstrap),
             }, options);
         }
 
@@ -84,7 +84,7 @@ public sealed class FitCommand(IAnsiConsole console) : Command<FitCommand.Settin
                     Bootstrap = samples,
                     Seed = settings.Seed,
                     Fit = options,
-                    Progress = FitOutput.Progress("back-test bootstrap", samples),
+                    Progress = FitOutput.Progress(stderr, "back-test bootstrap", samples),
                 });
             }
             else

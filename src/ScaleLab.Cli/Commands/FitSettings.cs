@@ -147,11 +147,11 @@ internal static class FitOutput
     public static string F(double v) => NumberStyle.Format(v);
 
     /// <summary>Progress of long work on stderr (the document, if any, owns stdout).</summary>
-    public static IProgress<int> Progress(string what, int total) => new SyncProgress(done =>
+    public static IProgress<int> Progress(Stderr stderr, string what, int total) => new SyncProgress(done =>
     {
         if (done == total || done % Math.Max(1, total / 10) == 0)
         {
-            Console.Error.WriteLine($"{what}: {done}/{total}");
+            stderr.WriteLine($"{what}: {done}/{total}");
         }
     });
 

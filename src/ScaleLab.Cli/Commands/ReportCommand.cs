@@ -7,7 +7,7 @@ namespace ScaleLab.Cli.Commands;
 
 [Verb("report", "Analyse a study in the registry (laws, back-test, plan) and write one self-contained HTML report, plus .md and .json",
     Examples = ["report --study demo --out report.html", "report --study demo --registry sqlite:runs.db --json"])]
-public sealed class ReportCommand(IAnsiConsole console) : Command<ReportCommand.Settings>
+public sealed class ReportCommand(IAnsiConsole console, Stderr stderr) : Command<ReportCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -52,7 +52,7 @@ public sealed class ReportCommand(IAnsiConsole console) : Command<ReportCommand.
         using var store = RunStores.Open(registry);
         store.EnsureSchema();
         var output = StudyReportFiles.Write(store, settings.Study!, settings.Out, settings.Bootstrap, settings.Seed, TimeProvider.System,
-            line => Console.Error.WriteLine(line));
+            stderr.WriteLine);
         StudyReportFiles.Show(console, output, settings.Json);
         return CliApp.ExitOk;
     }

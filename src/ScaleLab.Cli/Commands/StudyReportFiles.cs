@@ -68,7 +68,7 @@ internal static class StudyReportFiles
     {
         if (json)
         {
-            Console.Out.WriteLine(output.JsonText);
+            console.Profile.Out.Writer.WriteLine(output.JsonText);
             return;
         }
         console.MarkupLineInterpolated($"[bold]{output.Analysis.Report.Headline}[/]");

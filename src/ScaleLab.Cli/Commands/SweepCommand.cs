@@ -23,7 +23,7 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["sweep sweep.toml --workers 2", "sweep sweep.toml --executor threads --registry sqlite:runs.db",
         "sweep sweep.toml --executor slurm --partition cpu --time-limit 4:00:00 --registry \"postgres:Host=db;Username=u;Password=p;Database=scalelab\"",
         "sweep sweep.toml --dry-run"])]
-public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
+public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<SweepCommand.Settings>
 {
     /// <summary>snake_case, indented, non-finite numbers as null (<see cref="JsonNumbers"/>): sweep's and runs' JSON.</summary>
     internal static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
@@ -134,7 +134,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         // after the stale-heartbeat timeout.
         if (LocalWorkers.ReleaseDead(store, spec.Study) is > 0 and var released)
         {
-            Console.Error.WriteLine($"sweep {spec.Study}: {released} run(s) held by dead processes of this machine queued again");
+            stderr.WriteLine($"sweep {spec.Study}: {released} run(s) held by dead processes of this machine queued again");
         }
         if (slurm && settings.Workers is null)
         {
@@ -143,12 +143,12 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         }
         if (slurm && RunStores.Parse(registry).Backend == "sqlite")
         {
-            Console.Error.WriteLine($"note: a SQLite registry works with Slurm only when every task runs on this node; use --registry postgres:... on a cluster");
+            stderr.WriteLine($"note: a SQLite registry works with Slurm only when every task runs on this node; use --registry postgres:... on a cluster");
         }
-        Console.Error.WriteLine($"sweep {spec.Study}: {plan.Runs} runs ({plan.Added} new, {plan.Existing} already in {registry}); " +
+        stderr.WriteLine($"sweep {spec.Study}: {plan.Runs} runs ({plan.Added} new, {plan.Existing} already in {registry}); " +
             $"{options.Workers} {settings.Executor} worker(s) x {threads} thread(s)");
 
-        using var view = new StatusLine();
+        using var view = new StatusLine(stderr);
         // Ctrl+C or SIGTERM stops the sweep cleanly: local workers are killed, a Slurm job is cancelled, and the runs
         // they held go back to the queue (a re-run resumes them from their checkpoints).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -185,7 +185,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         if (c.Failed > 0)
         {
             var firstError = store.ListRuns(spec.Study).First(r => r.Status == RunStatus.Failed).Error;
-            Console.Error.WriteLine($"error: {c.Failed} of {c.Total} runs failed (first: {firstError}); rerun with --retry-failed");
+            stderr.WriteLine($"error: {c.Failed} of {c.Total} runs failed (first: {firstError}); rerun with --retry-failed");
             return CliApp.ExitFailure;
         }
         return CliApp.ExitOk;
@@ -287,9 +287,9 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
 
     /// <summary>The sweep's live status on stderr: rewritten in place on a terminal, otherwise one line
     /// whenever the counts change. Worker messages print above it.</summary>
-    private sealed class StatusLine : IDisposable
+    private sealed class StatusLine(Stderr stderr) : IDisposable
     {
-        private readonly bool _interactive = !Console.IsErrorRedirected;
+        private readonly bool _interactive = stderr.Interactive;
         private readonly Lock _gate = new();
         private string _last = "";
         private StatusCounts? _lastCounts;
@@ -301,11 +301,11 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
                 var line = status.ToString();
                 if (_interactive)
                 {
-                    Console.Error.Write("\r" + line.PadRight(Math.Max(_last.Length, line.Length)));
+                    stderr.Write("\r" + line.PadRight(Math.Max(_last.Length, line.Length)));
                 }
                 else if (status.Counts != _lastCounts)
                 {
-                    Console.Error.WriteLine(line);
+                    stderr.WriteLine(line);
                 }
                 _last = line;
                 _lastCounts = status.Counts;
@@ -316,10 +316,10 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         {
             lock (_gate)
             {
-                Console.Error.WriteLine(_interactive ? "\r" + message.PadRight(_last.Length) : message);
+                stderr.WriteLine(_interactive ? "\r" + message.PadRight(_last.Length) : message);
                 if (_interactive && _last.Length > 0)
                 {
-                    Console.Error.Write(_last);
+                    stderr.Write(_last);
                 }
             }
         }
@@ -330,7 +330,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             {
                 if (_interactive && _last.Length > 0)
                 {
-                    Console.Error.WriteLine();
+                    stderr.WriteLine();
                     _last = "";
                 }
             }

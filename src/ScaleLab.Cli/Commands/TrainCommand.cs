@@ -24,7 +24,7 @@ namespace ScaleLab.Cli.Commands;
 /// </summary>
 [Verb("train", "Train a small GPT on the synthetic corpus (known entropy rate) or a text file",
     Examples = ["train --layers 2 --d-model 64 --heads 4 --seq 64 --tokens 1000000 --checkpoint run.ckpt", "train --corpus input.txt --steps 2000 --checkpoint shakespeare.ckpt", "train --resume run.ckpt --steps 2000 --json"])]
-public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
+public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<TrainCommand.Settings>
 {
     /// <summary>Every flag left out: the shared run defaults (the same as gns's and a sweep spec's).</summary>
     internal static RunDefaults Defaults => RunDefaults.Shared;
@@ -232,7 +232,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
         if (savedSteps is { } before && before != o.Steps)
         {
-            Console.Error.WriteLine($"note: the learning-rate schedule is re-stretched from {before} to {o.Steps} steps: " +
+            stderr.WriteLine($"note: the learning-rate schedule is re-stretched from {before} to {o.Steps} steps: " +
                 $"from step {trainer.Step} the cosine decay follows the {o.Steps}-step schedule, so this run differs from one trained for {o.Steps} steps from the start");
         }
         var evals = new List<EvalMetrics>();
@@ -240,7 +240,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             throw new UsageException("--gns needs a run with 2 or more micro-batches");
         }
-        var progress = new TrainProgress(o.Steps, trainer.Step);
+        var progress = new TrainProgress(stderr, o.Steps, trainer.Step);
         // Ratio of EMAs of the unbiased two-batch estimates (McCandlish et al. 2018, App. A.1), sampled at
         // every evaluation; B_simple is in sequences (multiply by T for tokens).
         var tracker = new GradientNoiseTracker(settings.GnsEma);
@@ -265,7 +265,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         catch (OperationCanceledException) when (signals.Received is not null)
         {
             progress.Dispose();
-            Console.Error.WriteLine(o.CheckpointPath is null
+            stderr.WriteLine(o.CheckpointPath is null
                 ? $"error: stopped by {signals.Received} at step {trainer.Step} of {o.Steps}; no checkpoint was configured, so the run is lost (give --checkpoint FILE to keep one)"
                 : $"error: stopped by {signals.Received} at step {trainer.Step} of {o.Steps}; checkpoint written to {o.CheckpointPath} (continue with: scalelab train --resume {o.CheckpointPath})");
             return CliApp.ExitFailure;
@@ -310,7 +310,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             throw new InvalidOperationException($"run {spec.Key} of study {study} failed before ({existing.Error}); retry with scalelab sweep --retry-failed or another --seed");
         }
-        Console.Error.WriteLine(existing.Status == RunStatus.Done
+        stderr.WriteLine(existing.Status == RunStatus.Done
             ? $"run {spec.Key} of study {study} is already done in {registry}"
             : $"run {spec.Key} of study {study} ({(added ? "new" : "resuming")}) in {registry}");
         var executor = new ExecutorOptions
@@ -332,17 +332,17 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 var logged = store.ReadMetrics(spec.Key);
                 if (logged.Count > 0)
                 {
-                    Console.Error.WriteLine(Inv($"train: step {logged[^1].Step}/{options.Steps}, loss {logged[^1].TrainLoss:F4} | {clock.Elapsed:m\\:ss} elapsed"));
+                    stderr.WriteLine(Inv($"train: step {logged[^1].Step}/{options.Steps}, loss {logged[^1].TrainLoss:F4} | {clock.Elapsed:m\\:ss} elapsed"));
                 }
             }
-            InProcessExecutor.Run(() => RunStores.Open(registry), study, executor, Progress, m => Console.Error.WriteLine(m), cancellationToken);
+            InProcessExecutor.Run(() => RunStores.Open(registry), study, executor, Progress, stderr.WriteLine, cancellationToken);
         }
         var run = store.GetRun(spec.Key)!;
         var metrics = store.ReadMetrics(spec.Key);
         var lastEval = metrics.LastOrDefault(m => m.ValLoss is not null);
         if (run.Status == RunStatus.Failed)
         {
-            Console.Error.WriteLine($"error: run {run.Key} failed: {run.Error}");
+            stderr.WriteLine($"error: run {run.Key} failed: {run.Error}");
             return CliApp.ExitFailure;
         }
         if (settings.Json)
@@ -510,14 +510,17 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         private readonly long _total;
         private readonly long _every;
-        private readonly IAnsiConsole _stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        private readonly Stderr _log;
+        private readonly IAnsiConsole _stderr;
         private readonly Task? _display;
         private readonly TaskCompletionSource _done = new();
         private ProgressTask? _task;
         private double _lastVal = double.NaN;
 
-        public TrainProgress(long total, long start)
+        public TrainProgress(Stderr stderr, long total, long start)
         {
+            _log = stderr;
+            _stderr = stderr.AsConsole();
             _total = total;
             _every = Math.Max(1, total / 20);
             if (_stderr.Profile.Capabilities.Interactive)
@@ -547,7 +550,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             }
             if (m.Step % _every == 0 || m.Step == _total)
             {
-                Console.Error.WriteLine(Inv($"step {m.Step}/{_total} loss {m.Loss:F4} lr {m.LearningRate:0.###e+0} |g| {m.GradNorm:F3} {m.TokensPerSecond:N0} tok/s"));
+                _log.WriteLine(Inv($"step {m.Step}/{_total} loss {m.Loss:F4} lr {m.LearningRate:0.###e+0} |g| {m.GradNorm:F3} {m.TokensPerSecond:N0} tok/s"));
             }
         }
 
@@ -556,7 +559,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             _lastVal = e.ValidationLoss;
             if (_task is null)
             {
-                Console.Error.WriteLine(Inv($"eval step {e.Step}: validation loss {e.ValidationLoss:F4}"));
+                _log.WriteLine(Inv($"eval step {e.Step}: validation loss {e.ValidationLoss:F4}"));
             }
         }
 

@@ -8,7 +8,7 @@ namespace ScaleLab.Cli.Commands;
 
 [Verb("verify", "Score a study's forecast: fit its L(N,D) law, plan the compute-optimal model for a budget, train that model, and report predicted (with interval) against observed loss in a report",
     Examples = ["verify --study demo --registry sqlite:scalelab-demo/scalelab.db --compute 5e12", "verify --study mystudy --multiple 10 --out verify.html --json"])]
-public sealed class VerifyCommand(IAnsiConsole console) : Command<VerifyCommand.Settings>
+public sealed class VerifyCommand(IAnsiConsole console, Stderr stderr) : Command<VerifyCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -68,7 +68,7 @@ public sealed class VerifyCommand(IAnsiConsole console) : Command<VerifyCommand.
             [("--out", settings.Out), ("--out (markdown)", Path.ChangeExtension(settings.Out, ".md")), ("--out (json)", Path.ChangeExtension(settings.Out, ".json"))]);
         using var store = RunStores.Open(registry);
         store.EnsureSchema();
-        void Log(string line) => Console.Error.WriteLine(line);
+        void Log(string line) => stderr.WriteLine(line);
         var options = StudyReportFiles.Options(store, settings.Study!, settings.Bootstrap, seed: 0, TimeProvider.System, Log);
         var analysis = Report.Study.StudyAnalysis.Analyse(store, settings.Study!, options);
         if (analysis.Chinchilla is null)

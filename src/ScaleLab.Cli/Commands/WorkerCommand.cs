@@ -13,7 +13,7 @@ namespace ScaleLab.Cli.Commands;
 /// one line per finished run on stderr.
 /// </summary>
 [Verb("worker", "Internal: a sweep worker process (started by scalelab sweep)", Hidden = true)]
-public sealed class WorkerCommand : Command<WorkerCommand.Settings>
+public sealed class WorkerCommand(Stderr stderr) : Command<WorkerCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -68,9 +68,9 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         };
         var worker = settings.WorkerId ?? SweepWorker.NewWorkerId("w");
         using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var watch = settings.ParentPid is { } parent ? WatchParent(parent, orphaned) : null;
+        using var watch = settings.ParentPid is { } parent ? WatchParent(parent, orphaned, stderr) : null;
         using var store = RunStores.Open(settings.Registry);
-        SweepWorker.Run(store, settings.Study, worker, options, Report, Console.Error.WriteLine, orphaned.Token);
+        SweepWorker.Run(store, settings.Study, worker, options, o => Report(stderr, o), stderr.WriteLine, orphaned.Token);
         return CliApp.ExitOk;
     }
 
@@ -85,7 +85,7 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
     /// A polling timer rather than PR_SET_PDEATHSIG: that signal fires when the thread that started the process
     /// ends, and .NET starts processes from pool threads.
     /// </summary>
-    private static Timer WatchParent(int parent, CancellationTokenSource cancel)
+    private static Timer WatchParent(int parent, CancellationTokenSource cancel, Stderr stderr)
     {
         int startParent = LocalWorkers.ProcStat(Environment.ProcessId)?.ParentPid ?? parent;
         var fired = 0;
@@ -97,7 +97,7 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
             {
                 return;
             }
-            Console.Error.WriteLine($"worker: parent process {parent} is gone; stopping");
+            stderr.WriteLine($"worker: parent process {parent} is gone; stopping");
             cancel.Cancel();
             new Thread(() =>
             {
@@ -107,11 +107,11 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         }, null, ParentPoll, ParentPoll);
     }
 
-    private static void Report(RunOutcome o)
+    private static void Report(Stderr stderr, RunOutcome o)
     {
         var resumed = o.ResumedFromStep > 0 ? string.Create(CultureInfo.InvariantCulture, $" (resumed from step {o.ResumedFromStep})") : "";
         var loss = o.FinalLoss is { } l ? string.Create(CultureInfo.InvariantCulture, $" loss {l:F4}") : "";
         var error = o.Error is null ? "" : $": {o.Error}";
-        Console.Error.WriteLine($"run {o.RunKey} {o.End.ToString().ToLowerInvariant()}{loss}{resumed}{error}");
+        stderr.WriteLine($"run {o.RunKey} {o.End.ToString().ToLowerInvariant()}{loss}{resumed}{error}");
     }
 }
