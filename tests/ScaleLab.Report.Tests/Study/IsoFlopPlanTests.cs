@@ -47,6 +47,31 @@ public sealed class IsoFlopPlanTests
     }
 
     [Fact]
+    public void From_AnyStudy_EqualsTheLineFormulaWrittenOut()
+    {
+        // Given a noisy study, and the prediction interval written out from the accepted budgets (the formula
+        // IsoFlopPlan computed inline before it moved to LinearFit.MeanInterval)
+        var iso = IsoFlopAnalysis.Fit(Grid(1.5, 400, 900, 0.34, 0.28, 0.003, new Random(7)), new IsoFlopOptions { Bootstrap = 0 });
+        var x = iso.Accepted.Select(b => Math.Log10(b.Compute)).ToArray();
+        var n = x.Length;
+        var mean = x.Average();
+        var sxx = x.Sum(v => (v - mean) * (v - mean));
+        var x0 = Math.Log10(3e13);
+        var y0 = iso.NFit.Predict(x0);
+        var se = iso.NFit.ResidualStdError * Math.Sqrt((1.0 / n) + ((x0 - mean) * (x0 - mean) / sxx));
+        var t = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, n - 2, 0.5 + (0.95 / 2));
+
+        // When
+        var plan = IsoFlopPlan.From(iso, 3e13)!;
+
+        // Then bit for bit
+        Assert.Equal(Math.Pow(10, y0), plan.N);
+        Assert.Equal(Math.Pow(10, y0 - (t * se)), plan.Lo);
+        Assert.Equal(Math.Pow(10, y0 + (t * se)), plan.Hi);
+        Assert.Equal(n, plan.Budgets);
+    }
+
+    [Fact]
     public void From_NegativeControl_ZeroWidthIntervalUnderCovers()
     {
         // Given: the same studies, but the interval of a deliberately wrong variant that ignores the line's
