@@ -94,25 +94,29 @@ public sealed class GnsCommandTests : IDisposable
         using var store = RunStores.Open(Registry);
         var key = registry.GetProperty("run_key").GetString()!;
         Assert.Equal(RunStatus.Done, store.GetRun(key)!.Status);
+        Assert.Equal([0, 1], store.ListRuns("g").Select(r => r.Ordinal).Order());
         Assert.Equal(24, store.ReadMetrics(key).Count(m => m.BSimple is not null));
     }
 
-    [Fact]
-    public void Gns_ExecutorSlurm_RunDoneByAnArrayTaskAndTablePrinted()
+    [Theory]
+    [InlineData("slurm")]
+    [InlineData("local")]
+    public void Gns_WorkerProcessExecutor_RunDoneByAWorkerAndTablePrinted(string executor)
     {
-        // Given: the fake Slurm (sbatch runs the array tasks as local processes)
-        var bin = SlurmSweepTests.FakeSlurm(_dir.FullName);
+        // Given: for slurm, the fake Slurm (sbatch runs the array tasks as local processes)
+        string[] extra = executor == "slurm" ? ["--slurm-bin", SlurmSweepTests.FakeSlurm(_dir.FullName)] : [];
 
         // When
-        var (_, output, _) = Run(TinyRun("--executor", "slurm", "--slurm-bin", bin, "--every", "8"));
+        var (_, output, _) = Run(TinyRun(["--executor", executor, "--every", "8", .. extra]));
 
-        // Then: the table has the rows of steps 8, 16 and 24, and the run was trained by task 0 of job 101
+        // Then: the table has the rows of steps 8, 16 and 24, and the run was trained by a worker process
+        // (task 0 of job 101 for slurm, worker w0 for local), not by a thread of this process
         Assert.Contains("B_simple (seq)", output, StringComparison.Ordinal);
         Assert.Contains("│ 24 ", output, StringComparison.Ordinal);
         using var store = RunStores.Open(Registry);
         var run = Assert.Single(store.ListRuns("g"));
         Assert.Equal(RunStatus.Done, run.Status);
-        Assert.Contains(":slurm101_", run.Worker, StringComparison.Ordinal);
+        Assert.Contains(executor == "slurm" ? ":slurm101_" : ":w", run.Worker, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ namespace ScaleLab.Cli.Commands;
 /// the same command again trains nothing and prints the same table. <c>--compare-per-example</c> trains its two runs in
 /// this process, outside the registry.
 /// </summary>
-[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation. Defaults are train's and a sweep spec's (model 2x64x4, T 64, B 16, lr 3e-3, 10% warmup, EMA 0.99), except --micro-batches 8 (the estimator needs two batch sizes) and --steps 300 (B_simple is read over the first few hundred steps)",
+[Verb("gns", "Gradient noise scale B_simple while training a small GPT with gradient accumulation. Defaults are train's and a sweep spec's (model 2x64x4, T 64, B 16, lr 3e-3, 10% warmup, EMA 0.99), except --micro-batches 8 (the estimator needs two batch sizes) and --steps 300 (B_simple is read over the first few hundred steps). The run is a run of a registry study (--registry, --study gns) trained by --executor, resumed and listed like a sweep's; running the same command again reads it back. --compare-per-example trains standalone, in this process and outside the registry",
     Examples = ["gns --batch 32 --micro-batches 4 --steps 600 --lr 5e-3",
         "gns --registry sqlite:runs.db --study gns-b32 --batch 32 --micro-batches 4 --json",
         "gns --executor slurm --partition gpu --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\"",
@@ -139,8 +139,13 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         var (corpusSpec, corpusSha) = settings.RegistryCorpus();
         var spec = GradientNoiseRegistryRun.Plan(settings.Study, corpusSpec, corpusSha, options, settings.Ema);
         var executorOptions = settings.ToExecutorOptions(registry);
-        // Opened once up front so a bad registry is one clear error before any training.
-        using (RunStores.Open(registry)) { }
+        // Opened once up front so a bad registry is one clear error before any training. A new run is numbered after
+        // the study's others (a gns study collects one run per setting); a run already there keeps its number.
+        using (var store = RunStores.Open(registry))
+        {
+            var runs = store.ListRuns(settings.Study);
+            spec = spec with { Ordinal = runs.FirstOrDefault(r => r.Key == spec.Key)?.Ordinal ?? (runs.Count == 0 ? 0 : runs.Max(r => r.Ordinal) + 1) };
+        }
         Console.Error.WriteLine($"gns: run {spec.Key} of study {settings.Study} in {registry}");
         var run = CriticalBatchSweep.Execute(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, Console.Error.WriteLine,
             study =>
