@@ -107,12 +107,13 @@ public sealed class GnsCommandTests : IDisposable
         string[] extra = executor == "slurm" ? ["--slurm-bin", SlurmSweepTests.FakeSlurm(_dir.FullName)] : [];
 
         // When
-        var (_, output, _) = Run(TinyRun(["--executor", executor, "--every", "8", .. extra]));
+        var (_, output, err) = Run(TinyRun(["--executor", executor, "--every", "8", .. extra]));
 
         // Then: the table has the rows of steps 8, 16 and 24, and the run was trained by a worker process
         // (task 0 of job 101 for slurm, worker w0 for local), not by a thread of this process
         Assert.Contains("B_simple (seq)", output, StringComparison.Ordinal);
         Assert.Contains("│ 24 ", output, StringComparison.Ordinal);
+        Assert.Contains(" trained", err, StringComparison.Ordinal);
         using var store = RunStores.Open(Registry);
         var run = Assert.Single(store.ListRuns("g"));
         Assert.Equal(RunStatus.Done, run.Status);

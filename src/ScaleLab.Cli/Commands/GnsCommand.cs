@@ -34,7 +34,7 @@ namespace ScaleLab.Cli.Commands;
         "gns --registry sqlite:runs.db --study gns-b32 --batch 32 --micro-batches 4 --json",
         "gns --executor slurm --partition gpu --registry \"postgres:Host=db;Username=u;Password=pw;Database=scalelab\"",
         "gns --compare-per-example"])]
-public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settings>
+public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<GnsCommand.Settings>
 {
     /// <summary>
     /// gns's defaults: the shared run defaults, except 8 micro-batches (the two-batch estimator needs a small batch
@@ -132,7 +132,7 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
     /// Enqueues the run in its study (a run with the same settings already there keeps its state), has the chosen
     /// executor train it unless it is done, and reads its trajectory back from the registry's per-step rows.
     /// </summary>
-    private static (GradientNoiseTrajectory Result, SweepOutcome Run) TrainInRegistry(Settings settings, TrainOptions options,
+    private (GradientNoiseTrajectory Result, SweepOutcome Run) TrainInRegistry(Settings settings, TrainOptions options,
         string corpus, CancellationToken cancellationToken)
     {
         var registry = RunStores.Resolve(settings.Registry);
@@ -146,18 +146,18 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
             var runs = store.ListRuns(settings.Study);
             spec = spec with { Ordinal = runs.FirstOrDefault(r => r.Key == spec.Key)?.Ordinal ?? (runs.Count == 0 ? 0 : runs.Max(r => r.Ordinal) + 1) };
         }
-        Console.Error.WriteLine($"gns: run {spec.Key} of study {settings.Study} in {registry}");
-        var run = CriticalBatchSweep.Execute(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, Console.Error.WriteLine,
+        stderr.WriteLine($"gns: run {spec.Key} of study {settings.Study} in {registry}");
+        var run = CriticalBatchSweep.Execute(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, stderr.WriteLine,
             study =>
             {
                 using var store = RunStores.Open(registry);
-                return ExecutorChoice.Run(settings, registry, store, study, executorOptions, null, Console.Error.WriteLine, cancellationToken).Outcomes;
+                return ExecutorChoice.Run(settings, registry, store, study, executorOptions, null, stderr.WriteLine, cancellationToken).Outcomes;
             }, cancellationToken)[0];
         if (run.Ending == SweepEnding.Diverged)
         {
             throw new InvalidOperationException($"run {spec.Key} of study {settings.Study} diverged; lower --lr");
         }
-        Console.Error.WriteLine(!run.TrainedNow ? $"gns: run {spec.Key} read from the registry (finished before)"
+        stderr.WriteLine(!run.TrainedNow ? $"gns: run {spec.Key} read from the registry (finished before)"
             : run.ResumedFromStep > 0 ? Inv($"gns: run {spec.Key} resumed from step {run.ResumedFromStep} and finished") : $"gns: run {spec.Key} trained");
         using var reader = RunStores.Open(registry);
         var record = reader.GetRun(spec.Key) ?? throw new InvalidOperationException($"run {spec.Key} is not in {registry}");
@@ -175,7 +175,7 @@ public sealed class GnsCommand(IAnsiConsole console) : Command<GnsCommand.Settin
         {
             if (!settings.Json && (p.Step % every == 0 || p.Step == options.Steps))
             {
-                Console.Error.WriteLine(Inv($"{which} step {p.Step}: loss {p.Loss:F4}, B_simple {p.Record.BSimple:G4}"));
+                stderr.WriteLine(Inv($"{which} step {p.Step}: loss {p.Loss:F4}, B_simple {p.Record.BSimple:G4}"));
             }
         }, cancellationToken);
         var from = options.Steps / 2 + 1;
