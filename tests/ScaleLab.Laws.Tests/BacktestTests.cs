@@ -113,6 +113,30 @@ public sealed class BacktestTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_KnownFloorCalibrated_IntervalsStayAboveTheFloor_LogLossControlCrossesIt()
+    {
+        // Given: runs a little above their floor, L = 2 + 0.3·C^-0.04·e^(0.5ε) (the reducible loss, 0.03-0.06, scatters by
+        // 50% as in the demo's short runs, which is 1-1.5% of L), and the law fitted with E fixed at the floor.
+        var law = new ConstrainedLaw(new PowerLaw(LawInputs.C), new FitConstraints { Fixed = new Dictionary<string, double> { ["E"] = 2.0 } });
+        var rng = new Random(11);
+        var c = Synthetic.LogSpace(1e17, 1e23, 26).ToArray();
+        var y = c.Select(x => 2.0 + (0.3 * Math.Pow(x, -0.04) * Math.Exp(0.5 * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble())))).ToArray();
+        var data = new ScalingDataset("reducible noise", y, c: c);
+        var options = new BacktestOptions { Bootstrap = 100, GridStarts = 0, Level = 0.95 };
+
+        // When: calibrated intervals with the floor known, and (negative control) on ln L without it
+        var reducible = Backtester.Run(law, data, options with { Floor = 2.0 });
+        var logLoss = Backtester.Run(law, data, options);
+
+        // Then: on the reducible loss no interval reaches the floor; on ln L the same error reaches below it
+        Assert.Equal(2.0, reducible.Calibration!.Floor);
+        Assert.Contains("reducible", reducible.Calibration.Method, StringComparison.Ordinal);
+        Assert.All(reducible.Points, p => Assert.True(p.Lo > 2.0, $"interval [{p.Lo}, {p.Hi}] reaches the floor"));
+        Assert.Null(logLoss.Calibration!.Floor);
+        Assert.True(logLoss.Points.Any(p => p.Lo < 2.0), string.Join("; ", logLoss.Points.Select(p => $"{p.Observed:F4} [{p.Lo:F4}, {p.Hi:F4}]")) + " vs reducible " + string.Join("; ", reducible.Points.Select(p => $"[{p.Lo:F4}, {p.Hi:F4}]")));
+    }
+
+    [Fact]
     public void DefaultSplit_UnderOneAndAHalfDecades_FallsBackToLargest20PercentAndSaysSo()
     {
         // Given: 20 runs over one decade.

@@ -31,7 +31,7 @@ public sealed class BacktestCommand(IAnsiConsole console, Stderr stderr) : Comma
         public double Level { get; set; } = 0.95;
 
         [CommandOption("--floor <L>")]
-        [Description("Known irreducible loss for errors on the reducible loss L - floor (default: the law's fitted E)")]
+        [Description("Known irreducible loss: errors on the reducible loss L - floor (default: the law's fitted E), and calibrated intervals on ln(L - floor) so none reaches below it when every training run is above it")]
         public double? Floor { get; set; }
 
         [CommandOption("--interval <KIND>")]

@@ -247,7 +247,7 @@ public static partial class Backtester
                     IntervalKind.Mean => mean,
                     IntervalKind.Prediction => mean * Math.Exp(inflate * residuals[rng.NextInt(residuals.Length)]),
                     // Bootstrap ln L̂ plus the calibrated out-of-sample error √(s0² + (k·d)²)·t_ν (see Calibrate).
-                    _ when calibrated => mean * Math.Exp(Math.Sqrt(Math.Pow(calibration!.OutOfSampleSd, 2)
+                    _ when calibrated => calibration!.Draw(mean, Math.Sqrt(Math.Pow(calibration.OutOfSampleSd, 2)
                         + Math.Pow(calibration.PerDecade * decades, 2)) * StudentT(ref rng, calibration.DegreesOfFreedom)),
                     _ => mean * Math.Exp(inflate * residuals[rng.NextInt(residuals.Length)]),
                 };

@@ -20,6 +20,16 @@ public sealed record ExtrapolationCalibration(string Method, double ResidualSd, 
     IReadOnlyList<NestedBacktest> Nested, IReadOnlyList<string> Notes)
 {
     public int DegreesOfFreedom { get; init; }
+
+    /// <summary>When set, the errors (and the interval) are on the reducible loss: ln(L − Floor) − ln(L̂ − Floor), so an
+    /// interval never reaches below the floor. Null: on ln L.</summary>
+    public double? Floor { get; init; }
+
+    /// <summary>One draw of the loss: the bootstrap's mean prediction moved by a scaled out-of-sample error
+    /// (<paramref name="error"/>, in ln units) on the reducible loss where <see cref="Floor"/> is set, else on L.</summary>
+    public double Draw(double mean, double error) => Floor is { } f
+        ? f + (Math.Max(mean - f, 0) * Math.Exp(error))
+        : mean * Math.Exp(error);
 }
 
 public static partial class Backtester
@@ -33,7 +43,7 @@ public static partial class Backtester
     /// <code>
     ///   cuts      c_h = S_max / 10^h,  h ∈ {1, ½, 1½, ¾, 1¼}·s  (s = decades the outer test extrapolates; the first NestedCuts)
     ///   nested    fit on training runs with S ≤ c_h, predict the other training runs:
-    ///             e_i = ln L_i − ln L̂_h(x_i),  d_i = log10(S_i / max S of that nested fit's runs)
+    ///             e_i = ln L_i − ln L̂_h(x_i) (with a known floor F below every training run: ln(L_i − F) − ln(L̂_h − F)),  d_i = log10(S_i / max S of that nested fit's runs)
     ///   model     e_i ~ N(0, s0² + k²·d_i²)   (out-of-sample scatter of one run, plus an error growing linearly in
     ///             the decades extrapolated, as an error δ in an exponent moves ln L by ∝ δ·ln x)
     ///   estimate  (s0, k) by maximum likelihood, each cut's errors weighted to one cut's worth (the errors of one
@@ -63,6 +73,10 @@ public static partial class Backtester
         double residualVar = residuals.Sum(r => r * r) / Math.Max(1, train.Count - p);
         double h0 = Math.Max(span, 0.1);
         double[] horizons = [h0, 0.5 * h0, 1.5 * h0, 0.75 * h0, 1.25 * h0];
+        // With a known floor below every training run the errors are measured on the reducible loss, the scale the law
+        // predicts (L − E): a multiplicative error there cannot carry an interval below the floor.
+        double? floor = options.Floor is { } known && train.Y.All(y => y > known) ? known : null;
+        double LogReducible(double y) => floor is { } f ? Math.Log(Math.Max(y - f, 1e-300)) : Math.Log(y);
         int minimumTrain = Math.Max(p + 2, 2 * p);
         var nested = new List<NestedBacktest>();
         var notes = new List<string>();
@@ -92,7 +106,7 @@ public static partial class Backtester
             double sumE2 = 0, sumE = 0, maxD = 0;
             foreach (var i in outIdx)
             {
-                double e = Math.Log(train.Y[i]) - Math.Log(nf.Predict(LawPoint.At(train, i)));
+                double e = LogReducible(train.Y[i]) - LogReducible(nf.Predict(LawPoint.At(train, i)));
                 double d = Math.Log10(scale[i] / subMax);
                 errors.Add((e, d, 1.0 / outIdx.Length));
                 sumE2 += e * e;
@@ -109,11 +123,12 @@ public static partial class Backtester
         }
         var (s0, k) = FitErrorGrowth(errors);
         int dof = nested.Count;
-        string method = $"percentile interval of bootstrap ln L̂ + √(s0² + k²d²)·t_{dof}, d = decades beyond the largest training run; " +
+        string scaleName = floor is { } fl ? $"ln(L̂ − {fl:G5}) (the reducible loss above the known floor)" : "ln L̂";
+        string method = $"percentile interval of bootstrap {scaleName} + √(s0² + k²d²)·t_{dof}, d = decades beyond the largest training run; " +
             $"s0 = {NumberStyle.Format(s0, 3)} (out-of-sample scatter) and k = {NumberStyle.Format(k, 3)} per decade fitted by maximum likelihood to the errors of " +
             $"{nested.Count} nested back-tests on the training runs only, a Student t with {dof} degrees of freedom as the scale rests on {dof} " +
             $"nested back-tests (training residual sd {NumberStyle.Format(Math.Sqrt(residualVar), 3)})";
-        return new ExtrapolationCalibration(method, Math.Sqrt(residualVar), s0, k, nested, notes) { DegreesOfFreedom = dof };
+        return new ExtrapolationCalibration(method, Math.Sqrt(residualVar), s0, k, nested, notes) { DegreesOfFreedom = dof, Floor = floor };
     }
 
     /// <summary>
