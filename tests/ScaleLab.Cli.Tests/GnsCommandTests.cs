@@ -114,6 +114,7 @@ public sealed class GnsCommandTests : IDisposable
         Assert.Contains("B_simple (seq)", output, StringComparison.Ordinal);
         Assert.Contains("│ 24 ", output, StringComparison.Ordinal);
         Assert.Contains(" trained", err, StringComparison.Ordinal);
+        Assert.Contains("step 24: loss ", err, StringComparison.Ordinal);
         using var store = RunStores.Open(Registry);
         var run = Assert.Single(store.ListRuns("g"));
         Assert.Equal(RunStatus.Done, run.Status);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Studies.GradientNoise;
@@ -101,7 +102,7 @@ public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<Gn
         {
             return Compare(settings, options, corpus, every, cancellationToken);
         }
-        var (result, run) = TrainInRegistry(settings, options, corpus.Description, cancellationToken);
+        var (result, run) = TrainInRegistry(settings, options, corpus.Description, every, cancellationToken);
         if (settings.Json)
         {
             var doc = (Dictionary<string, object?>)ToJson(result, settings);
@@ -130,10 +131,11 @@ public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<Gn
 
     /// <summary>
     /// Enqueues the run in its study (a run with the same settings already there keeps its state), has the chosen
-    /// executor train it unless it is done, and reads its trajectory back from the registry's per-step rows.
+    /// executor train it unless it is done, and reads its trajectory back from the registry's per-step rows. While it
+    /// trains, the rows of every <paramref name="every"/>-th step are printed on stderr as the registry receives them.
     /// </summary>
     private (GradientNoiseTrajectory Result, SweepOutcome Run) TrainInRegistry(Settings settings, TrainOptions options,
-        string corpus, CancellationToken cancellationToken)
+        string corpus, int every, CancellationToken cancellationToken)
     {
         var registry = RunStores.Resolve(settings.Registry);
         var (corpusSpec, corpusSha) = settings.RegistryCorpus();
@@ -151,7 +153,21 @@ public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<Gn
             study =>
             {
                 using var store = RunStores.Open(registry);
-                return ExecutorChoice.Run(settings, registry, store, study, executorOptions, null, stderr.WriteLine, cancellationToken).Outcomes;
+                var printed = 0L;
+                // Called on this thread about once a second by every executor while it waits, and once at the end.
+                Action<SweepStatus> progress = _ =>
+                {
+                    if (settings.Json)
+                    {
+                        return;
+                    }
+                    foreach (var m in store.ReadMetrics(spec.Key).Where(m => m.Step > printed && (m.Step % every == 0 || m.Step == options.Steps)))
+                    {
+                        stderr.WriteLine(Inv($"step {m.Step}: loss {m.TrainLoss:F4}, B_simple {m.BSimple:G4}"));
+                        printed = m.Step;
+                    }
+                };
+                return ExecutorChoice.Run(settings, registry, store, study, executorOptions, progress, stderr.WriteLine, cancellationToken).Outcomes;
             }, cancellationToken)[0];
         if (run.Ending == SweepEnding.Diverged)
         {
