@@ -17,8 +17,6 @@ public sealed record StudyReportOutput(string Html, string Markdown, string Json
 /// </summary>
 internal static class StudyReportFiles
 {
-    private static readonly JsonSerializerOptions Indented = JsonNumbers.With(new() { WriteIndented = true });
-
     public static StudyReportOutput Write(IRunStore store, string study, string htmlPath, int bootstrap, ulong seed, TimeProvider time, Action<string>? log)
     {
         var options = Options(store, study, bootstrap, seed, time, log);
@@ -54,7 +52,7 @@ internal static class StudyReportFiles
         var json = Path.ChangeExtension(full, ".json");
         WriteAtomically(full, HtmlReportWriter.Render(analysis.Report));
         WriteAtomically(md, MarkdownReportWriter.Render(analysis.Report));
-        var jsonText = ToJson(analysis, full);
+        var jsonText = StudyReportDocument.From(analysis.Report, full).ToJson();
         WriteAtomically(json, jsonText);
         foreach (var (name, svg) in StudyPlots.Svgs(analysis.Report))
         {
@@ -97,80 +95,6 @@ internal static class StudyReportFiles
         {
             return ("unknown (the run's corpus could not be opened: " + ex.Message + ")", null);
         }
-    }
-
-    public static string ToJson(StudyAnalysisResult analysis, string htmlPath)
-    {
-        var r = analysis.Report;
-        // Non-finite numbers are written as null by the one rule (JsonNumbers); an estimate without an interval has null ends.
-        static object Est(Estimate e) => new { value = e.Value, lo = e.Lo, hi = e.Hi };
-        var doc = new
-        {
-            study = r.Study,
-            report = htmlPath,
-            headline = r.Headline,
-            corpus = r.Corpus,
-            true_loss_floor = r.TrueEntropyNats,
-            floors = r.Floors is { } f ? new
-            {
-                entropy_rate = f.EntropyRate,
-                context_floor = f.Context,
-                context_tokens = f.SeqLen,
-                validation_floor = f.Validation,
-                validation_windows = f.ValidationWindows,
-                fixed_e = "the laws' E is fixed at validation_floor",
-            } : null,
-            verification = r.Verification is { } v ? new
-            {
-                run = v.RunKey,
-                shape = v.Shape,
-                n = v.N,
-                d = v.D,
-                compute = v.Compute,
-                multiple_of_largest_run = v.Multiple,
-                predicted = Est(v.Predicted),
-                level = v.Level,
-                interval_method = v.IntervalMethod,
-                basis = v.Basis,
-                observed = v.Observed,
-                relative_error = v.RelativeError,
-                reducible_relative_error = v.ReducibleRelativeError,
-                covered = v.Covered,
-            } : null,
-            identification = r.Identification.ToDictionary(i => i.Law, i => i.Statements),
-            rate_checks = r.RateChecks.Select(c => new { n = c.N, d = c.D, compute = c.Compute, best_rate = c.BestRate, tried = c.Tried.Select(t => new { rate = t.Rate, loss = t.Loss }) }),
-            budgets = r.Budgets.Select(b => new { compute = b.Compute, sizes = b.Sizes, best_n = b.BestN, best_loss = b.BestLoss, bracketed = b.Bracketed }),
-            laws = r.Laws.Select(l => new
-            {
-                law = l.Law,
-                formula = l.Formula,
-                parameters = l.Parameters.ToDictionary(p => p.Symbol, p => Est(p.Value)),
-                objective = l.Objective,
-                points_used = l.PointsUsed,
-                fitted_to = l.FittedTo,
-                residuals = l.Residuals.Select(x => new { compute = x.Compute, n = x.N, log_residual = x.LogResidual }),
-            }),
-            model_comparison = r.Comparison.Select(c => new { data = c.Data, variant = c.Variant, headline = c.Headline, points = c.Points, parameters = c.Parameters, aic = c.Aic, bic = c.Bic, delta_aic = c.DeltaAic, akaike_weight = c.AkaikeWeight, identified = c.Identified }),
-            backtests = r.Backtests.Select(b => new
-            {
-                law = b.Law,
-                train_points = b.TrainPoints,
-                holdout_rule = b.HoldoutRule,
-                span_decades = b.SpanDecades,
-                mean_abs_relative_error = b.MeanAbsRelativeError,
-                mean_abs_reducible_relative_error = b.MeanAbsReducibleRelativeError,
-                baselines = b.Baselines.Select(x => new { name = x.Name, mean_abs_relative_error = x.MeanAbsRelativeError, skill = x.Skill }),
-                level = b.Level,
-                interval_method = b.IntervalMethod,
-                warnings = b.Warnings,
-                coverage = b.Coverage,
-                held_out = b.Rows.Select(x => new { run = x.Label, compute = x.Compute, observed = x.Observed, predicted = Est(x.Predicted), relative_error = x.RelativeError, covered = x.Covered }),
-            }),
-            plans = r.Plans.Select(p => new { law = p.Law, compute = p.Compute, status = p.Status, label = p.Label, decades_beyond_data = p.DecadesBeyondData, n = Est(p.OptimalParams), d = Est(p.OptimalTokens), tokens_per_parameter = Est(p.TokensPerParam), loss = Est(p.Loss) }),
-            runs = r.Runs.Select(x => new { key = x.Key, shape = x.Shape, seed = x.Seed, learning_rate = x.LearningRate, n = x.NonEmbeddingParams, n_total = x.TotalParams, tokens = x.Tokens, compute = x.Flops, final_train_loss = x.FinalTrainLoss, train_loss_steps = x.TrainLossSteps, final_val_loss = x.FinalValLoss, status = x.Status }),
-            notes = r.Notes,
-        };
-        return JsonSerializer.Serialize(doc, Indented);
     }
 
     /// <summary>Writes beside the target and renames over it, so a crash never leaves half a report.</summary>
