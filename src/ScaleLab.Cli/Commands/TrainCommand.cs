@@ -1,14 +1,12 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
-using ScaleLab.Lab.Studies.GradientNoise;
 using ScaleLab.Lab.Sweeps;
-using ScaleLab.Laws;
+using ScaleLab.Lab.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -28,13 +26,6 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
 {
     /// <summary>Every flag left out: the shared run defaults (the same as gns's and a sweep spec's).</summary>
     internal static RunDefaults Defaults => RunDefaults.Shared;
-
-    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    });
 
     public sealed class Settings : CommandSettings
     {
@@ -235,32 +226,15 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
             stderr.WriteLine($"note: the learning-rate schedule is re-stretched from {before} to {o.Steps} steps: " +
                 $"from step {trainer.Step} the cosine decay follows the {o.Steps}-step schedule, so this run differs from one trained for {o.Steps} steps from the start");
         }
-        var evals = new List<EvalMetrics>();
         if (settings.Gns && o.MicroBatches < 2)
         {
             throw new UsageException("--gns needs a run with 2 or more micro-batches");
         }
         var progress = new TrainProgress(stderr, o.Steps, trainer.Step);
-        // Ratio of EMAs of the unbiased two-batch estimates (McCandlish et al. 2018, App. A.1), sampled at
-        // every evaluation; B_simple is in sequences (multiply by T for tokens).
-        var tracker = new GradientNoiseTracker(settings.GnsEma);
-        var noise = new List<GradientNoiseRecord>();
-        GradientNoiseRecord? last = null;
-        Action<StepMetrics> onStep = settings.Gns
-            ? m => { last = tracker.Update(m.Step, GradientNoiseRun.Estimate(m)); progress.OnStep(m); }
-            : progress.OnStep;
-        TrainSummary summary;
+        StandaloneTrainingResult result;
         try
         {
-            summary = trainer.Run(onStep, e =>
-            {
-                evals.Add(e);
-                if (last is { } record)
-                {
-                    noise.Add(record);
-                }
-                progress.OnEval(e);
-            }, cancellationToken);
+            result = StandaloneTraining.Run(trainer, settings.Gns ? settings.GnsEma : null, progress.OnStep, progress.OnEval, cancellationToken);
         }
         catch (OperationCanceledException) when (signals.Received is not null)
         {
@@ -276,16 +250,11 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
         }
         if (settings.Json)
         {
-            var doc = ToJson(summary, o, evals, settings);
-            if (settings.Gns)
-            {
-                doc["gns"] = noise.Select(r => new { step = r.Step, grad_norm_sq = r.GradNormSqEma, trace_cov = r.TraceCovEma, b_simple = r.BSimple, b_simple_tokens = r.BSimple * o.Model.SeqLen }).ToList();
-            }
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, Json));
+            console.Profile.Out.Writer.WriteLine(TrainRunDocument.Standalone(result.Summary, o, result.Evals, settings.Corpus, settings.Gns ? result.Noise : null));
             return CliApp.ExitOk;
         }
-        WriteHuman(summary, o);
-        foreach (var r in noise)
+        WriteHuman(result.Summary, o);
+        foreach (var r in result.Noise)
         {
             console.MarkupLine(Inv($"step {r.Step}: B_simple {r.BSimple:G4} sequences ({r.BSimple * o.Model.SeqLen:G4} tokens)"));
         }
@@ -303,16 +272,8 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
         Corpora.Open(spec);   // a missing or unreadable corpus is one line before anything is recorded
         var registry = RunStores.Resolve(settings.Registry);
         using var store = RunStores.Open(registry);
-        store.CreateStudy(study, null);
-        var added = store.Enqueue(study, [spec.ToNewRun()]) == 1;
-        var existing = store.GetRun(spec.Key)!;
-        if (existing.Status == RunStatus.Failed)
-        {
-            throw new InvalidOperationException($"run {spec.Key} of study {study} failed before ({existing.Error}); retry with scalelab sweep --retry-failed or another --seed");
-        }
-        stderr.WriteLine(existing.Status == RunStatus.Done
-            ? $"run {spec.Key} of study {study} is already done in {registry}"
-            : $"run {spec.Key} of study {study} ({(added ? "new" : "resuming")}) in {registry}");
+        var start = RegistryTraining.Enqueue(store, spec);
+        stderr.WriteLine(start.Describe(study, registry));
         var executor = new ExecutorOptions
         {
             Workers = 1,
@@ -320,26 +281,8 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
             CheckpointDirectory = SweepCommand.DefaultCheckpointDirectory(registry),
             CheckpointInterval = settings.CheckpointInterval > 0 ? settings.CheckpointInterval : 100,
         };
-        if (existing.Status != RunStatus.Done)
-        {
-            // Progress from what the run has logged (metrics are flushed every couple of seconds).
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var lastShown = TimeSpan.Zero;
-            void Progress(SweepStatus status)
-            {
-                if (clock.Elapsed - lastShown < TimeSpan.FromSeconds(5)) return;
-                lastShown = clock.Elapsed;
-                var logged = store.ReadMetrics(spec.Key);
-                if (logged.Count > 0)
-                {
-                    stderr.WriteLine(Inv($"train: step {logged[^1].Step}/{options.Steps}, loss {logged[^1].TrainLoss:F4} | {clock.Elapsed:m\\:ss} elapsed"));
-                }
-            }
-            InProcessExecutor.Run(() => RunStores.Open(registry), study, executor, Progress, stderr.WriteLine, cancellationToken);
-        }
-        var run = store.GetRun(spec.Key)!;
+        var run = start.AlreadyDone ? store.GetRun(spec.Key)! : RegistryTraining.Train(registry, store, spec, executor, stderr.WriteLine, cancellationToken);
         var metrics = store.ReadMetrics(spec.Key);
-        var lastEval = metrics.LastOrDefault(m => m.ValLoss is not null);
         if (run.Status == RunStatus.Failed)
         {
             stderr.WriteLine($"error: run {run.Key} failed: {run.Error}");
@@ -347,20 +290,7 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
         }
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-            {
-                ["registry"] = registry,
-                ["study"] = study,
-                ["run"] = run.Key,
-                ["status"] = run.Status.ToString().ToLowerInvariant(),
-                ["steps"] = options.Steps,
-                ["tokens"] = run.Tokens,
-                ["parameters"] = run.Parameters,
-                ["non_embedding_parameters"] = run.NonEmbeddingParameters,
-                ["final_loss"] = run.FinalLoss,
-                ["final_validation_loss"] = lastEval?.ValLoss,
-                ["b_simple"] = metrics.Count > 0 ? metrics[^1].BSimple : null,
-            }, Json));
+            console.Profile.Out.Writer.WriteLine(TrainRunDocument.InRegistry(registry, study, run, options.Steps, metrics));
             return CliApp.ExitOk;
         }
         console.MarkupLine(Inv($"run [bold]{run.Key}[/] of study [bold]{Markup.Escape(study)}[/]: {run.Status.ToString().ToLowerInvariant()}, final loss {run.FinalLoss:F4} nats/token, {metrics.Count} steps logged (see [italic]scalelab runs --study {Markup.Escape(study)} --metrics[/])"));
@@ -467,38 +397,6 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
         }
         console.Write(table);
     }
-
-    internal static Dictionary<string, object?> ToJson(TrainSummary s, TrainOptions o, IReadOnlyList<EvalMetrics> evals, Settings settings) => new()
-    {
-        ["command"] = "train",
-        ["corpus"] = s.Corpus,
-        ["corpus_spec"] = settings.Corpus,
-        ["config"] = new { layers = s.Model.Layers, d_model = s.Model.DModel, heads = s.Model.Heads, seq_len = s.Model.SeqLen, vocab = s.Model.Vocab },
-        ["batch"] = o.Batch,
-        ["micro_batches"] = o.MicroBatches,
-        ["learning_rate"] = o.LearningRate,
-        ["warmup_steps"] = o.EffectiveWarmupSteps,
-        ["seed"] = o.Seed,
-        ["steps"] = s.Steps,
-        ["tokens"] = s.Tokens,
-        ["final_train_loss"] = s.FinalTrainLoss,
-        ["final_validation_loss"] = s.FinalValidationLoss,
-        ["entropy_rate"] = s.EntropyRate,
-        ["loss_floor"] = s.LossFloor,
-        ["gap_to_floor"] = s.LossFloor is { } f ? s.FinalValidationLoss - f : null,
-        ["validation_floor"] = s.ValidationFloor,
-        ["gap_to_validation_floor"] = s.ValidationFloor is { } vf ? s.FinalValidationLoss - vf : null,
-        ["parameters"] = s.Parameters,
-        ["non_embedding_parameters"] = s.NonEmbeddingParameters,
-        ["flops_6nd_non_embedding"] = s.FlopsNonEmbedding,
-        ["flops_6nd_total"] = s.FlopsTotal,
-        ["flops_with_attention"] = s.FlopsWithAttention,
-        ["wall_seconds"] = s.WallSeconds,
-        ["tokens_per_second"] = s.TokensPerSecond,
-        ["threads"] = s.Threads,
-        ["checkpoint"] = o.CheckpointPath,
-        ["evals"] = evals.Select(e => new { step = e.Step, tokens = e.Tokens, validation_loss = e.ValidationLoss }).ToList(),
-    };
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Globalization;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Sweeps;
+
+namespace ScaleLab.Lab.Training;
+
+/// <summary>Where a run stood when <see cref="RegistryTraining.Enqueue"/> found or added it.</summary>
+public sealed record RegistryTrainingStart(bool Added, RunRecord Existing)
+{
+    public bool AlreadyDone => Existing.Status == RunStatus.Done;
+
+    /// <summary>The one line said before training: already done, new, or resuming.</summary>
+    public string Describe(string study, string registry) => AlreadyDone
+        ? $"run {Existing.Key} of study {study} is already done in {registry}"
+        : $"run {Existing.Key} of study {study} ({(Added ? "new" : "resuming")}) in {registry}";
+}
+
+/// <summary>
+/// One run trained as a registry run of its study (<c>scalelab train --registry</c>): the same path a sweep worker
+/// takes, so its metrics, checkpoints and resumption are a sweep's, trained in this process.
+/// </summary>
+public static class RegistryTraining
+{
+    /// <summary>How often progress is read back from the run's logged metrics (they are flushed every couple of seconds).</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Adds the run to its study (or finds it there); a run that failed before is refused, not retried.</summary>
+    /// <exception cref="InvalidOperationException">When the run failed before.</exception>
+    public static RegistryTrainingStart Enqueue(IRunStore store, RunSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(spec);
+        store.CreateStudy(spec.Study, null);
+        var added = store.Enqueue(spec.Study, [spec.ToNewRun()]) == 1;
+        var existing = store.GetRun(spec.Key)!;
+        if (existing.Status == RunStatus.Failed)
+        {
+            throw new InvalidOperationException($"run {spec.Key} of study {spec.Study} failed before ({existing.Error}); retry with scalelab sweep --retry-failed or another --seed");
+        }
+        return new RegistryTrainingStart(added, existing);
+    }
+
+    /// <summary>
+    /// Trains the study's queued run in this process, logging a progress line read from the run's metrics at most every
+    /// <see cref="ProgressInterval"/>, then returns the run as recorded.
+    /// </summary>
+    public static RunRecord Train(string registry, IRunStore store, RunSpec spec, ExecutorOptions executor, Action<string> log,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(log);
+        var clock = Stopwatch.StartNew();
+        var lastShown = TimeSpan.Zero;
+        void Progress(SweepStatus status)
+        {
+            if (clock.Elapsed - lastShown < ProgressInterval) return;
+            lastShown = clock.Elapsed;
+            var logged = store.ReadMetrics(spec.Key);
+            if (logged.Count > 0)
+            {
+                log(string.Create(CultureInfo.InvariantCulture, $"train: step {logged[^1].Step}/{spec.Steps}, loss {logged[^1].TrainLoss:F4} | {clock.Elapsed:m\\:ss} elapsed"));
+            }
+        }
+        InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, executor, Progress, log, cancellationToken);
+        return store.GetRun(spec.Key)!;
+    }
+}
