@@ -14,7 +14,7 @@ public sealed class RunsCommandTests
         var points = new[] { new ScalingPoint("k1", 100, 150, 1000, 6.0e5, 3.1415926535897931, 7) };
 
         // When
-        var csv = RunsCommand.ToCsv(points);
+        var csv = RunCsv.Points(points);
 
         // Then
         Assert.Equal("N,D,C,loss,N_total,seed,run\n100,1000,600000,3.141592653589793,150,7,k1\n", csv);
@@ -31,10 +31,10 @@ public sealed class RunsCommandTests
         };
 
         // When
-        var csv = RunsCommand.ToMetricsCsv([("k1", rows)]);
+        var csv = RunCsv.Metrics([("k1", rows)]);
 
         // Then
-        Assert.Equal(RunsCommand.MetricsCsvHeader + "\nk1,1,64,3.5,,0.001,0.5,-0.25,8,32\nk1,2,128,,3.25,0.002,0.75,,,\n", csv);
+        Assert.Equal(RunCsv.MetricsHeader + "\nk1,1,64,3.5,,0.001,0.5,-0.25,8,32\nk1,2,128,,3.25,0.002,0.75,,,\n", csv);
     }
 
     [Theory]

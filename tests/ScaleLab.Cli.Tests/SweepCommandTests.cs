@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using ScaleLab.Cli;
 using ScaleLab.Cli.Commands;
+using ScaleLab.Lab.Registry;
 using ScaleLab.Laws;
 using Spectre.Console.Testing;
 
@@ -70,7 +71,7 @@ public sealed class SweepCommandTests : IDisposable
         Assert.True(sweep.Code == 0, sweep.Err);
         Assert.True(csv.Code == 0, csv.Err);
         var lines = csv.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(RunsCommand.MetricsCsvHeader, lines[0]);
+        Assert.Equal(RunCsv.MetricsHeader, lines[0]);
         Assert.Equal(20, lines.Length - 1);
         foreach (var line in lines.Skip(1))
         {

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using ScaleLab.Lab.Registry;
 using Spectre.Console;
@@ -93,7 +92,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         }
         if (settings.Csv)
         {
-            output.Write(ToCsv(store.ExportPoints(settings.Study)));
+            output.Write(RunCsv.Points(store.ExportPoints(settings.Study)));
             return CliApp.ExitOk;
         }
         var runs = store.ListRuns(settings.Study);
@@ -140,36 +139,6 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         return CliApp.ExitOk;
     }
 
-    /// <summary>CSV of points: N, D, C = 6ND, loss, then N_total, seed, run. Doubles round-trip ("R").</summary>
-    public static string ToCsv(IReadOnlyList<ScalingPoint> points)
-    {
-        var csv = new StringBuilder("N,D,C,loss,N_total,seed,run\n");
-        foreach (var p in points)
-        {
-            csv.Append(Inv($"{p.N},{p.D},{p.C:R},{p.Loss:R},{p.NTotal},{p.Seed},{p.RunKey}\n"));
-        }
-        return csv.ToString();
-    }
-
-    /// <summary>Header of the per-step CSV; empty fields are steps without the value (no evaluation, no B_simple).</summary>
-    public const string MetricsCsvHeader = "run,step,tokens,train_loss,val_loss,lr,grad_norm,grad_norm_sq_est,trace_cov_est,b_simple";
-
-    /// <summary>Per-step CSV of runs: one row per (run, step), doubles round-trip ("R"), null and NaN as empty.</summary>
-    public static string ToMetricsCsv(IEnumerable<(string RunKey, IReadOnlyList<MetricRow> Rows)> runs)
-    {
-        static string F(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("R", CultureInfo.InvariantCulture) : "";
-        var csv = new StringBuilder(MetricsCsvHeader).Append('\n');
-        foreach (var (key, rows) in runs)
-        {
-            foreach (var m in rows)
-            {
-                csv.Append(Inv($"{key},{m.Step},{m.Tokens},{F(m.TrainLoss)},{F(m.ValLoss)},{F(m.LearningRate)},{F(m.GradNorm)},"))
-                    .Append(Inv($"{F(m.GradNormSqEstimate)},{F(m.TraceCovEstimate)},{F(m.BSimple)}\n"));
-            }
-        }
-        return csv.ToString();
-    }
-
     private int WriteMetrics(IRunStore store, Settings settings)
     {
         var runs = store.ListRuns(settings.Study!);
@@ -189,7 +158,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         var metrics = runs.Select(r => (r.Key, store.ReadMetrics(r.Key))).ToList();
         if (settings.Csv)
         {
-            output.Write(ToMetricsCsv(metrics));
+            output.Write(RunCsv.Metrics(metrics));
             return CliApp.ExitOk;
         }
         if (settings.Json)
@@ -231,24 +200,6 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         return CliApp.ExitOk;
     }
 
-    /// <summary>Header of the per-step CSV of runs of another kind than the language model: the generic table.</summary>
-    public const string NamedMetricsCsvHeader = "run,step,name,value";
-
-    /// <summary>Per-step CSV of named metrics: one row per (run, step, name), doubles round-trip, NaN as empty.</summary>
-    public static string ToNamedMetricsCsv(IEnumerable<(string RunKey, IReadOnlyList<RunMetric> Metrics)> runs)
-    {
-        var csv = new StringBuilder(NamedMetricsCsvHeader).Append('\n');
-        foreach (var (key, metrics) in runs)
-        {
-            foreach (var m in metrics)
-            {
-                var value = double.IsNaN(m.Value) ? "" : m.Value.ToString("R", CultureInfo.InvariantCulture);
-                csv.Append(Inv($"{key},{m.Step},{m.Name},{value}\n"));
-            }
-        }
-        return csv.ToString();
-    }
-
     /// <summary>The metrics of a study whose runs are of a kind other than the language model (named, generic table):
     /// CSV of every row, JSON, or a table of each run's last value of each metric.</summary>
     private int WriteNamedMetrics(IRunStore store, Settings settings, IReadOnlyList<RunRecord> runs)
@@ -257,7 +208,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         var output = console.Profile.Out.Writer;
         if (settings.Csv)
         {
-            output.Write(ToNamedMetricsCsv(metrics));
+            output.Write(RunCsv.NamedMetrics(metrics));
             return CliApp.ExitOk;
         }
         if (settings.Json)

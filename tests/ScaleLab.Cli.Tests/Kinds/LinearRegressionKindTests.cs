@@ -162,7 +162,7 @@ public sealed class LinearRegressionKindTests : IDisposable
         // Then: 3 runs × (60 steps × 2 metrics + 3 validations), each value as the registry holds it
         Assert.True(sweep.Code == 0, sweep.Err);
         var lines = csv.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(RunsCommand.NamedMetricsCsvHeader, lines[0]);
+        Assert.Equal(RunCsv.NamedMetricsHeader, lines[0]);
         Assert.Equal(3 * (60 * 2 + 3), lines.Length - 1);
         Assert.Equal(3, lines.Count(l => l.Contains(",60,val_mse,", StringComparison.Ordinal)));
     }
