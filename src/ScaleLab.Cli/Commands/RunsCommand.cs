@@ -98,29 +98,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         var runs = store.ListRuns(settings.Study);
         if (settings.Json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = settings.Study,
-                registry,
-                runs = runs.Select(r => new
-                {
-                    key = r.Key,
-                    status = r.Status.ToString().ToLowerInvariant(),
-                    config = JsonDocument.Parse(r.ConfigJson).RootElement,
-                    seed = r.Seed,
-                    n = r.NonEmbeddingParameters,
-                    n_total = r.Parameters,
-                    d = r.Tokens,
-                    c = 6.0 * r.NonEmbeddingParameters * r.Tokens,
-                    flops = r.Flops,
-                    final_loss = r.FinalLoss,
-                    attempts = r.Attempts,
-                    worker = r.Worker,
-                    started_at = r.StartedAt,
-                    finished_at = r.FinishedAt,
-                    error = r.Error,
-                }),
-            }, SweepCommand.Json));
+            output.WriteLine(RunsDocument.Runs(settings.Study!, registry, runs));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("#", "key", "status", "shape", "N", "D", "C", "loss", "tries", "time");
@@ -163,26 +141,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         }
         if (settings.Json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = settings.Study,
-                runs = metrics.Select(m => new
-                {
-                    key = m.Key,
-                    metrics = m.Item2.Select(r => new
-                    {
-                        step = r.Step,
-                        tokens = r.Tokens,
-                        train_loss = r.TrainLoss,
-                        val_loss = r.ValLoss,
-                        lr = r.LearningRate,
-                        grad_norm = r.GradNorm,
-                        grad_norm_sq_est = r.GradNormSqEstimate,
-                        trace_cov_est = r.TraceCovEstimate,
-                        b_simple = r.BSimple,
-                    }),
-                }),
-            }, SweepCommand.Json));
+            output.WriteLine(RunsDocument.Metrics(settings.Study!, metrics));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("run", "step", "tokens", "train loss", "val loss", "lr", "B_simple (seq)");
@@ -213,16 +172,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         }
         if (settings.Json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = settings.Study,
-                runs = metrics.Select(m => new
-                {
-                    key = m.Key,
-                    kind = runs.First(r => r.Key == m.Key).KindName,
-                    metrics = m.Item2.Select(r => new { step = r.Step, name = r.Name, value = r.Value }),
-                }),
-            }, SweepCommand.Json));
+            output.WriteLine(RunsDocument.NamedMetrics(settings.Study!, metrics.Select(m => (m.Key, runs.First(r => r.Key == m.Key).KindName, m.Item2))));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("run", "kind", "metric", "last step", "value");
@@ -243,20 +193,7 @@ public sealed class RunsCommand(IAnsiConsole console) : Command<RunsCommand.Sett
         var rows = studies.Select(s => (Study: s, Counts: store.CountByStatus(s.Name))).ToList();
         if (json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                registry = store.Location,
-                studies = rows.Select(r => new
-                {
-                    name = r.Study.Name,
-                    created_at = r.Study.CreatedAt,
-                    runs = r.Counts.Total,
-                    done = r.Counts.Done,
-                    running = r.Counts.Running,
-                    queued = r.Counts.Queued,
-                    failed = r.Counts.Failed,
-                }),
-            }, SweepCommand.Json));
+            console.Profile.Out.Writer.WriteLine(RunsDocument.Studies(store.Location, rows));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("study", "runs", "done", "running", "queued", "failed");
