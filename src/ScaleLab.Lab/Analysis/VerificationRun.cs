@@ -6,7 +6,8 @@ namespace ScaleLab.Lab.Analysis;
 /// <summary>
 /// The run that checks a forecast: the model shape whose non-embedding N is nearest (in log) to the plan's N*,
 /// trained on D = C / (6·N) tokens so it spends exactly the planned compute, with everything else (corpus,
-/// context, batch, schedule, evaluation windows, seed) copied from the study's runs so its loss is comparable.
+/// context, batch, schedule, evaluation windows, seed) copied from the study's runs so its loss is comparable
+/// (the validation curve is sampled more sparsely; the final loss is on the same windows).
 /// </summary>
 /// <param name="Run">The run, in study <see cref="StudyName"/> (kept apart so it is never fitted on).</param>
 /// <param name="PlannedN">The plan's N* the shape approximates.</param>
@@ -51,6 +52,9 @@ public sealed record VerificationRun(RunSpec Run, double PlannedN, double Comput
             Steps = steps,
             WarmupSteps = (int)Math.Round(warmupFraction * steps),
             LearningRate = learningRate(shape),
+            // About 20 points of the validation curve: the run is scored on its loss after the last step (always
+            // evaluated), and at the study's interval a run 10x longer would spend a tenth of its time evaluating.
+            EvalInterval = Math.Max(template.EvalInterval, (int)(steps / 20)),
         };
         return new VerificationRun(run, plannedN, compute);
     }

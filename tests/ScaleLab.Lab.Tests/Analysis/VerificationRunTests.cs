@@ -20,6 +20,7 @@ public sealed class VerificationRunTests
         Assert.InRange(6.0 * v.N * v.D, 1e12, 1e12 + (6.0 * v.N * 512));
         Assert.Equal((int)Math.Round(0.1 * v.Run.Steps), v.Run.WarmupSteps);
         Assert.Equal(5e-3, v.Run.LearningRate);
+        Assert.Equal(Math.Max(Template.EvalInterval, v.Run.Steps / 20), v.Run.EvalInterval);
         Assert.Equal("demo.verify", v.Run.Study);
         Assert.Equal((Template.Corpus, Template.SeqLen, Template.BatchSize, Template.EvalBatches, Template.Seed, Template.MinLrFraction),
             (v.Run.Corpus, v.Run.SeqLen, v.Run.BatchSize, v.Run.EvalBatches, v.Run.Seed, v.Run.MinLrFraction));
