@@ -327,7 +327,17 @@ public static class StudyAnalysis
             }
         }
         // Compare returns the fits in a stable order of AIC; the same stable sort of the variants pairs each with its row.
-        var rows = LawComparison.Compare(fitted.Select(v => v.Fit).ToList());
+        IReadOnlyList<LawComparisonRow> rows;
+        try
+        {
+            rows = LawComparison.Compare(fitted.Select(v => v.Fit).ToList());
+        }
+        catch (ArgumentException ex)
+        {
+            // A fit without diagnostics (a degenerate one) cannot be compared; the law itself is still reported.
+            notes.Add($"model comparison of {inner.Name} not made: {ex.Message}");
+            return [];
+        }
         return fitted.OrderBy(v => v.Fit.Diagnostics!.Information.Aic).Zip(rows)
             .Select(v => new ComparisonRow($"{inner.Name}, {dataName}", v.First.Name, v.Second.Points, v.Second.Parameters, v.Second.Aic,
                 v.Second.Bic, v.Second.DeltaAic, v.Second.AkaikeWeight, v.Second.AllIdentified, ReferenceEquals(v.First.Fit, headline)))
