@@ -23,21 +23,31 @@ public sealed partial class SqliteLockTests : IDisposable
         {
             return;
         }
-        // Given: a store that has written (its pooled WAL connection holds SQLite's shared lock), and one descriptor
-        // kept open for the whole test to look at the locks (closing it would itself drop them).
-        using var store = RunStores.Open($"sqlite:{DbPath}");
-        store.CreateStudy("s", null);
+        // Given: a registry, and an open connection to it of our own (not pooled: other test classes clear the
+        // process's pools in parallel), whose WAL read holds SQLite's shared lock; one descriptor is kept open for the
+        // whole test to look at the locks (closing it would itself drop them).
+        using (var store = RunStores.Open($"sqlite:{DbPath}"))
+        {
+            store.CreateStudy("s", null);
+        }
+        using var holder = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        holder.Open();
+        using (var read = holder.CreateCommand())
+        {
+            read.CommandText = "SELECT count(*) FROM studies";
+            read.ExecuteScalar();
+        }
         using var probe = File.OpenHandle(DbPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         Assert.True(SharedLockHeld(probe), "precondition: an open WAL connection holds a shared lock on the database");
 
-        // When: a second store on the same file is opened in the same process
+        // When: a store on the same file is opened in the same process
         using (var second = RunStores.Open($"sqlite:{DbPath}"))
         {
             Assert.Contains(second.ListStudies(), study => study.Name == "s");
         }
 
-        // Then: the first store's lock is still held
-        Assert.True(SharedLockHeld(probe), "opening a second store released the first store's shared lock");
+        // Then: the open connection's lock is still held
+        Assert.True(SharedLockHeld(probe), "opening a store released the open connection's shared lock");
     }
 
     [Theory]
