@@ -206,9 +206,7 @@ public static class StudyPlots
     private static Plot BuildResiduals(IReadOnlyList<LawSummary> laws)
     {
         var plot = NewPlot("Residuals of the fitted laws (colour: model size, marker: law)", "training compute C = 6ND (FLOP)", "ln L − ln L̂ (relative error of the fit)");
-        var sizes = laws.SelectMany(l => l.Residuals).Select(r => r.N).Distinct().Order().ToList();
-        var map = new ScottPlot.Colormaps.Viridis();
-        var colours = sizes.Select((n, i) => (n, map.GetColor(sizes.Count == 1 ? 0.5 : 0.9 - (0.9 * i / (sizes.Count - 1))))).ToDictionary(x => x.n, x => x.Item2);
+        var colours = SizeColours(laws.SelectMany(l => l.Residuals).Select(r => r.N));
         var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.OpenSquare, MarkerShape.FilledTriangleUp };
         var xs = new List<double>();
         // Solid: Skia's SVG canvas cannot write a dash effect and prints a complaint for every dashed path.
@@ -247,9 +245,11 @@ public static class StudyPlots
     }
 
     /// <summary>One colour per model size, from small (light) to large (dark) along a sequential colormap.</summary>
-    private static Dictionary<long, Color> SizeColours(IEnumerable<RunRow> runs)
+    private static Dictionary<long, Color> SizeColours(IEnumerable<RunRow> runs) => SizeColours(runs.Select(r => r.NonEmbeddingParams));
+
+    private static Dictionary<long, Color> SizeColours(IEnumerable<long> nonEmbeddingParams)
     {
-        var sizes = runs.Select(r => r.NonEmbeddingParams).Distinct().Order().ToList();
+        var sizes = nonEmbeddingParams.Distinct().Order().ToList();
         var map = new ScottPlot.Colormaps.Viridis();
         return sizes.Select((n, i) => (n, map.GetColor(sizes.Count == 1 ? 0.5 : 0.9 - (0.9 * i / (sizes.Count - 1))))).ToDictionary(x => x.n, x => x.Item2);
     }
