@@ -177,6 +177,124 @@ public sealed class TrendCommandTests
     }
 
     [Fact]
+    public void Trend_CostsJoinedOnModelJson_NamesGrowthPerYearAndDoublingMonthsWithIntervals()
+    {
+        // Given Epoch's cost file (no dates) joined with the model database on Model
+        var costs = SharedData("epoch_model_costs.csv");
+        var models = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", costs, "--value", "Hardware_Capex_Energy_Cost", "--join", models, "--on", "Model",
+            "--from", "2016", "--bootstrap", "200", "--seed", "1", "--json");
+
+        // Then both figures carry value, lo and hi, consistent with the slope (growth 10^b, doubling 12·log10 2/b)
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        var growth = root.GetProperty("growth_per_year");
+        var doubling = root.GetProperty("doubling_months");
+        var slope = root.GetProperty("slope").GetDouble();
+        Assert.Equal(Math.Pow(10, slope), growth.GetProperty("value").GetDouble(), 9);
+        Assert.Equal(12 * Math.Log10(2) / slope, doubling.GetProperty("value").GetDouble(), 9);
+        Assert.True(growth.GetProperty("lo").GetDouble() < growth.GetProperty("value").GetDouble());
+        Assert.True(growth.GetProperty("hi").GetDouble() > growth.GetProperty("value").GetDouble());
+        Assert.True(doubling.GetProperty("lo").GetDouble() < doubling.GetProperty("hi").GetDouble());
+        Assert.Equal("column", root.GetProperty("quantity").GetString());
+        Assert.Equal("Model", root.GetProperty("join").GetProperty("on").GetString());
+        Assert.Empty(root.GetProperty("join").GetProperty("unmatched").EnumerateArray());
+        Assert.True(root.GetProperty("eras")[0].TryGetProperty("growth_per_year", out _));
+    }
+
+    [Fact]
+    public void Trend_JoinWithUnmatchedRows_ReportsThemInJsonAndText()
+    {
+        // Given four cost rows, one of which (line 4) has no dated row
+        var costs = TempCsv("Model,Cost\nA,\"$1,000.00\"\nB,$2500\nGhost,7\nC,\"$9,000\"\n");
+        var dates = TempCsv("Model,Publication date\nA,2019-01-01\nB,2020-01-01\nC,2021-01-01\n");
+        try
+        {
+            // When
+            var json = Run("trend", costs, "--value", "Cost", "--join", dates, "--on", "Model", "--bootstrap", "0", "--json");
+            var text = Run("trend", costs, "--value", "Cost", "--join", dates, "--on", "Model", "--bootstrap", "0");
+
+            // Then
+            Assert.Equal(0, json.Code);
+            using var doc = JsonDocument.Parse(json.Stdout);
+            var unmatched = doc.RootElement.GetProperty("join").GetProperty("unmatched").EnumerateArray().ToList();
+            Assert.Single(unmatched);
+            Assert.Equal("Ghost", unmatched[0].GetProperty("key").GetString());
+            Assert.Equal(4, unmatched[0].GetProperty("line").GetInt32());
+            Assert.Equal(3, doc.RootElement.GetProperty("n").GetInt32());
+            Assert.Equal(0, text.Code);
+            Assert.Contains("1 rows had no match", text.Stdout);
+            Assert.Contains("'Ghost' (line 4)", text.Stdout);
+        }
+        finally
+        {
+            File.Delete(costs);
+            File.Delete(dates);
+        }
+    }
+
+    [Fact]
+    public void Trend_HardwarePricePerformance_HalvingPriceGivesPositiveDoubling()
+    {
+        // Given the hardware file: FP32 FLOP/s per release dollar
+        var chips = SharedData("epoch_hardware_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", chips, "--date", "Release date", "--value", "FP32 (single precision) performance (FLOP/s)",
+            "--per", "Release price (USD)", "--bootstrap", "200", "--json");
+
+        // Then 310 chips, price-performance grows (orientation: Hobbhahn & Besiroglu 2022, ~2.5 years per doubling)
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(310, doc.RootElement.GetProperty("n").GetInt32());
+        Assert.Equal("Release price (USD)", doc.RootElement.GetProperty("per_column").GetString());
+        Assert.InRange(doc.RootElement.GetProperty("doubling_months").GetProperty("value").GetDouble(), 18, 48);
+    }
+
+    [Theory]
+    [InlineData("Release date,Price,FLOPS\n2020-01-01,$100.00,1e12\n2021-01-01,N/A,2e12\n", "line 3, column \"Price\": 'N/A' is not a positive number")]
+    [InlineData("Release date,Price,FLOPS\n2020-01-01,\"$1,00\",1e12\n", "line 2, column \"Price\"")]
+    [InlineData("Released,Price,FLOPS\n2020-01-01,$100.00,1e12\n", "no column \"Release date\"")]
+    public void Trend_BadColumnData_ExitsTwoWithOneLine(string text, string expected)
+    {
+        // Given
+        var path = TempCsv(text);
+        try
+        {
+            // When / Then
+            AssertUsageError(Run("trend", path, "--date", "Release date", "--value", "FLOPS", "--per", "Price"), expected);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Trend_JoinMatchingNothingOrHalfAJoin_ExitsTwo()
+    {
+        // Given
+        var costs = TempCsv("Model,Cost\nX,1\nY,2\n");
+        var dates = TempCsv("Model,Publication date\nA,2020-01-01\n");
+        try
+        {
+            // When / Then
+            AssertUsageError(Run("trend", costs, "--value", "Cost", "--join", dates, "--on", "Model"), "matches a row");
+            AssertUsageError(Run("trend", costs, "--value", "Cost", "--join", dates), "--join FILE and --on COL go together");
+            AssertUsageError(Run("trend", costs, "--value", "Cost", "-y", "parameters"), "give one");
+            AssertUsageError(Run("trend", costs, "--value", "Cost", "--join", "/no/such/dates.csv", "--on", "Model"), "/no/such/dates.csv");
+        }
+        finally
+        {
+            File.Delete(costs);
+            File.Delete(dates);
+        }
+    }
+
+    [Fact]
     public void Trend_TooFewModelsInWindowOrEra_ExitsTwo()
     {
         // Given

@@ -11,12 +11,16 @@ using Spectre.Console.Cli;
 namespace ScaleLab.Cli.Commands;
 
 /// <summary>
-/// <c>scalelab trend DATA.csv</c>: exponential trend of training compute (or parameters) in Epoch AI's
-/// model database: OLS of log10 value on fractional year, doubling time with a bootstrap interval, optional
-/// window, eras and frontier filter (Sevilla et al. 2022).
+/// <c>scalelab trend DATA.csv</c>: exponential trend of any dated quantity: training compute (or parameters) in Epoch
+/// AI's model database by default, or any column by name (<c>--value</c>), a ratio (<c>--per</c>, e.g. FLOP/s per
+/// dollar) and columns joined from a second CSV (<c>--join FILE --on KEY</c>). OLS of log10 value on fractional year,
+/// growth per year and doubling (negative: halving) time with bootstrap intervals, optional window, eras and frontier
+/// filter (Sevilla et al. 2022).
 /// </summary>
-[Verb("trend", "Doubling time of training compute (or parameters) over publication date (Epoch model-database CSV)",
-    Examples = ["trend models.csv --from 1950 --to 2010", "trend models.csv --from 2010 --frontier --top 10 --json"])]
+[Verb("trend", "Growth per year and doubling time of a dated quantity (compute by default; any column, ratio or joined column)",
+    Examples = ["trend models.csv --from 1950 --to 2010", "trend models.csv --from 2010 --frontier --top 10 --json",
+        "trend costs.csv --value Hardware_Capex_Energy_Cost --join models.csv --on Model --from 2016",
+        "trend chips.csv --date released --value fp32_flops --per price_usd --json"])]
 public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -47,7 +51,27 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
 
         [CommandOption("-y|--quantity <QUANTITY>")]
         [Description("compute (default) or parameters (Spectre needs long option names of 2+ characters, so -y or --quantity)")]
-        public string Y { get; set; } = "compute";
+        public string? Y { get; set; }
+
+        [CommandOption("--date <COL>")]
+        [Description("Date column, YYYY-MM-DD (default \"Publication date\")")]
+        public string? Date { get; set; }
+
+        [CommandOption("--value <COL>")]
+        [Description("Column to trend, by name (instead of --quantity); \"$1,234.50\" reads as 1234.5")]
+        public string? Value { get; set; }
+
+        [CommandOption("--per <COL>")]
+        [Description("Trend the ratio value / COL (e.g. FLOP/s per \"Release price (USD)\")")]
+        public string? Per { get; set; }
+
+        [CommandOption("--join <FILE>")]
+        [Description("Second CSV whose columns (e.g. a date) a row takes from the row with the same --on key; rows without a match are reported")]
+        public string? Join { get; set; }
+
+        [CommandOption("--on <COL>")]
+        [Description("Key column of --join, present in both files (e.g. Model)")]
+        public string? On { get; set; }
 
         [CommandOption("--bootstrap <N>")]
         [Description("Bootstrap replicates for the intervals (default 1000; 0 = OLS Student-t interval)")]
@@ -87,9 +111,24 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             {
                 return ValidationResult.Error($"--level must be in (0, 1), got {Level.ToString(CultureInfo.InvariantCulture)}");
             }
-            if (Y is not ("compute" or "parameters"))
+            if (Y is not (null or "compute" or "parameters"))
             {
                 return ValidationResult.Error($"--quantity must be compute or parameters, got '{Y}'");
+            }
+            if (Y is not null && Value is not null)
+            {
+                return ValidationResult.Error("--quantity and --value both choose the value column; give one");
+            }
+            if ((Join is null) != (On is null))
+            {
+                return ValidationResult.Error("--join FILE and --on COL go together");
+            }
+            foreach (var (flag, column) in new[] { ("--date", Date), ("--value", Value), ("--per", Per), ("--on", On) })
+            {
+                if (column is not null && string.IsNullOrWhiteSpace(column))
+                {
+                    return ValidationResult.Error($"{flag} needs a column name");
+                }
             }
             if (From is { } f && To is { } t && f >= t)
             {
@@ -137,10 +176,13 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         {
             throw new UsageException(breaksError);
         }
-        OutputPaths.Check([("DATA", settings.Data)], [("--plot", settings.Plot)]);
-        var quantity = settings.Y == "parameters" ? TrendQuantity.Parameters : TrendQuantity.Compute;
+        OutputPaths.Check([("DATA", settings.Data), ("--join", settings.Join)], [("--plot", settings.Plot)]);
         InputFiles.EnsureRegularFile("DATA", settings.Data);
-        var data = TrendData.Load(settings.Data, quantity);
+        if (settings.Join is not null)
+        {
+            InputFiles.EnsureRegularFile("--join", settings.Join);
+        }
+        var data = Load(settings);
         var options = new TrendOptions
         {
             From = settings.From,
@@ -152,7 +194,12 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             Level = settings.Level,
         };
         var result = TrendAnalysis.Fit(data.Points, options);
-        var label = quantity == TrendQuantity.Compute ? "training compute (FLOP)" : "parameters";
+        var label = data.Quantity switch
+        {
+            TrendQuantity.Compute => "training compute (FLOP)",
+            TrendQuantity.Parameters => "parameters",
+            _ => data.Label,
+        };
         if (settings.Plot is not null)
         {
             TrendPlot.Save(result, label, settings.Plot);
@@ -166,16 +213,47 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         return CliApp.ExitOk;
     }
 
+    /// <summary>The default (-y compute|parameters) reads the model database as before; any column flag reads by name.</summary>
+    internal static TrendDataset Load(Settings settings)
+    {
+        var quantity = settings.Y == "parameters" ? TrendQuantity.Parameters : TrendQuantity.Compute;
+        if (settings.Value is null && settings.Per is null && settings.Date is null && settings.Join is null)
+        {
+            return TrendData.Load(settings.Data, quantity);
+        }
+        var data = TrendData.Load(settings.Data, new TrendColumns
+        {
+            Date = settings.Date ?? TrendData.DateColumn,
+            Value = settings.Value ?? TrendData.ColumnFor(quantity),
+            Per = settings.Per,
+            JoinPath = settings.Join,
+            On = settings.On,
+        });
+        return settings.Value is null && settings.Per is null ? data with { Quantity = quantity } : data;
+    }
+
+    /// <summary>Compute in FLOP gets petaflop/s-day conversions; any other quantity is printed as it is.</summary>
+    private static bool IsCompute(TrendDataset data) =>
+        data.PerColumn is null && string.Equals(data.Column, TrendData.ComputeColumn, StringComparison.OrdinalIgnoreCase);
+
     private void WriteHuman(TrendDataset data, TrendResult result, Settings settings)
     {
-        var compute = data.Quantity == TrendQuantity.Compute;
-        console.MarkupLine($"[bold]{Markup.Escape(data.Path)}[/]: {data.Points.Count} models with {Markup.Escape(data.Column)}, {data.Skipped} rows skipped (empty value)");
+        var compute = IsCompute(data);
+        console.MarkupLine($"[bold]{Markup.Escape(data.Path)}[/]: {data.Points.Count} rows with {Markup.Escape(data.Label)}, {data.Skipped} rows skipped (empty value)");
+        if (data.Join is { } join)
+        {
+            console.MarkupLine(Markup.Escape(data.Unmatched.Count == 0
+                ? $"join: every row matched {join.Path} on \"{join.On}\""
+                : $"join: {data.Unmatched.Count} rows had no match in {join.Path} on \"{join.On}\" and were left out: " +
+                  string.Join(", ", data.Unmatched.Select(u => $"'{u.Key}' (line {u.Line})"))));
+        }
         foreach (var note in result.Notes)
         {
             console.MarkupLine($"note: {Markup.Escape(note)}");
         }
-        var table = new Table().AddColumns("era", "models", "OOM/year ± se", "doubling (months)",
-            Inv($"{settings.Level * 100:0.#}% interval"), "R²", compute ? "fit at end (FLOP / pfs-days)" : "fit at end");
+        var level = Inv($"{settings.Level * 100:0.#}%");
+        var table = new Table().AddColumns("era", "models", "OOM/year ± se", "growth (×/year)", $"{level} interval", "doubling (months)",
+            $"{level} interval", "R²", compute ? "fit at end (FLOP / pfs-days)" : "fit at end");
         foreach (var era in result.Eras.Count > 1 ? result.Eras.Prepend(result.Overall) : result.Eras)
         {
             var end = compute
@@ -186,8 +264,10 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
                 Inv($"{era.From:0.##}–{era.To:0.##}"),
                 era.N.ToString(CultureInfo.InvariantCulture),
                 Inv($"{era.Fit.Slope:0.###} ± {era.Fit.SlopeStdError:0.###}"),
-                Inv($"{era.DoublingMonths.Value:0.0}"),
-                Inv($"[{era.DoublingMonths.Lo:0.0}, {Bound(era.DoublingMonths.Hi)}]"),
+                Inv($"{era.Growth.Value:0.###}"),
+                Inv($"[{era.Growth.Lo:0.###}, {era.Growth.Hi:0.###}]"),
+                Bound(era.DoublingMonths.Value),
+                $"[{Bound(era.DoublingMonths.Lo)}, {Bound(era.DoublingMonths.Hi)}]",
                 Inv($"{era.Fit.R2:0.###}"),
                 end,
             ];
@@ -195,7 +275,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         }
         console.Write(table);
         console.MarkupLine(Markup.Escape(
-            $"log10 y = a + b·t by OLS, t = {FractionalYear.Convention}; interval: {result.Overall.IntervalMethod}" +
+            $"log10 y = a + b·t by OLS, t = {FractionalYear.Convention}; growth = 10^b; doubling = 12·log10(2)/b months (negative: halving); interval: {result.Overall.IntervalMethod}" +
             (settings.Bootstrap > 0 ? $" ({settings.Bootstrap} replicates, seed {settings.Seed})" : "")));
         if (settings.Plot is not null)
         {
@@ -205,14 +285,24 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
 
     internal static object ToJson(TrendDataset data, TrendResult result, Settings settings)
     {
-        var compute = data.Quantity == TrendQuantity.Compute;
+        var compute = IsCompute(data);
         var overall = Era(result.Overall, compute);
         return new Dictionary<string, object?>
         {
             ["command"] = "trend",
             ["file"] = data.Path,
             ["column"] = data.Column,
-            ["quantity"] = compute ? "compute" : "parameters",
+            ["quantity"] = data.Quantity switch { TrendQuantity.Compute => "compute", TrendQuantity.Parameters => "parameters", _ => "column" },
+            ["date_column"] = data.DateColumn,
+            ["per_column"] = data.PerColumn,
+            ["join"] = data.Join is { } join
+                ? new
+                {
+                    file = join.Path,
+                    on = join.On,
+                    unmatched = data.Unmatched.Select(u => new { key = u.Key, line = u.Line }).ToList(),
+                }
+                : null,
             ["rows_used"] = data.Points.Count,
             ["rows_skipped"] = data.Skipped,
             ["date_convention"] = FractionalYear.Convention,
@@ -224,7 +314,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             ["slope_interval"] = overall["slope_interval"],
             ["intercept"] = result.Overall.Fit.Intercept,
             ["r2"] = result.Overall.Fit.R2,
-            ["growth_per_year"] = result.Overall.GrowthPerYear,
+            ["growth_per_year"] = overall["growth_per_year"],
             ["doubling_months"] = overall["doubling_months"],
             ["interval_method"] = result.Overall.IntervalMethod,
             ["eras"] = result.Eras.Select(e => Era(e, compute)).ToList(),
@@ -246,7 +336,9 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             ["slope_interval"] = new { lo = era.Slope.Lo, hi = era.Slope.Hi },
             ["intercept"] = era.Fit.Intercept,
             ["r2"] = era.Fit.R2,
+            ["growth_per_year"] = new { value = era.Growth.Value, lo = era.Growth.Lo, hi = era.Growth.Hi },
             ["doubling_months"] = new { value = era.DoublingMonths.Value, lo = era.DoublingMonths.Lo, hi = era.DoublingMonths.Hi },
+            ["direction_unresolved"] = era.DirectionUnresolved,
         };
         if (compute)
         {
@@ -261,7 +353,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         return era_;
     }
 
-    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "∞";
+    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : v > 0 ? "∞" : "−∞";
 
     private static string Sci(double v) => v.ToString("0.##e+0", CultureInfo.InvariantCulture);
 

@@ -23,8 +23,9 @@ public sealed record TrendOptions
 }
 
 /// <summary>
-/// One log-linear trend log10 y = a + b·t over [From, To): b in orders of magnitude per year, the
-/// doubling time 12·log10(2)/b months, each with its interval, and the fitted value at both ends.
+/// One log-linear trend log10 y = a + b·t over [From, To): b in orders of magnitude per year, the growth factor
+/// 10^b per year, the doubling time 12·log10(2)/b months (negative: a halving time), each with its interval, and the
+/// fitted value at both ends.
 /// </summary>
 public sealed record EraTrend(
     double From,
@@ -39,6 +40,12 @@ public sealed record EraTrend(
 {
     /// <summary>Growth factor per year, 10^b.</summary>
     public double GrowthPerYear => Math.Pow(10, Fit.Slope);
+
+    /// <summary>Growth factor per year 10^b with the image of b's interval (10^x is increasing, so the ends map to the ends).</summary>
+    public Estimate Growth => new(GrowthPerYear, Math.Pow(10, Slope.Lo), Math.Pow(10, Slope.Hi));
+
+    /// <summary>Whether b's interval reaches across 0: the data do not say whether the quantity grows or shrinks.</summary>
+    public bool DirectionUnresolved => !(Slope.Lo > 0) && !(Slope.Hi < 0);
 }
 
 /// <summary>The whole-window trend, one trend per era (the whole window again when there are no breaks), and the points used.</summary>
@@ -54,16 +61,39 @@ public sealed record TrendResult(
 /// Exponential trends in training compute (Sevilla et al. 2022, "Compute Trends Across Three Eras of
 /// Machine Learning"): OLS of log10 value on fractional year, doubling time T = 12·log10(2)/b months,
 /// with a pairs-bootstrap percentile interval (resample models with replacement, refit, take the
-/// (1 ± level)/2 quantiles of b; T's interval is the image of b's under the decreasing map b ↦ 12·log10 2/b,
-/// with an infinite upper end when b's lower end is ≤ 0).
+/// (1 ± level)/2 quantiles of b). T is signed: a negative T is a halving time (a price that falls). T's interval is
+/// the image of b's under b ↦ 12·log10 2/b, decreasing on each side of 0: [T(hi), T(lo)] when b's interval excludes 0;
+/// when it reaches across 0 the image is unbounded, and the interval keeps the point estimate's side with an infinite
+/// end there ([T(hi), +∞] for a growth, [−∞, T(lo)] for a decline) and the era says so (<see cref="EraTrend.DirectionUnresolved"/>).
 /// </summary>
 public static class TrendAnalysis
 {
     public const int MinimumModels = 3;
     public static readonly double MonthsPerDoublingNumerator = 12.0 * Math.Log10(2.0);
 
-    /// <summary>Doubling time in months of a trend growing <paramref name="slope"/> orders of magnitude per year (∞ when slope ≤ 0).</summary>
-    public static double DoublingMonths(double slope) => slope > 0 ? MonthsPerDoublingNumerator / slope : double.PositiveInfinity;
+    /// <summary>
+    /// Doubling time in months of a trend growing <paramref name="slope"/> orders of magnitude per year; negative for a
+    /// declining trend (its halving time, as a negative number), +∞ when the slope is 0.
+    /// </summary>
+    public static double DoublingMonths(double slope) => slope != 0 ? MonthsPerDoublingNumerator / slope : double.PositiveInfinity;
+
+    /// <summary>The signed doubling time's interval from the slope's (see the class summary).</summary>
+    public static Estimate DoublingInterval(double slope, Interval slopeInterval)
+    {
+        var value = DoublingMonths(slope);
+        var (lo, hi) = (slopeInterval.Lo, slopeInterval.Hi);
+        if (double.IsNaN(lo) || double.IsNaN(hi))
+        {
+            return new Estimate(value, double.NaN, double.NaN);
+        }
+        if (lo > 0 || hi < 0)
+        {
+            return new Estimate(value, DoublingMonths(hi), DoublingMonths(lo));
+        }
+        return slope >= 0
+            ? new Estimate(value, hi > 0 ? DoublingMonths(hi) : double.PositiveInfinity, double.PositiveInfinity)
+            : new Estimate(value, double.NegativeInfinity, lo < 0 ? DoublingMonths(lo) : double.NegativeInfinity);
+    }
 
     public static TrendResult Fit(IReadOnlyList<TrendPoint> points, TrendOptions options)
     {
@@ -116,6 +146,13 @@ public static class TrendAnalysis
                         $"trend: era {Describe(edges[i], edges[i + 1])} has {members.Count} models; need at least {MinimumModels}");
                 }
                 eras.Add(FitEra(members, edges[i], edges[i + 1], options, stream: (ulong)(i + 1)));
+            }
+        }
+        foreach (var era in eras.Prepend(overall).Distinct())
+        {
+            if (era.DirectionUnresolved)
+            {
+                notes.Add($"{Describe(era.From, era.To)}: the growth interval includes 1x per year, so neither a doubling nor a halving time is established (its interval is unbounded)");
             }
         }
         return new TrendResult(options, overall, eras, inWindow, excluded, notes);
@@ -185,7 +222,7 @@ public static class TrendAnalysis
             slope = fit.SlopeInterval(options.Level);
             method = "ols-student-t";
         }
-        var doubling = new Estimate(DoublingMonths(fit.Slope), DoublingMonths(slope.Hi), DoublingMonths(slope.Lo));
+        var doubling = DoublingInterval(fit.Slope, slope.Interval!);
         return new EraTrend(from, to, members.Count, fit, slope, doubling, method,
             Math.Pow(10, fit.Predict(from)), Math.Pow(10, fit.Predict(to)));
     }

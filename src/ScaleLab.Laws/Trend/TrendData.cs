@@ -14,8 +14,28 @@ public enum TrendQuantity
 /// <summary>One model: its publication date, fractional year and the trended value (FLOP or parameters).</summary>
 public sealed record TrendPoint(string Model, DateOnly Date, double Year, double Value, int Line);
 
-/// <summary>The usable rows of a model-database file and how many rows were skipped for an empty value.</summary>
-public sealed record TrendDataset(string Path, string Column, TrendQuantity Quantity, IReadOnlyList<TrendPoint> Points, int Skipped);
+/// <summary>
+/// The usable rows of a trend file and how many rows were skipped for an empty value. <see cref="Quantity"/> is null when
+/// the value column was chosen by name (<see cref="TrendColumns"/>); <see cref="Unmatched"/> lists the rows whose join
+/// key the joined file lacks (empty without a join).
+/// </summary>
+public sealed record TrendDataset(string Path, string Column, TrendQuantity? Quantity, IReadOnlyList<TrendPoint> Points, int Skipped)
+{
+    /// <summary>The ratio's denominator column (<c>--per</c>), or null.</summary>
+    public string? PerColumn { get; init; }
+
+    /// <summary>The date column used.</summary>
+    public string DateColumn { get; init; } = TrendData.DateColumn;
+
+    /// <summary>The joined file and key column, or null without a join.</summary>
+    public (string Path, string On)? Join { get; init; }
+
+    /// <summary>Rows of the main file whose key has no row in the joined file: (key, line), in file order.</summary>
+    public IReadOnlyList<(string Key, int Line)> Unmatched { get; init; } = [];
+
+    /// <summary>"value" or "value per per-column", for tables and plots.</summary>
+    public string Label => PerColumn is null ? Column : $"{Column} per {PerColumn}";
+}
 
 /// <summary>
 /// Reads Epoch AI's model-database CSV ("Publication date" as YYYY-MM-DD, "Training compute (FLOP)",
@@ -23,7 +43,7 @@ public sealed record TrendDataset(string Path, string Column, TrendQuantity Quan
 /// value that is not a positive finite number, or a malformed date in a row that has a value, is an
 /// <see cref="InvalidDataException"/> naming the file, line and column.
 /// </summary>
-public static class TrendData
+public static partial class TrendData
 {
     public const string DateColumn = "Publication date";
     public const string ComputeColumn = "Training compute (FLOP)";
@@ -33,38 +53,8 @@ public static class TrendData
     public static string ColumnFor(TrendQuantity quantity) =>
         quantity == TrendQuantity.Parameters ? ParametersColumn : ComputeColumn;
 
-    public static TrendDataset Load(string path, TrendQuantity quantity = TrendQuantity.Compute)
-    {
-        var table = CsvTable.Read(path);
-        var column = ColumnFor(quantity);
-        var dateIndex = table.Require(DateColumn);
-        var valueIndex = table.Require(column);
-        var modelIndex = table.Find(ModelColumn);
-        var points = new List<TrendPoint>();
-        var skipped = 0;
-        foreach (var (line, fields) in table.Rows)
-        {
-            var cell = CsvTable.Field(fields, valueIndex);
-            if (cell.Length == 0)
-            {
-                skipped++;
-                continue;
-            }
-            if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                || !double.IsFinite(value) || value <= 0)
-            {
-                throw new InvalidDataException($"{path} line {line}, column \"{column}\": '{cell}' is not a positive number");
-            }
-            var dateCell = CsvTable.Field(fields, dateIndex);
-            if (!DateOnly.TryParseExact(dateCell, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-            {
-                throw new InvalidDataException($"{path} line {line}, column \"{DateColumn}\": '{dateCell}' is not a date (YYYY-MM-DD)");
-            }
-            var model = modelIndex >= 0 ? CsvTable.Field(fields, modelIndex) : "";
-            points.Add(new TrendPoint(model, date, FractionalYear.FromDate(date), value, line));
-        }
-        return new TrendDataset(path, column, quantity, points, skipped);
-    }
+    public static TrendDataset Load(string path, TrendQuantity quantity = TrendQuantity.Compute) =>
+        Load(path, new TrendColumns { Value = ColumnFor(quantity) }) with { Quantity = quantity };
 }
 
 /// <summary>

@@ -42,7 +42,7 @@ public static class TrendPlot
             line.Color = palette.GetColor(i++);
             line.LineWidth = 3;
             line.LegendText = string.Create(CultureInfo.InvariantCulture,
-                $"{era.From:0.#}–{era.To:0.#}: doubling {era.DoublingMonths.Value:0.0} mo [{era.DoublingMonths.Lo:0.0}, {Bound(era.DoublingMonths.Hi)}], n = {era.N}");
+                $"{era.From:0.#}–{era.To:0.#}: {era.GrowthPerYear:0.##}×/yr, {(era.DoublingMonths.Value < 0 ? "halving" : "doubling")} {Bound(Math.Abs(era.DoublingMonths.Value))} mo [{Bound(era.DoublingMonths.Lo)}, {Bound(era.DoublingMonths.Hi)}], n = {era.N}");
         }
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
@@ -58,7 +58,7 @@ public static class TrendPlot
         return plot;
     }
 
-    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "∞";
+    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : v > 0 ? "∞" : "−∞";
 }
 
 /// <summary>Shared file handling for the plots in this folder: format by extension, 10^x tick labels.</summary>

@@ -165,6 +165,72 @@ public sealed class TrendAnalysisTests
     }
 
     [Fact]
+    public void Fit_PlantedEraBreakWithHalving_EraIntervalsCoverNearNominal_AndIgnoringTheBreakFails()
+    {
+        // Given 200 synthetic data sets with a planted (continuous) break at 2010: a quantity halving before it
+        // (b1 = −0.2 OOM/yr, a halving every 18.1 months) and growing after it (b2 = 0.5 OOM/yr, doubling every 7.2)
+        const int datasets = 200;
+        const double b1 = -0.2, b2 = 0.5;
+        int covers1 = 0, covers2 = 0, doublingCovers1 = 0, growthCovers2 = 0, unbrokenCovers2 = 0;
+
+        // When each is fitted with the break (eras) and, as the negative control, without it (one trend)
+        for (var s = 0; s < datasets; s++)
+        {
+            var points = TrendTestData.Synthetic(30, 2000, 2010, 400, b1, 0.3, seed: 5000 + s);
+            points.AddRange(TrendTestData.Synthetic(30, 2010, 2020, -1007, b2, 0.3, seed: 9000 + s));
+            var eras = TrendAnalysis.Fit(points, new TrendOptions { Breaks = [2010], Bootstrap = 300, Seed = (ulong)s, From = 2000, To = 2020 });
+            var unbroken = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 300, Seed = (ulong)s, From = 2000, To = 2020 });
+            covers1 += eras.Eras[0].Slope.Covers(b1) ? 1 : 0;
+            covers2 += eras.Eras[1].Slope.Covers(b2) ? 1 : 0;
+            doublingCovers1 += eras.Eras[0].DoublingMonths.Covers(TrendAnalysis.DoublingMonths(b1)) ? 1 : 0;
+            growthCovers2 += eras.Eras[1].Growth.Covers(Math.Pow(10, b2)) ? 1 : 0;
+            unbrokenCovers2 += unbroken.Overall.Slope.Covers(b2) ? 1 : 0;
+        }
+
+        // Then each era's 95% interval covers its planted rate near 95% (binomial sd at 200 draws ≈ 1.5%), the halving
+        // era's doubling time is negative and its interval covers −18.1 months, and the one-trend fit misses era 2
+        Assert.InRange(covers1 / (double)datasets, 0.90, 0.99);
+        Assert.InRange(covers2 / (double)datasets, 0.90, 0.99);
+        Assert.Equal(covers1, doublingCovers1);
+        Assert.Equal(covers2, growthCovers2);
+        Assert.True(unbrokenCovers2 / (double)datasets < 0.5, $"control covered {unbrokenCovers2}/{datasets}");
+    }
+
+    [Fact]
+    public void Fit_DecliningTrend_ReportsNegativeDoublingWithInterval()
+    {
+        // Given a price falling 0.2 OOM/yr (halving every 12·log10(2)/0.2 ≈ 18.1 months)
+        var points = TrendTestData.Synthetic(80, 2000, 2015, 400, -0.2, 0.2, seed: 4);
+
+        // When
+        var result = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 500, Seed = 1 });
+
+        // Then the doubling time is negative, inside its interval, and growth per year is below 1
+        var doubling = result.Overall.DoublingMonths;
+        Assert.InRange(doubling.Value, -21, -15);
+        Assert.True(doubling.Lo < doubling.Value && doubling.Value < doubling.Hi && doubling.Hi < 0);
+        Assert.InRange(result.Overall.Growth.Hi, 0, 1);
+        Assert.False(result.Overall.DirectionUnresolved);
+        Assert.Empty(result.Notes);
+    }
+
+    [Fact]
+    public void Fit_FlatTrend_SaysTheDirectionIsUnresolved()
+    {
+        // Given no trend at all
+        var points = TrendTestData.Synthetic(40, 2000, 2010, 5, 0.0, 0.5, seed: 8);
+
+        // When
+        var result = TrendAnalysis.Fit(points, new TrendOptions { Bootstrap = 400, Seed = 2 });
+
+        // Then growth's interval holds 1 and an end of the doubling interval is infinite, with a note
+        Assert.True(result.Overall.Growth.Covers(1.0));
+        Assert.True(result.Overall.DirectionUnresolved);
+        Assert.True(double.IsInfinity(result.Overall.DoublingMonths.Lo) || double.IsInfinity(result.Overall.DoublingMonths.Hi));
+        Assert.Contains(result.Notes, n => n.Contains("neither a doubling nor a halving", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Frontier_TopNPerCalendarYear_KeepsLargestModels()
     {
         // Given three models in 2020 and one in 2021
@@ -221,8 +287,10 @@ public sealed class TrendAnalysisTests
     [Fact]
     public void DoublingMonths_ClosedForm()
     {
-        // Given one order of magnitude per year: doubling = 12·log10(2) ≈ 3.612 months
+        // Given one order of magnitude per year: doubling = 12·log10(2) ≈ 3.612 months; a decline of 0.1 OOM/yr
+        // halves every 36.12 months, written as a negative doubling time (issue 17); a flat trend never doubles
         Assert.Equal(12 * Math.Log10(2), TrendAnalysis.DoublingMonths(1.0), 12);
-        Assert.Equal(double.PositiveInfinity, TrendAnalysis.DoublingMonths(-0.1));
+        Assert.Equal(-120 * Math.Log10(2), TrendAnalysis.DoublingMonths(-0.1), 12);
+        Assert.Equal(double.PositiveInfinity, TrendAnalysis.DoublingMonths(0));
     }
 }
