@@ -65,4 +65,64 @@ public sealed class TokenSamplerTests
         Assert.Throws<ArgumentException>(() => new SamplingOptions(-1, 0).Validate());
         Assert.Throws<ArgumentException>(() => new SamplingOptions(1, -2).Validate());
     }
+
+    [Theory]
+    [InlineData(1.0, 0)]
+    [InlineData(0.5, 3)]
+    [InlineData(2.0, 5)]
+    [InlineData(0.0, 0)]
+    [InlineData(1.3, 1)]
+    public void Probabilities_AnyOptions_EqualTheClosedFormSampleDrawsFrom(double temperature, int topK)
+    {
+        // Given
+        var probabilities = new double[Logits.Length];
+
+        // When
+        TokenSampler.Probabilities(Logits, new SamplingOptions(temperature, topK), probabilities);
+
+        // Then: the tempered top-k softmax (one-hot at the argmax for τ = 0 or k = 1)
+        var expected = temperature == 0 || topK == 1 ? Logits.Select((_, i) => i == 1 ? 1.0 : 0).ToArray() : Expected(Logits, temperature, topK);
+        for (var i = 0; i < Logits.Length; i++) Assert.Equal(expected[i], probabilities[i], 12);
+    }
+
+    [Fact]
+    public void Probabilities_TiesAtTheTopKBoundary_KeepLowerIdsLikeSample()
+    {
+        // Given logits with three tokens tied at the boundary of the top 3
+        float[] logits = [0f, 2f, 1f, 1f, 1f, -1f];
+        var options = new SamplingOptions(1.0, 3);
+        var probabilities = new double[logits.Length];
+        var rng = new Rng(4);
+        var seen = new bool[logits.Length];
+
+        // When
+        TokenSampler.Probabilities(logits, options, probabilities);
+        for (var i = 0; i < 20_000; i++) seen[TokenSampler.Sample(logits, options, rng)] = true;
+
+        // Then tokens 1, 2 and 3 are kept (2 and 3 are the lower ids among the tied 2, 3, 4), as Sample keeps them
+        Assert.Equal([false, true, true, true, false, false], probabilities.Select(p => p > 0).ToArray());
+        Assert.Equal(seen, probabilities.Select(p => p > 0).ToArray());
+        Assert.Equal(1.0, probabilities.Sum(), 12);
+    }
+
+    [Fact]
+    public void SampleFrom_UnnormalisedWeights_MatchesTheirProportionsAndSkipsZeros()
+    {
+        // Given weights summing to 4, two of them zero
+        double[] weights = [0, 1, 2, 0, 0.5, 0.5];
+        var rng = new Rng(9);
+        const int n = 100_000;
+        var counts = new int[weights.Length];
+
+        // When
+        for (var i = 0; i < n; i++) counts[TokenSampler.SampleFrom(weights, rng)]++;
+
+        // Then: χ² below the 99.9% quantile for 3 degrees of freedom (16.3); zero weights never drawn; and the
+        // proportions of a wrong normalisation (uniform over the nonzero ones: the control) far above it
+        var p = weights.Select(w => w / 4).ToArray();
+        Assert.True(ChiSquare(counts, p, n) < 16.3, $"χ² = {ChiSquare(counts, p, n):F1}");
+        Assert.True(ChiSquare(counts, weights.Select(w => w > 0 ? 0.25 : 0).ToArray(), n) > 1000);
+        Assert.Equal(0, counts[0] + counts[3]);
+        Assert.Throws<ArgumentException>(() => TokenSampler.SampleFrom([0.0, 0.0], rng));
+    }
 }
