@@ -136,8 +136,16 @@ internal static unsafe class SimdMath
         return max;
     }
 
-    /// <summary>In place, x ← softmax(scale·x) over n items: e^{scale·(x − max)} / Σ. Returns Σ = Σ e^{scale·(x − max)}
-    /// and the row's max, so a caller can form log-softmax without re-summing.</summary>
+    /// <summary>Softmax terms e^{scale·(x − max)} whose exponent is below this (−64·ln 2: the term below 2^-64 ≈ 5.4e-20
+    /// of the row's largest) are exactly 0. They are invisible in the sum (at least 1) and in every product they
+    /// enter, but left in they become subnormal floats (the Exp clamp sits at 1.2e-38, and the division by the sum
+    /// goes below it), and so do the backward pass's products with them; every operation on a subnormal lane takes
+    /// the processor's slow path, and a model whose attention sharpens over a long run trained ever slower.</summary>
+    internal const float SoftmaxFlushExponent = -44.3614196f;
+
+    /// <summary>In place, x ← softmax(scale·x) over n items: e^{scale·(x − max)} / Σ, with terms below 2^-64 of the
+    /// largest set to 0 (see <see cref="SoftmaxFlushExponent"/>). Returns Σ = Σ e^{scale·(x − max)} and the row's max,
+    /// so a caller can form log-softmax without re-summing.</summary>
     public static float SoftmaxInPlace(float* x, int n, float scale, out float max)
     {
         max = Max(x, n);
@@ -147,10 +155,12 @@ internal static unsafe class SimdMath
         {
             var vmax = Vector256.Create(max);
             var vscale = Vector256.Create(scale);
+            var vflush = Vector256.Create(SoftmaxFlushExponent);
             var acc = Vector256<float>.Zero;
             for (; i + 8 <= n; i += 8)
             {
-                var e = Exp((Vector256.Load(x + i) - vmax) * vscale);
+                var arg = (Vector256.Load(x + i) - vmax) * vscale;
+                var e = Vector256.BitwiseAnd(Exp(arg), Vector256.GreaterThanOrEqual(arg, vflush));
                 acc += e;
                 Vector256.Store(e, x + i);
             }
@@ -158,7 +168,8 @@ internal static unsafe class SimdMath
         }
         for (; i < n; i++)
         {
-            x[i] = MathF.Exp((x[i] - max) * scale);
+            var arg = (x[i] - max) * scale;
+            x[i] = arg >= SoftmaxFlushExponent ? MathF.Exp(arg) : 0f;
             sum += x[i];
         }
         Scale(x, n, 1f / sum);
