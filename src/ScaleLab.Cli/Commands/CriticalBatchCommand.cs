@@ -4,9 +4,9 @@ using System.Text.Json;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies;
 using ScaleLab.Lab.Studies.CriticalBatch;
-using ScaleLab.Lab.Studies.GradientNoise;
-using ScottPlot;
+using ScaleLab.Report.Plots;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -124,6 +124,26 @@ public sealed class CriticalBatchCommand(IAnsiConsole console, Stderr stderr) : 
             }
             return true;
         }
+
+        /// <summary>What is stored as the study's spec the first time: the settings that shape its runs.</summary>
+        internal string StudySpec() => JsonSerializer.Serialize(new
+        {
+            command = "critical-batch",
+            corpus = Corpus,
+            layers = Layers,
+            d_model = DModel,
+            heads = Heads,
+            seq = Seq,
+            batches = Batches,
+            lrs = LearningRates,
+            targets = Targets,
+            max_examples = MaxExamples,
+            min_steps = MinSteps,
+            eval_points = EvalPoints,
+            micro_batches = MicroBatches,
+            ema = Ema,
+            seed = Seed,
+        }, StudyJson.Options);
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -133,8 +153,8 @@ public sealed class CriticalBatchCommand(IAnsiConsole console, Stderr stderr) : 
         Settings.TryParseList(settings.Targets, "--targets", out var targets, out _);
         var batches = batchList.Select(b => (int)b).Distinct().Order().ToList();
         targets = [.. targets.Distinct().OrderDescending()];
-        OutputPaths.Check([("--corpus", settings.Corpus)],
-            settings.Plot is null ? [] : [("--plot", settings.Plot), ("--plot (B_crit figure)", BCritPlotPath(settings.Plot))]);
+        string[]? plots = settings.Plot is null ? null : [settings.Plot, CriticalBatchPlot.BCritPath(settings.Plot)];
+        OutputPaths.Check([("--corpus", settings.Corpus)], plots is null ? [] : [("--plot", plots[0]), ("--plot (B_crit figure)", plots[1])]);
         var corpus = settings.OpenCorpus();
         var (corpusSpec, corpusSha) = settings.RegistryCorpus();
         // Model, seed, warmup (default 10 steps), evaluation windows and micro-batching preference; the sweep sets the rest.
@@ -142,16 +162,9 @@ public sealed class CriticalBatchCommand(IAnsiConsole console, Stderr stderr) : 
             with { WarmupSteps = settings.Warmup ?? 10, EvalSequences = Defaults.EvalSequencesFor(Defaults.Batch) };
         var plan = new CriticalBatchPlan(settings.Study, corpusSpec, corpusSha, template, targets[^1], settings.MaxExamples,
             settings.MinSteps, settings.EvalPoints, settings.Ema);
-        var runs = batches.SelectMany(b => lrs.Select(lr => (b, lr)))
-            .Select((x, i) => CriticalBatchSweep.Plan(plan, x.b, x.lr, i)).ToList();
+        var runs = CriticalBatchSweep.Plan(plan, batches, lrs);
         var registry = RunStores.Resolve(settings.Registry);
-        var options = new ExecutorOptions
-        {
-            Workers = settings.Workers,
-            ThreadsPerWorker = settings.Threads,
-            CheckpointDirectory = settings.CheckpointDir ?? SweepCommand.DefaultCheckpointDirectory(registry),
-            CheckpointInterval = settings.CheckpointInterval,
-        };
+        var options = settings.ToExecutorOptions(registry);
         // Opened once up front so a bad registry is one clear error before any training.
         using (RunStores.Open(registry)) { }
         stderr.WriteLine($"critical-batch: {runs.Count} runs in study {settings.Study} of {registry}");
@@ -161,230 +174,24 @@ public sealed class CriticalBatchCommand(IAnsiConsole console, Stderr stderr) : 
             using var store = RunStores.Open(registry);
             return ExecutorChoice.Run(settings, registry, store, study, options, null, stderr.WriteLine, cancellationToken).Outcomes;
         };
-        var outcomes = CriticalBatchSweep.Execute(() => RunStores.Open(registry), runs, StudySpec(settings), options,
+        var outcomes = StudyRuns.TrainAndReadBack(() => RunStores.Open(registry), runs, settings.StudySpec(), options,
             stderr.WriteLine, executor, cancellationToken);
         foreach (var outcome in outcomes)
         {
-            var how = !outcome.TrainedNow ? "from the registry"
-                : outcome.ResumedFromStep > 0 ? GnsCommand.Inv($"resumed from step {outcome.ResumedFromStep}") : "trained";
-            stderr.WriteLine(GnsCommand.Inv(
-                $"B={outcome.Batch} lr={outcome.LearningRate:G3}: {outcome.Ending} after {outcome.StepsRun} steps, last validation loss {(outcome.Curve.Count > 0 ? outcome.Curve[^1].Loss : double.NaN):F4} ({how})"));
+            stderr.WriteLine(outcome.Describe());
         }
-        var analysis = CriticalBatchStudy.Analyze(
-            outcomes.Select(o => o.ToSweepRun()).ToList(),
-            targets);
+        var analysis = CriticalBatchStudy.Analyze(outcomes.Select(o => o.ToSweepRun()).ToList(), targets);
         if (settings.Plot is not null)
         {
-            SavePlots(analysis, settings.Plot);
+            CriticalBatchPlot.Save(analysis, settings.Plot);
         }
         if (settings.Json)
         {
-            var doc = (Dictionary<string, object?>)ToJson(analysis, outcomes, settings, corpus.Description);
-            doc["study"] = settings.Study;
-            doc["registry"] = registry;
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, GnsCommand.JsonOptions));
+            console.Profile.Out.Writer.WriteLine(
+                CriticalBatchDocument.ToJson(analysis, outcomes, template.Model, corpus.Description, plots, settings.Study, registry));
             return CliApp.ExitOk;
         }
-        WriteHuman(analysis, settings, corpus.Description);
+        CriticalBatchOutput.Write(console, analysis, template.Model, corpus.Description);
         return CliApp.ExitOk;
     }
-
-    private void WriteHuman(CriticalBatchAnalysis analysis, Settings settings, string corpus)
-    {
-        console.MarkupLine(Markup.Escape(
-            $"{corpus}; model L={settings.Layers} C={settings.DModel} T={settings.Seq}; batch sizes in sequences; fits: least squares on ln S, 95% profile intervals"));
-        var table = new Table().AddColumns("target loss", "batch sizes", "S_min (steps)", "E_min (sequences)", "B_crit (sequences)", "95% interval", "B_simple", "B_crit/B_simple");
-        foreach (var t in analysis.Targets)
-        {
-            var fit = t.Fit;
-            table.AddRow(
-                GnsCommand.Inv($"{t.TargetLoss:F3}"),
-                t.Runs.Count.ToString(CultureInfo.InvariantCulture),
-                fit is null ? "—" : GnsCommand.Inv($"{fit.SMin:G4}"),
-                fit is null ? "—" : GnsCommand.Inv($"{fit.EMin:G4}"),
-                fit is null ? "—" : GnsCommand.Inv($"{fit.BCrit:G4}"),
-                fit is null ? "—" : Markup.Escape(GnsCommand.Inv($"[{fit.BCritInterval.Lo:G3}, {Bound(fit.BCritInterval.Hi)}]")),
-                t.BSimple is { } b ? GnsCommand.Inv($"{b:G4}") : "—",
-                fit is not null && t.BSimple is { } b2 ? GnsCommand.Inv($"{fit.BCrit / b2:G3}") : "—");
-        }
-        console.Write(table);
-        var runs = new Table().AddColumns("target loss", "B", "best lr", "steps S", "examples E");
-        foreach (var t in analysis.Targets)
-        {
-            for (var i = 0; i < t.Runs.Count; i++)
-            {
-                runs.AddRow(GnsCommand.Inv($"{t.TargetLoss:F3}"), GnsCommand.Inv($"{t.Runs[i].BatchSize}"),
-                    GnsCommand.Inv($"{t.BestLearningRates[i]:G3}"), GnsCommand.Inv($"{t.Runs[i].Steps:F1}"), GnsCommand.Inv($"{t.Runs[i].Examples:F0}"));
-            }
-        }
-        console.Write(runs);
-        if (analysis.Ratio is { } ratio)
-        {
-            console.MarkupLine(Markup.Escape(GnsCommand.Inv(
-                $"geometric means over targets: B_crit {analysis.MeanBCrit:G4}, B_simple {analysis.MeanBSimple:G4}, ratio {ratio:G3}")));
-        }
-        if (analysis.LossScaling is { } s)
-        {
-            console.MarkupLine(Markup.Escape(GnsCommand.Inv(
-                $"B_crit ∝ L^{s.Slope:F2} (α_B = {s.AlphaB:G3}, 95% [{s.AlphaBInterval.Lo:G3}, {Bound(s.AlphaBInterval.Hi)}]); Kaplan et al. 2020 report α_B ≈ 0.21")));
-        }
-    }
-
-    internal static object ToJson(CriticalBatchAnalysis analysis, IReadOnlyList<SweepOutcome> outcomes, Settings settings, string corpus) =>
-        new Dictionary<string, object?>
-        {
-            ["command"] = "critical-batch",
-            ["corpus"] = corpus,
-            ["model"] = new { layers = settings.Layers, d_model = settings.DModel, heads = settings.Heads, seq = settings.Seq },
-            ["batch_unit"] = "sequences",
-            ["schedule"] = "linear warmup then constant learning rate",
-            ["fit"] = "least squares on ln S of S = S_min (1 + B_crit / B); profile intervals",
-            ["targets"] = analysis.Targets.Select(t => new Dictionary<string, object?>
-            {
-                ["target_loss"] = t.TargetLoss,
-                ["runs"] = t.Runs.Select((r, i) => new { batch = r.BatchSize, steps = r.Steps, examples = r.Examples, learning_rate = t.BestLearningRates[i] }).ToList(),
-                ["s_min"] = t.Fit?.SMin,
-                ["s_min_interval"] = Interval(t.Fit?.SMinInterval),
-                ["e_min"] = t.Fit?.EMin,
-                ["e_min_interval"] = Interval(t.Fit?.EMinInterval),
-                ["b_crit"] = t.Fit?.BCrit,
-                ["b_crit_interval"] = Interval(t.Fit?.BCritInterval),
-                ["b_crit_within_observed_range"] = t.Fit?.BCritWithinObservedRange,
-                ["residual_sd_ln_steps"] = t.Fit?.ResidualStdDev,
-                ["b_simple"] = t.BSimple,
-            }).ToList(),
-            ["plots"] = settings.Plot is null ? null : new[] { settings.Plot, BCritPlotPath(settings.Plot) },
-            ["mean_b_crit"] = analysis.MeanBCrit,
-            ["mean_b_simple"] = analysis.MeanBSimple,
-            ["ratio_b_crit_over_b_simple"] = analysis.Ratio,
-            ["loss_scaling"] = analysis.LossScaling is { } s
-                ? new Dictionary<string, object?>
-                {
-                    ["alpha_b"] = s.AlphaB,
-                    ["alpha_b_interval"] = Interval(s.AlphaBInterval),
-                    ["slope"] = s.Slope,
-                    ["slope_se"] = s.SlopeStdError,
-                    ["b_star"] = s.BStar,
-                }
-                : null,
-            ["sweep"] = outcomes.Select(o => new Dictionary<string, object?>
-            {
-                ["run_key"] = o.RunKey,
-                ["trained_now"] = o.TrainedNow,
-                ["resumed_from_step"] = o.ResumedFromStep,
-                ["batch"] = o.Batch,
-                ["learning_rate"] = o.LearningRate,
-                ["micro_batches"] = o.MicroBatches,
-                ["step_cap"] = o.StepCap,
-                ["steps_run"] = o.StepsRun,
-                ["ending"] = o.Ending.ToString(),
-                ["curve"] = o.Curve.Select(p => new { step = p.Step, validation_loss = p.Loss }).ToList(),
-                ["b_simple_at_evals"] = o.NoiseScale.Select(p => new { validation_loss = p.Loss, b_simple = p.BSimple }).ToList(),
-            }).ToList(),
-        };
-
-    /// <summary>What is stored as the study's spec the first time: the settings that shape its runs.</summary>
-    private static string StudySpec(Settings s) => JsonSerializer.Serialize(new
-    {
-        command = "critical-batch",
-        corpus = s.Corpus,
-        layers = s.Layers,
-        d_model = s.DModel,
-        heads = s.Heads,
-        seq = s.Seq,
-        batches = s.Batches,
-        lrs = s.LearningRates,
-        targets = s.Targets,
-        max_examples = s.MaxExamples,
-        min_steps = s.MinSteps,
-        eval_points = s.EvalPoints,
-        micro_batches = s.MicroBatches,
-        ema = s.Ema,
-        seed = s.Seed,
-    }, GnsCommand.JsonOptions);
-
-    /// <summary>Path of the second figure: FILE.png → FILE-bcrit.png.</summary>
-    internal static string BCritPlotPath(string path) =>
-        Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + "-bcrit" + Path.GetExtension(path));
-
-    /// <summary>
-    /// Figure 1 (McCandlish et al. 2018, Fig. 3 style): log10 steps against log10 examples, one colour per target,
-    /// measured runs as dots and the fitted E = E_min(1 + B/B_crit), S = S_min(1 + B_crit/B) traced over B.
-    /// Figure 2: log10 B_crit (with its interval) and log10 B_simple against the target loss.
-    /// </summary>
-    private static void SavePlots(CriticalBatchAnalysis analysis, string path)
-    {
-        var palette = new ScottPlot.Palettes.Category10();
-        var tradeoff = new Plot();
-        tradeoff.Title("steps vs examples to reach each target loss");
-        tradeoff.XLabel("log10 examples E (sequences)");
-        tradeoff.YLabel("log10 steps S");
-        var bCrit = new Plot();
-        bCrit.Title("critical batch B_crit and gradient noise scale B_simple");
-        bCrit.XLabel("target loss (nats/token)");
-        bCrit.YLabel("log10 batch size (sequences)");
-        var i = 0;
-        var crit = new List<(double L, double B, double Lo, double Hi)>();
-        var simple = new List<(double L, double B)>();
-        foreach (var t in analysis.Targets)
-        {
-            var color = palette.GetColor(i++);
-            var dots = tradeoff.Add.ScatterPoints(t.Runs.Select(r => Math.Log10(r.Examples)).ToArray(), t.Runs.Select(r => Math.Log10(r.Steps)).ToArray());
-            dots.Color = color;
-            dots.MarkerSize = 7;
-            dots.LegendText = GnsCommand.Inv($"L = {t.TargetLoss:0.###}");
-            if (t.Fit is { } fit)
-            {
-                var batches = Enumerable.Range(0, 121).Select(k => fit.MinBatch / 8 * Math.Pow(64 * fit.MaxBatch / fit.MinBatch, k / 120.0)).ToArray();
-                var line = tradeoff.Add.ScatterLine(batches.Select(b => Math.Log10(fit.PredictExamples(b))).ToArray(),
-                    batches.Select(b => Math.Log10(fit.PredictSteps(b))).ToArray());
-                line.Color = color;
-                line.LineWidth = 2;
-                crit.Add((t.TargetLoss, fit.BCrit, fit.BCritInterval.Lo, fit.BCritInterval.Hi));
-            }
-            if (t.BSimple is { } b)
-            {
-                simple.Add((t.TargetLoss, b));
-            }
-        }
-        tradeoff.ShowLegend(Alignment.UpperRight);
-        if (crit.Count > 0)
-        {
-            var c = bCrit.Add.ScatterPoints(crit.Select(x => x.L).ToArray(), crit.Select(x => Math.Log10(x.B)).ToArray());
-            c.LegendText = "B_crit (hyperbola fit, 95% profile interval)";
-            c.MarkerSize = 8;
-            foreach (var x in crit.Where(x => x.Lo > 0))
-            {
-                var hi = double.IsFinite(x.Hi) ? Math.Log10(x.Hi) : Math.Log10(x.B) + 1;
-                bCrit.Add.Line(x.L, Math.Log10(x.Lo), x.L, hi).Color = c.Color;
-            }
-        }
-        if (simple.Count > 0)
-        {
-            var s = bCrit.Add.ScatterPoints(simple.Select(x => x.L).ToArray(), simple.Select(x => Math.Log10(x.B)).ToArray());
-            s.LegendText = "B_simple (same runs, at the target loss)";
-            s.MarkerSize = 8;
-            s.MarkerShape = MarkerShape.OpenSquare;
-        }
-        bCrit.ShowLegend(Alignment.UpperRight);
-        Save(tradeoff, path);
-        Save(bCrit, BCritPlotPath(path));
-    }
-
-    private static void Save(Plot plot, string path)
-    {
-        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
-        {
-            plot.SaveSvg(path, 900, 600);
-        }
-        else
-        {
-            plot.SavePng(path, 900, 600);
-        }
-    }
-
-    private static object? Interval(ScaleLab.Laws.Interval? interval) =>
-        interval is { } i ? new { lo = i.Lo, hi = i.Hi } : null;
-
-    private static string Bound(double v) => double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "∞";
 }

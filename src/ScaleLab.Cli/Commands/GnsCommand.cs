@@ -6,6 +6,7 @@ using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies;
 using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Studies.GradientNoise;
 using ScaleLab.Laws;
@@ -149,7 +150,7 @@ public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<Gn
             spec = spec with { Ordinal = runs.FirstOrDefault(r => r.Key == spec.Key)?.Ordinal ?? (runs.Count == 0 ? 0 : runs.Max(r => r.Ordinal) + 1) };
         }
         stderr.WriteLine($"gns: run {spec.Key} of study {settings.Study} in {registry}");
-        var run = CriticalBatchSweep.Execute(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, stderr.WriteLine,
+        var run = StudyRuns.TrainAndReadBack(() => RunStores.Open(registry), [spec], StudySpec, executorOptions, stderr.WriteLine,
             study =>
             {
                 using var store = RunStores.Open(registry);
@@ -264,14 +265,8 @@ public sealed class GnsCommand(IAnsiConsole console, Stderr stderr) : Command<Gn
         };
     }
 
-    /// <summary>snake_case names, indented, non-finite numbers as null (<see cref="JsonNumbers"/>): the JSON settings of the gns and critical-batch commands.</summary>
-    internal static readonly JsonSerializerOptions JsonOptions = JsonNumbers.With(new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    });
-
+    /// <summary>The JSON settings of the study documents (<see cref="StudyJson"/>).</summary>
+    internal static JsonSerializerOptions JsonOptions => StudyJson.Options;
 
     internal static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -3,6 +3,7 @@ using ScaleLab.Engine;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies;
 using ScaleLab.Lab.Studies.CriticalBatch;
 using ScaleLab.Lab.Sweeps;
 
@@ -68,14 +69,14 @@ public sealed class CriticalBatchSweepTests : IDisposable
     }
 
     [Fact]
-    public void Execute_ReachableTarget_StopsThereWithCurveAndBSimple_ThenNothingRetrained()
+    public void TrainAndReadBack_ReachableTarget_StopsThereWithCurveAndBSimple_ThenNothingRetrained()
     {
         // Given
         var run = CriticalBatchSweep.Plan(TinyPlan(), batch: 8, learningRate: 1e-2, ordinal: 0);
 
         // When
-        var first = Assert.Single(CriticalBatchSweep.Execute(() => RunStores.Open(Registry), [run], null, Options));
-        var second = Assert.Single(CriticalBatchSweep.Execute(() => RunStores.Open(Registry), [run], null, Options));
+        var first = Assert.Single(StudyRuns.TrainAndReadBack(() => RunStores.Open(Registry), [run], null, Options));
+        var second = Assert.Single(StudyRuns.TrainAndReadBack(() => RunStores.Open(Registry), [run], null, Options));
 
         // Then: stopped at the first evaluation at or below 4.0, B_simple at every evaluation
         Assert.Equal(SweepEnding.ReachedTargets, first.Ending);
@@ -97,13 +98,13 @@ public sealed class CriticalBatchSweepTests : IDisposable
     }
 
     [Fact]
-    public void Execute_RunOfADeadLocalProcess_ResumedAtOnceFromItsCheckpoint()
+    public void TrainAndReadBack_RunOfADeadLocalProcess_ResumedAtOnceFromItsCheckpoint()
     {
         // Given: a reference, and on another registry the run left "running" by a process of this machine that
         // no longer exists (pid beyond Linux's pid_max), with a fresh heartbeat, a checkpoint at step 6 and rows 1-6 (the run stops at step 8).
         var run = CriticalBatchSweep.Plan(TinyPlan(), batch: 8, learningRate: 1e-2, ordinal: 0);
         var referenceRegistry = "sqlite:" + Path.Combine(_directory, "ref.db");
-        var reference = Assert.Single(CriticalBatchSweep.Execute(() => RunStores.Open(referenceRegistry), [run], null,
+        var reference = Assert.Single(StudyRuns.TrainAndReadBack(() => RunStores.Open(referenceRegistry), [run], null,
             Options with { CheckpointDirectory = Path.Combine(_directory, "ref-ck") }));
         using var refStore = RunStores.Open(referenceRegistry);
         using (var store = RunStores.Open(Registry))
@@ -124,7 +125,7 @@ public sealed class CriticalBatchSweepTests : IDisposable
         }
 
         // When
-        var resumed = Assert.Single(CriticalBatchSweep.Execute(() => RunStores.Open(Registry), [run], null, Options));
+        var resumed = Assert.Single(StudyRuns.TrainAndReadBack(() => RunStores.Open(Registry), [run], null, Options));
 
         // Then: resumed from step 6 (not retrained, not waiting out the 30 s stale timeout), same result
         Assert.Equal((true, 6L), (resumed.TrainedNow, resumed.ResumedFromStep));
