@@ -237,7 +237,7 @@ public sealed class SlurmSweepTests : IDisposable
         var spec = SweepSpec.Parse(SweepCommandTests.TinySpec.Replace("tokens = [640, 1280]", "tokens = [4000000]"));
         using var store = RunStores.Open(registry);
         SweepPlan.Enqueue(store, spec);
-        var executor = new SlurmExecutor(SweepCommand.CurrentWorkerLaunch(), registry,
+        var executor = new SlurmExecutor(ExecutorChoice.CurrentWorkerLaunch(), registry,
             new SlurmOptions { CommandDirectory = bin, LogDirectory = Path.Combine(_directory, "logs"), PollInterval = TimeSpan.FromMilliseconds(200) });
         var options = new ExecutorOptions { Workers = 2, CheckpointDirectory = Path.Combine(_directory, "ck") };
         using var cancel = new CancellationTokenSource();

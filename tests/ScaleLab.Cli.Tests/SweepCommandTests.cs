@@ -187,7 +187,7 @@ public sealed class SweepCommandTests : IDisposable
     public void CurrentWorkerLaunch_InsideTestHost_DotnetWithScalelabDll()
     {
         // When
-        var launch = SweepCommand.CurrentWorkerLaunch();
+        var launch = ExecutorChoice.CurrentWorkerLaunch();
 
         // Then
         Assert.Equal("dotnet", Path.GetFileNameWithoutExtension(launch.FileName));

@@ -75,7 +75,7 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
         var killed = Open("killed", options, spec, out var killedOptions);
 
         // When
-        var executor = new LocalProcessExecutor(SweepCommand.CurrentWorkerLaunch(), Registry("killed"));
+        var executor = new LocalProcessExecutor(ExecutorChoice.CurrentWorkerLaunch(), Registry("killed"));
         var log = new ConcurrentQueue<string>();
         SweepResult? result = null;
         var sweep = new Thread(() => result = executor.Run(killed, spec.Study, killedOptions, log: log.Enqueue));

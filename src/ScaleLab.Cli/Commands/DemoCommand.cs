@@ -50,10 +50,10 @@ public sealed class DemoCommand(IAnsiConsole console, Stderr stderr) : Command<D
     }
 
     /// <summary>The demo's checkpoints: where <c>scalelab sweep</c> looks for those of the demo's registry
-    /// (<see cref="SweepCommand.DefaultCheckpointDirectory"/>), so an interrupted demo resumed with
+    /// (<see cref="ExecutorOptions.DefaultCheckpointDirectory"/>), so an interrupted demo resumed with
     /// <c>scalelab sweep DIR/demo.toml --registry sqlite:DIR/scalelab.db</c> continues its runs instead of retraining them.</summary>
     internal static string CheckpointDirectory(string outDir) =>
-        SweepCommand.DefaultCheckpointDirectory("sqlite:" + Path.Combine(outDir, "scalelab.db"));
+        ExecutorOptions.DefaultCheckpointDirectory("sqlite:" + Path.Combine(outDir, "scalelab.db"));
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {

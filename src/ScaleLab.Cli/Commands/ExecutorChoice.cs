@@ -34,7 +34,7 @@ public static class ExecutorChoice
         Action<SweepStatus>? progress, Action<string>? log, CancellationToken cancellationToken) => settings.Executor switch
         {
             "threads" => InProcessExecutor.Run(() => RunStores.Open(registry), study, options, progress, log, cancellationToken),
-            "slurm" => new SlurmExecutor(SweepCommand.CurrentWorkerLaunch(), registry, new SlurmOptions
+            "slurm" => new SlurmExecutor(CurrentWorkerLaunch(), registry, new SlurmOptions
             {
                 Partition = settings.Partition,
                 TimeLimit = settings.TimeLimit,
@@ -42,6 +42,23 @@ public static class ExecutorChoice
                 LogDirectory = settings.SlurmLogs ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.CheckpointDirectory))!, "slurm-logs"),
                 CommandDirectory = settings.SlurmBin,
             }).Run(store, study, options, progress, log, cancellationToken),
-            _ => new LocalProcessExecutor(SweepCommand.CurrentWorkerLaunch(), registry).Run(store, study, options, progress, log, cancellationToken),
+            _ => new LocalProcessExecutor(CurrentWorkerLaunch(), registry).Run(store, study, options, progress, log, cancellationToken),
         };
+
+    /// <summary>
+    /// How to start another copy of this program as a worker: the apphost itself when running as
+    /// <c>scalelab</c>, otherwise the .NET host with scalelab.dll (covers <c>dotnet scalelab.dll</c> and
+    /// commands run inside a test host).
+    /// </summary>
+    internal static WorkerLaunch CurrentWorkerLaunch()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        var cliAssembly = typeof(CliApp).Assembly.Location;
+        if (Path.GetFileNameWithoutExtension(process).Equals("scalelab", StringComparison.OrdinalIgnoreCase) || cliAssembly.Length == 0)
+        {
+            return new WorkerLaunch(process, []);
+        }
+        var host = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet";
+        return new WorkerLaunch(host, [cliAssembly]);
+    }
 }

@@ -88,7 +88,7 @@ public abstract partial class StudyRunSettings : GnsTrainSettings, IExecutorSett
     {
         Workers = Workers,
         ThreadsPerWorker = Threads,
-        CheckpointDirectory = CheckpointDir ?? SweepCommand.DefaultCheckpointDirectory(registry),
+        CheckpointDirectory = CheckpointDir ?? ExecutorOptions.DefaultCheckpointDirectory(registry),
         CheckpointInterval = CheckpointInterval,
     };
 

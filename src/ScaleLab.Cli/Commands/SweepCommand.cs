@@ -1,11 +1,9 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using ScaleLab.Lab.Sweeps;
-using ScaleLab.Laws;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -25,13 +23,6 @@ namespace ScaleLab.Cli.Commands;
         "sweep sweep.toml --dry-run"])]
 public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<SweepCommand.Settings>
 {
-    /// <summary>snake_case, indented, non-finite numbers as null (<see cref="JsonNumbers"/>): sweep's and runs' JSON.</summary>
-    internal static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    });
-
     public sealed class Settings : CommandSettings, IExecutorSettings
     {
         [CommandArgument(0, "<SPEC>")]
@@ -121,7 +112,7 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
             // half-done sweep submits fewer; Slurm queues the tasks that do not fit).
             Workers = settings.Workers ?? Math.Max(1, Environment.ProcessorCount / threads),
             ThreadsPerWorker = threads,
-            CheckpointDirectory = settings.CheckpointDir ?? DefaultCheckpointDirectory(registry),
+            CheckpointDirectory = settings.CheckpointDir ?? ExecutorOptions.DefaultCheckpointDirectory(registry),
             CheckpointInterval = spec.CheckpointInterval,
         };
         using var store = RunStores.Open(registry);
@@ -148,7 +139,7 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
         stderr.WriteLine($"sweep {spec.Study}: {plan.Runs} runs ({plan.Added} new, {plan.Existing} already in {registry}); " +
             $"{options.Workers} {settings.Executor} worker(s) x {threads} thread(s)");
 
-        using var view = new StatusLine(stderr);
+        using var view = new SweepStatusLine(stderr);
         // Ctrl+C or SIGTERM stops the sweep cleanly: local workers are killed, a Slurm job is cancelled, and the runs
         // they held go back to the queue (a re-run resumes them from their checkpoints).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -161,20 +152,7 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
         var c = result.Counts;
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = spec.Study,
-                registry,
-                runs = plan.Runs,
-                added = plan.Added,
-                done = c.Done,
-                failed = c.Failed,
-                queued = c.Queued,
-                running = c.Running,
-                workers = options.Workers,
-                threads_per_worker = threads,
-                wall_seconds = result.Wall.TotalSeconds,
-            }, Json));
+            console.Profile.Out.Writer.WriteLine(SweepDocument.Summary(plan, registry, c, options.Workers, threads, result.Wall));
         }
         else
         {
@@ -197,53 +175,11 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
         }
     }
 
-    /// <summary>Checkpoints beside a SQLite registry file, so a registry and its checkpoints move together.</summary>
-    internal static string DefaultCheckpointDirectory(string registry)
-    {
-        var (backend, target) = RunStores.Parse(registry);
-        var directory = backend == "sqlite" ? Path.GetDirectoryName(Path.GetFullPath(target))! : Directory.GetCurrentDirectory();
-        return Path.Combine(directory, "scalelab-checkpoints");
-    }
-
-    /// <summary>
-    /// How to start another copy of this program as a worker: the apphost itself when running as
-    /// <c>scalelab</c>, otherwise the .NET host with scalelab.dll (covers <c>dotnet scalelab.dll</c> and
-    /// commands run inside a test host).
-    /// </summary>
-    internal static WorkerLaunch CurrentWorkerLaunch()
-    {
-        var process = Environment.ProcessPath ?? "dotnet";
-        var cliAssembly = typeof(CliApp).Assembly.Location;
-        if (Path.GetFileNameWithoutExtension(process).Equals("scalelab", StringComparison.OrdinalIgnoreCase) || cliAssembly.Length == 0)
-        {
-            return new WorkerLaunch(process, []);
-        }
-        var host = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet";
-        return new WorkerLaunch(host, [cliAssembly]);
-    }
-
     private int WriteDryRun(SweepSpec spec, IReadOnlyList<RunSpec> runs, bool json)
     {
         if (json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = spec.Study,
-                runs = runs.Select(r => new
-                {
-                    key = r.Key,
-                    r.Layers,
-                    d_model = r.DModel,
-                    r.Heads,
-                    r.Steps,
-                    r.Tokens,
-                    learning_rate = r.LearningRate,
-                    r.Seed,
-                    n = r.Model.NonEmbeddingParameterCount,
-                    n_total = r.Model.ParameterCount,
-                    flops = r.Model.FlopsPerToken * r.Tokens,
-                }),
-            }, Json));
+            console.Profile.Out.Writer.WriteLine(SweepDocument.DryRun(spec, runs));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("key", "shape", "N", "D", "steps", "lr", "seed", "FLOP");
@@ -264,12 +200,7 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
         var runs = spec.NewRuns();
         if (json)
         {
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                study = spec.Study,
-                kind = spec.Kind,
-                runs = runs.Select(r => new { key = r.Key, seed = r.Seed, config = JsonDocument.Parse(r.ConfigJson).RootElement }),
-            }, Json));
+            console.Profile.Out.Writer.WriteLine(SweepDocument.KindDryRun(spec, runs));
             return CliApp.ExitOk;
         }
         var table = new Table().AddColumns("key", "seed", "config");
@@ -284,58 +215,4 @@ public sealed class SweepCommand(IAnsiConsole console, Stderr stderr) : Command<
     }
 
     private static string Inv(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The sweep's live status on stderr: rewritten in place on a terminal, otherwise one line
-    /// whenever the counts change. Worker messages print above it.</summary>
-    private sealed class StatusLine(Stderr stderr) : IDisposable
-    {
-        private readonly bool _interactive = stderr.Interactive;
-        private readonly Lock _gate = new();
-        private string _last = "";
-        private StatusCounts? _lastCounts;
-
-        public void Show(SweepStatus status)
-        {
-            lock (_gate)
-            {
-                var line = status.ToString();
-                if (_interactive)
-                {
-                    stderr.Write("\r" + line.PadRight(Math.Max(_last.Length, line.Length)));
-                }
-                else if (status.Counts != _lastCounts)
-                {
-                    stderr.WriteLine(line);
-                }
-                _last = line;
-                _lastCounts = status.Counts;
-            }
-        }
-
-        public void Log(string message)
-        {
-            lock (_gate)
-            {
-                stderr.WriteLine(_interactive ? "\r" + message.PadRight(_last.Length) : message);
-                if (_interactive && _last.Length > 0)
-                {
-                    stderr.Write(_last);
-                }
-            }
-        }
-
-        public void Finish()
-        {
-            lock (_gate)
-            {
-                if (_interactive && _last.Length > 0)
-                {
-                    stderr.WriteLine();
-                    _last = "";
-                }
-            }
-        }
-
-        public void Dispose() => Finish();
-    }
 }

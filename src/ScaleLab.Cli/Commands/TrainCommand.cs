@@ -278,7 +278,7 @@ public sealed class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<
         {
             Workers = 1,
             ThreadsPerWorker = settings.Threads,
-            CheckpointDirectory = SweepCommand.DefaultCheckpointDirectory(registry),
+            CheckpointDirectory = ExecutorOptions.DefaultCheckpointDirectory(registry),
             CheckpointInterval = settings.CheckpointInterval > 0 ? settings.CheckpointInterval : 100,
         };
         var run = start.AlreadyDone ? store.GetRun(spec.Key)! : RegistryTraining.Train(registry, store, spec, executor, stderr.WriteLine, cancellationToken);

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -77,7 +78,7 @@ public sealed class VerifyCommand(IAnsiConsole console, Stderr stderr) : Command
         }
         var compute = settings.Compute ?? analysis.LargestCompute * (settings.Multiple ?? 10);
         Func<Lab.Sweeps.ModelShape, double>? rate = settings.LearningRate is { } lr ? _ => lr : null;
-        var checkpoints = SweepCommand.DefaultCheckpointDirectory(registry);
+        var checkpoints = ExecutorOptions.DefaultCheckpointDirectory(registry);
         var checkedAnalysis = ForecastCheck.Run(() => RunStores.Open(registry), store, analysis, compute, rate,
             settings.Threads ?? 1, checkpoints, options, Log, cancellationToken);
         var output = StudyReportFiles.Write(checkedAnalysis, settings.Out);

@@ -1,3 +1,5 @@
+using ScaleLab.Lab.Registry;
+
 namespace ScaleLab.Lab.Execution;
 
 /// <summary>
@@ -40,6 +42,15 @@ public sealed record ExecutorOptions
             throw new ArgumentException($"heartbeat interval {HeartbeatInterval} must be positive and shorter than the stale timeout {StaleAfter}");
         }
         if (string.IsNullOrWhiteSpace(CheckpointDirectory)) throw new ArgumentException("checkpoint directory must not be empty");
+    }
+
+    /// <summary>The default checkpoint folder of a registry's runs: scalelab-checkpoints beside a SQLite registry file (so a
+    /// registry and its checkpoints move together), else in the current folder.</summary>
+    public static string DefaultCheckpointDirectory(string registry)
+    {
+        var (backend, target) = RunStores.Parse(registry);
+        var directory = backend == "sqlite" ? Path.GetDirectoryName(Path.GetFullPath(target))! : Directory.GetCurrentDirectory();
+        return Path.Combine(directory, "scalelab-checkpoints");
     }
 
     /// <summary>The checkpoint file of a run.</summary>

@@ -10,7 +10,8 @@ namespace ScaleLab.Lab.Registry;
 /// </summary>
 public static class RunsDocument
 {
-    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
+    /// <summary>snake_case, indented, non-finite numbers as null: the settings of runs' and sweep's documents.</summary>
+    internal static readonly JsonSerializerOptions Json = JsonNumbers.With(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,

@@ -186,7 +186,7 @@ public sealed class LinearRegressionKindTests : IDisposable
             PollInterval = TimeSpan.FromMilliseconds(100),
             MetricsFlushInterval = TimeSpan.FromMilliseconds(50),
         };
-        var executor = new LocalProcessExecutor(SweepCommand.CurrentWorkerLaunch(), registry);
+        var executor = new LocalProcessExecutor(ExecutorChoice.CurrentWorkerLaunch(), registry);
         var log = new ConcurrentQueue<string>();
 
         // When: twice, SIGKILL a worker whose run is past its step-10 checkpoint and not past step 40
