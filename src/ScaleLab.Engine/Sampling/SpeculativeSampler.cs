@@ -12,12 +12,14 @@ namespace ScaleLab.Engine.Sampling;
 /// greedy output.
 /// </summary>
 /// <remarks>
-/// Invariant between rounds: the target has been fed the whole history except its last token (which opens the next
-/// verify block); the draft has been fed the history except its last one or two tokens (two after a round with every
-/// draft kept: the last draft token was never fed to it), held in <c>_pending</c>. A round costs γ draft passes and
-/// one target pass of γ+1 tokens. Beyond the context T both models are reset and re-fed a window of the last
-/// max(1, min(T/2, T − γ)) tokens before a round that would not fit, so a long output is the target's over a sliding
-/// window (its windows start at other points than <see cref="TextGenerator"/>'s).
+/// Invariant between rounds: the target has been fed the history from the window start s up to, not including, its
+/// last token (which opens the next verify block); the draft has been fed the same less the tokens in <c>_pending</c>
+/// (its last one to three: after a round with every draft kept, the last draft token was never fed to it). A round
+/// costs γ draft passes and one target pass of γ+1 tokens. The windows are <see cref="TextGenerator"/>'s: token h is
+/// predicted from tokens s..h−1 with h − s ≤ T; after the prediction at h = s + T, s moves to h + 1 − max(1, T/2). A
+/// round never straddles a move (it drafts fewer than γ tokens before one, none at the very edge), so every token is
+/// predicted from exactly the context the target alone would use: outputs of any length are distributed as
+/// <see cref="TextGenerator"/>'s, and greedy outputs are identical.
 /// </remarks>
 public sealed class SpeculativeSampler
 {
@@ -27,10 +29,11 @@ public sealed class SpeculativeSampler
     private readonly double[] _q;        // (γ, V) draft distributions of the proposed tokens
     private readonly double[] _p;        // (γ+1, V) target distributions of the γ+1 verified positions
     private readonly double[] _residual; // (V)
-    private readonly double[] _pendingRows; // (2, V) draft distributions after the pending tokens
+    private readonly double[] _pendingRows; // (3, V) draft distributions after the pending tokens
     private readonly int[] _proposal;    // (γ+1) the last history token, then the γ draft tokens
     private readonly List<int> _history = [];
     private readonly List<int> _pending = [];
+    private int _windowStart;            // s: history index of the first token in both caches
 
     public SpeculativeSampler(INextTokenModel target, INextTokenModel draft, int gamma)
         : this(target, draft, gamma, SpeculativeVariant.Exact)
@@ -62,7 +65,7 @@ public sealed class SpeculativeSampler
         _q = new double[gamma * v];
         _p = new double[(gamma + 1) * v];
         _residual = new double[v];
-        _pendingRows = new double[2 * v];
+        _pendingRows = new double[3 * v];
         _proposal = new int[gamma + 1];
     }
 
@@ -74,14 +77,14 @@ public sealed class SpeculativeSampler
 
     public void ResetStatistics() => Statistics = new();
 
-    /// <summary>Resets both models and feeds <paramref name="prompt"/> (at least one token; only the last window of it
-    /// if it is longer than the context allows).</summary>
+    /// <summary>Resets both models and feeds <paramref name="prompt"/> (at least one token; only its last T tokens if
+    /// it is longer than the context T, as <see cref="TextGenerator"/> does).</summary>
     public void Start(ReadOnlySpan<int> prompt)
     {
         if (prompt.IsEmpty) throw new ArgumentException("the prompt needs at least one token");
         _history.Clear();
         _history.AddRange(prompt);
-        Window(force: true);
+        Refeed(Math.Max(0, prompt.Length - _target.Context));
     }
 
     /// <summary>Starts from <paramref name="prompt"/> and returns the next <paramref name="count"/> tokens (the last
@@ -102,8 +105,11 @@ public sealed class SpeculativeSampler
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(rng);
         if (_history.Count == 0) throw new InvalidOperationException("call Start with a prompt first");
-        if (_target.Position + Gamma + 1 > _target.Context) Window(force: false);
-        int v = _target.Vocab, gamma = Gamma, t0 = _target.Position;
+        int v = _target.Vocab, context = _target.Context, h0 = _history.Count;
+        if (h0 - _windowStart > context) Refeed(h0 - Math.Max(1, context / 2));
+        // Draft at most up to the window's edge: the last verified position h0 + γ must satisfy h0 + γ − s ≤ T.
+        var gamma = Math.Min(Gamma, _windowStart + context - h0);
+        var t0 = _target.Position;
 
         // Draft: q_i = q(· | history, x_0..x_{i−1}), x_i ~ q_i, one pass each (the first also feeds the pending tokens).
         _proposal[0] = _history[^1];
@@ -116,6 +122,7 @@ public sealed class SpeculativeSampler
                 var fed = _pending.Count;
                 _draft.Feed(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending), _pendingRows.AsSpan(0, fed * v));
                 _pendingRows.AsSpan((fed - 1) * v, v).CopyTo(qi);
+                _pending.Clear();
             }
             else
             {
@@ -126,9 +133,10 @@ public sealed class SpeculativeSampler
         }
 
         // Target: p_i for i = 0..γ in one pass over [last, x_0..x_{γ−1}].
-        _target.Feed(_proposal, _p);
+        _target.Feed(_proposal.AsSpan(0, gamma + 1), _p.AsSpan(0, (gamma + 1) * v));
         var stats = Statistics;
         stats.Rounds++;
+        stats.DraftPasses += gamma;
         var emitted = 0;
         var kept = 0;
         for (var i = 0; i < gamma; i++)
@@ -159,16 +167,16 @@ public sealed class SpeculativeSampler
         stats.Emitted += emitted;
 
         // Roll back to the invariant: the target keeps the history less its new last token; so does the draft,
-        // except after a full accept, when it has not yet seen x_{γ−1}, which joins the pending tokens.
+        // except after a full accept, when it has not yet seen x_{γ−1}, which joins the pending tokens (with γ = 0, at
+        // a window's edge, the draft ran no pass and its pending tokens stay).
         _target.Rollback(t0 + 1 + kept);
-        _pending.Clear();
-        if (kept == gamma)
-        {
-            _pending.Add(_proposal[gamma]);
-        }
-        else
+        if (kept < gamma)
         {
             _draft.Rollback(t0 + 1 + kept);
+        }
+        else if (gamma > 0)
+        {
+            _pending.Add(_proposal[gamma]);
         }
         _pending.Add(_history[^1]);
         return emitted;
@@ -203,14 +211,12 @@ public sealed class SpeculativeSampler
         return beta;
     }
 
-    /// <summary>Resets both models and feeds the last window of the history less its last token, which is pending.
-    /// At start the whole prompt is kept when it fits with a round after it.</summary>
-    private void Window(bool force)
+    /// <summary>Moves the window start to <paramref name="start"/>: resets both models and feeds them the history from
+    /// there less its last token, which is pending.</summary>
+    private void Refeed(int start)
     {
-        var t = _target.Context;
-        var keep = force && _history.Count + Gamma <= t ? _history.Count : Math.Max(1, Math.Min(t / 2, t - Gamma));
-        keep = Math.Min(keep, _history.Count);
-        var window = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_history)[^keep..];
+        _windowStart = start;
+        var window = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_history)[start..];
         _target.Reset();
         _draft.Reset();
         _target.Feed(window[..^1], []);
@@ -229,7 +235,7 @@ public sealed class SpeculativeStatistics
     /// <summary>Rounds, i.e. target passes.</summary>
     public long Rounds { get; internal set; }
 
-    /// <summary>Draft tokens put to the accept test (γ per round less those after a rejection).</summary>
+    /// <summary>Draft tokens put to the accept test (the round's drafts up to the first rejection).</summary>
     public long Trials { get; internal set; }
 
     public long Accepted { get; internal set; }
@@ -240,8 +246,8 @@ public sealed class SpeculativeStatistics
     /// <summary>Σ over trials of β = Σ_x min(p, q), the exact acceptance probability of each trial.</summary>
     public double ExpectedAcceptance { get; internal set; }
 
-    /// <summary>Draft passes (γ per round).</summary>
-    public long DraftPasses(int gamma) => Rounds * gamma;
+    /// <summary>Draft passes: γ per round, fewer in a round cut short at a window's edge.</summary>
+    public long DraftPasses { get; internal set; }
 
     public double AcceptanceRate => Trials == 0 ? double.NaN : (double)Accepted / Trials;
 

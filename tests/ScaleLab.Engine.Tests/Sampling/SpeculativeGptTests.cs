@@ -70,6 +70,40 @@ public sealed class SpeculativeGptTests : IDisposable
         Assert.InRange(alpha, 0.02, 0.98);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Generate_GreedyPastTheContext_IdenticalToTargetGreedyWithItsSlidingWindow(int gamma)
+    {
+        // Given a 12-position target and a perturbed copy as draft, prompts longer and shorter than the context, and
+        // outputs of 60 tokens: TextGenerator re-windows every 6 tokens, and so must the speculative sampler
+        var config = new GptConfig(2, 24, 3, 12, Vocab);
+        using var target = new Gpt(config, maxBatch: 1);
+        target.InitWeights(new Rng(41));
+        for (var i = 0; i < target.Parameters.Length; i++) target.Parameters[i] *= 4;
+        using var draft = new Gpt(config, maxBatch: 1);
+        var noise = new Rng(42);
+        for (var i = 0; i < draft.Parameters.Length; i++) draft.Parameters[i] = target.Parameters[i] + 0.05f * (float)noise.NextGaussian();
+        var greedy = new SamplingOptions(Temperature: 0);
+        var sampler = new SpeculativeSampler(new GptNextTokenModel(target, greedy), new GptNextTokenModel(draft, greedy), gamma);
+        var plain = new TextGenerator(target);
+        var rng = new Rng(43);
+
+        for (var n = 0; n < 100; n++)
+        {
+            var prompt = Enumerable.Range(0, 1 + rng.NextInt(20)).Select(_ => rng.NextInt(Vocab)).ToArray();
+
+            // When
+            var expected = plain.Generate(prompt, 60, greedy, new Rng(1));
+            var actual = sampler.Generate(prompt, 60, new Rng((ulong)n));
+
+            // Then
+            Assert.True(expected.SequenceEqual(actual), $"prompt {n} of length {prompt.Length}: {string.Join(' ', expected)} vs {string.Join(' ', actual)}");
+        }
+        Assert.InRange(sampler.Statistics.AcceptanceRate, 0.02, 0.98);
+    }
+
     /// <summary>p(a)·p(b | a) after <paramref name="prompt"/> under the target's tempered, truncated distribution,
     /// from one KV-cache step per candidate a.</summary>
     private double[] ExactFirstPair(int[] prompt, SamplingOptions options)

@@ -1,0 +1,195 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Data;
+using ScaleLab.Engine.Sampling;
+using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Laws;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary>
+/// <c>scalelab speculate --target CKPT|RUN --draft CKPT|RUN</c>: speculative sampling (Leviathan et al. 2023) with a
+/// small draft model and a large target, timed against the target sampling alone in the same process: prints the
+/// text, the measured acceptance α̂, tokens per target pass, the cost ratio c, the measured speedup and the theory's
+/// (1 − α^(γ+1)) / ((1 − α)(γc + 1)). The work is <see cref="SpeculativeMeasurement"/>; this class reads flags,
+/// resolves checkpoints and writes output.
+/// </summary>
+[Verb("speculate", "Speculative sampling with a draft and a target model: text, acceptance, tokens per pass, measured and theoretical speedup",
+    Examples = ["speculate --target big.ckpt --draft small.ckpt --tokens 500", "speculate --target big.ckpt --draft small.ckpt --gamma auto --temperature 0.8 --top-k 20 --json", "speculate --target KEY1 --draft KEY2 --registry sqlite:scalelab.db"])]
+public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Command<SpeculateCommand.Settings>
+{
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--target <CKPT|RUN>")]
+        [Description("The target model: a checkpoint file, or the key of a finished run in --registry")]
+        public string? Target { get; set; }
+
+        [CommandOption("--draft <CKPT|RUN>")]
+        [Description("The draft model (same vocabulary and context as the target): a checkpoint file or a run key")]
+        public string? Draft { get; set; }
+
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("Where run keys are looked up: sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--gamma <K>")]
+        [Description("Draft tokens per round, K ≥ 1, or 'auto': the γ ≤ 16 that maximises (1 − α^(γ+1))/((1 − α)(γc + 1)) at a pilot run's α̂ and the measured c (default auto)")]
+        public string Gamma { get; set; } = "auto";
+
+        [CommandOption("--temperature <T>")]
+        [Description("Softmax temperature for both models, 0 = greedy (output identical to the target's greedy output). The output is distributed exactly as the target's tempered, top-k-truncated distribution (default 1)")]
+        public double Temperature { get; set; } = 1.0;
+
+        [CommandOption("--top-k <K>")]
+        [Description("Keep the K most likely tokens of both models; 0 = all (default 0)")]
+        public int TopK { get; set; }
+
+        [CommandOption("--tokens <N>")]
+        [Description("Tokens (bytes) to generate, each way (default 200)")]
+        public int Tokens { get; set; } = 200;
+
+        [CommandOption("--prompt <TEXT>")]
+        [Description("Text to continue (default: 'a' for a model of the synthetic corpus, a newline otherwise)")]
+        public string? Prompt { get; set; }
+
+        [CommandOption("--seed <S>")]
+        [Description("Sampling seed (default 1)")]
+        public ulong Seed { get; set; } = 1;
+
+        [CommandOption("--repeats <R>")]
+        [Description("Timed repeats of each way, interleaved; the fastest counts (default 3)")]
+        public int Repeats { get; set; } = 3;
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document to stdout")]
+        public bool Json { get; set; }
+
+        /// <summary>γ, or null for auto (valid after <see cref="Validate"/>).</summary>
+        internal int? GammaValue => Gamma == "auto" ? null : int.Parse(Gamma, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrEmpty(Target) || string.IsNullOrEmpty(Draft))
+            {
+                return ValidationResult.Error("--target and --draft are both required (a checkpoint file or a run key each)");
+            }
+            if (Gamma != "auto" && (!int.TryParse(Gamma, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var g) || g < 1))
+            {
+                return ValidationResult.Error($"--gamma must be an integer ≥ 1 or 'auto', got {Gamma}");
+            }
+            if (!(Temperature >= 0) || double.IsInfinity(Temperature))
+            {
+                return ValidationResult.Error($"--temperature must be a number ≥ 0, got {Temperature.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (TopK < 0) return ValidationResult.Error($"--top-k must be 0 or more, got {TopK}");
+            if (Tokens < 1) return ValidationResult.Error($"--tokens must be 1 or more, got {Tokens}");
+            if (Repeats < 1) return ValidationResult.Error($"--repeats must be 1 or more, got {Repeats}");
+            return Prompt is { Length: 0 } ? ValidationResult.Error("--prompt must not be empty (omit it for the default)") : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var (targetPath, target) = Resolve("--target", settings.Target!, settings.Registry);
+        var (draftPath, draft) = Resolve("--draft", settings.Draft!, settings.Registry);
+        if (target.Config.Vocab != draft.Config.Vocab)
+        {
+            throw new UsageException($"the target has a vocabulary of {target.Config.Vocab} tokens and the draft {draft.Config.Vocab}; speculative sampling needs one vocabulary");
+        }
+        if (target.Config.SeqLen != draft.Config.SeqLen)
+        {
+            throw new UsageException($"the target's context is {target.Config.SeqLen} tokens and the draft's {draft.Config.SeqLen}; train them with the same --seq");
+        }
+        if (settings.GammaValue >= target.Config.SeqLen)
+        {
+            throw new UsageException($"--gamma {settings.GammaValue} must be below the context of {target.Config.SeqLen} tokens");
+        }
+        var prompt = settings.Prompt ?? (target.CorpusFingerprint.StartsWith("synthetic", StringComparison.Ordinal) ? "a" : "\n");
+        using var targetModel = Gpt.FromCheckpoint(target, maxBatch: 1);
+        using var draftModel = Gpt.FromCheckpoint(draft, maxBatch: 1);
+        var options = new SpeculativeMeasurementOptions(ByteTokenizer.Encode(prompt), settings.Tokens, settings.GammaValue,
+            new SamplingOptions(settings.Temperature, settings.TopK), settings.Seed, settings.Repeats);
+        var m = SpeculativeMeasurement.Run(targetModel, draftModel, options, TimeProvider.System, stderr.WriteLine);
+        var text = ByteTokenizer.Decode(m.Output);
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(Document(settings, targetPath, draftPath, target, draft, prompt, text, m), Json));
+            return CliApp.ExitOk;
+        }
+        console.Profile.Out.Writer.WriteLine(prompt + text);
+        console.WriteLine();
+        console.WriteLine(Inv($"target {Checkpoint.Describe(target.Config)}, draft {Checkpoint.Describe(draft.Config)}; γ = {m.Gamma}{(m.GammaAuto ? " (auto)" : "")}, {m.Tokens} tokens, 1 thread, fastest of {m.Repeats}"));
+        var table = new Table().AddColumns("quantity", "value", "note");
+        FitOutput.AddRow(table, "acceptance α̂", Inv($"{m.AcceptanceRate:F3} ± {m.AcceptanceStandardError:F3}"), Inv($"accepted / draft tokens tried (± 1 SE); mean Σ min(p, q) over the trials {m.MeanOverlap:F3}"));
+        FitOutput.AddRow(table, "tokens per target pass", Inv($"{m.TokensPerTargetPass:F3}"), Inv($"theory (1 − α^(γ+1))/(1 − α) at α̂: {m.ExpectedTokensPerTargetPass:F3}"));
+        FitOutput.AddRow(table, "cost ratio c", Inv($"{m.CostRatio:F4}"), Inv($"draft {m.DraftSecondsPerToken * 1e3:F3} ms/token over target {m.TargetSecondsPerToken * 1e3:F3} ms/token, each sampling alone"));
+        FitOutput.AddRow(table, "measured speedup", Inv($"{m.Speedup:F2}×"), Inv($"plain target / speculative, same tokens; {m.SpeedupLow:F2}–{m.SpeedupHigh:F2} over the repeats"));
+        FitOutput.AddRow(table, "theoretical speedup", Inv($"{m.TheoreticalSpeedup:F2}×"), Inv($"(1 − α^(γ+1))/((1 − α)(γc + 1)); {m.TheoreticalSpeedupLow:F2}–{m.TheoreticalSpeedupHigh:F2} at α̂ ± 1 SE (c's uncertainty not included)"));
+        FitOutput.AddRow(table, "verify pass cost", Inv($"{m.VerifyPassCost:F2}"), Inv($"one target pass over γ+1 tokens, in target steps (the theory assumes 1)"));
+        console.Write(table);
+        return CliApp.ExitOk;
+    }
+
+    /// <summary>A checkpoint file, or a run key whose last recorded checkpoint is read from the registry.</summary>
+    private static (string Path, Checkpoint Checkpoint) Resolve(string flag, string value, string? registry)
+    {
+        if (File.Exists(value) || Directory.Exists(value) || value.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase) || value.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            InputFiles.EnsureRegularFile(flag, value);
+            return (value, Checkpoint.Load(value));
+        }
+        var resolved = RunStores.Resolve(registry);
+        var (backend, target) = RunStores.Parse(resolved);
+        if (backend == "sqlite" && !File.Exists(target))
+        {
+            throw new UsageException($"{flag} {value}: no such checkpoint file, and no registry {target} to look the run key up in (pass --registry)");
+        }
+        using var store = RunStores.Open(resolved);
+        var run = store.GetRun(value) ?? throw new UsageException($"{flag} {value}: neither a checkpoint file nor a run in {resolved} (see scalelab runs --study NAME)");
+        var artifact = store.ListArtifacts(run.Key).LastOrDefault(a => a.Kind == "checkpoint")
+            ?? throw new UsageException($"{flag} {value}: the run has no checkpoint recorded yet (status {run.Status}); finish it with scalelab sweep first");
+        InputFiles.EnsureRegularFile(flag, artifact.Path);
+        return (artifact.Path, Checkpoint.Load(artifact.Path));
+    }
+
+    private static Dictionary<string, object?> Document(Settings s, string targetPath, string draftPath, Checkpoint target, Checkpoint draft, string prompt, string text, SpeculativeMeasurement m) => new()
+    {
+        ["command"] = "speculate",
+        ["target"] = new Dictionary<string, object?> { ["checkpoint"] = targetPath, ["model"] = Checkpoint.Describe(target.Config), ["parameters"] = target.Config.ParameterCount },
+        ["draft"] = new Dictionary<string, object?> { ["checkpoint"] = draftPath, ["model"] = Checkpoint.Describe(draft.Config), ["parameters"] = draft.Config.ParameterCount },
+        ["prompt"] = prompt,
+        ["text"] = text,
+        ["tokens"] = m.Output,
+        ["temperature"] = s.Temperature,
+        ["top_k"] = s.TopK,
+        ["seed"] = s.Seed,
+        ["gamma"] = m.Gamma,
+        ["gamma_auto"] = m.GammaAuto,
+        ["pilot_acceptance"] = m.PilotAcceptanceRate,
+        ["threads"] = 1,
+        ["repeats"] = m.Repeats,
+        ["acceptance"] = m.AcceptanceRate,
+        ["acceptance_se"] = m.AcceptanceStandardError,
+        ["mean_overlap"] = m.MeanOverlap,
+        ["tokens_per_target_pass"] = m.TokensPerTargetPass,
+        ["tokens_per_target_pass_theory"] = m.ExpectedTokensPerTargetPass,
+        ["target_seconds_per_token"] = m.TargetSecondsPerToken,
+        ["draft_seconds_per_token"] = m.DraftSecondsPerToken,
+        ["speculative_seconds_per_token"] = m.SpeculativeSecondsPerToken,
+        ["cost_ratio"] = m.CostRatio,
+        ["speedup"] = m.Speedup,
+        ["speedup_range"] = new[] { m.SpeedupLow, m.SpeedupHigh },
+        ["theoretical_speedup"] = m.TheoreticalSpeedup,
+        ["theoretical_speedup_range"] = new[] { m.TheoreticalSpeedupLow, m.TheoreticalSpeedupHigh },
+        ["verify_pass_cost"] = m.VerifyPassCost,
+    };
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using ScaleLab.Cli;
+using ScaleLab.Engine.Training;
+using Spectre.Console.Testing;
+
+namespace ScaleLab.Cli.Tests;
+
+/// <summary>Two models trained briefly on the synthetic corpus (a 1-layer width-16 draft and a 2-layer width-32
+/// target, context 32), shared by the tests of <see cref="SpeculateCommandTests"/>.</summary>
+public sealed class SpeculatePairFixture : IDisposable
+{
+    public SpeculatePairFixture()
+    {
+        Target = Train("target.ckpt", "2", "32", "32");
+        Draft = Train("draft.ckpt", "1", "16", "32");
+        ShortContext = Train("short.ckpt", "1", "16", "16");
+    }
+
+    public DirectoryInfo Dir { get; } = Directory.CreateTempSubdirectory("scalelab-speculate-cli-");
+
+    public string Target { get; }
+
+    public string Draft { get; }
+
+    /// <summary>A draft with context 16 instead of 32.</summary>
+    public string ShortContext { get; }
+
+    public void Dispose() => Dir.Delete(true);
+
+    private string Train(string name, string layers, string width, string seq)
+    {
+        var path = Path.Combine(Dir.FullName, name);
+        var (code, _, err) = SpeculateCommandTests.Run("train", "--layers", layers, "--d-model", width, "--heads", "2", "--seq", seq, "--batch", "8",
+            "--steps", "120", "--lr", "1e-2", "--eval-sequences", "8", "--checkpoint", path, "--json");
+        Assert.True(code == CliApp.ExitOk, err);
+        return path;
+    }
+}
+
+public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFixture<SpeculatePairFixture>
+{
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var console = new TestConsole();
+        var stderr = new StringWriter();
+        var code = CliApp.Run(args, console, stderr);
+        return (code, console.Output, stderr.ToString());
+    }
+
+    [Fact]
+    public void Speculate_TrainedPair_JsonReportsAcceptanceSpeedupAndItsTheory()
+    {
+        // Given the trained pair
+
+        // When
+        var (code, output, err) = Run("speculate", "--target", pair.Target, "--draft", pair.Draft, "--gamma", "3", "--tokens", "120", "--repeats", "1", "--json");
+
+        // Then: one document with the measured figures, and the theory is the closed form at the measured α̂ and c
+        Assert.True(code == CliApp.ExitOk, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(3, root.GetProperty("gamma").GetInt32());
+        Assert.Equal(120, root.GetProperty("tokens").GetArrayLength());
+        var alpha = root.GetProperty("acceptance").GetDouble();
+        var c = root.GetProperty("cost_ratio").GetDouble();
+        Assert.InRange(alpha, 0, 1);
+        Assert.InRange(root.GetProperty("tokens_per_target_pass").GetDouble(), 1, 4);
+        Assert.True(root.GetProperty("speedup").GetDouble() > 0);
+        Assert.True(c > 0);
+        var theory = (1 - Math.Pow(alpha, 4)) / ((1 - alpha) * (3 * c + 1));
+        Assert.Equal(theory, root.GetProperty("theoretical_speedup").GetDouble(), 9);
+        Assert.Contains("repeat 1/1", err);
+    }
+
+    [Fact]
+    public void Speculate_Greedy_PrintsTheSameTextAsSampleGreedy()
+    {
+        // Given 90 tokens, past the context of 32 (both re-window the same way)
+
+        // When
+        var spec = Run("speculate", "--target", pair.Target, "--draft", pair.Draft, "--gamma", "auto", "--temperature", "0", "--tokens", "90", "--repeats", "1", "--json");
+        var plain = Run("sample", "--checkpoint", pair.Target, "--temperature", "0", "--tokens", "90", "--json");
+
+        // Then
+        Assert.True(spec.Code == CliApp.ExitOk, spec.Err);
+        using var a = JsonDocument.Parse(spec.Out);
+        using var b = JsonDocument.Parse(plain.Out);
+        Assert.Equal(b.RootElement.GetProperty("text").GetString(), a.RootElement.GetProperty("text").GetString());
+        Assert.True(a.RootElement.GetProperty("gamma_auto").GetBoolean());
+        Assert.Contains("gamma auto: pilot", spec.Err);
+    }
+
+    [Fact]
+    public void Speculate_Text_PrintsTheTextAndTheTable()
+    {
+        // When
+        var (code, output, err) = Run("speculate", "--target", pair.Target, "--draft", pair.Draft, "--gamma", "2", "--tokens", "40", "--repeats", "1", "--prompt", "ab");
+
+        // Then
+        Assert.True(code == CliApp.ExitOk, err);
+        Assert.StartsWith("ab", output, StringComparison.Ordinal);
+        Assert.Contains("theoretical speedup", output);
+        Assert.Contains("tokens per target pass", output);
+    }
+
+    private string VocabularyOf128()
+    {
+        var source = Checkpoint.Load(pair.Draft);
+        var config = source.Config with { Vocab = 128 };
+        var n = (int)config.ParameterCount;
+        var path = Path.Combine(pair.Dir.FullName, "vocab128.ckpt");
+        new Checkpoint
+        {
+            Config = config, Options = source.Options, CorpusFingerprint = source.CorpusFingerprint, Step = source.Step, Tokens = source.Tokens,
+            ElapsedSeconds = 0, RngState = source.RngState, Data = source.Data, OptimizerStep = 0, Parameters = new float[n], M = new float[n], V = new float[n],
+        }.Save(path);
+        return path;
+    }
+
+    [Fact]
+    public void Speculate_BadInputs_ExitTwoWithOneLine()
+    {
+        // Given
+        var junk = Path.Combine(pair.Dir.FullName, "junk.ckpt");
+        File.WriteAllText(junk, "not a checkpoint");
+        var cases = new (string[] Args, string Expect)[]
+        {
+            (["--target", pair.Target, "--draft", Path.Combine(pair.Dir.FullName, "none.ckpt")], "not found"),
+            (["--target", junk, "--draft", pair.Draft], "junk.ckpt"),
+            (["--target", pair.Target, "--draft", pair.ShortContext], "context"),
+            (["--target", pair.Target, "--draft", VocabularyOf128()], "vocabulary"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--gamma", "0"], "--gamma"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--gamma", "fast"], "--gamma"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--gamma", "40"], "below the context"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--temperature", "-1"], "--temperature"),
+            (["--target", pair.Target], "--draft"),
+            (["--target", pair.Target, "--draft", "no-such-run", "--registry", "sqlite:" + Path.Combine(pair.Dir.FullName, "none.db")], "no registry"),
+        };
+
+        foreach (var (args, expect) in cases)
+        {
+            // When
+            var (code, output, err) = Run(["speculate", .. args]);
+
+            // Then
+            Assert.True(code == CliApp.ExitUsage, $"{string.Join(' ', args)}: exit {code}, {err}");
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.Contains(expect, err, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("", output);
+        }
+    }
+}
