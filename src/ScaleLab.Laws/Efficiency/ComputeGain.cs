@@ -1,0 +1,189 @@
+using System.Globalization;
+
+namespace ScaleLab.Laws;
+
+/// <summary>One run on a study's compute-efficient frontier: its training compute (FLOP) and loss.</summary>
+public sealed record FrontierPoint(double C, double Loss);
+
+/// <summary>Targets (null: <see cref="DefaultTargets"/> spread over the losses both frontiers reach) and the bootstrap.</summary>
+public sealed record ComputeGainOptions
+{
+    public IReadOnlyList<double>? TargetLosses { get; init; }
+    public int DefaultTargets { get; init; } = 5;
+    public int Bootstrap { get; init; } = 1000;
+    public ulong Seed { get; init; }
+    public double Level { get; init; } = 0.95;
+}
+
+/// <summary>
+/// A study's frontier law log10 L = a + b·log10 C (b &lt; 0) fitted by OLS to its <see cref="N"/> frontier runs, and the
+/// range of losses those runs reach.
+/// </summary>
+public sealed record FrontierLaw(string Study, LinearFit Fit, int N, double MinLoss, double MaxLoss, double MinC, double MaxC)
+{
+    /// <summary>Compute the law needs to reach <paramref name="loss"/>: log10 C = (log10 L − a)/b.</summary>
+    public double ComputeFor(double loss) => Math.Pow(10, (Math.Log10(loss) - Fit.Intercept) / Fit.Slope);
+}
+
+/// <summary>The gain at one target loss: each study's compute to reach it, and C_A/C_B with its interval.</summary>
+public sealed record GainAtLoss(double TargetLoss, double ComputeA, double ComputeB, Estimate Gain);
+
+/// <summary>
+/// The comparison: both frontier laws, the gain at each target, and the gain's scaling exponent s (G ∝ C_A^s) with its
+/// interval; <see cref="Trend"/> says in words whether the gain grows, shrinks or shows no detectable change with compute.
+/// </summary>
+public sealed record ComputeGainResult(
+    ComputeGainOptions Options,
+    FrontierLaw A,
+    FrontierLaw B,
+    IReadOnlyList<GainAtLoss> Gains,
+    Estimate ScaleExponent,
+    string Trend,
+    int FailedReplicates,
+    IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Compute-equivalent gain of a recipe B over a recipe A (Hernandez &amp; Brown 2020, "Measuring the Algorithmic
+/// Efficiency of Neural Networks": the ratio of compute two methods need to reach the same performance). Each study's
+/// compute-efficient frontier is described by Kaplan et al. 2020's L(C_min) power law (eq. 1.3, L = (C_c/C)^α_C),
+/// fitted as a line in log–log:
+/// <code>
+///   log10 L = a + b·log10 C  (b = −α_C)   ⇒   log10 C(L) = (log10 L − a)/b
+///   G(L) = C_A(L)/C_B(L),     log10 G = (log10 L − a_A)/b_A − (log10 L − a_B)/b_B
+///   along A's frontier, log10 L = a_A + b_A·log10 C_A, so G ∝ C_A^s with s = 1 − b_A/b_B
+/// </code>
+/// s &gt; 0: the gain grows with compute (B's loss falls faster); s &lt; 0: it shrinks; s = 0: a constant multiplier.
+/// Intervals: each study's frontier runs are resampled with replacement (pairs bootstrap, independently per study),
+/// both lines refitted, and every replicate's G at each target and s taken from the same refits (percentile interval).
+/// A target must lie within the losses both frontiers reach (no run reaches a lower loss; a higher one would be
+/// extrapolated below the smallest run).
+/// </summary>
+public static class ComputeGain
+{
+    /// <summary>Fewest frontier runs for a line with an interval (3 leave one degree of freedom; 4 is the least that resamples sensibly).</summary>
+    public const int MinimumFrontierRuns = 4;
+
+    public static ComputeGainResult Compare(string studyA, IReadOnlyList<FrontierPoint> a, string studyB, IReadOnlyList<FrontierPoint> b, ComputeGainOptions options) =>
+        Compare(studyA, a, studyB, b, options, resampleB: true);
+
+    /// <summary>
+    /// <paramref name="resampleB"/> false holds B's line at its point estimate in every replicate: a deliberately wrong
+    /// variant kept only for the tests' negative control (its intervals miss B's share of the error).
+    /// </summary>
+    internal static ComputeGainResult Compare(string studyA, IReadOnlyList<FrontierPoint> a, string studyB, IReadOnlyList<FrontierPoint> b, ComputeGainOptions options, bool resampleB)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Bootstrap < 1)
+        {
+            throw new ArgumentException("compare: the intervals need a bootstrap of at least 1 replicate");
+        }
+        if (options.Level is <= 0 or >= 1)
+        {
+            throw new ArgumentException("compare: level must be in (0, 1)");
+        }
+        var lawA = Law(studyA, a);
+        var lawB = Law(studyB, b);
+        var lo = Math.Max(lawA.MinLoss, lawB.MinLoss);
+        var hi = Math.Min(lawA.MaxLoss, lawB.MaxLoss);
+        var targets = options.TargetLosses ?? DefaultTargets(lo, hi, options.DefaultTargets, studyA, studyB);
+        foreach (var target in targets)
+        {
+            foreach (var law in new[] { lawA, lawB })
+            {
+                if (!(target >= law.MinLoss && target <= law.MaxLoss))
+                {
+                    throw new InvalidDataException(
+                        $"compare: target loss {Format(target)} is outside the losses study '{law.Study}' reaches on its frontier [{Format(law.MinLoss)}, {Format(law.MaxLoss)}]" +
+                        (target < law.MinLoss ? " (no run reaches it)" : " (every run beats it)"));
+                }
+            }
+        }
+
+        var (xa, ya) = Logs(a);
+        var (xb, yb) = Logs(b);
+        var logTargets = targets.Select(Math.Log10).ToArray();
+        var columns = targets.Count + 1;
+        var draws = new double[options.Bootstrap][];
+        Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
+        {
+            var fa = Refit(xa, ya, ref rng);
+            var fb = resampleB ? Refit(xb, yb, ref rng) : (lawB.Fit.Intercept, lawB.Fit.Slope);
+            var row = new double[columns];
+            for (var k = 0; k < logTargets.Length; k++)
+            {
+                row[k] = Math.Pow(10, LogGain(logTargets[k], fa, fb));
+            }
+            row[^1] = 1 - fa.Slope / fb.Slope;
+            draws[r] = row;
+        });
+        var failed = draws.Count(d => !double.IsFinite(d[^1]));
+        var intervals = Quantile.Columns(draws, columns, options.Level);
+        var pointA = (lawA.Fit.Intercept, lawA.Fit.Slope);
+        var pointB = (lawB.Fit.Intercept, lawB.Fit.Slope);
+        var gains = targets.Select((t, k) => new GainAtLoss(t, lawA.ComputeFor(t), lawB.ComputeFor(t),
+            new Estimate(Math.Pow(10, LogGain(logTargets[k], pointA, pointB)), intervals[k]))).ToList();
+        var s = new Estimate(1 - lawA.Fit.Slope / lawB.Fit.Slope, intervals[^1]);
+        var level = (options.Level * 100).ToString("0.#", CultureInfo.InvariantCulture);
+        var trend = s.Lo > 0 ? $"the gain grows with compute: G ∝ C^{Format(s.Value)} ({level}% interval of the exponent [{Format(s.Lo)}, {Format(s.Hi)}] above 0)"
+            : s.Hi < 0 ? $"the gain shrinks with compute: G ∝ C^{Format(s.Value)} ({level}% interval of the exponent [{Format(s.Lo)}, {Format(s.Hi)}] below 0)"
+            : $"no detectable change of the gain with compute over these runs (exponent {Format(s.Value)}, {level}% interval [{Format(s.Lo)}, {Format(s.Hi)}] includes 0)";
+        var notes = new List<string>();
+        if (failed > 0)
+        {
+            notes.Add($"{failed} of {options.Bootstrap} bootstrap replicates drew a degenerate frontier (all runs at one compute, or a loss that does not fall) and were left out of the intervals");
+        }
+        return new ComputeGainResult(options, lawA, lawB, gains, s, trend, failed, notes);
+    }
+
+    /// <summary>log10 G at log10 L for lines (a, b) of A and B.</summary>
+    internal static double LogGain(double logLoss, (double A, double B) lineA, (double A, double B) lineB) =>
+        ((logLoss - lineA.A) / lineA.B) - ((logLoss - lineB.A) / lineB.B);
+
+    private static (double Intercept, double Slope) Refit(double[] x, double[] y, ref SplitMix64 rng)
+    {
+        var pick = new int[x.Length];
+        Resample.Indices(ref rng, pick);
+        var (a, b, _) = LinearFit.Solve(pick.Select(i => x[i]).ToArray(), pick.Select(i => y[i]).ToArray());
+        return b < 0 ? (a, b) : (double.NaN, double.NaN);
+    }
+
+    private static FrontierLaw Law(string study, IReadOnlyList<FrontierPoint> points)
+    {
+        if (points.Count < MinimumFrontierRuns)
+        {
+            throw new InvalidDataException(
+                $"compare: study '{study}' has {points.Count} runs on its compute-efficient frontier; need at least {MinimumFrontierRuns} (sweep more compute budgets)");
+        }
+        foreach (var p in points)
+        {
+            if (!(p.C > 0 && double.IsFinite(p.C) && p.Loss > 0 && double.IsFinite(p.Loss)))
+            {
+                throw new InvalidDataException($"compare: study '{study}' has a frontier run with C = {Format(p.C)}, loss = {Format(p.Loss)}; both must be positive");
+            }
+        }
+        var (x, y) = Logs(points);
+        var fit = LinearFit.Ols(x, y);
+        if (!(fit.Slope < 0))
+        {
+            throw new InvalidDataException($"compare: study '{study}''s frontier loss does not fall with compute (slope {Format(fit.Slope)} in log-log); no compute to reach a loss can be read from it");
+        }
+        return new FrontierLaw(study, fit, points.Count, points.Min(p => p.Loss), points.Max(p => p.Loss), points.Min(p => p.C), points.Max(p => p.C));
+    }
+
+    /// <summary>Targets log-spaced inside the common loss range, at (k − ½)/count of it, k = 1 … count.</summary>
+    private static List<double> DefaultTargets(double lo, double hi, int count, string studyA, string studyB)
+    {
+        if (!(lo < hi))
+        {
+            throw new InvalidDataException(
+                $"compare: the frontiers of '{studyA}' and '{studyB}' reach no common loss (one study's every run beats the other's best), so no target loss is reached by both");
+        }
+        var (l, h) = (Math.Log10(lo), Math.Log10(hi));
+        return [.. Enumerable.Range(1, count).Select(k => Math.Pow(10, l + (h - l) * (k - 0.5) / count)).OrderDescending()];
+    }
+
+    private static (double[] X, double[] Y) Logs(IReadOnlyList<FrontierPoint> points) =>
+        (points.Select(p => Math.Log10(p.C)).ToArray(), points.Select(p => Math.Log10(p.Loss)).ToArray());
+
+    private static string Format(double x) => NumberStyle.Format(x);
+}
