@@ -16,12 +16,12 @@ public sealed class DemoSpecTests
         var runs = spec.Expand();
         var budgets = runs.GroupBy(r => Math.Round(Math.Log10(6.0 * r.Model.NonEmbeddingParameterCount * r.Tokens), 1)).ToList();
 
-        // Then: ≥ 4 budgets spanning ≥ 2 decades, ≥ 5 sizes at each, every run ≥ 120 steps with a 10% warmup.
+        // Then: ≥ 4 budgets spanning ≥ 2 decades, ≥ 5 sizes at each, every run ≥ 120 steps with a 20% warmup.
         Assert.True(budgets.Count >= 4, $"{budgets.Count} budgets");
         Assert.True(budgets.Max(b => b.Key) - budgets.Min(b => b.Key) >= 1.99, "span under 2 decades");
         Assert.All(budgets, b => Assert.True(b.Select(r => r.DModel).Distinct().Count() >= 5, $"budget 1e{b.Key}: {b.Select(r => r.DModel).Distinct().Count()} sizes"));
         Assert.All(runs, r => Assert.True(r.Steps >= 120, $"{r.Layers}x{r.DModel}: {r.Steps} steps"));
-        Assert.All(runs, r => Assert.Equal((int)Math.Round(0.1 * r.Steps), r.WarmupSteps));
+        Assert.All(runs, r => Assert.Equal((int)Math.Round(DemoSpec.WarmupFraction * r.Steps), r.WarmupSteps));
     }
 
     [Fact]

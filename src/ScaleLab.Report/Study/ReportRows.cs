@@ -129,6 +129,47 @@ internal static class ReportRows
             + "Only the best rate of each configuration is fitted, so a rule slightly off costs the fits little.";
     }
 
+    /// <summary>A rise of one step's training loss above the lowest the run had reached before it, in nats, that counts
+    /// as a loss spike (one batch's loss scatters by about 0.1–0.2 nats on these runs).</summary>
+    public const double SpikeNats = 1.0;
+
+    /// <summary>The largest rise of a run's training loss above the lowest loss it had reached before (0 when it never
+    /// rose), and where: the tokens seen at that step.</summary>
+    public static (double Rise, double Tokens) LargestRise(IReadOnlyList<CurvePoint> curve)
+    {
+        var lowest = double.PositiveInfinity;
+        (double Rise, double Tokens) largest = (0, 0);
+        foreach (var p in curve)
+        {
+            if (p.TrainLoss - lowest > largest.Rise)
+            {
+                largest = (p.TrainLoss - lowest, p.Tokens);
+            }
+            lowest = Math.Min(lowest, p.TrainLoss);
+        }
+        return largest;
+    }
+
+    /// <summary>Whether any run's training loss spiked (rose more than <see cref="SpikeNats"/> above its lowest so far),
+    /// in one sentence; null when no run has a curve.</summary>
+    public static string? SpikeVerdict(IReadOnlyList<RunRow> rows)
+    {
+        var rises = rows.Where(r => r.Curve.Count > 0).Select(r => (Row: r, Rise: LargestRise(r.Curve))).ToList();
+        if (rises.Count == 0)
+        {
+            return null;
+        }
+        var spikes = rises.Where(x => x.Rise.Rise > SpikeNats).OrderByDescending(x => x.Rise.Rise).ToList();
+        var largest = rises.MaxBy(x => x.Rise.Rise);
+        string Where((RunRow Row, (double Rise, double Tokens) Rise) x) =>
+            FormattableString.Invariant($"{x.Row.Shape} (N = {x.Row.NonEmbeddingParams}, {NumberStyle.Format(x.Row.Tokens, 3)} tokens) +{NumberStyle.Format(x.Rise.Rise, 3)} nats at {NumberStyle.Percent(x.Rise.Tokens / x.Row.Tokens, 2)} of its tokens");
+        return spikes.Count == 0
+            ? FormattableString.Invariant($"Loss spikes: none of the {rises.Count} runs had a step whose training loss rose more than {NumberStyle.Format(SpikeNats, 2)} nat above the lowest it had reached (largest rise: {Where(largest)}).")
+            : FormattableString.Invariant($"Loss spikes: {spikes.Count} of the {rises.Count} runs had a step whose training loss rose more than {NumberStyle.Format(SpikeNats, 2)} nat above the lowest it had reached: ")
+              + string.Join("; ", spikes.Take(5).Select(Where)) + (spikes.Count > 5 ? FormattableString.Invariant($"; and {spikes.Count - 5} more") : "")
+              + ". A spike the run recovered from changes its final loss little; one it did not shows as an outlier in the residuals.";
+    }
+
     /// <summary>
     /// Each compute budget's sizes; the budget is bracketed when its lowest loss is at neither its smallest nor its
     /// largest size (so the isoFLOP minimum lies inside the sizes run, Hoffmann et al. 2022 Approach 2).

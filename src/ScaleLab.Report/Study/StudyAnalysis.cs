@@ -201,6 +201,10 @@ public static class StudyAnalysis
         {
             notes.Insert(0, rateVerdict);
         }
+        if (ReportRows.SpikeVerdict(rows) is { } spikeVerdict)
+        {
+            notes.Insert(0, spikeVerdict);
+        }
         var report = new StudyReport(study, options.GeneratedAt, options.Corpus, floor,
             "", rows, laws, summaries, planRows, notes)
         {
