@@ -295,6 +295,27 @@ public sealed class TrendCommandTests
     }
 
     [Fact]
+    public void Trend_BreaksAuto_FindsTheDeepLearningBreakWithInterval()
+    {
+        // Given Epoch's models 1950 to mid-March 2022 (Sevilla et al. 2022 put the deep-learning break around 2010)
+        var data = SharedData("epoch_ai_models_compute_subset.csv");
+
+        // When
+        var (code, stdout, _) = Run("trend", data, "--from", "1950", "--to", "2022.2", "--breaks", "auto", "--bootstrap", "200", "--json");
+
+        // Then one break, inside its interval, two eras split there
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var year = doc.RootElement.GetProperty("break").GetProperty("year");
+        Assert.InRange(year.GetProperty("value").GetDouble(), 2005, 2015);
+        Assert.True(year.GetProperty("lo").GetDouble() <= year.GetProperty("value").GetDouble());
+        Assert.True(year.GetProperty("hi").GetDouble() >= year.GetProperty("value").GetDouble());
+        var eras = doc.RootElement.GetProperty("eras").EnumerateArray().ToList();
+        Assert.Equal(2, eras.Count);
+        Assert.Equal(year.GetProperty("value").GetDouble(), eras[1].GetProperty("from").GetDouble());
+    }
+
+    [Fact]
     public void Trend_TooFewModelsInWindowOrEra_ExitsTwo()
     {
         // Given

@@ -20,7 +20,7 @@ namespace ScaleLab.Cli.Commands;
 [Verb("trend", "Growth per year and doubling time of a dated quantity (compute by default; any column, ratio or joined column)",
     Examples = ["trend models.csv --from 1950 --to 2010", "trend models.csv --from 2010 --frontier --top 10 --json",
         "trend costs.csv --value Hardware_Capex_Energy_Cost --join models.csv --on Model --from 2016",
-        "trend chips.csv --date released --value fp32_flops --per price_usd --json"])]
+        "trend chips.csv --date released --value fp32_flops --per price_usd --json", "trend models.csv --from 1990 --breaks auto"])]
 public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -38,7 +38,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
         public double? To { get; set; }
 
         [CommandOption("--breaks <YEARS>")]
-        [Description("Comma-separated era boundaries inside the window; one trend per era")]
+        [Description("Comma-separated era boundaries inside the window, one trend per era; or auto: one break found by least squares, with an interval")]
         public string? Breaks { get; set; }
 
         [CommandOption("--frontier")]
@@ -141,11 +141,14 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             return TryParseBreaks(Breaks, out _, out var error) ? ValidationResult.Success() : ValidationResult.Error(error);
         }
 
+        /// <summary>The --breaks value that asks for one break to be estimated.</summary>
+        public const string Auto = "auto";
+
         internal static bool TryParseBreaks(string? text, out List<double> breaks, out string error)
         {
             breaks = [];
             error = "";
-            if (string.IsNullOrWhiteSpace(text))
+            if (string.IsNullOrWhiteSpace(text) || text.Trim() == Auto)
             {
                 return true;
             }
@@ -188,6 +191,7 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             From = settings.From,
             To = settings.To,
             Breaks = breaks,
+            FindBreak = settings.Breaks?.Trim() == Settings.Auto,
             FrontierTop = settings.Frontier ? settings.Top ?? TrendOptions.DefaultFrontierTop : null,
             Bootstrap = settings.Bootstrap,
             Seed = settings.Seed,
@@ -318,6 +322,17 @@ public sealed class TrendCommand(IAnsiConsole console) : Command<TrendCommand.Se
             ["doubling_months"] = overall["doubling_months"],
             ["interval_method"] = result.Overall.IntervalMethod,
             ["eras"] = result.Eras.Select(e => Era(e, compute)).ToList(),
+            ["break"] = result.Break is { } found
+                ? new
+                {
+                    year = new { value = found.Year.Value, lo = found.Year.Lo, hi = found.Year.Hi },
+                    method = "least-squares split into two independent lines, 5% trimming; pairs-bootstrap percentile interval",
+                    candidates = found.Candidates,
+                    minimum_per_era = found.MinimumPerEra,
+                    ssr_one_line = found.SsrOneLine,
+                    ssr_two_lines = found.SsrTwoLines,
+                }
+                : null,
             ["bootstrap"] = new { replicates = settings.Bootstrap, seed = settings.Seed, level = settings.Level },
             ["plot"] = settings.Plot,
             ["notes"] = result.Notes,

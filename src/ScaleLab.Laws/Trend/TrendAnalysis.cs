@@ -11,6 +11,8 @@ public sealed record TrendOptions
     public double? From { get; init; }
     public double? To { get; init; }
     public IReadOnlyList<double> Breaks { get; init; } = [];
+    /// <summary>Estimate one break from the data (<see cref="TrendBreak"/>) instead of giving <see cref="Breaks"/>.</summary>
+    public bool FindBreak { get; init; }
     /// <summary>Keep only the top N models by value within each calendar year (null: keep every model).</summary>
     public int? FrontierTop { get; init; }
     /// <summary>Bootstrap replicates; 0 uses the OLS Student-t interval instead.</summary>
@@ -55,7 +57,11 @@ public sealed record TrendResult(
     IReadOnlyList<EraTrend> Eras,
     IReadOnlyList<TrendPoint> Points,
     int ExcludedByFrontier,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The estimated break when <see cref="TrendOptions.FindBreak"/> was set (its year is the one era boundary).</summary>
+    public TrendBreakEstimate? Break { get; init; }
+}
 
 /// <summary>
 /// Exponential trends in training compute (Sevilla et al. 2022, "Compute Trends Across Three Eras of
@@ -115,6 +121,18 @@ public static class TrendAnalysis
             throw new InvalidDataException(
                 $"trend: {inWindow.Count} models in the window {Describe(options.From, options.To)}; need at least {MinimumModels}");
         }
+        TrendBreakEstimate? found = null;
+        if (options.FindBreak)
+        {
+            if (options.Breaks.Count > 0)
+            {
+                throw new ArgumentException("trend: give era breaks or ask for one to be found, not both");
+            }
+            found = TrendBreak.Find(inWindow, options.Bootstrap, options.Seed, options.Level);
+            options = options with { Breaks = [found.Year.Value] };
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"break found at {found.Year.Value:0.##}{(found.Year.Interval is { IsBounded: true } iv ? $" [{iv.Lo:0.##}, {iv.Hi:0.##}] ({options.Level * 100:0.#}% bootstrap interval)" : "")} (least squares over {found.Candidates} splits, each era at least {found.MinimumPerEra} models; it removes {100 * found.Improvement:0.#}% of one line's residual sum of squares)"));
+        }
         var from = options.From ?? inWindow[0].Year;
         var to = options.To ?? inWindow[^1].Year;
         foreach (var b in options.Breaks)
@@ -155,7 +173,7 @@ public static class TrendAnalysis
                 notes.Add($"{Describe(era.From, era.To)}: the growth interval includes 1x per year, so neither a doubling nor a halving time is established (its interval is unbounded)");
             }
         }
-        return new TrendResult(options, overall, eras, inWindow, excluded, notes);
+        return new TrendResult(options, overall, eras, inWindow, excluded, notes) { Break = found };
     }
 
     /// <summary>
