@@ -2,6 +2,7 @@ using System.Globalization;
 using ScaleLab.Cli.Commands;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Sweeps;
+using ScaleLab.Lab.Training;
 
 namespace ScaleLab.Cli.Tests;
 
@@ -23,7 +24,7 @@ public sealed class RunDefaultsTests
         var options = TrainCommand.NewRunOptions(new TrainCommand.Settings());
 
         // When: described as the registry describes a run
-        var run = TrainCommand.ToRunSpec("s", "synthetic", options, gnsEma: null);
+        var run = RegistryTraining.ToRunSpec("s", "synthetic", options, gnsEma: null);
 
         // Then: the shared defaults, evaluation windows included (train states them as sequences: EvalBatches·B)
         Assert.Equal(Shared.EvalSequencesFor(Shared.Batch), run.EvalSequences);
@@ -79,7 +80,7 @@ public sealed class RunDefaultsTests
 
         // When
         var options = settings.ToTrainOptions(settings.Batch, settings.LearningRate, settings.Steps);
-        var run = TrainCommand.ToRunSpec("s", "synthetic", options, gnsEma: null);
+        var run = RegistryTraining.ToRunSpec("s", "synthetic", options, gnsEma: null);
 
         // Then: the shared run, except the two overrides its --help states (micro-batches and steps), and the shared EMA
         Assert.Equal(Shared with { MicroBatches = 8, Steps = 300 }, GnsCommand.Defaults);

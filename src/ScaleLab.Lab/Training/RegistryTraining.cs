@@ -1,3 +1,4 @@
+using ScaleLab.Engine.Training;
 using System.Diagnostics;
 using System.Globalization;
 using ScaleLab.Lab.Execution;
@@ -25,6 +26,26 @@ public static class RegistryTraining
 {
     /// <summary>How often progress is read back from the run's logged metrics (they are flushed every couple of seconds).</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The registry's description of a run trained with <paramref name="o"/>: everything that determines its result.</summary>
+    /// <remarks>A corpus other than "synthetic" (any case) is a text file, named by its full path with its SHA-256.</remarks>
+    public static RunSpec ToRunSpec(string study, string corpus, TrainOptions o, double? gnsEma)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(o);
+        var synthetic = corpus.Equals("synthetic", StringComparison.OrdinalIgnoreCase);
+        string? sha = null;
+        if (!synthetic)
+        {
+            using var stream = File.OpenRead(corpus);
+            sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        }
+        return new RunSpec(study, 0, synthetic ? "synthetic" : Path.GetFullPath(corpus), sha, o.Model.Layers, o.Model.DModel,
+            o.Model.Heads, o.Model.SeqLen, o.Model.Vocab, o.Batch, o.Steps, o.LearningRate, o.EffectiveWarmupSteps,
+            o.MinLearningRateFraction, o.WeightDecay, o.GradClip, o.EvalInterval, (o.EvalSequences + o.Batch - 1) / o.Batch,
+            checked((long)o.Seed), o.MicroBatches == 1 ? null : o.MicroBatches, gnsEma, o.EvalSequences);
+    }
+
 
     /// <summary>Adds the run to its study (or finds it there); a run that failed before is refused, not retried.</summary>
     /// <exception cref="InvalidOperationException">When the run failed before.</exception>
