@@ -118,7 +118,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
             console.MarkupLine($"note: {Markup.Escape(note)}");
         }
         console.MarkupLine(Markup.Escape($"frontier law log10 L = a + b·log10 C (Kaplan et al. 2020 eq. 1.3) per study; gain = C_A(L)/C_B(L); " +
-            $"intervals: pairs bootstrap of each frontier ({settings.Bootstrap} replicates, seed {settings.Seed})"));
+            $"intervals: residual bootstrap of each frontier line, expanded percentile ({settings.Bootstrap} replicates, seed {settings.Seed})"));
         return CliApp.ExitOk;
     }
 
@@ -166,7 +166,15 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
             }).ToList(),
             ["gain_exponent"] = new { value = r.ScaleExponent.Value, lo = r.ScaleExponent.Lo, hi = r.ScaleExponent.Hi },
             ["trend"] = r.Trend,
-            ["bootstrap"] = new { replicates = r.Options.Bootstrap, seed = r.Options.Seed, level = r.Options.Level, failed = r.FailedReplicates },
+            ["bootstrap"] = new
+            {
+                method = "residual bootstrap of each frontier line (budgets fixed), expanded percentile intervals (Hesterberg 2015)",
+                replicates = r.Options.Bootstrap,
+                seed = r.Options.Seed,
+                level = r.Options.Level,
+                expanded_level = ComputeGain.ExpandedLevel(r.Options.Level, r.A.N + r.B.N - 4),
+                failed = r.FailedReplicates,
+            },
             ["notes"] = r.Notes,
         };
     }

@@ -53,8 +53,18 @@ public sealed record ComputeGainResult(
 ///   along A's frontier, log10 L = a_A + b_A·log10 C_A, so G ∝ C_A^s with s = 1 − b_A/b_B
 /// </code>
 /// s &gt; 0: the gain grows with compute (B's loss falls faster); s &lt; 0: it shrinks; s = 0: a constant multiplier.
-/// Intervals: each study's frontier runs are resampled with replacement (pairs bootstrap, independently per study),
-/// both lines refitted, and every replicate's G at each target and s taken from the same refits (percentile interval).
+/// Intervals: a residual bootstrap of each study's line, independently per study (Davison &amp; Hinkley 1997 §6.2.3,
+/// algorithm 6.1: the compute budgets are the sweep's design, so they stay fixed and only the losses are redrawn):
+/// <code>
+///   r_i = e_i/√(1 − h_i), centred     (e_i the OLS residual, h_i = 1/n + (x_i − x̄)²/Sxx its leverage)
+///   y*_i = ŷ_i + r*_j,  j uniform on 1…n;  refit;  G and s from the same refits of both studies
+/// </code>
+/// and expanded percentile intervals of G at each target and of s (Hesterberg 2015, "What teachers should know about
+/// the bootstrap", §6.3: a percentile interval is as narrow as a z interval, too narrow with few residual degrees of
+/// freedom, so its tail is widened to the t's: the percentile interval at level c' = 1 − 2Φ(−t(ν, (1 + c)/2)), with
+/// ν = n_A + n_B − 4 the two lines' residual degrees of freedom). Measured on planted gains at 6 and 12 frontier runs
+/// per study, plain percentile intervals covered 91–93% for 95% (a pairs bootstrap the same at 12 runs, and it drew
+/// degenerate resamples with fewer).
 /// A target must lie within the losses both frontiers reach (no run reaches a lower loss; a higher one would be
 /// extrapolated below the smallest run).
 /// </summary>
@@ -99,15 +109,15 @@ public static class ComputeGain
             }
         }
 
-        var (xa, ya) = Logs(a);
-        var (xb, yb) = Logs(b);
+        var residualsA = AdjustedResiduals(a, lawA.Fit);
+        var residualsB = AdjustedResiduals(b, lawB.Fit);
         var logTargets = targets.Select(Math.Log10).ToArray();
         var columns = targets.Count + 1;
         var draws = new double[options.Bootstrap][];
         Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
         {
-            var fa = Refit(xa, ya, ref rng);
-            var fb = resampleB ? Refit(xb, yb, ref rng) : (lawB.Fit.Intercept, lawB.Fit.Slope);
+            var fa = Refit(residualsA, lawA.Fit, ref rng);
+            var fb = resampleB ? Refit(residualsB, lawB.Fit, ref rng) : (lawB.Fit.Intercept, lawB.Fit.Slope);
             var row = new double[columns];
             for (var k = 0; k < logTargets.Length; k++)
             {
@@ -117,7 +127,7 @@ public static class ComputeGain
             draws[r] = row;
         });
         var failed = draws.Count(d => !double.IsFinite(d[^1]));
-        var intervals = Quantile.Columns(draws, columns, options.Level);
+        var intervals = Quantile.Columns(draws, columns, ExpandedLevel(options.Level, a.Count + b.Count - 4));
         var pointA = (lawA.Fit.Intercept, lawA.Fit.Slope);
         var pointB = (lawB.Fit.Intercept, lawB.Fit.Slope);
         var gains = targets.Select((t, k) => new GainAtLoss(t, lawA.ComputeFor(t), lawB.ComputeFor(t),
@@ -130,20 +140,43 @@ public static class ComputeGain
         var notes = new List<string>();
         if (failed > 0)
         {
-            notes.Add($"{failed} of {options.Bootstrap} bootstrap replicates drew a degenerate frontier (all runs at one compute, or a loss that does not fall) and were left out of the intervals");
+            notes.Add($"{failed} of {options.Bootstrap} bootstrap replicates drew a frontier whose loss does not fall with compute and were left out of the intervals");
         }
         return new ComputeGainResult(options, lawA, lawB, gains, s, trend, failed, notes);
     }
+
+    /// <summary>Hesterberg's expanded level c' = 1 − 2Φ(−t(ν, (1 + c)/2)) for a nominal level c and ν degrees of freedom.</summary>
+    public static double ExpandedLevel(double level, int degreesOfFreedom) =>
+        1 - 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, -MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, degreesOfFreedom, 0.5 + level / 2));
 
     /// <summary>log10 G at log10 L for lines (a, b) of A and B.</summary>
     internal static double LogGain(double logLoss, (double A, double B) lineA, (double A, double B) lineB) =>
         ((logLoss - lineA.A) / lineA.B) - ((logLoss - lineB.A) / lineB.B);
 
-    private static (double Intercept, double Slope) Refit(double[] x, double[] y, ref SplitMix64 rng)
+    /// <summary>(x_i, fitted ŷ_i, centred leverage-adjusted residual r_i) of a study's line.</summary>
+    private static (double[] X, double[] Fitted, double[] Residuals) AdjustedResiduals(IReadOnlyList<FrontierPoint> points, LinearFit fit)
     {
-        var pick = new int[x.Length];
-        Resample.Indices(ref rng, pick);
-        var (a, b, _) = LinearFit.Solve(pick.Select(i => x[i]).ToArray(), pick.Select(i => y[i]).ToArray());
+        var (x, y) = Logs(points);
+        var fitted = x.Select(fit.Predict).ToArray();
+        var r = new double[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var h = (1.0 / x.Length) + ((x[i] - fit.XMean) * (x[i] - fit.XMean) / fit.Sxx);
+            r[i] = (y[i] - fitted[i]) / Math.Sqrt(Math.Max(1 - h, 1e-12));
+        }
+        var mean = r.Average();
+        return (x, fitted, [.. r.Select(v => v - mean)]);
+    }
+
+    private static (double Intercept, double Slope) Refit((double[] X, double[] Fitted, double[] Residuals) study, LinearFit fit, ref SplitMix64 rng)
+    {
+        var n = study.X.Length;
+        var y = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            y[i] = study.Fitted[i] + study.Residuals[rng.NextInt(n)];
+        }
+        var (a, b, _) = LinearFit.Solve(study.X, y);
         return b < 0 ? (a, b) : (double.NaN, double.NaN);
     }
 

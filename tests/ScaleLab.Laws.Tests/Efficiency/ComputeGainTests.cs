@@ -83,14 +83,25 @@ public sealed class ComputeGainTests
             controlCovers += control.Gains[^1].Gain.Covers(TrueGain(Targets[^1], g0, s)) ? 1 : 0;
         }
 
-        // Then every 95% interval covers its planted value near 95% (binomial sd ≈ 1.5%; a 12-point pairs bootstrap
-        // runs a little narrow), and ignoring B's sampling error (about half the variance) covers well below
+        // Then every 95% interval covers its planted value near 95% (binomial sd ≈ 1.5%; measured 92–95%), and the
+        // variant that ignores B's sampling error (about half the variance) fails the same test (measured 82–85%)
         foreach (var c in covers)
         {
-            Assert.InRange(c / (double)pairs, 0.88, 0.99);
+            Assert.InRange(c / (double)pairs, 0.90, 0.99);
         }
-        Assert.InRange(exponentCovers / (double)pairs, 0.88, 0.99);
-        Assert.True(controlCovers / (double)pairs < 0.86, $"control covered {controlCovers}/{pairs}");
+        Assert.InRange(exponentCovers / (double)pairs, 0.90, 0.99);
+        Assert.True(controlCovers / (double)pairs < 0.90, $"control covered {controlCovers}/{pairs}");
+    }
+
+    [Theory]
+    [InlineData(100000, 0.95)]
+    [InlineData(8, 0.9789)]
+    [InlineData(20, 0.9630)]
+    public void ExpandedLevel_IsTheTTailAsANormalLevel(int df, double expected)
+    {
+        // Given t(8, 0.975) = 2.306 and Φ(−2.306) = 0.01056 (tables); t(20, 0.975) = 2.086, Φ(−2.086) = 0.0185
+        // When / Then: many degrees of freedom leave the level as it is
+        Assert.Equal(expected, ComputeGain.ExpandedLevel(0.95, df), 3);
     }
 
     [Fact]
