@@ -63,17 +63,17 @@ public sealed class CriticalBatchCommandTests : IDisposable
         // Given: the same sweep on threads of this process (the default), into another registry
         var reference = Run([.. TinySweep().Select(a => a == "sqlite:" + DbPath ? "sqlite:" + Path.Combine(_dir.FullName, "ref.db") : a),
             "--checkpoint-dir", Path.Combine(_dir.FullName, "ref-ck")]);
-        string[] extra = executor == "slurm" ? ["--slurm-bin", SlurmSweepTests.FakeSlurm(_dir.FullName)] : [];
+        var flags = WorkerExecutors.Flags(executor, _dir.FullName);
 
         // When: trained by worker processes (local) or by the tasks of a Slurm job array (the stand-in)
-        var (_, root, err) = Run(TinySweep(["--executor", executor, "--workers", "2", .. extra]));
+        var (_, root, err) = Run(TinySweep([.. flags, "--workers", "2"]));
 
         // Then: the analysis is the one of the in-process run, bit for bit, every run was trained now, by a worker process
         Assert.Equal(Result(reference.Root), Result(root));
         Assert.All(root.GetProperty("sweep").EnumerateArray(), r => Assert.True(r.GetProperty("trained_now").GetBoolean(), err));
         using var store = RunStores.Open("sqlite:" + DbPath);
         Assert.All(store.ListRuns("cb"), r => Assert.DoesNotContain(":t", r.Worker![r.Worker!.LastIndexOf(':')..], StringComparison.Ordinal));
-        Assert.All(store.ListRuns("cb"), r => Assert.Contains(executor == "slurm" ? ":slurm101_" : ":w", r.Worker, StringComparison.Ordinal));
+        Assert.All(store.ListRuns("cb"), r => Assert.Contains(WorkerExecutors.WorkerMark(executor), r.Worker, StringComparison.Ordinal));
     }
 
     [Fact]

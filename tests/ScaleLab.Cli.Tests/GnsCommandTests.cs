@@ -104,10 +104,10 @@ public sealed class GnsCommandTests : IDisposable
     public void Gns_WorkerProcessExecutor_RunDoneByAWorkerAndTablePrinted(string executor)
     {
         // Given: for slurm, the fake Slurm (sbatch runs the array tasks as local processes)
-        string[] extra = executor == "slurm" ? ["--slurm-bin", SlurmSweepTests.FakeSlurm(_dir.FullName)] : [];
+        var flags = WorkerExecutors.Flags(executor, _dir.FullName);
 
         // When
-        var (_, output, err) = Run(TinyRun(["--executor", executor, "--every", "8", .. extra]));
+        var (_, output, err) = Run(TinyRun([.. flags, "--every", "8"]));
 
         // Then: the table has the rows of steps 8, 16 and 24, and the run was trained by a worker process
         // (task 0 of job 101 for slurm, worker w0 for local), not by a thread of this process
@@ -118,7 +118,7 @@ public sealed class GnsCommandTests : IDisposable
         using var store = RunStores.Open(Registry);
         var run = Assert.Single(store.ListRuns("g"));
         Assert.Equal(RunStatus.Done, run.Status);
-        Assert.Contains(executor == "slurm" ? ":slurm101_" : ":w", run.Worker, StringComparison.Ordinal);
+        Assert.Contains(WorkerExecutors.WorkerMark(executor), run.Worker, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["verify --study demo --registry sqlite:scalelab-demo/scalelab.db --compute 5e12", "verify --study mystudy --multiple 10 --out verify.html --json"])]
 public sealed class VerifyCommand(IAnsiConsole console, Stderr stderr) : Command<VerifyCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : StudyReportSettings
     {
         [CommandOption("--study <NAME>")]
         [Description("Study whose forecast is checked; the run goes to study NAME.verify of the same registry")]
@@ -33,42 +33,27 @@ public sealed class VerifyCommand(IAnsiConsole console, Stderr stderr) : Command
         [Description("Threads of the run (default 1: models this small train fastest on one); the result is reproducible for a given count")]
         public int? Threads { get; init; }
 
-        [CommandOption("--registry <REGISTRY>")]
-        [Description("sqlite:PATH or postgres:CONNSTRING (default $SCALELAB_REGISTRY, else sqlite:scalelab.db)")]
-        public string? Registry { get; init; }
-
         [CommandOption("--out <FILE.html>")]
         [Description("Report file with the forecast check; .md and .json beside it (default verify.html)")]
         public string Out { get; init; } = "verify.html";
 
-        [CommandOption("--bootstrap <N>")]
-        [Description("Bootstrap resamples for intervals (default 200)")]
-        public int Bootstrap { get; init; } = 200;
+        protected override string? StudyName => Study;
 
-        [CommandOption("--json")]
-        [Description("Write the report's JSON document to stdout")]
-        public bool Json { get; init; }
+        protected override string ReportFile => Out;
 
-        public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Study) ? ValidationResult.Error("--study NAME is required")
-            : Compute is not null && Multiple is not null ? ValidationResult.Error("give --compute or --multiple, not both")
+        public override ValidationResult Validate() => ValidateReport(() =>
+            Compute is not null && Multiple is not null ? ValidationResult.Error("give --compute or --multiple, not both")
             : Compute is { } c && !(c > 0 && double.IsFinite(c)) ? ValidationResult.Error($"--compute must be a positive number of FLOP, got {c.ToString(CultureInfo.InvariantCulture)}")
             : Multiple is { } m && !(m > 1 && double.IsFinite(m)) ? ValidationResult.Error($"--multiple must be above 1, got {m.ToString(CultureInfo.InvariantCulture)}")
             : LearningRate is { } lr && !(lr > 0 && lr < 1) ? ValidationResult.Error($"--lr must be in (0, 1), got {lr.ToString(CultureInfo.InvariantCulture)}")
             : Threads is < 1 ? ValidationResult.Error("--threads must be at least 1")
-            : Bootstrap < 0 ? ValidationResult.Error("--bootstrap must be >= 0")
-            : !Out.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ValidationResult.Error($"--out {Out}: the report is HTML; give a .html file")
-            : ValidationResult.Success();
+            : null);
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var registry = RunStores.Resolve(settings.Registry);
-        var (backend, target) = RunStores.Parse(registry);
-        OutputPaths.Check([("--registry", backend == "sqlite" ? target : null)],
-            [("--out", settings.Out), ("--out (markdown)", Path.ChangeExtension(settings.Out, ".md")), ("--out (json)", Path.ChangeExtension(settings.Out, ".json"))]);
-        using var store = RunStores.Open(registry);
-        store.EnsureSchema();
+        var (registry, store) = settings.OpenRegistry();
+        using var disposeStore = store;
         void Log(string line) => stderr.WriteLine(line);
         var options = StudyReportFiles.Options(store, settings.Study!, settings.Bootstrap, seed: 0, TimeProvider.System, Log);
         var analysis = Report.Study.StudyAnalysis.Analyse(store, settings.Study!, options);

@@ -62,37 +62,32 @@ public static class RunsDocument
 
     /// <summary>Per-step rows of language-model runs (null where a step has no evaluation or no B_simple).</summary>
     public static string Metrics(string study, IEnumerable<(string RunKey, IReadOnlyList<MetricRow> Rows)> metrics) =>
-        JsonSerializer.Serialize(new
+        PerRun(study, metrics.Select(m => new
         {
-            study,
-            runs = metrics.Select(m => new
+            key = m.RunKey,
+            metrics = m.Rows.Select(r => new
             {
-                key = m.RunKey,
-                metrics = m.Rows.Select(r => new
-                {
-                    step = r.Step,
-                    tokens = r.Tokens,
-                    train_loss = r.TrainLoss,
-                    val_loss = r.ValLoss,
-                    lr = r.LearningRate,
-                    grad_norm = r.GradNorm,
-                    grad_norm_sq_est = r.GradNormSqEstimate,
-                    trace_cov_est = r.TraceCovEstimate,
-                    b_simple = r.BSimple,
-                }),
+                step = r.Step,
+                tokens = r.Tokens,
+                train_loss = r.TrainLoss,
+                val_loss = r.ValLoss,
+                lr = r.LearningRate,
+                grad_norm = r.GradNorm,
+                grad_norm_sq_est = r.GradNormSqEstimate,
+                trace_cov_est = r.TraceCovEstimate,
+                b_simple = r.BSimple,
             }),
-        }, Json);
+        }));
 
     /// <summary>Per-step named metrics of runs of another kind than the language model, with each run's kind.</summary>
     public static string NamedMetrics(string study, IEnumerable<(string RunKey, string Kind, IReadOnlyList<RunMetric> Metrics)> metrics) =>
-        JsonSerializer.Serialize(new
+        PerRun(study, metrics.Select(m => new
         {
-            study,
-            runs = metrics.Select(m => new
-            {
-                key = m.RunKey,
-                kind = m.Kind,
-                metrics = m.Metrics.Select(r => new { step = r.Step, name = r.Name, value = r.Value }),
-            }),
-        }, Json);
+            key = m.RunKey,
+            kind = m.Kind,
+            metrics = m.Metrics.Select(r => new { step = r.Step, name = r.Name, value = r.Value }),
+        }));
+
+    /// <summary>The shape of both metric documents: the study, then one entry per run.</summary>
+    private static string PerRun<T>(string study, IEnumerable<T> runs) => JsonSerializer.Serialize(new { study, runs }, Json);
 }

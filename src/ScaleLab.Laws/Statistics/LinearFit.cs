@@ -41,14 +41,7 @@ public sealed record LinearFit(double Intercept, double Slope, double InterceptS
         {
             throw new InvalidDataException("linear fit: all x values are equal");
         }
-        double yMean = 0, xMean = 0;
-        for (var i = 0; i < n; i++)
-        {
-            yMean += y[i];
-            xMean += x[i];
-        }
-        yMean /= n;
-        xMean /= n;
+        var (xMean, yMean) = Means(x, y);
         double ssRes = 0, ssTot = 0;
         for (var i = 0; i < n; i++)
         {
@@ -71,18 +64,10 @@ public sealed record LinearFit(double Intercept, double Slope, double InterceptS
     public double TQuantile(double level) => StudentT.InvCDF(0.0, 1.0, N - 2, 0.5 + level / 2.0);
 
     /// <summary>Two-sided Student-t interval for the slope, b ± t(n−2, (1+level)/2)·se(b).</summary>
-    public Estimate SlopeInterval(double level)
-    {
-        var t = TQuantile(level);
-        return new Estimate(Slope, Slope - t * SlopeStdError, Slope + t * SlopeStdError);
-    }
+    public Estimate SlopeInterval(double level) => TInterval(Slope, SlopeStdError, level);
 
     /// <summary>Two-sided Student-t interval for the intercept, a ± t(n−2, (1+level)/2)·se(a).</summary>
-    public Estimate InterceptInterval(double level)
-    {
-        var t = TQuantile(level);
-        return new Estimate(Intercept, Intercept - t * InterceptStdError, Intercept + t * InterceptStdError);
-    }
+    public Estimate InterceptInterval(double level) => TInterval(Intercept, InterceptStdError, level);
 
     /// <summary>
     /// The line's estimate of the mean response at <paramref name="x0"/> with its Student-t interval,
@@ -92,24 +77,34 @@ public sealed record LinearFit(double Intercept, double Slope, double InterceptS
     {
         var y0 = Predict(x0);
         var se = ResidualStdError * Math.Sqrt((1.0 / N) + ((x0 - XMean) * (x0 - XMean) / Sxx));
+        return TInterval(y0, se, level);
+    }
+
+    /// <summary>value ± t(n−2, (1+level)/2)·se.</summary>
+    private Estimate TInterval(double value, double se, double level)
+    {
         var t = TQuantile(level);
-        return new Estimate(y0, y0 - (t * se), y0 + (t * se));
+        return new Estimate(value, value - t * se, value + t * se);
+    }
+
+    /// <summary>The means of x and y, summed in index order (the fit and <see cref="Solve"/> share them to the last bit).</summary>
+    private static (double X, double Y) Means(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        double xSum = 0, ySum = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            xSum += x[i];
+            ySum += y[i];
+        }
+        return (xSum / x.Length, ySum / x.Length);
     }
 
     /// <summary>Slope and intercept only (centred sums for accuracy); slope NaN when Sxx = 0. Used per bootstrap replicate.</summary>
     public static (double Intercept, double Slope, double Sxx) Solve(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        var n = x.Length;
-        double xMean = 0, yMean = 0;
-        for (var i = 0; i < n; i++)
-        {
-            xMean += x[i];
-            yMean += y[i];
-        }
-        xMean /= n;
-        yMean /= n;
+        var (xMean, yMean) = Means(x, y);
         double sxx = 0, sxy = 0;
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < x.Length; i++)
         {
             var dx = x[i] - xMean;
             sxx += dx * dx;
