@@ -44,13 +44,13 @@ public interface IRunStore : IDisposable
     /// <summary>The run's named metrics, by step then name (ordinal).</summary>
     IReadOnlyList<RunMetric> ReadRunMetrics(string runKey);
 
-    /// <summary>Adds games between two runs at a snapshot (one transaction, counts added to what is there, so
-    /// concurrent reporters of the same pair lose nothing). Either orientation may be given; the two runs must differ
-    /// and exist, and counts must be non-negative.</summary>
+    /// <summary>Adds games between two agents, each a run at a snapshot (one transaction, counts added to what is there,
+    /// so concurrent reporters of the same pair lose nothing). Either orientation may be given; the two agents must
+    /// differ (another run, or the same run at another snapshot), both runs must exist, and counts must be non-negative.</summary>
     void RecordMatches(MatchResult result);
 
     /// <summary>The match results among the study's runs (rows whose run A belongs to it), canonical orientation,
-    /// by run A, run B, snapshot.</summary>
+    /// by run A, run B, snapshot A, snapshot B.</summary>
     IReadOnlyList<MatchResult> ReadMatches(string study);
 
     /// <summary>Records (or refreshes, by run, kind and path) an artifact.</summary>

@@ -123,18 +123,32 @@ internal static class RunStatusText
 public sealed record RunMetric(long Step, string Name, double Value);
 
 /// <summary>
-/// Games between two runs (agents) of a study at one snapshot (the training step of the snapshots that played),
-/// counted from <paramref name="RunA"/>'s side: it won <paramref name="Wins"/>, lost <paramref name="Losses"/> and
-/// drew <paramref name="Draws"/> against <paramref name="RunB"/>. The registry keeps one row per unordered pair
-/// and snapshot (run A the ordinally smaller key), adding every report into it.
+/// Games between two agents of a study, each a run at one of its snapshots (the training step of the snapshot that
+/// played): run A at <paramref name="SnapshotA"/> against run B at <paramref name="SnapshotB"/>, counted from A's side:
+/// it won <paramref name="Wins"/>, lost <paramref name="Losses"/> and drew <paramref name="Draws"/>. The two may be
+/// snapshots of one run (a run against its earlier self). The registry keeps one row per unordered pair of agents
+/// (agent A the smaller by run key, ordinal, then snapshot), adding every report into it.
 /// </summary>
-public sealed record MatchResult(string RunA, string RunB, long Snapshot, long Wins, long Losses, long Draws)
+public sealed record MatchResult(string RunA, long SnapshotA, string RunB, long SnapshotB, long Wins, long Losses, long Draws)
 {
+    /// <summary>Games between the two runs at the same snapshot (the schema-3 shape: one snapshot for both sides).</summary>
+    public MatchResult(string RunA, string RunB, long Snapshot, long Wins, long Losses, long Draws)
+        : this(RunA, Snapshot, RunB, Snapshot, Wins, Losses, Draws)
+    {
+    }
+
     public long Games => Wins + Losses + Draws;
 
-    /// <summary>The same result from the other side (wins and losses swapped).</summary>
-    public MatchResult Swapped() => new(RunB, RunA, Snapshot, Losses, Wins, Draws);
+    /// <summary>Whether both sides are the same agent (same run, same snapshot): not a match.</summary>
+    public bool SameAgent => RunA == RunB && SnapshotA == SnapshotB;
 
-    /// <summary>The orientation the registry stores: run A the ordinally smaller key.</summary>
-    public MatchResult Canonical() => string.CompareOrdinal(RunA, RunB) <= 0 ? this : Swapped();
+    /// <summary>The same result from the other side (agents, wins and losses swapped).</summary>
+    public MatchResult Swapped() => new(RunB, SnapshotB, RunA, SnapshotA, Losses, Wins, Draws);
+
+    /// <summary>The orientation the registry stores: agent A the smaller by run key (ordinal), then by snapshot.</summary>
+    public MatchResult Canonical()
+    {
+        var byRun = string.CompareOrdinal(RunA, RunB);
+        return byRun < 0 || (byRun == 0 && SnapshotA <= SnapshotB) ? this : Swapped();
+    }
 }

@@ -13,8 +13,9 @@ public abstract class SqlRunStore : IRunStore
 {
     /// <summary>Schema version written in scalelab_meta; a newer registry is refused, an older one is
     /// upgraded in place (<see cref="Upgrades"/>). 1: the first release; 2: gradient-noise metric columns;
-    /// 3: run kinds (runs.kind), the generic per-step metric table (run_metrics) and match results (matches).</summary>
-    public const int SchemaVersion = 3;
+    /// 3: run kinds (runs.kind), the generic per-step metric table (run_metrics) and match results (matches);
+    /// 4: a snapshot per side of a match (matches.snapshot_a, matches.snapshot_b).</summary>
+    public const int SchemaVersion = 4;
 
     private const string RunColumns =
         "run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, flops, " +
@@ -131,6 +132,28 @@ public abstract class SqlRunStore : IRunStore
                 PRIMARY KEY (run_a, run_b, snapshot),
                 CHECK (run_a < run_b))
             """,
+        ],
+        // 3 → 4: a snapshot per side of a match (run A at snapshot i against run B at snapshot j, or one run against its
+        // earlier self), so the key changes: the table is rebuilt, each old row (one snapshot for both sides) copied
+        // with that snapshot on both sides. A scalelab of schema 3 refuses the upgraded registry, so none writes the old shape.
+        [
+            """
+            CREATE TABLE matches_v4 (
+                run_a TEXT NOT NULL REFERENCES runs(run_key),
+                snapshot_a BIGINT NOT NULL,
+                run_b TEXT NOT NULL REFERENCES runs(run_key),
+                snapshot_b BIGINT NOT NULL,
+                wins BIGINT NOT NULL,
+                losses BIGINT NOT NULL,
+                draws BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                PRIMARY KEY (run_a, snapshot_a, run_b, snapshot_b),
+                CHECK (run_a < run_b OR (run_a = run_b AND snapshot_a < snapshot_b)))
+            """,
+            "INSERT INTO matches_v4 (run_a, snapshot_a, run_b, snapshot_b, wins, losses, draws, updated_ms) " +
+                "SELECT run_a, snapshot, run_b, snapshot, wins, losses, draws, updated_ms FROM matches",
+            "DROP TABLE matches",
+            "ALTER TABLE matches_v4 RENAME TO matches",
         ],
     ];
 
@@ -332,9 +355,9 @@ public abstract class SqlRunStore : IRunStore
     public void RecordMatches(MatchResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (result.RunA == result.RunB)
+        if (result.SameAgent)
         {
-            throw new ArgumentException($"a match needs two different runs, got {result.RunA} twice");
+            throw new ArgumentException($"a match needs two different agents, got run {result.RunA} at snapshot {result.SnapshotA} twice");
         }
         if (result.Wins < 0 || result.Losses < 0 || result.Draws < 0)
         {
@@ -343,26 +366,29 @@ public abstract class SqlRunStore : IRunStore
         var m = result.Canonical();
         using var connection = Open();
         Execute(connection, null,
-            "INSERT INTO matches (run_a, run_b, snapshot, wins, losses, draws, updated_ms) VALUES (@a, @b, @snapshot, @w, @l, @d, @now) " +
-            "ON CONFLICT (run_a, run_b, snapshot) DO UPDATE SET wins = matches.wins + excluded.wins, " +
+            "INSERT INTO matches (run_a, snapshot_a, run_b, snapshot_b, wins, losses, draws, updated_ms) " +
+            "VALUES (@a, @snapshot_a, @b, @snapshot_b, @w, @l, @d, @now) " +
+            "ON CONFLICT (run_a, snapshot_a, run_b, snapshot_b) DO UPDATE SET wins = matches.wins + excluded.wins, " +
             "losses = matches.losses + excluded.losses, draws = matches.draws + excluded.draws, updated_ms = excluded.updated_ms",
-            ("a", m.RunA), ("b", m.RunB), ("snapshot", m.Snapshot), ("w", m.Wins), ("l", m.Losses), ("d", m.Draws), ("now", NowMs()));
+            ("a", m.RunA), ("snapshot_a", m.SnapshotA), ("b", m.RunB), ("snapshot_b", m.SnapshotB), ("w", m.Wins), ("l", m.Losses),
+            ("d", m.Draws), ("now", NowMs()));
     }
 
     public IReadOnlyList<MatchResult> ReadMatches(string study)
     {
         using var connection = Open();
         using var command = Command(connection, null,
-            "SELECT m.run_a, m.run_b, m.snapshot, m.wins, m.losses, m.draws FROM matches m JOIN runs r ON r.run_key = m.run_a " +
+            "SELECT m.run_a, m.snapshot_a, m.run_b, m.snapshot_b, m.wins, m.losses, m.draws FROM matches m JOIN runs r ON r.run_key = m.run_a " +
             "WHERE r.study = @study", ("study", study));
         using var reader = command.ExecuteReader();
         var results = new List<MatchResult>();
         while (reader.Read())
         {
-            results.Add(new MatchResult(reader.GetString(0), reader.GetString(1), GetLong(reader, 2), GetLong(reader, 3),
-                GetLong(reader, 4), GetLong(reader, 5)));
+            results.Add(new MatchResult(reader.GetString(0), GetLong(reader, 1), reader.GetString(2), GetLong(reader, 3), GetLong(reader, 4),
+                GetLong(reader, 5), GetLong(reader, 6)));
         }
-        return results.OrderBy(r => r.RunA, StringComparer.Ordinal).ThenBy(r => r.RunB, StringComparer.Ordinal).ThenBy(r => r.Snapshot).ToList();
+        return results.OrderBy(r => r.RunA, StringComparer.Ordinal).ThenBy(r => r.RunB, StringComparer.Ordinal)
+            .ThenBy(r => r.SnapshotA).ThenBy(r => r.SnapshotB).ToList();
     }
 
     public void RecordArtifact(string runKey, string kind, string path, string sha256)

@@ -22,20 +22,31 @@ public abstract partial class RunStoreContractTests
         ExecuteRaw("ALTER TABLE metrics ADD COLUMN gns_trace_cov DOUBLE PRECISION");
         ExecuteRaw("ALTER TABLE metrics ADD COLUMN b_simple DOUBLE PRECISION");
         ExecuteRaw("INSERT INTO scalelab_meta (name, value) VALUES ('schema_version', '2')");
-        foreach (var table in FixtureTables)
+        LoadFixtureRows(VersionTwoFile, FixtureTables);
+    }
+
+    private const string VersionTwoFile = "registry-v2.sqlite";
+
+    /// <summary>Every row of <paramref name="tables"/> of the fixture <paramref name="file"/>, inserted verbatim.</summary>
+    private void LoadFixtureRows(string file, IEnumerable<string> tables)
+    {
+        foreach (var table in tables)
         {
-            foreach (var insert in FixtureRows(table))
+            foreach (var insert in FixtureRows(file, table))
             {
                 ExecuteRaw(insert);
             }
         }
     }
 
-    /// <summary>Reads the fixture file directly (never through a store, which would upgrade it).</summary>
-    private static List<object?[]> ReadFixture(string sql)
+    /// <summary>Reads the version-2 fixture file directly (never through a store, which would upgrade it).</summary>
+    private static List<object?[]> ReadFixture(string sql) => ReadFixture(VersionTwoFile, sql);
+
+    /// <summary>Reads a fixture file directly (a copy, never through a store, which would upgrade it).</summary>
+    private static List<object?[]> ReadFixture(string file, string sql)
     {
         var copy = Path.Combine(Path.GetTempPath(), $"scalelab-fixture-{Guid.NewGuid():N}.db");
-        File.Copy(Path.Combine(Fixtures, "registry-v2.sqlite"), copy);
+        File.Copy(Path.Combine(Fixtures, file), copy);
         try
         {
             using var connection = new SqliteConnection($"Data Source={copy};Pooling=False");
@@ -61,7 +72,7 @@ public abstract partial class RunStoreContractTests
         }
     }
 
-    private static IEnumerable<string> FixtureRows(string table)
+    private static IEnumerable<string> FixtureRows(string file, string table)
     {
         static string Literal(object? v) => v switch
         {
@@ -71,8 +82,8 @@ public abstract partial class RunStoreContractTests
             long l => l.ToString(CultureInfo.InvariantCulture),
             _ => throw new InvalidDataException($"unexpected value {v} in the fixture"),
         };
-        var columns = ReadFixture($"SELECT name FROM pragma_table_info('{table}') ORDER BY cid").Select(r => (string)r[0]!).ToList();
-        foreach (var row in ReadFixture($"SELECT {string.Join(", ", columns)} FROM {table}"))
+        var columns = ReadFixture(file, $"SELECT name FROM pragma_table_info('{table}') ORDER BY cid").Select(r => (string)r[0]!).ToList();
+        foreach (var row in ReadFixture(file, $"SELECT {string.Join(", ", columns)} FROM {table}"))
         {
             yield return $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", row.Select(Literal))})";
         }
@@ -91,8 +102,8 @@ public abstract partial class RunStoreContractTests
         // When
         using var store = OpenStore();
 
-        // Then: version 3; every run (a language-model run, kind null), metric and artifact as the release wrote it
-        Assert.Equal("3", Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"), CultureInfo.InvariantCulture));
+        // Then: the current version; every run (a language-model run, kind null), metric and artifact as the release wrote it
+        Assert.Equal(CurrentVersion, Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"), CultureInfo.InvariantCulture));
         Assert.Equal(["v2-cb", "v2-gns", "v2-lm"], store.ListStudies().Select(s => s.Name));
         var stored = store.ListStudies().SelectMany(s => store.ListRuns(s.Name)).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
         Assert.Equal(runs.Select(r => ((string)r[0]!, (string)r[1]!, (long)r[2]!, (string)r[3]!, (string)r[4]!, (double?)r[5], (long)r[6]!, (string?)r[7])),
@@ -110,23 +121,29 @@ public abstract partial class RunStoreContractTests
         // and the new tables work on the upgraded registry
         store.AppendRunMetrics(stored[0].Key, [new RunMetric(1, "mse", 0.5)]);
         Assert.Equal([new RunMetric(1, "mse", 0.5)], store.ReadRunMetrics(stored[0].Key));
+        store.RecordMatches(new MatchResult(stored[1].Key, 8, stored[0].Key, 4, Wins: 2, Losses: 1, Draws: 0));
+        Assert.Equal([new MatchResult(stored[0].Key, 4, stored[1].Key, 8, 1, 2, 0)], store.ReadMatches(stored[0].Study));
     }
 
+    private static readonly string CurrentVersion = SqlRunStore.SchemaVersion.ToString(CultureInfo.InvariantCulture);
+
     [StoreFact]
-    public void EnsureSchema_VersionFourRegistry_RefusedAndLeftAtFour()
+    public void EnsureSchema_NewerVersionRegistry_RefusedAndLeftUntouched()
     {
         // Given: the release's registry claiming the version after this one
+        var newer = (SqlRunStore.SchemaVersion + 1).ToString(CultureInfo.InvariantCulture);
         LoadVersionTwoFixture();
-        ExecuteRaw("UPDATE scalelab_meta SET value = '4' WHERE name = 'schema_version'");
+        ExecuteRaw($"UPDATE scalelab_meta SET value = '{newer}' WHERE name = 'schema_version'");
 
         // When
         var error = Assert.Throws<InvalidDataException>(() => OpenStore());
 
-        // Then: refused in one line; no version-3 table or column was added
-        Assert.Contains("schema version 4 is newer than this scalelab supports (3)", error.Message);
-        Assert.Equal("4", Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"), CultureInfo.InvariantCulture));
+        // Then: refused in one line; no table or column of a later version was added
+        Assert.Contains($"schema version {newer} is newer than this scalelab supports ({CurrentVersion})", error.Message);
+        Assert.Equal(newer, Convert.ToString(ScalarRaw("SELECT value FROM scalelab_meta WHERE name = 'schema_version'"), CultureInfo.InvariantCulture));
         Assert.ThrowsAny<System.Data.Common.DbException>(() => ScalarRaw("SELECT COUNT(*) FROM run_metrics"));
         Assert.ThrowsAny<System.Data.Common.DbException>(() => ScalarRaw("SELECT kind FROM runs"));
+        Assert.ThrowsAny<System.Data.Common.DbException>(() => ScalarRaw("SELECT COUNT(*) FROM matches"));
     }
 
     [StoreFact]

@@ -31,6 +31,8 @@ public sealed class SqliteRunStoreTests : RunStoreContractTests
 
     protected override void LoadVersionTwoFixture() => File.Copy(Path.Combine(Fixtures, "registry-v2.sqlite"), DbPath);
 
+    protected override void LoadVersionThreeFixture() => File.Copy(Path.Combine(Fixtures, "registry-v3.sqlite"), DbPath);
+
     public override void Dispose()
     {
         SqliteConnection.ClearAllPools();
