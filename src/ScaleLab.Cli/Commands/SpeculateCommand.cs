@@ -67,6 +67,10 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         [Description("Timed repeats of each way, interleaved; the fastest counts (default 3)")]
         public int Repeats { get; set; } = 3;
 
+        [CommandOption("--cpu-time")]
+        [Description("Time by the sampling thread's CPU time instead of the wall clock: for a machine busy with other work (Linux)")]
+        public bool CpuTime { get; set; }
+
         [CommandOption("--json")]
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
@@ -115,7 +119,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         using var targetModel = Gpt.FromCheckpoint(target, maxBatch: 1);
         using var draftModel = Gpt.FromCheckpoint(draft, maxBatch: 1);
         var options = new SpeculativeMeasurementOptions(ByteTokenizer.Encode(prompt), settings.Tokens, settings.GammaValue,
-            new SamplingOptions(settings.Temperature, settings.TopK), settings.Seed, settings.Repeats);
+            new SamplingOptions(settings.Temperature, settings.TopK), settings.Seed, settings.Repeats, settings.CpuTime);
         var m = SpeculativeMeasurement.Run(targetModel, draftModel, options, TimeProvider.System, stderr.WriteLine);
         var text = ByteTokenizer.Decode(m.Output);
         if (settings.Json)
@@ -125,7 +129,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         }
         console.Profile.Out.Writer.WriteLine(prompt + text);
         console.WriteLine();
-        console.WriteLine(Inv($"target {Checkpoint.Describe(target.Config)}, draft {Checkpoint.Describe(draft.Config)}; γ = {m.Gamma}{(m.GammaAuto ? " (auto)" : "")}, {m.Tokens} tokens, 1 thread, fastest of {m.Repeats}"));
+        console.WriteLine(Inv($"target {Checkpoint.Describe(target.Config)}, draft {Checkpoint.Describe(draft.Config)}; γ = {m.Gamma}{(m.GammaAuto ? " (auto)" : "")}, {m.Tokens} tokens, 1 thread, {(m.CpuTime ? "thread CPU time" : "wall clock")}, fastest of {m.Repeats}"));
         var table = new Table().AddColumns("quantity", "value", "note");
         FitOutput.AddRow(table, "acceptance α̂", Inv($"{m.AcceptanceRate:F3} ± {m.AcceptanceStandardError:F3}"), Inv($"accepted / draft tokens tried (± 1 SE); mean Σ min(p, q) over the trials {m.MeanOverlap:F3}"));
         FitOutput.AddRow(table, "tokens per target pass", Inv($"{m.TokensPerTargetPass:F3}"), Inv($"theory (1 − α^(γ+1))/(1 − α) at α̂: {m.ExpectedTokensPerTargetPass:F3}"));
@@ -176,6 +180,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         ["pilot_acceptance"] = m.PilotAcceptanceRate,
         ["threads"] = 1,
         ["repeats"] = m.Repeats,
+        ["clock"] = m.CpuTime ? "thread_cpu" : "wall",
         ["acceptance"] = m.AcceptanceRate,
         ["acceptance_se"] = m.AcceptanceStandardError,
         ["mean_overlap"] = m.MeanOverlap,

@@ -102,7 +102,7 @@ public sealed unsafe class KvCacheDecoder
         {
             var o = _layout.Layers[l];
             LayerNorm.Forward(x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), k, C, h, mean, rstd, pool);
-            Matmul.Forward(h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, C, 3 * C, qkv, pool);
+            Linear(h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, C, 3 * C, qkv, pool);
             var cacheBase = (long)l * T * C;
             for (var i = 0; i < k; i++)
             {
@@ -132,18 +132,18 @@ public sealed unsafe class KvCacheDecoder
                     }
                 }
             }
-            Matmul.Forward(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
+            Linear(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
             LayerNorm.Forward(x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), k, C, h, mean, rstd, pool);
-            Matmul.Forward(h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, C, 4 * C, fc, pool);
+            Linear(h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, C, 4 * C, fc, pool);
             Gelu.Forward(fc, 4 * k * C, fcGelu, pool);
-            Matmul.Forward(fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, 4 * C, C, h, pool);
+            Linear(fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, 4 * C, C, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
         }
         LayerNorm.Forward(x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), k, C, h, mean, rstd, pool);
         // logits (k,V) = h · wteᵀ (tied output embedding)
         var logits = b.Logits.AsSpan(0, k * V);
-        Matmul.Forward(h, p.Slice(_layout.Wte, V * C), [], k, C, V, logits, pool);
+        Linear(h, p.Slice(_layout.Wte, V * C), [], k, C, V, logits, pool);
         Position = t0 + k;
         return logits;
     }
@@ -223,6 +223,54 @@ public sealed unsafe class KvCacheDecoder
         MatVec(p.Slice(_layout.Wte, V * C), [], _h, C, V, _logits);
         Position = t + 1;
         return _logits;
+    }
+
+    /// <summary>Blocks of at most this many rows go through <see cref="MatVecRows"/>, larger ones through the SGEMM.</summary>
+    internal const int SmallBlock = 16;
+
+    /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 16 tokens) is
+    /// k matrix-vector products sharing each weight row (<see cref="MatVecRows"/>): the SGEMM would first pack all of W,
+    /// which for a few rows costs about as much as the products, and the shared rows keep the result equal to
+    /// <see cref="Step"/>'s bit for bit. A larger block (a prompt) uses the blocked SGEMM.</summary>
+    private static void Linear(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool)
+    {
+        if (k <= SmallBlock)
+        {
+            MatVecRows(weight, bias, inp, k, C, OC, output);
+        }
+        else
+        {
+            Matmul.Forward(inp, weight, bias, k, C, OC, output, pool);
+        }
+    }
+
+    /// <summary>output[i,o] = bias[o] + W[o,:]·x_i for k rows: <see cref="MatVec"/>'s arithmetic in the same order, with
+    /// each weight row read once per four rows (<see cref="SimdMath.Dot4"/>). weight (OC,C), bias (OC) or empty,
+    /// x (k,C), output (k,OC).</summary>
+    private static void MatVecRows(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output)
+    {
+        fixed (float* w = weight, px = x, po = output)
+        {
+            for (var o = 0; o < OC; o++)
+            {
+                var wo = w + (long)o * C;
+                var b = bias.IsEmpty ? 0f : bias[o];
+                var i = 0;
+                for (; i + 4 <= k; i += 4)
+                {
+                    var xi = px + (long)i * C;
+                    SimdMath.Dot4(wo, xi, xi + C, xi + 2 * C, xi + 3 * C, C, out var d0, out var d1, out var d2, out var d3);
+                    po[(long)i * OC + o] = b + d0;
+                    po[(long)(i + 1) * OC + o] = b + d1;
+                    po[(long)(i + 2) * OC + o] = b + d2;
+                    po[(long)(i + 3) * OC + o] = b + d3;
+                }
+                for (; i < k; i++)
+                {
+                    po[(long)i * OC + o] = b + SimdMath.Dot(wo, px + (long)i * C, C);
+                }
+            }
+        }
     }
 
     /// <summary>out[o] = bias[o] + W[o,:]·x. weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>

@@ -3,8 +3,13 @@ namespace ScaleLab.Engine.Sampling;
 /// <summary>What to measure: <paramref name="Tokens"/> generated after <paramref name="Prompt"/> by the target alone,
 /// by the draft alone (for the cost ratio c) and speculatively with <paramref name="Gamma"/> draft tokens per round
 /// (null: γ chosen by <see cref="SpeculativeStatistics.OptimalGamma"/> from a pilot run's α̂ and the measured c), each
-/// timed <paramref name="Repeats"/> times with the three interleaved; the fastest of each is kept.</summary>
-public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int? Gamma, SamplingOptions Sampling, ulong Seed, int Repeats = 3)
+/// timed <paramref name="Repeats"/> times with the three interleaved; the fastest of each is kept.
+/// With <paramref name="CpuTime"/> every time is the sampling thread's CPU time (<see cref="ThreadCpuClock"/>) instead
+/// of wall-clock time: the figure to use on a machine busy with other work, said so wherever it is reported.</summary>
+/// With <paramref name="WithinContext"/> the tokens are drawn as independent continuations of the prompt that each
+/// fit in the context (seeds Seed, Seed+1, ...), so neither way pays for re-windowing (re-feeding half a context
+/// every T/2 tokens, which the theory does not model); without it, as one continuous text, as a user would.
+public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int? Gamma, SamplingOptions Sampling, ulong Seed, int Repeats = 3, bool CpuTime = false, bool WithinContext = false)
 {
     /// <summary>Largest γ <c>--gamma auto</c> considers.</summary>
     public const int MaxAutoGamma = 16;
@@ -20,8 +25,9 @@ public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int
 /// over the repeats paired in order. α̂ and tokens per pass come from the speculative run (one repeat's counts: every
 /// repeat draws the same tokens). <see cref="TheoreticalSpeedup"/> is Leviathan et al.'s Theorem 3.8 at α̂ and c, with its range at
 /// α̂ ± 1 standard error (the uncertainty of c, a ratio of two fastest-of-n times, is not propagated: say so).
-/// <see cref="VerifyPassCost"/> is the target pass's measured cost in target steps, which the theory takes as 1 and
-/// a CPU does not (a block of γ+1 tokens does more arithmetic than one): the usual reason measured falls short.
+/// <see cref="MeasuredVerifyCost"/> (timed apart) and <see cref="VerifyPassCost"/> (implied by the speculative run's
+/// time less its draft passes) are the target pass's cost in plain target tokens, which the theory takes as 1 and a
+/// CPU does not (a block of γ+1 tokens does γ+1 times the arithmetic of one): the usual reason measured falls short.
 /// </summary>
 public sealed record SpeculativeMeasurement(
     int Gamma,
@@ -45,7 +51,8 @@ public sealed record SpeculativeMeasurement(
     double VerifyPassCost,
     double MeasuredVerifyCost,
     double? PilotAcceptanceRate,
-    int Repeats)
+    int Repeats,
+    bool CpuTime)
 {
     /// <summary>c: seconds per draft token over seconds per target token, both sampling alone.</summary>
     public double CostRatio => DraftSecondsPerToken / TargetSecondsPerToken;
@@ -76,8 +83,27 @@ public sealed record SpeculativeMeasurement(
         var draftModel = new GptNextTokenModel(draft, sampling);
         var prompt = options.Prompt;
 
+        var segment = options.Tokens;
+        if (options.WithinContext)
+        {
+            if (prompt.Length >= target.Config.SeqLen) throw new ArgumentException($"a prompt of {prompt.Length} tokens leaves no room in the context of {target.Config.SeqLen}");
+            segment = target.Config.SeqLen - prompt.Length;
+        }
+        int[] Segments(Func<int, ulong, int[]> generate)
+        {
+            var all = new List<int>(options.Tokens);
+            for (var g = 0UL; all.Count < options.Tokens; g++) all.AddRange(generate(Math.Min(segment, options.Tokens - all.Count), options.Seed + g));
+            return [.. all];
+        }
+        if (options.CpuTime && ThreadCpuClock.Now() is null) throw new PlatformNotSupportedException("thread CPU time is available on Linux only; time by the wall clock");
         double Time(Action work)
         {
+            if (options.CpuTime)
+            {
+                var cpu = ThreadCpuClock.Now()!.Value;
+                work();
+                return ThreadCpuClock.Now()!.Value - cpu;
+            }
             var start = clock.GetTimestamp();
             work();
             return clock.GetElapsedTime(start).TotalSeconds;
@@ -88,9 +114,9 @@ public sealed record SpeculativeMeasurement(
         var warmup = new SpeculativeSampler(targetModel, draftModel, Math.Min(SpeculativeMeasurementOptions.PilotGamma, target.Config.SeqLen - 1));
         foreach (var work in new Action[]
         {
-            () => plainTarget.Generate(prompt, options.Tokens, sampling, new Rng(options.Seed)),
-            () => plainDraft.Generate(prompt, options.Tokens, sampling, new Rng(options.Seed)),
-            () => warmup.Generate(prompt, options.Tokens, new Rng(options.Seed)),
+            () => Segments((n, seed) => plainTarget.Generate(prompt, n, sampling, new Rng(seed))),
+            () => Segments((n, seed) => plainDraft.Generate(prompt, n, sampling, new Rng(seed))),
+            () => Segments((n, seed) => warmup.Generate(prompt, n, new Rng(seed))),
         })
         {
             var spent = 0.0;
@@ -106,8 +132,8 @@ public sealed record SpeculativeMeasurement(
         var specTimes = new double[options.Repeats];
         for (var r = 0; r < options.Repeats; r++)
         {
-            targetTimes[r] = Time(() => plainTarget.Generate(prompt, options.Tokens, sampling, new Rng(options.Seed)));
-            draftTimes[r] = Time(() => plainDraft.Generate(prompt, options.Tokens, sampling, new Rng(options.Seed)));
+            targetTimes[r] = Time(() => Segments((n, seed) => plainTarget.Generate(prompt, n, sampling, new Rng(seed))));
+            draftTimes[r] = Time(() => Segments((n, seed) => plainDraft.Generate(prompt, n, sampling, new Rng(seed))));
         }
         var c = draftTimes.Min() / targetTimes.Min();
 
@@ -131,14 +157,14 @@ public sealed record SpeculativeMeasurement(
         {
             // Every repeat draws the same tokens (same seed), so the counts are those of one repeat.
             sampler.ResetStatistics();
-            specTimes[r] = Time(() => output = sampler.Generate(prompt, options.Tokens, new Rng(options.Seed)));
+            specTimes[r] = Time(() => output = Segments((n, seed) => sampler.Generate(prompt, n, new Rng(seed))));
             log?.Invoke($"repeat {r + 1}/{options.Repeats}: target {targetTimes[r]:F3} s, draft {draftTimes[r]:F3} s, speculative {specTimes[r]:F3} s for {options.Tokens} tokens");
         }
 
-        var measuredVerify = VerifyCost(target, [.. prompt, .. output], gamma, options.Repeats, Time);
         var stats = sampler.Statistics;
         double alpha = stats.AcceptanceRate, se = stats.AcceptanceStandardError;
         double perTarget = targetTimes.Min() / options.Tokens, perDraft = draftTimes.Min() / options.Tokens, perSpec = specTimes.Min() / options.Tokens;
+        var measuredVerify = VerifyCost(target, sampling, [.. prompt, .. output], gamma, options.Repeats, perTarget, Time);
         var paired = targetTimes.Zip(specTimes, (t, s) => t / s).ToArray();
         var theory = SpeculativeStatistics.TheoreticalSpeedup(alpha, gamma, c);
         var theoryLow = SpeculativeStatistics.TheoreticalSpeedup(Math.Max(0, alpha - se), gamma, c);
@@ -150,48 +176,37 @@ public sealed record SpeculativeMeasurement(
         return new SpeculativeMeasurement(
             gamma, options.Gamma is null, options.Tokens, output, perTarget, perDraft, perSpec, alpha, se, stats.MeanOverlap,
             stats.TokensPerTargetPass, SpeculativeStatistics.ExpectedTokensPerPass(alpha, gamma),
-            perTarget / perSpec, paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
-            verify, measuredVerify, pilotAlpha, options.Repeats);
+            targetTimes.Min() / specTimes.Min(), paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
+            verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime);
     }
 
-    /// <summary>Seconds of one target pass over γ+1 tokens over seconds of one target step, timed apart from sampling:
-    /// both at half the context (or the end of <paramref name="tokens"/>), 200 of each per repeat, fastest repeat.</summary>
-    private static double VerifyCost(Gpt target, int[] tokens, int gamma, int repeats, Func<Action, double> time)
+    /// <summary>Seconds of one target pass over γ+1 tokens, distributions included (what a round pays), over
+    /// <paramref name="secondsPerTargetToken"/> (what plain sampling pays per token, its sampling included): timed
+    /// apart from any sampling run, at half the context (or the end of <paramref name="tokens"/>), 200 passes per
+    /// repeat, fastest repeat after one to warm up.</summary>
+    private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time)
     {
-        var decoder = new KvCacheDecoder(target);
+        var model = new GptNextTokenModel(target, sampling);
         var context = target.Config.SeqLen;
-        var at = Math.Min(tokens.Length - 1, context / 2);
-        at = Math.Min(at, context - gamma - 1);
+        var at = Math.Max(0, Math.Min(Math.Min(tokens.Length - 1, context / 2), context - gamma - 1));
         var block = tokens.AsSpan(Math.Max(0, tokens.Length - gamma - 1)).ToArray();
         if (block.Length < gamma + 1) block = [.. Enumerable.Repeat(tokens[0], gamma + 1 - block.Length), .. block];
-        decoder.Feed(tokens.AsSpan(0, Math.Max(at, 0)));
-        var start = decoder.Position;
+        var distributions = new double[(gamma + 1) * model.Vocab];
+        model.Feed(tokens.AsSpan(0, at), []);
         const int passes = 200;
-        double step = double.PositiveInfinity, feed = double.PositiveInfinity;
-        for (var r = 0; r < repeats + 1; r++) // the first round warms both paths up
+        var feed = double.PositiveInfinity;
+        for (var r = 0; r < repeats + 1; r++)
         {
-            var s = time(() =>
-            {
-                for (var i = 0; i < passes; i++)
-                {
-                    decoder.Rollback(start);
-                    decoder.Step(block[0]);
-                }
-            });
             var f = time(() =>
             {
                 for (var i = 0; i < passes; i++)
                 {
-                    decoder.Rollback(start);
-                    decoder.Feed(block);
+                    model.Rollback(at);
+                    model.Feed(block, distributions);
                 }
             });
-            if (r > 0)
-            {
-                step = Math.Min(step, s);
-                feed = Math.Min(feed, f);
-            }
+            if (r > 0) feed = Math.Min(feed, f);
         }
-        return feed / step;
+        return feed / passes / secondsPerTargetToken;
     }
 }

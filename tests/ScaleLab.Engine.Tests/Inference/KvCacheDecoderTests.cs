@@ -70,6 +70,60 @@ public sealed class KvCacheDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 })]
+    [InlineData(20, 5, new[] { 3, 16, 13 })]
+    public void Feed_SmallBlocks_EqualSingleStepsBitForBit(int dModel, int heads, int[] chunks)
+    {
+        // Given: one Step per token on a model with large weights (the speculative sampler's target path is Feed,
+        // plain sampling's is Step; equal bits make greedy outputs identical without tolerance)
+        var config = new GptConfig(2, dModel, heads, 32, 37);
+        using var model = new Gpt(config, 1);
+        model.InitWeights(new Rng(18));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
+        var tokens = Tokens(new Rng(19), 32, 37);
+        var stepper = new KvCacheDecoder(model);
+        var steps = tokens[..chunks.Sum()].SelectMany(t => stepper.Step(t).ToArray()).ToArray();
+        var decoder = new KvCacheDecoder(model);
+
+        // When: the tokens fed in blocks of at most KvCacheDecoder.SmallBlock
+        var fed = new List<float>();
+        var at = 0;
+        foreach (var k in chunks)
+        {
+            Assert.True(k <= KvCacheDecoder.SmallBlock);
+            fed.AddRange(decoder.Feed(tokens.AsSpan(at, k)).ToArray());
+            at += k;
+        }
+
+        // Then
+        Assert.Equal(steps, fed.ToArray());
+    }
+
+    [Fact]
+    public void Feed_LargeBlock_UsesTheSgemmAndEqualsStepsUpToSummationOrder()
+    {
+        // Given: a block of 20 tokens, above KvCacheDecoder.SmallBlock, then a small one
+        var config = new GptConfig(2, 24, 3, 32, 37);
+        using var model = new Gpt(config, 1);
+        model.InitWeights(new Rng(28));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
+        var tokens = Tokens(new Rng(29), 26, 37);
+        var stepper = new KvCacheDecoder(model);
+        var steps = tokens.SelectMany(t => stepper.Step(t).ToArray()).ToArray();
+        var decoder = new KvCacheDecoder(model);
+
+        // When
+        var fed = decoder.Feed(tokens.AsSpan(0, 20)).ToArray().Concat(decoder.Feed(tokens.AsSpan(20, 6)).ToArray()).ToArray();
+
+        // Then
+        Assert.True(20 > KvCacheDecoder.SmallBlock);
+        for (var i = 0; i < steps.Length; i++)
+        {
+            Assert.True(Math.Abs(fed[i] - steps[i]) <= 1e-4 + 1e-4 * Math.Abs(steps[i]), $"[{i}] feed {fed[i]} vs steps {steps[i]}");
+        }
+    }
+
     [Fact]
     public void Rollback_ThenRefeed_EqualsNeverHavingFedTheDraft()
     {

@@ -87,4 +87,27 @@ public sealed class SpeculativeStatisticsTests
         Assert.NotNull(m.PilotAcceptanceRate);
         Assert.Equal(SpeculativeStatistics.OptimalGamma(m.PilotAcceptanceRate!.Value, m.CostRatio, SpeculativeMeasurementOptions.MaxAutoGamma), m.Gamma);
     }
+
+    [Fact]
+    public void Measurement_WithinContextOnCpuTime_DrawsIndependentContinuationsThatFitTheContext()
+    {
+        // Given a context of 32 and a 2-token prompt: 100 tokens are continuations of 30, 30, 30 and 10 tokens
+        using var target = new Gpt(new GptConfig(2, 32, 4, 32, 40), maxBatch: 1);
+        target.InitWeights(new Rng(1));
+        using var draft = new Gpt(new GptConfig(1, 16, 2, 32, 40), maxBatch: 1);
+        draft.InitWeights(new Rng(2));
+        var sampling = new SamplingOptions(0.9, 0);
+        var options = new SpeculativeMeasurementOptions([3, 4], 100, 2, sampling, Seed: 7, Repeats: 1, CpuTime: OperatingSystem.IsLinux(), WithinContext: true);
+
+        // When
+        var m = SpeculativeMeasurement.Run(target, draft, options);
+
+        // Then
+        var sampler = new SpeculativeSampler(new GptNextTokenModel(target, sampling), new GptNextTokenModel(draft, sampling), 2);
+        int[] expected = [.. sampler.Generate([3, 4], 30, new Rng(7)), .. sampler.Generate([3, 4], 30, new Rng(8)),
+            .. sampler.Generate([3, 4], 30, new Rng(9)), .. sampler.Generate([3, 4], 10, new Rng(10))];
+        Assert.Equal(expected, m.Output);
+        Assert.Equal(OperatingSystem.IsLinux(), m.CpuTime);
+        Assert.True(m.TargetSecondsPerToken > 0);
+    }
 }
