@@ -137,6 +137,27 @@ public sealed class BacktestTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_ConstraintsInTheFitOptions_BacktestsTheConstrainedLawLikeAWrappedOne()
+    {
+        // Given: E fixed through the fit options (as `backtest --fix E=2` does) and, for reference, through a wrapped law
+        var rng = new Random(5);
+        var c = Synthetic.LogSpace(1e17, 1e23, 20).ToArray();
+        var y = c.Select(x => 2.0 + (3.0 * Math.Pow(x, -0.05) * Math.Exp(0.01 * (rng.NextDouble() - 0.5)))).ToArray();
+        var data = new ScalingDataset("fixed E", y, c: c);
+        var fix = new FitConstraints { Fixed = new Dictionary<string, double> { ["E"] = 2.0 } };
+        var options = new BacktestOptions { Bootstrap = 20, GridStarts = 0, Fit = new FitOptions { Constraints = fix } };
+
+        // When: the plain law with the constraints in the options (this threw IndexOutOfRange: the residuals were taken
+        // with the unconstrained law at the constrained fit's coordinates)
+        var viaOptions = Backtester.Run(new PowerLaw(LawInputs.C), data, options);
+        var wrapped = Backtester.Run(new ConstrainedLaw(new PowerLaw(LawInputs.C), fix), data, options);
+
+        // Then: the same back-test
+        Assert.Equal(wrapped.Points.Select(p => p.Predicted), viaOptions.Points.Select(p => p.Predicted));
+        Assert.Equal(wrapped.Points.Select(p => p.Hi), viaOptions.Points.Select(p => p.Hi));
+    }
+
+    [Fact]
     public void DefaultSplit_UnderOneAndAHalfDecades_FallsBackToLargest20PercentAndSaysSo()
     {
         // Given: 20 runs over one decade.

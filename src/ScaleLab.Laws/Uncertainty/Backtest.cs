@@ -195,6 +195,12 @@ public static partial class Backtester
 
     public static BacktestResult Run(IScalingLaw law, ScalingDataset data, BacktestOptions options)
     {
+        // Fixed or tied parameters: the fit's coordinates are the constrained law's, so every evaluation below (residuals,
+        // nested fits, parameter count) must use that law too, as LawFitter does.
+        if (options.Fit.Constraints is { IsEmpty: false } constraints && law is not ConstrainedLaw)
+        {
+            law = new ConstrainedLaw(law, constraints);
+        }
         var scale = data.ScaleKey();
         int p = law.Coordinates.Count;
         var (held, rule) = Split(data, p, options);
