@@ -158,6 +158,28 @@ public sealed class BacktestTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Run_RunsOnABudgetGrid_CutsBetweenTheSameBudgetsCountOnce()
+    {
+        // Given: 4 compute budgets 10^(2/3) apart, 6 runs each, the largest held out: of the five nested cuts two fall
+        // between the same two budgets (the demo's grid)
+        var rng = new Random(3);
+        var budgets = new[] { 4e9, 1.857e10, 8.618e10, 4e11 };
+        var c = budgets.SelectMany(b => Enumerable.Range(0, 6).Select(i => b * (1 + (0.001 * i)))).ToArray();
+        var y = c.Select(x => 1.5 + (40 * Math.Pow(x, -0.15) * Math.Exp(0.02 * (rng.NextDouble() - 0.5)))).ToArray();
+        var data = new ScalingDataset("budget grid", y, c: c);
+        var law = new ConstrainedLaw(new PowerLaw(LawInputs.C), new FitConstraints { Fixed = new Dictionary<string, double> { ["E"] = 1.5 } });
+
+        // When
+        var r = Backtester.Run(law, data, new BacktestOptions { Bootstrap = 20, GridStarts = 0, HoldoutAbove = 1e11, Floor = 1.5 });
+
+        // Then: every nested back-test has its own training set, and the t's degrees of freedom count them
+        var nested = r.Calibration!.Nested;
+        Assert.Equal(nested.Count, nested.Select(n => n.TrainCount).Distinct().Count());
+        Assert.Equal(nested.Count, r.Calibration.DegreesOfFreedom);
+        Assert.Contains(r.Calibration.Notes, n => n.Contains("same", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DefaultSplit_UnderOneAndAHalfDecades_FallsBackToLargest20PercentAndSaysSo()
     {
         // Given: 20 runs over one decade.

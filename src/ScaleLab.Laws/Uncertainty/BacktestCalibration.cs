@@ -91,6 +91,13 @@ public static partial class Backtester
                 notes.Add($"nested cut at {NumberStyle.Format(cut, 3)} skipped: {inIdx.Length} runs below it (need {minimumTrain}), {outIdx.Length} above (need 2)");
                 continue;
             }
+            // Runs on a grid of budgets put several cuts between the same two budgets: one nested back-test, not several
+            // (counting it twice would double its weight and the t's degrees of freedom).
+            if (nested.Any(n => n.TrainCount == inIdx.Length))
+            {
+                notes.Add($"nested cut at {NumberStyle.Format(cut, 3)} skipped: the same {inIdx.Length} training runs as an earlier cut");
+                continue;
+            }
             var sub = train.Subset(inIdx);
             LawFit nf;
             try
