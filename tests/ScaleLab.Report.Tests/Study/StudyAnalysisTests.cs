@@ -81,6 +81,48 @@ public sealed class StudyAnalysisTests : IDisposable
     }
 
     [Fact]
+    public void Analyse_IsoFlopGridOfFourBudgets_AlsoBacktestsTheLargestBudgetAloneWithCalibratedIntervals()
+    {
+        // Given: the demo's design, 4 budgets 10^(2/3) apart with 6 sizes each, losses from the law with 0.5% noise; the
+        // default split (above a tenth of the largest compute) trains on the two smallest budgets only
+        using var store = new SqliteRunStore(Path.Combine(_dir, "grid.db"));
+        store.EnsureSchema();
+        store.CreateStudy("g", null);
+        var rng = new Random(7);
+        var runs = new List<NewRun>();
+        var ordinal = 0;
+        foreach (var c in new[] { 4e15, 1.857e16, 8.618e16, 4e17 })
+        {
+            var guess = 0.1 * Math.Sqrt(c / 6);
+            foreach (var f in new[] { 0.25, 0.4, 0.63, 1.0, 1.6, 2.5 })
+            {
+                var n = guess * f;
+                var d = c / (6 * n);
+                runs.Add(new NewRun($"k{ordinal}", ordinal++, $$"""{"layers":1,"d_model":{{ordinal}},"heads":1}""", 1, (long)(n * 1.1), (long)n, (long)d, 6 * (long)n * (long)d));
+            }
+        }
+        store.Enqueue("g", runs);
+        while (store.Claim("g", "w", TimeSpan.FromMinutes(1)) is { } run)
+        {
+            var loss = (E + (A / Math.Pow(run.NonEmbeddingParameters, Alpha)) + (B / Math.Pow(run.Tokens, Beta))) * (1 + (0.005 * ((rng.NextDouble() * 2) - 1)));
+            store.AppendMetrics(run.Key, [new MetricRow(1, run.Tokens, loss + 0.01, loss, 1e-3, 1)]);
+            Assert.True(store.Finish(run.Key, "w", loss));
+        }
+
+        // When
+        var result = StudyAnalysis.Analyse(store, "g", new StudyAnalysisOptions { Bootstrap = 50, Seed = 1, Floors = new StudyFloors(E - 0.05, E, 32, E, 128) });
+
+        // Then: a second back-test holds out exactly the largest budget's six runs, with intervals calibrated by nested
+        // back-tests on the three smaller budgets, and the headline reports it beside the default one
+        var largest = result.Report.Backtests.Single(b => b.Law == StudyAnalysis.LargestBudgetHeldOut);
+        Assert.Equal(runs.OrderByDescending(r => r.Flops).Take(6).Select(r => r.Key).ToHashSet(), largest.Rows.Select(r => r.Label).ToHashSet());
+        Assert.Equal(18, largest.TrainPoints);
+        Assert.Contains("nested back-tests", largest.IntervalMethod, StringComparison.Ordinal);
+        Assert.Equal(12, result.Report.Backtests.Single(b => b.Law == "chinchilla").TrainPoints);
+        Assert.Contains("Holding out only the largest budget over 0.667 decades", result.Report.Headline, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LossAtCompute_Chinchilla_IsTheMinimumOverAllocations()
     {
         // Given
