@@ -6,8 +6,8 @@ namespace ScaleLab.Engine.Tests.Sampling;
 /// Exactness of <see cref="SpeculativeSampler"/> on explicit Markov tables: for every seed, a chi-square test of each
 /// of the first γ+2 emitted positions (so a second round is always reached) and of the joint of the first two
 /// tokens against their closed-form distributions under the target alone; across seeds those p-values must be
-/// uniform (Kolmogorov–Smirnov). The default suite runs 20 seeds × 5,000 samples; the 200 × 10^5 runs under
-/// the Slow trait. Two deliberately wrong samplers must fail the same tests at p &lt; 10^-6.
+/// uniform (Kolmogorov–Smirnov). The default suite runs 20 seeds × 5,000 samples; the Slow trait 200 × 10^4, and the
+/// issue's 200 × 10^5 with SCALELAB_SPECULATIVE_FULL=1. Two deliberately wrong samplers must fail the same tests at p &lt; 10^-6.
 /// </summary>
 public sealed class SpeculativeSamplerTests
 {
@@ -96,13 +96,18 @@ public sealed class SpeculativeSamplerTests
         AssertExact(kind, vocab, gamma, seeds: 20, samples: 5_000);
     }
 
+    /// <summary>CI runs the Slow tests too (a budget of minutes), so they draw 200 seeds of 10^4 samples (all 12 cases:
+    /// 1 min 45 s on the busy 2-core machine); the 200 × 10^5 (ten times as long) runs with
+    /// SCALELAB_SPECULATIVE_FULL=1.</summary>
+    private static int SlowSamples => Environment.GetEnvironmentVariable("SCALELAB_SPECULATIVE_FULL") == "1" ? 100_000 : 10_000;
+
     [Theory]
     [Trait("Category", "Slow")]
     [MemberData(nameof(Cases))]
     public void Generate_ExplicitPairAtFullScale_EveryPositionAndFirstPairDistributedAsTarget(PairKind kind, int vocab, int gamma)
     {
-        // Given the scale: 200 seeds of 10^5 samples each
-        AssertExact(kind, vocab, gamma, seeds: 200, samples: 100_000);
+        // Given the 200 seeds, of 10^4 samples each (10^5 with SCALELAB_SPECULATIVE_FULL=1)
+        AssertExact(kind, vocab, gamma, seeds: 200, samples: SlowSamples);
     }
 
     [Theory]
