@@ -237,7 +237,7 @@ public sealed class TrendCommandTests
     }
 
     [Fact]
-    public void Trend_HardwarePricePerformance_HalvingPriceGivesPositiveDoubling()
+    public void Trend_HardwarePricePerformance_GrowsAndDoublesInMonthsRange()
     {
         // Given the hardware file: FP32 FLOP/s per release dollar
         var chips = SharedData("epoch_hardware_subset.csv");
@@ -246,7 +246,7 @@ public sealed class TrendCommandTests
         var (code, stdout, _) = Run("trend", chips, "--date", "Release date", "--value", "FP32 (single precision) performance (FLOP/s)",
             "--per", "Release price (USD)", "--bootstrap", "200", "--json");
 
-        // Then 310 chips, price-performance grows (orientation: Hobbhahn & Besiroglu 2022, ~2.5 years per doubling)
+        // Then 310 chips, price-performance grows, doubling in 18–48 months (orientation: Hobbhahn & Besiroglu 2022, ~2.5 years per doubling)
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal(310, doc.RootElement.GetProperty("n").GetInt32());
