@@ -30,7 +30,7 @@ public readonly record struct ParameterSegment(int Offset, int Length, bool Deca
 /// order, so results do not depend on the vector width — nor on the thread count, since every element is
 /// updated on its own.
 /// </summary>
-public sealed unsafe class AdamW
+public sealed unsafe class AdamW : IOptimizer
 {
     private readonly ParameterSegment[] _segments;
 

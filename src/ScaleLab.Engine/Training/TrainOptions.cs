@@ -41,6 +41,13 @@ public sealed record TrainOptions
     public double Beta2 { get; init; } = 0.95;
     public double Epsilon { get; init; } = 1e-8;
 
+    /// <summary>The update rule; AdamW unless set (and in every checkpoint written before SGD existed). β1, β2 and ε are
+    /// AdamW's; <see cref="Momentum"/> is SGD's; <see cref="WeightDecay"/> (decoupled, matrices only) applies to both.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+
+    /// <summary>Heavy-ball momentum μ of SGD (ignored by AdamW).</summary>
+    public double Momentum { get; init; } = 0.9;
+
     /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
     public double GradClip { get; init; } = RunDefaults.Shared.GradClip;
 
@@ -70,6 +77,8 @@ public sealed record TrainOptions
 
     public AdamWOptions AdamW => new(Beta1, Beta2, Epsilon, WeightDecay);
 
+    public SgdOptions Sgd => new(Momentum, WeightDecay);
+
     /// <summary>Steps needed to see at least <paramref name="tokens"/> training tokens at B·T tokens per step.</summary>
     public static long StepsForTokens(long tokens, int batch, int seqLen)
     {
@@ -91,7 +100,8 @@ public sealed record TrainOptions
         if (WarmupSteps is < 0) throw new ArgumentException($"warmup steps must be ≥ 0, got {WarmupSteps}");
         if (WarmupFraction is { } wf && !(wf is >= 0 and < 1)) throw new ArgumentException($"warmup fraction must be in [0, 1), got {wf}");
         Schedule.Validate();
-        AdamW.Validate();
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentException($"optimizer must be adamw or sgd, got {Optimizer}");
+        if (Optimizer == OptimizerKind.Sgd) Sgd.Validate(); else AdamW.Validate();
         if (!(GradClip >= 0)) throw new ArgumentException($"gradient clip must be ≥ 0, got {GradClip}");
         if (EvalInterval < 0 || EvalSequences <= 0)
         {

@@ -6,7 +6,7 @@ namespace ScaleLab.Engine.Training;
 
 /// <summary>
 /// Trains a <see cref="Gpt"/> on a corpus: per step, M micro-batches of B/M sequences (forward, backward,
-/// gradients averaged), global-norm clipping, then AdamW at the warmup + cosine learning rate. Validation
+/// gradients averaged), global-norm clipping, then AdamW (or SGD with momentum) at the warmup + cosine learning rate. Validation
 /// at intervals on the corpus's fixed validation windows; checkpoints that resume bit for bit.
 ///
 /// Randomness: the weights are initialised from Rng(seed) (the trainer stream, saved in checkpoints); the
@@ -52,7 +52,9 @@ public sealed class Trainer : IDisposable
         _rng = new Rng(options.Seed);
         Model.InitWeights(_rng);
         var segments = Model.Layout.Select(t => new ParameterSegment(t.Offset, t.Length, t.IsMatrix)).ToArray();
-        Optimizer = new AdamW(Model.Parameters.Length, segments, options.AdamW);
+        Optimizer = options.Optimizer == OptimizerKind.Sgd
+            ? new SgdMomentum(Model.Parameters.Length, segments, options.Sgd)
+            : new AdamW(Model.Parameters.Length, segments, options.AdamW);
         Schedule = options.Schedule;
         _sampler = new BatchSampler(corpus, options.MicroBatchSize, options.Model.SeqLen, options.Seed ^ DataStream);
         _inputs = new int[options.MicroBatchSize * options.Model.SeqLen];
@@ -63,7 +65,7 @@ public sealed class Trainer : IDisposable
     public TrainOptions Options { get; }
     public ICorpus Corpus { get; }
     public Gpt Model { get; }
-    public AdamW Optimizer { get; }
+    public IOptimizer Optimizer { get; }
     public LearningRateSchedule Schedule { get; }
 
     /// <summary>Completed optimizer steps.</summary>
@@ -97,6 +99,11 @@ public sealed class Trainer : IDisposable
         if (options.Batch != checkpoint.Options.Batch || options.MicroBatches != checkpoint.Options.MicroBatches || options.Seed != checkpoint.Options.Seed)
         {
             throw new ArgumentException($"checkpoint {path} was trained with batch {checkpoint.Options.Batch}, micro-batches {checkpoint.Options.MicroBatches}, seed {checkpoint.Options.Seed}; resume with the same values");
+        }
+        if (options.Optimizer != checkpoint.Options.Optimizer)
+        {
+            // The state buffers mean different things (AdamW's moments, SGD's momentum): switching would be silent garbage.
+            throw new ArgumentException($"checkpoint {path} was trained with {checkpoint.Options.Optimizer}, not {options.Optimizer}; resume with the same optimizer");
         }
         var trainer = new Trainer(options, corpus);
         try
