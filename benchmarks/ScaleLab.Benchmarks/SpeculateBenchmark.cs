@@ -74,6 +74,8 @@ public static class SpeculateBenchmark
             ["speculative_speedup"] = auto.Speedup,
             ["speculative_theory"] = auto.TheoreticalSpeedup,
             ["gamma_auto"] = auto.Gamma,
+            ["gamma_auto_why"] = auto.AutoChoice?.Explain(),
+            ["gamma_issue_formula"] = auto.AutoChoice?.IssueGamma,
             ["per_gamma"] = rows.Select(m => new Dictionary<string, object?>
             {
                 ["gamma"] = m.Gamma,
@@ -107,6 +109,7 @@ public static class SpeculateBenchmark
             Console.WriteLine(string.Create(inv, $"{m.Gamma,2}{(m.GammaAuto ? "a" : " ")}  {m.AcceptanceRate,6:F3}  {m.TokensPerTargetPass,8:F2}  {m.CostRatio,7:F4}  {m.Speedup,7:F2}x  {m.TheoreticalSpeedup,6:F2}x  {m.RelativeGap,+6:P0}  {m.MeasuredVerifyCost,7:F2}  {m.TheoreticalSpeedupAtMeasuredVerifyCost,7:F2}x"));
         }
         Console.WriteLine(string.Create(inv, $"speculative_speedup {auto.Speedup:F2}x, speculative_theory {auto.TheoreticalSpeedup:F2}x (γ = {auto.Gamma}, auto)"));
+        if (auto.AutoChoice is { } choice) Console.WriteLine($"auto: {choice.Explain()}");
         Console.WriteLine($"goal: measured within 15% of theory at every γ: {(within15 ? "met" : "NOT met")}");
         Console.WriteLine(costTwenty && alphaSeven
             ? $"goal: ≥ 2x at c ≤ 1/20 and α ≥ 0.7: {(twoX ? "met" : "NOT met")}"

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ScaleLab.Cli;
+using ScaleLab.Engine.Sampling;
 using ScaleLab.Engine.Training;
 using Spectre.Console.Testing;
 
@@ -88,6 +89,17 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
         Assert.Equal(b.RootElement.GetProperty("text").GetString(), a.RootElement.GetProperty("text").GetString());
         Assert.True(a.RootElement.GetProperty("gamma_auto").GetBoolean());
         Assert.Contains("gamma auto: pilot", spec.Err);
+        Assert.Contains("maximises (1 − α^(γ+1))/((1 − α)(γc + v(γ)))", spec.Err);
+        // and the choice is the argmax of E/(γc + v(γ)) over the reported curve (context 32: γ ≤ 16, v at 1, 2, 4, 8, 16)
+        var choice = a.RootElement.GetProperty("gamma_auto_choice");
+        var gammas = choice.GetProperty("verify_cost_gammas").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var costs = choice.GetProperty("verify_costs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal([1, 2, 4, 8, 16], gammas);
+        var curve = new VerifyCostCurve(gammas, costs);
+        var alpha = choice.GetProperty("pilot_acceptance").GetDouble();
+        var c = choice.GetProperty("cost_ratio").GetDouble();
+        Assert.Equal(SpeculativeStatistics.OptimalGamma(alpha, c, 16, curve.At), a.RootElement.GetProperty("gamma").GetInt32());
+        Assert.Equal(SpeculativeStatistics.OptimalGamma(alpha, c, 16), choice.GetProperty("issue_formula_gamma").GetInt32());
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         public string? Registry { get; set; }
 
         [CommandOption("--gamma <K>")]
-        [Description("Draft tokens per round, K ≥ 1, or 'auto': the γ ≤ 16 that maximises (1 − α^(γ+1))/((1 − α)(γc + 1)) at a pilot run's α̂ and the measured c (default auto)")]
+        [Description("Draft tokens per round, K ≥ 1, or 'auto': the γ ≤ 16 that maximises (1 − α^(γ+1))/((1 − α)(γc + v(γ))) at a pilot run's α̂, the measured c and the target's verify-pass cost v(γ) in plain steps, measured at γ = 1, 2, 4, 8, 16 and interpolated (the issue's formula takes v = 1; its choice is printed too) (default auto)")]
         public string Gamma { get; set; } = "auto";
 
         [CommandOption("--temperature <T>")]
@@ -138,6 +138,10 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         FitOutput.AddRow(table, "theoretical speedup", Inv($"{m.TheoreticalSpeedup:F2}×"), Inv($"(1 − α^(γ+1))/((1 − α)(γc + 1)); {m.TheoreticalSpeedupLow:F2}–{m.TheoreticalSpeedupHigh:F2} at α̂ ± 1 SE (c's uncertainty not included)"));
         FitOutput.AddRow(table, "verify pass cost", Inv($"{m.MeasuredVerifyCost:F2}"), Inv($"one target pass over γ+1 tokens, in target steps, timed apart (the theory assumes 1; {m.VerifyPassCost:F2} implied by the speculative run's time)"));
         FitOutput.AddRow(table, "theory at that cost", Inv($"{m.TheoreticalSpeedupAtMeasuredVerifyCost:F2}×"), "(1 − α^(γ+1))/((1 − α)(γc + v)), v = the verify pass cost");
+        if (m.AutoChoice is { } auto)
+        {
+            FitOutput.AddRow(table, "auto γ", Inv($"{auto.Gamma}"), auto.Explain());
+        }
         console.Write(table);
         return CliApp.ExitOk;
     }
@@ -177,6 +181,19 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         ["seed"] = s.Seed,
         ["gamma"] = m.Gamma,
         ["gamma_auto"] = m.GammaAuto,
+        ["gamma_auto_choice"] = m.AutoChoice is not { } a ? null : new Dictionary<string, object?>
+        {
+            ["pilot_acceptance"] = a.PilotAcceptanceRate,
+            ["cost_ratio"] = a.CostRatio,
+            ["verify_cost_gammas"] = a.VerifyCost.Gammas,
+            ["verify_costs"] = a.VerifyCost.Costs,
+            ["gamma"] = a.Gamma,
+            ["predicted_speedup"] = a.PredictedSpeedup,
+            ["issue_formula_gamma"] = a.IssueGamma,
+            ["issue_formula_stated_speedup"] = a.IssueGammaStatedSpeedup,
+            ["issue_formula_predicted_speedup"] = a.IssueGammaPredictedSpeedup,
+            ["rule"] = "argmax over γ of (1 − α^(γ+1))/((1 − α)(γc + v(γ))), v linearly interpolated between the measured γ; issue formula: v = 1",
+        },
         ["pilot_acceptance"] = m.PilotAcceptanceRate,
         ["threads"] = 1,
         ["repeats"] = m.Repeats,

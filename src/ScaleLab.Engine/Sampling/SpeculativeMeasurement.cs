@@ -2,7 +2,8 @@ namespace ScaleLab.Engine.Sampling;
 
 /// <summary>What to measure: <paramref name="Tokens"/> generated after <paramref name="Prompt"/> by the target alone,
 /// by the draft alone (for the cost ratio c) and speculatively with <paramref name="Gamma"/> draft tokens per round
-/// (null: γ chosen by <see cref="SpeculativeStatistics.OptimalGamma"/> from a pilot run's α̂ and the measured c), each
+/// (null: γ chosen by <see cref="AutoGammaChoice.Choose"/> from a pilot run's α̂, the measured c and the target's verify
+/// cost v(γ) measured at a few γ), each
 /// timed <paramref name="Repeats"/> times with the three interleaved; the fastest of each is kept.
 /// With <paramref name="CpuTime"/> every time is the sampling thread's CPU time (<see cref="ThreadCpuClock"/>) instead
 /// of wall-clock time: the figure to use on a machine busy with other work, said so wherever it is reported.</summary>
@@ -17,6 +18,9 @@ public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int
     /// <summary>Tokens of the pilot run that measures α̂ for <c>--gamma auto</c>, and the γ it drafts with.</summary>
     public const int PilotTokens = 256;
     public const int PilotGamma = 4;
+
+    /// <summary>Target passes timed per repeat for each point of the verify-cost curve <c>--gamma auto</c> measures.</summary>
+    public const int AutoVerifyPasses = 100;
 }
 
 /// <summary>
@@ -28,6 +32,7 @@ public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int
 /// <see cref="MeasuredVerifyCost"/> (timed apart) and <see cref="VerifyPassCost"/> (implied by the speculative run's
 /// time less its draft passes) are the target pass's cost in plain target tokens, which the theory takes as 1 and a
 /// CPU does not (a block of γ+1 tokens does γ+1 times the arithmetic of one): the usual reason measured falls short.
+/// <see cref="AutoChoice"/> (with <c>--gamma auto</c> only) says how γ was chosen and what the formula would have chosen.
 /// </summary>
 public sealed record SpeculativeMeasurement(
     int Gamma,
@@ -52,7 +57,8 @@ public sealed record SpeculativeMeasurement(
     double MeasuredVerifyCost,
     double? PilotAcceptanceRate,
     int Repeats,
-    bool CpuTime)
+    bool CpuTime,
+    AutoGammaChoice? AutoChoice = null)
 {
     /// <summary>c: seconds per draft token over seconds per target token, both sampling alone.</summary>
     public double CostRatio => DraftSecondsPerToken / TargetSecondsPerToken;
@@ -138,6 +144,7 @@ public sealed record SpeculativeMeasurement(
         var c = draftTimes.Min() / targetTimes.Min();
 
         double? pilotAlpha = null;
+        AutoGammaChoice? autoChoice = null;
         int gamma;
         if (options.Gamma is int fixedGamma)
         {
@@ -146,10 +153,17 @@ public sealed record SpeculativeMeasurement(
         else
         {
             var pilot = new SpeculativeSampler(targetModel, draftModel, Math.Min(SpeculativeMeasurementOptions.PilotGamma, target.Config.SeqLen - 1));
-            pilot.Generate(prompt, SpeculativeMeasurementOptions.PilotTokens, new Rng(options.Seed ^ 0x5EED));
+            var pilotOutput = pilot.Generate(prompt, SpeculativeMeasurementOptions.PilotTokens, new Rng(options.Seed ^ 0x5EED));
             pilotAlpha = pilot.Statistics.AcceptanceRate;
-            gamma = SpeculativeStatistics.OptimalGamma(pilotAlpha.Value, c, Math.Min(SpeculativeMeasurementOptions.MaxAutoGamma, target.Config.SeqLen - 1));
-            log?.Invoke($"gamma auto: pilot α̂ = {pilotAlpha:F3} over {SpeculativeMeasurementOptions.PilotTokens} tokens, c = {c:F3} -> γ = {gamma}");
+            var maxGamma = Math.Min(SpeculativeMeasurementOptions.MaxAutoGamma, target.Config.SeqLen - 1);
+            // v(γ) measured at 1, 2, 4, 8, ..., maxGamma and interpolated: the verify pass is what the formula
+            // prices at one step and a CPU does not (see TheoreticalSpeedupAtMeasuredVerifyCost).
+            var grid = VerifyCostCurve.Grid(maxGamma);
+            var perTargetToken = targetTimes.Min() / options.Tokens;
+            var costs = grid.Select(g => VerifyCost(target, sampling, [.. prompt, .. pilotOutput], g, options.Repeats, perTargetToken, Time, SpeculativeMeasurementOptions.AutoVerifyPasses)).ToArray();
+            autoChoice = AutoGammaChoice.Choose(pilotAlpha.Value, c, new VerifyCostCurve(grid, costs), maxGamma);
+            gamma = autoChoice.Gamma;
+            log?.Invoke($"gamma auto: pilot α̂ = {pilotAlpha:F3} over {SpeculativeMeasurementOptions.PilotTokens} tokens; {autoChoice.Explain()}");
         }
         var sampler = new SpeculativeSampler(targetModel, draftModel, gamma);
         int[] output = [];
@@ -177,14 +191,14 @@ public sealed record SpeculativeMeasurement(
             gamma, options.Gamma is null, options.Tokens, output, perTarget, perDraft, perSpec, alpha, se, stats.MeanOverlap,
             stats.TokensPerTargetPass, SpeculativeStatistics.ExpectedTokensPerPass(alpha, gamma),
             targetTimes.Min() / specTimes.Min(), paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
-            verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime);
+            verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime, autoChoice);
     }
 
     /// <summary>Seconds of one target pass over γ+1 tokens, distributions included (what a round pays), over
     /// <paramref name="secondsPerTargetToken"/> (what plain sampling pays per token, its sampling included): timed
     /// apart from any sampling run, at half the context (or the end of <paramref name="tokens"/>), 200 passes per
-    /// repeat, fastest repeat after one to warm up.</summary>
-    private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time)
+    /// repeat (or <paramref name="passes"/>), fastest repeat after one to warm up.</summary>
+    private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200)
     {
         var model = new GptNextTokenModel(target, sampling);
         var context = target.Config.SeqLen;
@@ -193,7 +207,6 @@ public sealed record SpeculativeMeasurement(
         if (block.Length < gamma + 1) block = [.. Enumerable.Repeat(tokens[0], gamma + 1 - block.Length), .. block];
         var distributions = new double[(gamma + 1) * model.Vocab];
         model.Feed(tokens.AsSpan(0, at), []);
-        const int passes = 200;
         var feed = double.PositiveInfinity;
         for (var r = 0; r < repeats + 1; r++)
         {

@@ -267,14 +267,31 @@ public sealed class SpeculativeStatistics
     public static double TheoreticalSpeedup(double alpha, int gamma, double costRatio) =>
         ExpectedTokensPerPass(alpha, gamma) / (gamma * costRatio + 1);
 
-    /// <summary>The γ in 1..<paramref name="maxGamma"/> that maximises <see cref="TheoreticalSpeedup"/> (the smallest on ties).</summary>
-    public static int OptimalGamma(double alpha, double costRatio, int maxGamma)
+    /// <summary>Expected speedup with the target's verify pass over γ+1 tokens costed as <paramref name="verifyCost"/>
+    /// plain target steps: (1 − α^(γ+1)) / ((1 − α)(γc + v)). Leviathan et al.'s Theorem 3.8 is v = 1 (a step bound by
+    /// reading the weights); on a CPU a block of γ+1 tokens does γ+1 times the arithmetic and v grows with γ.</summary>
+    public static double TheoreticalSpeedup(double alpha, int gamma, double costRatio, double verifyCost) =>
+        ExpectedTokensPerPass(alpha, gamma) / (gamma * costRatio + verifyCost);
+
+    /// <summary>The γ in 1..<paramref name="maxGamma"/> that maximises <see cref="TheoreticalSpeedup(double, int, double)"/> (the smallest on ties).</summary>
+    public static int OptimalGamma(double alpha, double costRatio, int maxGamma) => OptimalGamma(alpha, costRatio, maxGamma, _ => 1);
+
+    /// <summary>The γ in 1..<paramref name="maxGamma"/> that maximises (1 − α^(γ+1)) / ((1 − α)(γc + v(γ))), v(γ) =
+    /// <paramref name="verifyCost"/> (the smallest on ties). With v ≡ 1 this is the (Leviathan et al.'s) rule.</summary>
+    public static int OptimalGamma(double alpha, double costRatio, int maxGamma, Func<int, double> verifyCost)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxGamma, 1);
+        ArgumentNullException.ThrowIfNull(verifyCost);
         var best = 1;
+        var bestSpeedup = TheoreticalSpeedup(alpha, 1, costRatio, verifyCost(1));
         for (var g = 2; g <= maxGamma; g++)
         {
-            if (TheoreticalSpeedup(alpha, g, costRatio) > TheoreticalSpeedup(alpha, best, costRatio)) best = g;
+            var speedup = TheoreticalSpeedup(alpha, g, costRatio, verifyCost(g));
+            if (speedup > bestSpeedup)
+            {
+                best = g;
+                bestSpeedup = speedup;
+            }
         }
         return best;
     }

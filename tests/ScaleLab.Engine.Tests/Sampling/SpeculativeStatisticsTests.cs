@@ -85,7 +85,12 @@ public sealed class SpeculativeStatisticsTests
         // Then
         Assert.True(m.GammaAuto);
         Assert.NotNull(m.PilotAcceptanceRate);
-        Assert.Equal(SpeculativeStatistics.OptimalGamma(m.PilotAcceptanceRate!.Value, m.CostRatio, SpeculativeMeasurementOptions.MaxAutoGamma), m.Gamma);
+        var choice = Assert.IsType<AutoGammaChoice>(m.AutoChoice);
+        Assert.Equal([1, 2, 4, 8, 16], choice.VerifyCost.Gammas);
+        Assert.All(choice.VerifyCost.Costs, v => Assert.True(v > 0));
+        Assert.Equal(m.PilotAcceptanceRate, choice.PilotAcceptanceRate);
+        Assert.Equal(SpeculativeStatistics.OptimalGamma(m.PilotAcceptanceRate!.Value, m.CostRatio, SpeculativeMeasurementOptions.MaxAutoGamma, choice.VerifyCost.At), m.Gamma);
+        Assert.Equal(SpeculativeStatistics.OptimalGamma(m.PilotAcceptanceRate!.Value, m.CostRatio, SpeculativeMeasurementOptions.MaxAutoGamma), choice.IssueGamma);
     }
 
     [Fact]
