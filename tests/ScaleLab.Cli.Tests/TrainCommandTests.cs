@@ -53,6 +53,56 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_SgdWithMomentum_JsonSaysSoAndResumeKeepsIt()
+    {
+        // Given a 40-step SGD run (momentum 0.8, no weight decay) with a checkpoint
+        var ckpt = Path.Combine(_dir.FullName, "sgd.ckpt");
+        var (code, output, _) = Run([.. Tiny, "--steps", "40", "--optimizer", "sgd", "--momentum", "0.8", "--lr", "0.3",
+            "--weight-decay", "0", "--checkpoint", ckpt, "--json"]);
+        Assert.Equal(CliApp.ExitOk, code);
+        using var first = JsonDocument.Parse(output);
+
+        // When it is resumed to 50 steps without optimizer flags, and once more asking for AdamW
+        var (resumedCode, resumedOutput, _) = Run("train", "--resume", ckpt, "--steps", "50", "--json");
+        var switched = Run("train", "--resume", ckpt, "--steps", "60", "--optimizer", "adamw");
+
+        // Then: the documents name SGD and its momentum; the loss fell from ln 256; switching optimizer is refused
+        Assert.Equal("sgd", first.RootElement.GetProperty("optimizer").GetString());
+        Assert.Equal(0.8, first.RootElement.GetProperty("momentum").GetDouble());
+        Assert.True(first.RootElement.GetProperty("final_validation_loss").GetDouble() < Math.Log(256) - 1);
+        Assert.Equal(CliApp.ExitOk, resumedCode);
+        using var resumed = JsonDocument.Parse(resumedOutput);
+        Assert.Equal("sgd", resumed.RootElement.GetProperty("optimizer").GetString());
+        Assert.Equal(0.8, resumed.RootElement.GetProperty("momentum").GetDouble());
+        AssertUsageError(switched, "resume with the same optimizer");
+    }
+
+    [Fact]
+    public void Train_AdamWByDefault_JsonSaysAdamWWithoutMomentum()
+    {
+        // Given / When
+        var (code, output, _) = Run([.. Tiny, "--steps", "2", "--json"]);
+
+        // Then
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("adamw", doc.RootElement.GetProperty("optimizer").GetString());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("momentum").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("--optimizer", "rmsprop", null, null, "--optimizer must be adamw or sgd")]
+    [InlineData("--optimizer", "sgd", "--momentum", "1", "--momentum must be in [0, 1)")]
+    [InlineData("--optimizer", "sgd", "--momentum", "-0.5", "--momentum must be in [0, 1)")]
+    [InlineData("--momentum", "0.9", null, null, "--momentum is SGD's")]
+    [InlineData("--optimizer", "sgd", "--weight-decay", "-1", "--weight-decay must be 0 or more")]
+    public void Train_BadOptimizerSettings_ExitTwoWithOneLine(string flag, string value, string? flag2, string? value2, string expected)
+    {
+        string[] extra = flag2 is null ? [flag, value] : [flag, value, flag2, value2!];
+        AssertUsageError(Run([.. Tiny, "--steps", "1", .. extra]), expected);
+    }
+
+    [Fact]
     public void Train_HeadsNotDividingWidth_ExitsTwoWithOneLine() =>
         AssertUsageError(Run("train", "--d-model", "30", "--heads", "4", "--steps", "1"), "heads (4) must divide d_model (30)");
 

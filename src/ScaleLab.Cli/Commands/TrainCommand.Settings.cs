@@ -62,8 +62,16 @@ public sealed partial class TrainCommand
         public double? MinLrFraction { get; set; }
 
         [CommandOption("--weight-decay <WD>")]
-        [Description("AdamW decoupled weight decay on matrices (default 0.1)")]
+        [Description("Decoupled weight decay on matrices, AdamW or SGD (default 0.1)")]
         public double? WeightDecay { get; set; }
+
+        [CommandOption("--optimizer <NAME>")]
+        [Description("adamw (default) or sgd: SGD with heavy-ball momentum (Polyak), not Nesterov")]
+        public string? Optimizer { get; set; }
+
+        [CommandOption("--momentum <MU>")]
+        [Description("SGD's momentum μ, 0 ≤ μ < 1 (default 0.9; needs --optimizer sgd)")]
+        public double? Momentum { get; set; }
 
         [CommandOption("--clip <NORM>")]
         [Description("Global gradient-norm clip, 0 = off (default 1)")]
@@ -143,6 +151,22 @@ public sealed partial class TrainCommand
             {
                 return ValidationResult.Error($"--lr must be a positive number, got {lr.ToString(CultureInfo.InvariantCulture)}");
             }
+            if (Optimizer is not null and not "adamw" and not "sgd")
+            {
+                return ValidationResult.Error($"--optimizer must be adamw or sgd, got {Optimizer}");
+            }
+            if (Momentum is { } mu && !(mu is >= 0 and < 1))
+            {
+                return ValidationResult.Error($"--momentum must be in [0, 1), got {mu.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (Momentum is not null && Optimizer != "sgd" && Resume is null)
+            {
+                return ValidationResult.Error("--momentum is SGD's; add --optimizer sgd");
+            }
+            if (WeightDecay is { } wd && !(wd >= 0 && double.IsFinite(wd)))
+            {
+                return ValidationResult.Error($"--weight-decay must be 0 or more, got {wd.ToString(CultureInfo.InvariantCulture)}");
+            }
             if (CheckpointInterval > 0 && Checkpoint is null && Resume is null)
             {
                 return ValidationResult.Error("--checkpoint-interval needs --checkpoint FILE");
@@ -217,6 +241,8 @@ public sealed partial class TrainCommand
         WarmupSteps = s.Warmup ?? o.WarmupSteps,
         MinLearningRateFraction = s.MinLrFraction ?? o.MinLearningRateFraction,
         WeightDecay = s.WeightDecay ?? o.WeightDecay,
+        Optimizer = s.Optimizer switch { "sgd" => OptimizerKind.Sgd, "adamw" => OptimizerKind.AdamW, _ => o.Optimizer },
+        Momentum = s.Momentum ?? o.Momentum,
         GradClip = s.Clip ?? o.GradClip,
         EvalInterval = s.EvalInterval ?? o.EvalInterval,
         EvalSequences = s.EvalSequences ?? o.EvalSequences,

@@ -17,7 +17,7 @@ namespace ScaleLab.Cli.Commands;
 /// does not accept as an attribute argument, so the examples live here.)
 /// </summary>
 [Verb("train", "Train a small GPT on the synthetic corpus (known entropy rate) or a text file",
-    Examples = ["train --layers 2 --d-model 64 --heads 4 --seq 64 --tokens 1000000 --checkpoint run.ckpt", "train --corpus input.txt --steps 2000 --checkpoint shakespeare.ckpt", "train --resume run.ckpt --steps 2000 --json"])]
+    Examples = ["train --layers 2 --d-model 64 --heads 4 --seq 64 --tokens 1000000 --checkpoint run.ckpt", "train --corpus input.txt --steps 2000 --checkpoint shakespeare.ckpt", "train --resume run.ckpt --steps 2000 --json", "train --optimizer sgd --momentum 0.9 --lr 0.3 --weight-decay 0 --steps 500"])]
 public sealed partial class TrainCommand(IAnsiConsole console, Stderr stderr) : Command<TrainCommand.Settings>
 {
     /// <summary>Every flag left out: the shared run defaults (the same as gns's and a sweep spec's).</summary>

@@ -140,6 +140,8 @@ public static class RunExecution
         WarmupSteps = spec.WarmupSteps,
         MinLearningRateFraction = spec.MinLrFraction,
         WeightDecay = spec.WeightDecay,
+        Optimizer = spec.OptimizerKind,
+        Momentum = spec.Momentum ?? new SgdOptions().Momentum,
         GradClip = spec.GradClip,
         EvalInterval = spec.EvalInterval,
         EvalSequences = spec.EvalSequences ?? spec.EvalBatches * spec.BatchSize,

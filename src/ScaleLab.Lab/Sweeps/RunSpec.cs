@@ -24,8 +24,9 @@ namespace ScaleLab.Lab.Sweeps;
 /// compares batch sizes fixes it so every run is measured on the same windows.</param>
 /// <param name="StopAtLoss">When set, the run stops (and is done) at the first evaluation whose validation loss
 /// is at or below it, before <see cref="Steps"/>.</param>
-/// <remarks>The last four are new in schema 2 and left out of <see cref="ConfigJson"/> when null, so the keys of
-/// runs that do not use them are what they were before.</remarks>
+/// <param name="Optimizer">null = AdamW; "sgd" = SGD with heavy-ball momentum <paramref name="Momentum"/>.</param>
+/// <remarks>The last six are newer than schema 1 and left out of <see cref="ConfigJson"/> when null, so the keys of
+/// runs that do not use them (every AdamW run) are what they were before.</remarks>
 public sealed record RunSpec(
     string Study,
     [property: JsonIgnore] int Ordinal,
@@ -49,8 +50,23 @@ public sealed record RunSpec(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MicroBatches = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? GnsEma = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? EvalSequences = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? StopAtLoss = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? StopAtLoss = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Optimizer = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Momentum = null)
 {
+    /// <summary>The <see cref="Optimizer"/> name of SGD with heavy-ball momentum; null (left out of the JSON) is AdamW.</summary>
+    public const string Sgd = "sgd";
+
+    /// <summary>The engine's optimizer for this run: AdamW when <see cref="Optimizer"/> is null (every run recorded before
+    /// SGD existed), SGD for "sgd"; any other name is a config this build cannot train.</summary>
+    [JsonIgnore]
+    public ScaleLab.Engine.Training.OptimizerKind OptimizerKind => Optimizer switch
+    {
+        null => ScaleLab.Engine.Training.OptimizerKind.AdamW,
+        Sgd => ScaleLab.Engine.Training.OptimizerKind.Sgd,
+        var other => throw new InvalidDataException($"run config names optimizer '{other}'; this build trains adamw (no optimizer key) or sgd"),
+    };
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

@@ -7,7 +7,7 @@ namespace ScaleLab.Lab.Sweeps;
 /// <summary>
 /// What makes the runs of a study comparable, read from each run's recorded config: the kind; for a language-model
 /// run the corpus (and its file hash), context length, vocabulary, batch size and micro-batching, the schedule's
-/// shape (cosine floor, weight decay, clipping), the evaluation windows, the gradient-noise EMA and the stop loss.
+/// shape (cosine floor, weight decay, clipping), the optimizer and its momentum, the evaluation windows, the gradient-noise EMA and the stop loss.
 /// Model shape, token budget, seed and the peak learning rate are what a study varies (the analysis averages seeds
 /// and keeps the best learning rate per N and D), so they are not part of it; nor is the warmup length, which a
 /// fraction-based schedule sets per run. A run of another kind is compared by its kind only (its own settings are
@@ -19,7 +19,7 @@ public static class StudySettings
     private static readonly string[] LanguageModelKeys =
     [
         "corpus", "corpus_sha256", "seq_len", "vocab", "batch_size", "micro_batches", "min_lr_fraction", "weight_decay", "grad_clip",
-        "eval_batches", "eval_sequences", "gns_ema", "stop_at_loss",
+        "eval_batches", "eval_sequences", "gns_ema", "stop_at_loss", "optimizer", "momentum",
     ];
 
     /// <summary>The comparable settings of one run, in a fixed order ("kind" first; absent values as "none").</summary>

@@ -48,6 +48,13 @@ public sealed record SweepSpec(
     /// <summary>Byte-level vocabulary: every corpus is read through the engine's byte tokenizer.</summary>
     public const int Vocab = 256;
 
+    /// <summary>[schedule] optimizer: null = AdamW (every spec written before SGD), <see cref="RunSpec.Sgd"/> = SGD with
+    /// heavy-ball momentum <see cref="Momentum"/>. Null values stay out of the runs' config JSON, so AdamW keys do not change.</summary>
+    public string? Optimizer { get; init; }
+
+    /// <summary>SGD's momentum (null with AdamW).</summary>
+    public double? Momentum { get; init; }
+
     /// <summary>The spec's run kind: null for the language-model run (every spec written before kinds, and
     /// <c>kind = "lm"</c>); otherwise the name of a registered <see cref="Execution.IRunKind"/>, whose runs are
     /// <see cref="KindRuns"/> and whose settings (the spec's [settings] table as JSON) are <see cref="KindSettings"/>.</summary>
@@ -144,7 +151,8 @@ public sealed record SweepSpec(
                     {
                         runs.Add(new RunSpec(Study, runs.Count, Corpus, CorpusSha256, shape.Layers, shape.DModel,
                             shape.Heads, SeqLen, Vocab, BatchSize, steps, lr, warmup, MinLrFraction, WeightDecay, GradClip,
-                            EvalInterval, EvalBatches, seed, MicroBatches == 1 ? null : MicroBatches, GnsEma));
+                            EvalInterval, EvalBatches, seed, MicroBatches == 1 ? null : MicroBatches, GnsEma,
+                            Optimizer: Optimizer, Momentum: Momentum));
                     }
                 }
             }

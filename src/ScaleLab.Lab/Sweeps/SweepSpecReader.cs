@@ -40,7 +40,9 @@ namespace ScaleLab.Lab.Sweeps;
 /// [schedule]
 /// warmup_fraction = 0.1           # or warmup_steps = 20 (default fraction 0.1)
 /// min_lr_fraction = 0.1           # cosine floor as a fraction of the peak (default 0.1)
-/// weight_decay = 0.1              # AdamW decoupled weight decay (default 0.1)
+/// weight_decay = 0.1              # decoupled weight decay on matrices, AdamW or SGD (default 0.1)
+/// optimizer = "sgd"               # "adamw" (the default) or "sgd": heavy-ball momentum, no Nesterov
+/// momentum = 0.9                  # SGD only, in [0, 1) (default 0.9)
 /// grad_clip = 1.0                 # global gradient-norm clip (default 1.0)
 /// </code>
 /// </summary>
@@ -54,7 +56,7 @@ public sealed partial class SweepSpecReader
     ];
     private static readonly string[] ShapeKeys = ["layers", "d_model", "heads"];
     private static readonly string[] ModelKeys = ["layers", "d_model", "heads", "compute", "learning_rates"];
-    private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip"];
+    private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip", "optimizer", "momentum"];
 
     /// <summary>Every value a spec leaves out: the shared run defaults of train and gns too.</summary>
     private static readonly ScaleLab.Engine.Training.RunDefaults Defaults = ScaleLab.Engine.Training.RunDefaults.Shared;
@@ -181,9 +183,15 @@ public sealed partial class SweepSpecReader
             throw Error(schedule.LineOf("grad_clip"), "schedule.grad_clip", $"must be positive, got {gradClip}");
         }
 
+        var (optimizer, momentum) = ReadOptimizer(schedule);
+
         var spec = new SweepSpec(study, corpus, corpusSha, models, seqLen, batch, budgets, ratios, seeds, lrs,
             warmupSteps, warmupFraction, minLr, weightDecay, gradClip, evalInterval, evalBatches, threads, checkpointInterval,
-            microBatches, gnsEma, compute, perModel.Any(o => o is not null) ? perModel : null);
+            microBatches, gnsEma, compute, perModel.Any(o => o is not null) ? perModel : null)
+        {
+            Optimizer = optimizer,
+            Momentum = momentum,
+        };
 
         for (var m = 0; m < models.Count; m++)
         {
@@ -370,5 +378,26 @@ public sealed partial class SweepSpecReader
             throw Error(root.LineOf("settings"), "settings", $"kind '{kindName}' makes no runs of these settings");
         }
         return SweepSpec.OfKind(study, kindName, settings, runs.Select(r => r with { Kind = kindName }).ToList(), threads, checkpointInterval);
+    }
+
+    /// <summary>[schedule] optimizer and momentum: (null, null) for AdamW, written or not, so an AdamW spec's run keys are
+    /// those of a spec without the key; ("sgd", μ) for SGD. Momentum without SGD is a mistake, not a no-op.</summary>
+    private (string? Optimizer, double? Momentum) ReadOptimizer(TomlTable schedule)
+    {
+        var name = String(schedule, "optimizer", required: false);
+        if (name is not null and not "adamw" and not RunSpec.Sgd)
+        {
+            throw Error(schedule.LineOf("optimizer"), "schedule.optimizer", $"must be \"adamw\" or \"sgd\", got \"{name}\"");
+        }
+        if (name != RunSpec.Sgd)
+        {
+            if (schedule.Get("momentum") is not null)
+            {
+                throw Error(schedule.LineOf("momentum"), "schedule.momentum", "is SGD's; give optimizer = \"sgd\" or drop it");
+            }
+            return (null, null);
+        }
+        var momentum = Number(schedule, "momentum", new ScaleLab.Engine.Training.SgdOptions().Momentum, 0, 1, upperOpen: true, "schedule.");
+        return (RunSpec.Sgd, momentum);
     }
 }

@@ -43,7 +43,8 @@ public static class RegistryTraining
         return new RunSpec(study, 0, synthetic ? "synthetic" : Path.GetFullPath(corpus), sha, o.Model.Layers, o.Model.DModel,
             o.Model.Heads, o.Model.SeqLen, o.Model.Vocab, o.Batch, o.Steps, o.LearningRate, o.EffectiveWarmupSteps,
             o.MinLearningRateFraction, o.WeightDecay, o.GradClip, o.EvalInterval, (o.EvalSequences + o.Batch - 1) / o.Batch,
-            checked((long)o.Seed), o.MicroBatches == 1 ? null : o.MicroBatches, gnsEma, o.EvalSequences);
+            checked((long)o.Seed), o.MicroBatches == 1 ? null : o.MicroBatches, gnsEma, o.EvalSequences,
+            Optimizer: o.Optimizer == OptimizerKind.Sgd ? RunSpec.Sgd : null, Momentum: o.Optimizer == OptimizerKind.Sgd ? o.Momentum : null);
     }
 
 

@@ -39,6 +39,8 @@ public static class TrainRunDocument
             ["batch"] = o.Batch,
             ["micro_batches"] = o.MicroBatches,
             ["learning_rate"] = o.LearningRate,
+            ["optimizer"] = o.Optimizer == OptimizerKind.Sgd ? "sgd" : "adamw",
+            ["momentum"] = o.Optimizer == OptimizerKind.Sgd ? o.Momentum : null,
             ["warmup_steps"] = o.EffectiveWarmupSteps,
             ["seed"] = o.Seed,
             ["steps"] = s.Steps,
