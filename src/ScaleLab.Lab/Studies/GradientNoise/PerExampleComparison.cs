@@ -28,6 +28,13 @@ public sealed record PerExampleComparison(GradientNoiseTrajectory Micro, Gradien
         return (p, m, p / m);
     }
 
+    /// <summary>The steps the comparison's means are taken over: the second half of training, (S/2, S], after the
+    /// EMAs and the early transient have settled.</summary>
+    public (long From, long To) SecondHalf => (Micro.Options.Steps / 2 + 1, Micro.Options.Steps);
+
+    /// <summary><see cref="MeanOver"/> the <see cref="SecondHalf"/>.</summary>
+    public (double PerExample, double Micro, double Ratio) SecondHalfMean() => MeanOver(SecondHalf.From, SecondHalf.To);
+
     /// <summary>Trains <paramref name="options"/> (2 ≤ M &lt; B, so the micro-batch holds several sequences) and the
     /// same run with M = B, tracking B_simple in both with EMA decay <paramref name="emaDecay"/>.</summary>
     public static PerExampleComparison Run(TrainOptions options, ICorpus corpus, double emaDecay,
