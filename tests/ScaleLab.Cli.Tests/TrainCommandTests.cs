@@ -78,6 +78,20 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_ConstantRate_NoWarmupAndTheFinalRateIsThePeak()
+    {
+        // Given / When
+        var (code, output, _) = Run([.. Tiny, "--steps", "5", "--lr-schedule", "constant", "--lr", "0.01", "--json"]);
+
+        // Then
+        Assert.Equal(CliApp.ExitOk, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(0, doc.RootElement.GetProperty("warmup_steps").GetInt32());
+        Assert.Equal(1.0, doc.RootElement.GetProperty("min_lr_fraction").GetDouble());
+        Assert.Equal(0.01, doc.RootElement.GetProperty("learning_rate").GetDouble());
+    }
+
+    [Fact]
     public void Train_AdamWByDefault_JsonSaysAdamWWithoutMomentum()
     {
         // Given / When
@@ -96,6 +110,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--optimizer", "sgd", "--momentum", "-0.5", "--momentum must be in [0, 1)")]
     [InlineData("--momentum", "0.9", null, null, "--momentum is SGD's")]
     [InlineData("--optimizer", "sgd", "--weight-decay", "-1", "--weight-decay must be 0 or more")]
+    [InlineData("--lr-schedule", "linear", null, null, "--lr-schedule must be cosine or constant")]
+    [InlineData("--lr-schedule", "constant", "--warmup", "3", "drop --warmup and --min-lr-fraction")]
     public void Train_BadOptimizerSettings_ExitTwoWithOneLine(string flag, string value, string? flag2, string? value2, string expected)
     {
         string[] extra = flag2 is null ? [flag, value] : [flag, value, flag2, value2!];

@@ -65,6 +65,10 @@ public sealed partial class TrainCommand
         [Description("Decoupled weight decay on matrices, AdamW or SGD (default 0.1)")]
         public double? WeightDecay { get; set; }
 
+        [CommandOption("--lr-schedule <NAME>")]
+        [Description("cosine (default: warmup, then cosine decay) or constant: the --lr at every step, no warmup, no decay")]
+        public string? LrSchedule { get; set; }
+
         [CommandOption("--optimizer <NAME>")]
         [Description("adamw (default) or sgd: SGD with heavy-ball momentum (Polyak), not Nesterov")]
         public string? Optimizer { get; set; }
@@ -150,6 +154,14 @@ public sealed partial class TrainCommand
             if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)))
             {
                 return ValidationResult.Error($"--lr must be a positive number, got {lr.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (LrSchedule is not null and not "cosine" and not "constant")
+            {
+                return ValidationResult.Error($"--lr-schedule must be cosine or constant, got {LrSchedule}");
+            }
+            if (LrSchedule == "constant" && (Warmup is not null || MinLrFraction is not null))
+            {
+                return ValidationResult.Error("--lr-schedule constant has no warmup and no decay; drop --warmup and --min-lr-fraction");
             }
             if (Optimizer is not null and not "adamw" and not "sgd")
             {
@@ -238,8 +250,9 @@ public sealed partial class TrainCommand
     private static TrainOptions Adjust(TrainOptions o, Settings s) => o with
     {
         LearningRate = s.LearningRate ?? o.LearningRate,
-        WarmupSteps = s.Warmup ?? o.WarmupSteps,
-        MinLearningRateFraction = s.MinLrFraction ?? o.MinLearningRateFraction,
+        // constant = the cosine with no warmup and its floor at the peak (exactly η at every step).
+        WarmupSteps = s.LrSchedule == "constant" ? 0 : s.Warmup ?? o.WarmupSteps,
+        MinLearningRateFraction = s.LrSchedule == "constant" ? 1.0 : s.MinLrFraction ?? o.MinLearningRateFraction,
         WeightDecay = s.WeightDecay ?? o.WeightDecay,
         Optimizer = s.Optimizer switch { "sgd" => OptimizerKind.Sgd, "adamw" => OptimizerKind.AdamW, _ => o.Optimizer },
         Momentum = s.Momentum ?? o.Momentum,

@@ -41,6 +41,8 @@ namespace ScaleLab.Lab.Sweeps;
 /// warmup_fraction = 0.1           # or warmup_steps = 20 (default fraction 0.1)
 /// min_lr_fraction = 0.1           # cosine floor as a fraction of the peak (default 0.1)
 /// weight_decay = 0.1              # decoupled weight decay on matrices, AdamW or SGD (default 0.1)
+/// lr_schedule = "constant"        # "cosine" (the default: warmup then cosine) or "constant": the peak rate at every
+///                                 # step, no warmup, no decay (same runs as warmup_steps = 0, min_lr_fraction = 1)
 /// optimizer = "sgd"               # "adamw" (the default) or "sgd": heavy-ball momentum, no Nesterov
 /// momentum = 0.9                  # SGD only, in [0, 1) (default 0.9)
 /// grad_clip = 1.0                 # global gradient-norm clip (default 1.0)
@@ -56,7 +58,7 @@ public sealed partial class SweepSpecReader
     ];
     private static readonly string[] ShapeKeys = ["layers", "d_model", "heads"];
     private static readonly string[] ModelKeys = ["layers", "d_model", "heads", "compute", "learning_rates"];
-    private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip", "optimizer", "momentum"];
+    private static readonly string[] ScheduleKeys = ["warmup_steps", "warmup_fraction", "min_lr_fraction", "weight_decay", "grad_clip", "optimizer", "momentum", "lr_schedule"];
 
     /// <summary>Every value a spec leaves out: the shared run defaults of train and gns too.</summary>
     private static readonly ScaleLab.Engine.Training.RunDefaults Defaults = ScaleLab.Engine.Training.RunDefaults.Shared;
@@ -176,6 +178,13 @@ public sealed partial class SweepSpecReader
         var warmupSteps = (int?)Integer(schedule, "warmup_steps", min: 0, max: int.MaxValue, prefix: "schedule.");
         var warmupFraction = Number(schedule, "warmup_fraction", Defaults.WarmupFraction, 0, 1, upperOpen: true, "schedule.");
         var minLr = Number(schedule, "min_lr_fraction", Defaults.MinLrFraction, 0, 1, upperOpen: false, "schedule.");
+        if (ReadConstantRate(schedule))
+        {
+            // No new config field: a constant rate IS the cosine schedule with no warmup and its floor at the peak
+            // (LearningRateSchedule gives η_min + ½(η − η_min)(1 + cos) = η exactly), so its runs share keys with
+            // specs that say so by hand.
+            (warmupSteps, minLr) = (0, 1.0);
+        }
         var weightDecay = Number(schedule, "weight_decay", Defaults.WeightDecay, 0, double.MaxValue, upperOpen: false, "schedule.");
         var gradClip = Number(schedule, "grad_clip", Defaults.GradClip, 0, double.MaxValue, upperOpen: false, "schedule.");
         if (!(gradClip > 0))
@@ -399,5 +408,28 @@ public sealed partial class SweepSpecReader
         }
         var momentum = Number(schedule, "momentum", new ScaleLab.Engine.Training.SgdOptions().Momentum, 0, 1, upperOpen: true, "schedule.");
         return (RunSpec.Sgd, momentum);
+    }
+
+    /// <summary>[schedule] lr_schedule: true for "constant" (then warmup and floor keys are refused: they would be
+    /// ignored), false for "cosine" or no key.</summary>
+    private bool ReadConstantRate(TomlTable schedule)
+    {
+        var name = String(schedule, "lr_schedule", required: false);
+        if (name is null or "cosine")
+        {
+            return false;
+        }
+        if (name != "constant")
+        {
+            throw Error(schedule.LineOf("lr_schedule"), "schedule.lr_schedule", $"must be \"cosine\" or \"constant\", got \"{name}\"");
+        }
+        foreach (var key in (string[])["warmup_steps", "warmup_fraction", "min_lr_fraction"])
+        {
+            if (schedule.Get(key) is not null)
+            {
+                throw Error(schedule.LineOf(key), "schedule." + key, "a constant rate has no warmup and no decay; drop it or use lr_schedule = \"cosine\"");
+            }
+        }
+        return true;
     }
 }

@@ -42,6 +42,7 @@ public static class TrainRunDocument
             ["optimizer"] = o.Optimizer == OptimizerKind.Sgd ? "sgd" : "adamw",
             ["momentum"] = o.Optimizer == OptimizerKind.Sgd ? o.Momentum : null,
             ["warmup_steps"] = o.EffectiveWarmupSteps,
+            ["min_lr_fraction"] = o.MinLearningRateFraction,
             ["seed"] = o.Seed,
             ["steps"] = s.Steps,
             ["tokens"] = s.Tokens,

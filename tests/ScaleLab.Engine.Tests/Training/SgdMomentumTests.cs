@@ -112,12 +112,14 @@ public sealed class SgdMomentumTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Run_TinyModelUnderSgd_LossFallsWellBelowLogAlphabet()
+    public void Run_TinyModelUnderSgdAtAConstantRate_LossFallsWellBelowLogAlphabet()
     {
-        // Given the tiny model of TrainerTests on the A = 8 source (ln 8 = 2.08 nats), SGD μ = 0.9, no weight decay
+        // Given the tiny model of TrainerTests on the A = 8 source (ln 8 = 2.08 nats), SGD μ = 0.9, no weight decay,
+        // and a constant rate (no warmup, floor = peak): the oldest recipe vintage of issue 17
         var options = TrainerTests.Tiny(300) with
         {
             Batch = 16, EvalSequences = 64, Optimizer = OptimizerKind.Sgd, Momentum = 0.9, LearningRate = 0.3, WeightDecay = 0,
+            WarmupSteps = 0, MinLearningRateFraction = 1,
         };
         using var trainer = new Trainer(options, TrainerTests.SmallCorpus);
         var steps = new List<StepMetrics>();
@@ -128,7 +130,21 @@ public sealed class SgdMomentumTests(ITestOutputHelper output)
         // Then
         output.WriteLine($"SGD 300 steps: first train loss {steps[0].Loss:F4}, validation {summary.FinalValidationLoss:F4}, floor {summary.ValidationFloor:F4}");
         Assert.IsType<SgdMomentum>(trainer.Optimizer);
+        Assert.All(steps, s => Assert.Equal(0.3, s.LearningRate));
         Assert.True(summary.FinalValidationLoss < Math.Log(8) - 0.3, $"validation loss {summary.FinalValidationLoss:F3}, ln 8 = {Math.Log(8):F3}");
+    }
+
+    [Fact]
+    public void Schedule_NoWarmupFloorAtPeak_IsExactlyConstant()
+    {
+        // Given the constant-rate schedule as the CLI and specs build it
+        var schedule = new LearningRateSchedule(0.3, 0, 1000, 1.0);
+
+        // When / Then: η at every step, bit for bit (η_min + ½·0·(1 + cos) = η)
+        for (long s = 0; s < 1100; s++)
+        {
+            Assert.Equal(0.3, schedule.At(s));
+        }
     }
 
     [Fact]

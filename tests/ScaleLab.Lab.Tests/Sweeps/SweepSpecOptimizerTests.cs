@@ -102,4 +102,33 @@ public sealed class SweepSpecOptimizerTests
         var differing = adamw.Zip(sgd).Where(p => p.First.Value != p.Second.Value).Select(p => p.First.Name).ToList();
         Assert.Equal(["optimizer", "momentum"], differing);
     }
+
+    [Fact]
+    public void Expand_ConstantRate_NoWarmupFloorAtPeakSameKeyAsByHand()
+    {
+        // Given the SGD-with-a-constant-rate vintage, and the same schedule written by hand
+        var head = Head.Replace("warmup_steps = 5\n", "", StringComparison.Ordinal);
+        var constant = Assert.Single(SweepSpec.Parse(head + "lr_schedule = \"constant\"\noptimizer = \"sgd\"\n").Expand());
+        var byHand = Assert.Single(SweepSpec.Parse(head + "warmup_steps = 0\nmin_lr_fraction = 1.0\noptimizer = \"sgd\"\n").Expand());
+
+        // When
+        var schedule = RunExecution.ToTrainOptions(constant, 1).Schedule;
+
+        // Then
+        Assert.Equal(0, constant.WarmupSteps);
+        Assert.Equal(1.0, constant.MinLrFraction);
+        Assert.Equal(byHand.Key, constant.Key);
+        Assert.All(Enumerable.Range(0, (int)constant.Steps), s => Assert.Equal(constant.LearningRate, schedule.At(s)));
+    }
+
+    [Theory]
+    [InlineData("lr_schedule = \"linear\"\n", "must be \"cosine\" or \"constant\"")]
+    [InlineData("lr_schedule = \"constant\"\n", "schedule.warmup_steps")]
+    [InlineData("lr_schedule = \"constant\"\nmin_lr_fraction = 0.5\n", "no warmup and no decay")]
+    public void Parse_BadConstantRate_IsOneClearError(string lines, string expected)
+    {
+        // Head has warmup_steps = 5, which a constant rate refuses
+        var ex = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(Head + lines));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
 }
