@@ -78,7 +78,7 @@ public sealed record IsoFlopPlan(double Compute, double N, double Lo, double Hi,
 /// </list>
 /// A law whose fit fails is reported in the notes and left out, so one bad law does not sink the report.
 /// </summary>
-public static class StudyAnalysis
+public static partial class StudyAnalysis
 {
     /// <summary>Fewer finished configurations than this and no law is fitted (chinchilla has 5 parameters).</summary>
     public const int MinimumRuns = 6;
@@ -223,48 +223,6 @@ public static class StudyAnalysis
         return result with { Report = report with { Headline = Headline(result, null) } };
     }
 
-    /// <summary>Name of the second back-test of L(N,D) in the report: only the largest compute budget held out.</summary>
-    public const string LargestBudgetHeldOut = "chinchilla, largest budget held out";
-
-    /// <summary>
-    /// A second back-test of L(N,D) that holds out only the largest compute budget, when the runs form at least three
-    /// budgets and the default split (everything above a tenth of the largest compute) trains on fewer. Why: on an
-    /// isoFLOP grid the default split can leave two training budgets, too few for a nested back-test, so its intervals
-    /// cannot be calibrated for extrapolation; with all but the largest budget the nested back-tests can run. It
-    /// extrapolates less far (one budget step) and says so.
-    /// </summary>
-    private static BacktestResult? LargestBudgetBacktest(IScalingLaw law, ScalingDataset data, IReadOnlyList<SelectedPoint> points,
-        IReadOnlyList<BacktestResult> done, double? floor, StudyAnalysisOptions options, List<string> notes)
-    {
-        var budgets = StudyPoints.ComputeBudgets(points).ToList();
-        if (budgets.Count < 3 || done.FirstOrDefault(b => b.Law == "chinchilla") is not { } wide)
-        {
-            return null;
-        }
-        var secondMax = budgets[^2].Max(p => p.C);
-        var largestMin = budgets[^1].Min(p => p.C);
-        if (wide.TrainMaxScale >= secondMax)
-        {
-            return null;
-        }
-        try
-        {
-            options.Log?.Invoke("back-testing chinchilla with only the largest budget held out");
-            return Backtester.Run(law, data, new BacktestOptions
-            {
-                Bootstrap = options.Bootstrap,
-                Seed = options.Seed + 4,
-                Floor = floor,
-                HoldoutAbove = Math.Sqrt(secondMax * largestMin),
-            });
-        }
-        catch (Exception ex) when (ex is FitFailedException or ArgumentException or InvalidOperationException or InvalidDataException)
-        {
-            notes.Add($"chinchilla back-test with the largest budget held out: {ex.Message}");
-            return null;
-        }
-    }
-
     /// <summary>
     /// Adds a verification run to an analysis: the L(N,D) fit's prediction for the run, with the interval a back-test
     /// gives a point that far beyond the data (the study's points as training data, the run as the one held-out
@@ -345,59 +303,6 @@ public static class StudyAnalysis
             .Select(i => new ResidualPoint(data.C![i], (long)data.N![i], Math.Log(data.Y[i]) - Math.Log(fit.Predict(LawPoint.At(data, i)))))
             .ToList();
 
-    /// <summary>
-    /// The headline fit against the variants a referee would try on the same points: E fitted instead of fixed at the
-    /// known floor, and for L(N,D) the two exponents tied (alpha = beta, Hoffmann et al.'s equal-scaling special case).
-    /// Compared by AIC/BIC (<see cref="LawComparison"/>); a variant that fails to fit is named in the notes.
-    /// </summary>
-    private static IEnumerable<ComparisonRow> CompareVariants(LawFit headline, ScalingDataset data, string dataName, Action<string>? log, List<string> notes)
-    {
-        var inner = headline.Form is ConstrainedLaw constrained ? constrained.Inner : headline.Form;
-        var fixedE = headline.Form is ConstrainedLaw { Constraints.Fixed: var f } && f.ContainsKey("E") ? f : null;
-        var variants = new List<(string Name, IScalingLaw Law)>();
-        if (fixedE is not null)
-        {
-            variants.Add(("E fitted (not fixed at the floor)", inner));
-        }
-        if (inner.Name == "chinchilla")
-        {
-            var ties = new FitConstraints { Fixed = fixedE ?? new Dictionary<string, double>(), Ties = [new ParameterTie("beta", "alpha")] };
-            variants.Add(((fixedE is null ? "" : "E fixed, ") + "beta tied to alpha", new ConstrainedLaw(inner, ties)));
-        }
-        var fitted = new List<(string Name, LawFit Fit)> { (HeadlineName(headline, fixedE is not null), headline) };
-        foreach (var (name, law) in variants)
-        {
-            try
-            {
-                log?.Invoke($"comparing {inner.Name} with {name}");
-                fitted.Add((name, LawFitter.Fit(law, data)));
-            }
-            catch (Exception ex) when (ex is FitFailedException or ArgumentException or InvalidOperationException)
-            {
-                notes.Add($"model comparison: {inner.Name} with {name} could not be fitted: {ex.Message}");
-            }
-        }
-        // Compare returns the fits in a stable order of AIC; the same stable sort of the variants pairs each with its row.
-        IReadOnlyList<LawComparisonRow> rows;
-        try
-        {
-            rows = LawComparison.Compare(fitted.Select(v => v.Fit).ToList());
-        }
-        catch (ArgumentException ex)
-        {
-            // A fit without diagnostics (a degenerate one) cannot be compared; the law itself is still reported.
-            notes.Add($"model comparison of {inner.Name} not made: {ex.Message}");
-            return [];
-        }
-        return fitted.OrderBy(v => v.Fit.Diagnostics!.Information.Aic).Zip(rows)
-            .Select(v => new ComparisonRow($"{inner.Name}, {dataName}", v.First.Name, v.Second.Points, v.Second.Parameters, v.Second.Aic,
-                v.Second.Bic, v.Second.DeltaAic, v.Second.AkaikeWeight, v.Second.AllIdentified, ReferenceEquals(v.First.Fit, headline)))
-            .ToList();
-    }
-
-    private static string HeadlineName(LawFit headline, bool fixedE) =>
-        fixedE ? "E fixed at the validation floor (the report's)" : "every parameter fitted (the report's)";
-
     private static string Exponent(IsoFlopResult iso) => iso.NExponent.ToString();
 
     private static IScalingLaw Constrain(IScalingLaw law, FitConstraints? constraints) =>
@@ -408,43 +313,6 @@ public static class StudyAnalysis
         n: points.Select(p => (double)p.N).ToArray(),
         d: points.Select(p => (double)p.D).ToArray(),
         c: points.Select(p => p.C).ToArray());
-
-    private static string Headline(StudyAnalysisResult result, VerificationRow? verification)
-    {
-        var parts = new List<string>();
-        if (verification is { } v)
-        {
-            parts.Add(v.Sentence());
-        }
-        if (result.Plans.Count == 0)
-        {
-            parts.Add(result.Fits.Count == 0 ? "No law could be fitted; see the notes." : "Laws fitted; no Chinchilla plan (see the notes).");
-            return string.Join(" ", parts);
-        }
-        var plan = result.Plans[0];
-        var planText = $"Plan at C = {Estimate.Format(plan.Compute)} FLOP ({plan.Compute / result.LargestCompute:0}x the largest sweep run, "
-                       + $"{NumberStyle.Format(plan.DecadesBeyondData ?? Math.Log10(plan.Compute / result.LargestCompute), 2)} decades beyond the data): ";
-        planText += plan.Status switch
-        {
-            PlanStatus.Identified or PlanStatus.NoIntervals => $"N* = {Est(plan.N, plan.NInterval)}, D* = {Est(plan.D, plan.DInterval)} tokens, loss {Est(plan.Loss, plan.LossInterval)} (95% intervals; {plan.Label}).",
-            _ => $"not identified by these runs ({plan.Label}); see the notes.",
-        };
-        parts.Add(planText);
-        // The back-tests of L(N,D): above a tenth of the largest compute, then (when the study has it) the largest budget only.
-        var chinchillaBacktests = result.Backtests.Where(b => b.Law == "chinchilla").ToList();
-        for (var i = 0; i < chinchillaBacktests.Count; i++)
-        {
-            var bt = chinchillaBacktests[i];
-            var lineSkill = bt.Baselines.FirstOrDefault(b => b.Name.Contains("line", StringComparison.OrdinalIgnoreCase)) ?? (bt.Baselines.Count > 0 ? bt.Baselines[^1] : null);
-            var what = i == 0 ? "Back-test of L(N,D)" : "Holding out only the largest budget";
-            var calibrated = bt.Calibration is { DegreesOfFreedom: > 0 } cal ? $", intervals calibrated by {cal.DegreesOfFreedom} nested back-tests" : ", intervals not calibrated for extrapolation";
-            parts.Add($"{what} over {NumberStyle.Format(bt.SpanDecades, 3)} decades of compute ({bt.Points.Count} held-out configurations{calibrated}): "
-                      + $"mean |error| {NumberStyle.Percent(bt.MeanAbsRelativeError, 3)} of the loss, {NumberStyle.Percent(bt.MeanAbsReducibleRelativeError, 2)} of the reducible loss"
-                      + (lineSkill is null ? "" : $"; skill against {lineSkill.Name} {NumberStyle.Format(lineSkill.LogSkill, 3)}")
-                      + $"; {bt.CoveredCount}/{bt.Points.Count} inside their {NumberStyle.Percent(bt.Level, 2)} intervals.");
-        }
-        return string.Join(" ", parts);
-    }
 
     private static Estimate Est(double value, Interval? interval) => new(value, interval);
 
