@@ -16,7 +16,29 @@ public sealed record AdamWOptions(double Beta1 = 0.9, double Beta2 = 0.95, doubl
 }
 
 /// <summary>A contiguous run of the flat parameter buffer and whether weight decay applies to it.</summary>
-public readonly record struct ParameterSegment(int Offset, int Length, bool Decay);
+public readonly record struct ParameterSegment(int Offset, int Length, bool Decay)
+{
+    /// <summary>The segments sorted by offset, checked to tile [0, parameterCount) without gaps or overlaps (the
+    /// optimizers' one check of a layout).</summary>
+    public static ParameterSegment[] Tiling(int parameterCount, IReadOnlyList<ParameterSegment> segments)
+    {
+        ParameterSegment[] sorted = [.. segments.OrderBy(s => s.Offset)];
+        var next = 0;
+        foreach (var s in sorted)
+        {
+            if (s.Offset != next || s.Length < 0)
+            {
+                throw new ArgumentException($"parameter segments must tile [0, {parameterCount}) without gaps or overlaps; found one at offset {s.Offset}, expected {next}");
+            }
+            next += s.Length;
+        }
+        if (next != parameterCount)
+        {
+            throw new ArgumentException($"parameter segments cover {next} values, the buffer has {parameterCount}");
+        }
+        return sorted;
+    }
+}
 
 /// <summary>
 /// AdamW over one flat parameter buffer and the gradient buffer with the same layout. For every element,
@@ -38,20 +60,7 @@ public sealed unsafe class AdamW : IOptimizer
     {
         Options = options ?? new AdamWOptions();
         Options.Validate();
-        _segments = [.. segments.OrderBy(s => s.Offset)];
-        var next = 0;
-        foreach (var s in _segments)
-        {
-            if (s.Offset != next || s.Length < 0)
-            {
-                throw new ArgumentException($"parameter segments must tile [0, {parameterCount}) without gaps or overlaps; found one at offset {s.Offset}, expected {next}");
-            }
-            next += s.Length;
-        }
-        if (next != parameterCount)
-        {
-            throw new ArgumentException($"parameter segments cover {next} values, the buffer has {parameterCount}");
-        }
+        _segments = ParameterSegment.Tiling(parameterCount, segments);
         M = new float[parameterCount];
         V = new float[parameterCount];
     }

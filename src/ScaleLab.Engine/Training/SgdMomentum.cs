@@ -35,20 +35,7 @@ public sealed unsafe class SgdMomentum : IOptimizer
     {
         Options = options ?? new SgdOptions();
         Options.Validate();
-        _segments = [.. segments.OrderBy(s => s.Offset)];
-        var next = 0;
-        foreach (var s in _segments)
-        {
-            if (s.Offset != next || s.Length < 0)
-            {
-                throw new ArgumentException($"parameter segments must tile [0, {parameterCount}) without gaps or overlaps; found one at offset {s.Offset}, expected {next}");
-            }
-            next += s.Length;
-        }
-        if (next != parameterCount)
-        {
-            throw new ArgumentException($"parameter segments cover {next} values, the buffer has {parameterCount}");
-        }
+        _segments = ParameterSegment.Tiling(parameterCount, segments);
         M = new float[parameterCount];
         V = new float[parameterCount];
     }
