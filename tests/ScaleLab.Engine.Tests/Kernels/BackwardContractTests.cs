@@ -67,12 +67,22 @@ public sealed class BackwardContractTests : IDisposable
                     (g, pool) => CrossEntropy.Backward(ToFloat(probs), targets, ToFloat(dout).AsSpan(0, N), N, V, g[0], pool),
                     g => CrossEntropy.BackwardReference<double>(probs, targets, dout.AsSpan(0, N), N, V, g[0]));
             }
+            case "Distillation":
+            {
+                var cache = new double[N * V];
+                var targets = Tokens(rng, N, V);
+                Distillation.ForwardReference<double>(x.AsSpan(0, N * V), Gaussian(rng, N * V), targets, N, V, 2.0, 0.5,
+                    new double[N], new double[N], new double[N], cache);
+                return new([N * V],
+                    (g, pool) => Distillation.Backward(ToFloat(cache), ToFloat(dout).AsSpan(0, N), N, V, g[0], pool),
+                    g => Distillation.BackwardReference<double>(cache, dout.AsSpan(0, N), N, V, g[0]));
+            }
             default:
                 throw new ArgumentException(kernel);
         }
     }
 
-    public static TheoryData<string> Kernels() => ["Encoder", "LayerNorm", "Matmul", "Attention", "Gelu", "Residual", "CrossEntropy"];
+    public static TheoryData<string> Kernels() => ["Encoder", "LayerNorm", "Matmul", "Attention", "Gelu", "Residual", "CrossEntropy", "Distillation"];
 
     [Theory]
     [MemberData(nameof(Kernels))]
