@@ -147,6 +147,13 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
             (["--target", pair.Target, "--draft", pair.Draft, "--temperature", "-1"], "--temperature"),
             (["--target", pair.Target], "--draft"),
             (["--target", pair.Target, "--draft", "no-such-run", "--registry", "sqlite:" + Path.Combine(pair.Dir.FullName, "none.db")], "no registry"),
+            (["--study", "s", "--target", pair.Target], "leave out --target"),
+            (["--study", "s", "--gammas", "0"], "--gammas"),
+            (["--study", "s", "--gammas", "3-1"], "--gammas"),
+            (["--study", "s", "--targets", "0"], "--targets"),
+            (["--study", "s", "--prompt", "x"], "--prompt"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--plot", "x.svg"], "--plot goes with --study"),
+            (["--study", "s", "--registry", "sqlite:" + Path.Combine(pair.Dir.FullName, "none.db")], "no such registry"),
         };
 
         foreach (var (args, expect) in cases)
@@ -159,6 +166,57 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
             Assert.Single(err.Trim().Split('\n'));
             Assert.Contains(expect, err, StringComparison.OrdinalIgnoreCase);
             Assert.Equal("", output);
+        }
+    }
+
+    [Fact]
+    public void SpeculateStudy_ThreeSizes_JsonRowsPerGammaPlotsAndResumesAsDone()
+    {
+        // Given: a study of three trained sizes in one registry.
+        var dir = Directory.CreateTempSubdirectory("scalelab-speculate-study-");
+        try
+        {
+            var registry = "sqlite:" + Path.Combine(dir.FullName, "r.db");
+            foreach (var width in new[] { "8", "16", "32" })
+            {
+                var (trained, _, trainErr) = Run("train", "--layers", "1", "--d-model", width, "--heads", "2", "--seq", "16", "--batch", "4",
+                    "--steps", "60", "--lr", "1e-2", "--eval-sequences", "4", "--registry", registry, "--study", "s", "--json");
+                Assert.True(trained == CliApp.ExitOk, trainErr);
+            }
+            var plot = Path.Combine(dir.FullName, "speculate.svg");
+            string[] args = ["speculate", "--study", "s", "--registry", registry, "--targets", "1", "--drafts", "2", "--gammas", "1,2", "--tokens", "40", "--repeats", "1"];
+
+            // When
+            var (code, output, err) = Run([.. args, "--json", "--plot", plot]);
+            var (again, text, _) = Run(args);
+
+            // Then
+            Assert.True(code == CliApp.ExitOk, err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            Assert.Equal("s-speculate", root.GetProperty("speculate_study").GetString());
+            var pairs = root.GetProperty("pairs").EnumerateArray().ToList();
+            Assert.Equal(2, pairs.Count);
+            foreach (var p in pairs)
+            {
+                Assert.Equal("done", p.GetProperty("status").GetString());
+                Assert.True(p.GetProperty("draft").GetProperty("parameters").GetInt64() < p.GetProperty("target").GetProperty("parameters").GetInt64());
+                var rows = p.GetProperty("rows").EnumerateArray().ToList();
+                Assert.Equal([1, 2], rows.Where(r => !r.GetProperty("auto").GetBoolean()).Select(r => r.GetProperty("gamma").GetInt32()).ToArray());
+                Assert.Single(rows, r => r.GetProperty("auto").GetBoolean());
+                Assert.All(rows, r => Assert.InRange(r.GetProperty("acceptance").GetDouble(), 0, 1));
+            }
+            Assert.False(root.GetProperty("acceptance_law").GetProperty("identified").GetBoolean());
+            Assert.Contains("at least 4", root.GetProperty("acceptance_law").GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.True(File.Exists(plot) && File.Exists(Path.Combine(dir.FullName, "speculate-acceptance.svg")));
+            // Run again: nothing new to measure, the same pairs read back.
+            Assert.Equal(CliApp.ExitOk, again);
+            Assert.Contains("acceptance law not fitted", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            dir.Delete(true);
         }
     }
 }

@@ -20,7 +20,7 @@ namespace ScaleLab.Cli.Commands;
 /// resolves checkpoints and writes output.
 /// </summary>
 [Verb("speculate", "Speculative sampling with a draft and a target model: text, acceptance, tokens per pass, measured and theoretical speedup",
-    Examples = ["speculate --target big.ckpt --draft small.ckpt --tokens 500", "speculate --target big.ckpt --draft small.ckpt --gamma auto --temperature 0.8 --top-k 20 --json", "speculate --target KEY1 --draft KEY2 --registry sqlite:scalelab.db"])]
+    Examples = ["speculate --target big.ckpt --draft small.ckpt --tokens 500", "speculate --study demo --registry sqlite:out/scalelab.db --plot speculate.svg", "speculate --target big.ckpt --draft small.ckpt --gamma auto --temperature 0.8 --top-k 20 --json", "speculate --target KEY1 --draft KEY2 --registry sqlite:scalelab.db"])]
 public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Command<SpeculateCommand.Settings>
 {
     private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
@@ -34,6 +34,26 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         [CommandOption("--draft <CKPT|RUN>")]
         [Description("The draft model (same vocabulary and context as the target): a checkpoint file or a run key")]
         public string? Draft { get; set; }
+
+        [CommandOption("--study <NAME>")]
+        [Description("Measure the trained models of a language-model study instead of one pair: its --targets largest sizes, each with up to --drafts smaller ones as drafts, at every γ of --gammas and auto, as runs of the kind 'speculate' in study NAME-speculate of the same registry (resumable: run it again to finish or to read it back); prints α̂, tokens per pass, c, measured and theoretical speedup per pair and γ, and the fit of how α falls with the draft/target loss gap")]
+        public string? Study { get; set; }
+
+        [CommandOption("--targets <K>")]
+        [Description("With --study: the K largest model sizes are targets (default 2)")]
+        public int Targets { get; set; } = 2;
+
+        [CommandOption("--drafts <K>")]
+        [Description("With --study: up to K smaller sizes per target as drafts, spread evenly in log size (default 5)")]
+        public int Drafts { get; set; } = 5;
+
+        [CommandOption("--gammas <LIST>")]
+        [Description("With --study: the fixed γ to measure, e.g. 1-8 or 1,2,4 (default 1-8; auto is measured too)")]
+        public string Gammas { get; set; } = "1-8";
+
+        [CommandOption("--plot <FILE>")]
+        [Description("With --study: write the speedup-against-draft-size figure to FILE (.svg or .png) and the acceptance-against-loss-gap figure beside it (FILE-acceptance)")]
+        public string? Plot { get; set; }
 
         [CommandOption("--registry <REGISTRY>")]
         [Description("Where run keys are looked up: sqlite:PATH (default sqlite:scalelab.db, or $SCALELAB_REGISTRY) or postgres:CONNSTRING")]
@@ -78,11 +98,50 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         /// <summary>γ, or null for auto (valid after <see cref="Validate"/>).</summary>
         internal int? GammaValue => Gamma == "auto" ? null : int.Parse(Gamma, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
+        /// <summary>The fixed γ of <c>--gammas</c> (valid after <see cref="Validate"/>).</summary>
+        internal List<int> GammaList => ParseGammas(Gammas, out var list, out _) ? list : [];
+
+        internal static bool ParseGammas(string text, out List<int> gammas, out string error)
+        {
+            gammas = [];
+            error = "";
+            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var range = part.Split('-');
+                if (range.Length is 1 or 2 && range.All(r => int.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g >= 1))
+                {
+                    var (from, to) = (int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[^1], CultureInfo.InvariantCulture));
+                    if (from <= to && to <= 64)
+                    {
+                        gammas.AddRange(Enumerable.Range(from, to - from + 1));
+                        continue;
+                    }
+                }
+                error = $"--gammas: '{part}' is not γ ≥ 1 or a range A-B with 1 ≤ A ≤ B ≤ 64";
+                return false;
+            }
+            gammas = [.. gammas.Distinct().Order()];
+            if (gammas.Count == 0) error = "--gammas is empty";
+            return gammas.Count > 0;
+        }
+
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrEmpty(Target) || string.IsNullOrEmpty(Draft))
+            if (Study is not null)
             {
-                return ValidationResult.Error("--target and --draft are both required (a checkpoint file or a run key each)");
+                if (Target is not null || Draft is not null) return ValidationResult.Error("--study measures a study's models: leave out --target and --draft");
+                if (Study.Length == 0) return ValidationResult.Error("--study must name a study");
+                if (Prompt is not null) return ValidationResult.Error("--prompt is not used with --study (the prompt follows the models' corpus)");
+                if (Targets < 1 || Drafts < 1) return ValidationResult.Error($"--targets and --drafts must be 1 or more, got {Targets} and {Drafts}");
+                if (!ParseGammas(Gammas, out _, out var gammaError)) return ValidationResult.Error(gammaError);
+            }
+            else if (Plot is not null)
+            {
+                return ValidationResult.Error("--plot goes with --study");
+            }
+            else if (string.IsNullOrEmpty(Target) || string.IsNullOrEmpty(Draft))
+            {
+                return ValidationResult.Error("--target and --draft are both required (a checkpoint file or a run key each), or --study NAME");
             }
             if (Gamma != "auto" && (!int.TryParse(Gamma, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var g) || g < 1))
             {
@@ -101,6 +160,10 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Study is not null)
+        {
+            return SpeculateStudyRun.Execute(console, stderr, settings, cancellationToken);
+        }
         var (targetPath, target) = Resolve("--target", settings.Target!, settings.Registry);
         var (draftPath, draft) = Resolve("--draft", settings.Draft!, settings.Registry);
         if (target.Config.Vocab != draft.Config.Vocab)

@@ -60,6 +60,12 @@ public sealed record SpeculativeMeasurement(
     bool CpuTime,
     AutoGammaChoice? AutoChoice = null)
 {
+    /// <summary>Draft tokens accepted, of <see cref="Trials"/> put to the accept test (one repeat's counts).</summary>
+    public long Accepted { get; init; }
+
+    /// <summary>Draft tokens put to the accept test: α̂ = <see cref="Accepted"/> / Trials.</summary>
+    public long Trials { get; init; }
+
     /// <summary>c: seconds per draft token over seconds per target token, both sampling alone.</summary>
     public double CostRatio => DraftSecondsPerToken / TargetSecondsPerToken;
 
@@ -191,7 +197,11 @@ public sealed record SpeculativeMeasurement(
             gamma, options.Gamma is null, options.Tokens, output, perTarget, perDraft, perSpec, alpha, se, stats.MeanOverlap,
             stats.TokensPerTargetPass, SpeculativeStatistics.ExpectedTokensPerPass(alpha, gamma),
             targetTimes.Min() / specTimes.Min(), paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
-            verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime, autoChoice);
+            verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime, autoChoice)
+        {
+            Accepted = stats.Accepted,
+            Trials = stats.Trials,
+        };
     }
 
     /// <summary>Seconds of one target pass over γ+1 tokens, distributions included (what a round pays), over
