@@ -344,17 +344,31 @@ public sealed class MarkovSource
         var total = 0.0;
         for (var i = 1; i < window.Length; i++)
         {
-            var j = Math.Min(i, _k);
-            var c = 0;
-            for (var m = j; m >= 1; m--)
-            {
-                c = c * _a + SymbolOrThrow(window[i - m]); // oldest symbol ends in the highest digit
-            }
             var x = SymbolOrThrow(window[i]);
-            var p = j == _k ? _leaves[_leafOf[c]][x] : _orderTables[j][c * _a + x];
-            total -= Math.Log(p);
+            total -= Math.Log(OracleDistribution(window[..i])[x]);
         }
         return total / (window.Length - 1);
+    }
+
+    /// <summary>
+    /// The Bayes-optimal next-symbol distribution (A) after <paramref name="history"/>, the visible tokens of a window
+    /// that starts with no history (at least one): P(· | last j symbols) with j = min(|history|, K), the source's leaf
+    /// for j = K and the order-j table (older history marginalized under π) for j &lt; K. This is the oracle teacher of
+    /// distillation and the predictor <see cref="OracleLogLoss"/> scores. The span is the source's own table.
+    /// </summary>
+    public ReadOnlySpan<double> OracleDistribution(ReadOnlySpan<int> history)
+    {
+        if (history.IsEmpty)
+        {
+            throw new ArgumentException("the oracle needs at least one visible token");
+        }
+        var j = Math.Min(history.Length, _k);
+        var c = 0;
+        for (var m = j; m >= 1; m--)
+        {
+            c = c * _a + SymbolOrThrow(history[^m]); // oldest symbol ends in the highest digit
+        }
+        return j == _k ? _leaves[_leafOf[c]] : _orderTables[j].AsSpan(c * _a, _a);
     }
 
     private double ConditionalEntropyOfOrder(int order, out double[] table)
