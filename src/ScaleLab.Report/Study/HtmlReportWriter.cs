@@ -173,6 +173,11 @@ public static class HtmlReportWriter
             html.Append("<p>No plan: it needs a fitted L(N,D) law.</p>\n");
         }
 
+        if (report.Speculative is { } speculative)
+        {
+            SpeculativeSection.Html(html, speculative);
+        }
+
         html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>lr</th><th>tokens</th><th>compute</th><th>train loss (mean of last steps)</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
         foreach (var r in report.Runs)
         {
@@ -197,7 +202,7 @@ public static class HtmlReportWriter
         return html.ToString();
     }
 
-    private static void Figure(StringBuilder html, string id, byte[] png, string caption) =>
+    internal static void Figure(StringBuilder html, string id, byte[] png, string caption) =>
         html.Append(CultureInfo.InvariantCulture, $"<figure class=\"plot\" id=\"{id}\"><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"><figcaption>{E(caption)}</figcaption></figure>\n");
 
     private static string Slug(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());

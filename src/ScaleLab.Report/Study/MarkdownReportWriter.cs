@@ -57,6 +57,10 @@ public static class MarkdownReportWriter
             var ok = p.Status != "unidentified";
             md.Append(CultureInfo.InvariantCulture, $"| {p.Law} | {NumberStyle.Format(p.Compute, 3)} | {p.Label} | {(ok ? p.OptimalParams : "not identified")} | {(ok ? p.OptimalTokens : "not identified")} | {(ok ? p.TokensPerParam : "")} | {(ok ? p.Loss : "")} |\n");
         }
+        if (report.Speculative is { } speculative)
+        {
+            SpeculativeSection.Markdown(md, speculative);
+        }
         md.Append("\n## Runs\n\n| run | shape | seed | N (non-emb.) | N (total) | tokens | compute | train loss | val loss | status |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in report.Runs)
         {

@@ -1,5 +1,6 @@
 using ScaleLab.Lab.Analysis;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies.Speculative;
 using ScaleLab.Lab.Sweeps;
 using ScaleLab.Laws;
 using ScaleLab.Laws.IsoFlop;
@@ -218,6 +219,7 @@ public static partial class StudyAnalysis
             Budgets = ReportRows.Budgets(selected),
             Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
             Comparison = comparison,
+            Speculative = store.ListStudies().Any(s => s.Name == SpeculativeStudy.StudyName(study)) ? SpeculativeStudy.Read(store, SpeculativeStudy.StudyName(study)) : null,
         };
         var result = new StudyAnalysisResult(report, fits, backtests, plans) { Points = selected, Data = data, ChinchillaForm = chinchillaForm, IsoFlop = isoFlop };
         return result with { Report = report with { Headline = Headline(result, null) } };

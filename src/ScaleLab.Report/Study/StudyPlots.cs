@@ -40,8 +40,27 @@ public static class StudyPlots
         {
             figures.Add(("residuals", Svg(BuildResiduals(report.Laws))));
         }
-        figures.AddRange(report.Backtests.Select(b => ($"backtest-{b.Law}", Svg(BuildBacktest(b)))));
+        figures.AddRange(report.Backtests.Select(b => ($"backtest-{FileSlug(b.Law)}", Svg(BuildBacktest(b)))));
+        if (report.Speculative is { } speculative)
+        {
+            var (speedup, acceptance) = Plots.SpeculativePlot.Build(speculative);
+            figures.Add(("speculative-speedup", Svg(speedup)));
+            figures.Add(("speculative-acceptance", Svg(acceptance)));
+        }
         return figures;
+    }
+
+    /// <summary>A name safe as a file name: lower-case letters and digits, any other run of characters one hyphen
+    /// ("chinchilla, largest budget held out" → "chinchilla-largest-budget-held-out").</summary>
+    internal static string FileSlug(string name)
+    {
+        var slug = new System.Text.StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            if (char.IsAsciiLetterOrDigit(c)) slug.Append(char.ToLowerInvariant(c));
+            else if (slug.Length > 0 && slug[^1] != '-') slug.Append('-');
+        }
+        return slug.ToString().TrimEnd('-');
     }
 
     private static byte[] Png(Plot plot) => plot.GetImageBytes(Width, Height, ImageFormat.Png);

@@ -31,6 +31,8 @@ public sealed record StudyReport(
     public IReadOnlyList<(string Law, IReadOnlyList<string> Statements)> Identification { get; init; } = [];
     /// <summary>Variants of each law fitted to the same points, compared by AIC/BIC (best first within each data set).</summary>
     public IReadOnlyList<ComparisonRow> Comparison { get; init; } = [];
+    /// <summary>Speculative sampling with the study's models (its study S-speculate), when one was measured.</summary>
+    public Lab.Studies.Speculative.SpeculativeStudyResult? Speculative { get; init; }
 }
 
 /// <summary>
