@@ -145,6 +145,38 @@ public static class ComputeGain
         return new ComputeGainResult(options, lawA, lawB, gains, s, trend, failed, notes);
     }
 
+    /// <summary>
+    /// The compute one study's frontier law needs to reach each target loss, C(L) = 10^((log10 L − a)/b), with the same
+    /// residual bootstrap of its line as <see cref="Compare(string, IReadOnlyList{FrontierPoint}, string, IReadOnlyList{FrontierPoint}, ComputeGainOptions)"/>
+    /// and expanded percentile intervals at ν = n − 2 (one line's residual degrees of freedom). Each target must lie in the
+    /// losses the frontier reaches (<see cref="FrontierLaw.MinLoss"/> to <see cref="FrontierLaw.MaxLoss"/>).
+    /// </summary>
+    public static (FrontierLaw Law, IReadOnlyList<Estimate> Compute) ComputeToReach(string study, IReadOnlyList<FrontierPoint> points,
+        IReadOnlyList<double> targets, ComputeGainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(targets);
+        var law = Law(study, points);
+        foreach (var target in targets)
+        {
+            if (!(target >= law.MinLoss && target <= law.MaxLoss))
+            {
+                throw new InvalidDataException(
+                    $"compare: target loss {Format(target)} is outside the losses study '{study}' reaches on its frontier [{Format(law.MinLoss)}, {Format(law.MaxLoss)}]");
+            }
+        }
+        var residuals = AdjustedResiduals(points, law.Fit);
+        var logTargets = targets.Select(Math.Log10).ToArray();
+        var draws = new double[options.Bootstrap][];
+        Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
+        {
+            var (a, b) = Refit(residuals, law.Fit, ref rng);
+            draws[r] = [.. logTargets.Select(t => Math.Pow(10, (t - a) / b))];
+        });
+        var intervals = Quantile.Columns(draws, targets.Count, ExpandedLevel(options.Level, points.Count - 2));
+        return (law, [.. targets.Select((t, k) => new Estimate(law.ComputeFor(t), intervals[k]))]);
+    }
+
     /// <summary>Hesterberg's expanded level c' = 1 − 2Φ(−t(ν, (1 + c)/2)) for a nominal level c and ν degrees of freedom.</summary>
     public static double ExpandedLevel(double level, int degreesOfFreedom) =>
         1 - 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, -MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, degreesOfFreedom, 0.5 + level / 2));
