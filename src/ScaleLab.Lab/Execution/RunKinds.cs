@@ -16,7 +16,7 @@ public sealed class RunKindExportAttribute(Type kind) : Attribute
 
 /// <summary>
 /// The kinds of run this process knows, by name. Lab registers its own (<see cref="LanguageModelRunKind"/>,
-/// the default for a spec or run without a kind, and <see cref="Studies.Speculative.SpeculativePairKind"/>); an assembly that defines kinds registers them itself, either by
+/// the default for a spec or run without a kind, <see cref="Studies.Speculative.SpeculativePairKind"/> and <see cref="Studies.Distillation.DistillationRunKind"/>); an assembly that defines kinds registers them itself, either by
 /// calling <see cref="Register"/> at start-up (the CLI does for the assemblies it references) or through
 /// <see cref="RunKindExportAttribute"/> and the environment variable <see cref="AssembliesVariable"/>
 /// (assembly paths separated by <see cref="Path.PathSeparator"/>), which every worker process, local or under
@@ -36,6 +36,7 @@ public static class RunKinds
     {
         Register(new LanguageModelRunKind());
         Register(new Studies.Speculative.SpeculativePairKind());
+        Register(new Studies.Distillation.DistillationRunKind());
     }
 
     /// <summary>The names of the registered kinds, sorted.</summary>
