@@ -118,21 +118,44 @@ public static partial class CliApp
             // Progress, notes and warnings go here; commands take it by constructor, like IAnsiConsole.
             config.Settings.Registrar.RegisterInstance(stderr);
             var add = typeof(IConfigurator).GetMethod(nameof(IConfigurator.AddCommand))!;
-            foreach (var (type, verb) in Verbs())
+            foreach (var (type, verb) in Verbs().Where(v => !v.Verb.Name.Contains(' ', StringComparison.Ordinal)))
             {
-                var builder = (ICommandConfigurator)add.MakeGenericMethod(type).Invoke(config, [verb.Name])!;
-                builder.WithDescription(verb.Description);
-                if (verb.Hidden)
+                Describe((ICommandConfigurator)add.MakeGenericMethod(type).Invoke(config, [verb.Name])!, verb);
+            }
+            // A verb named "branch leaf" (e.g. "hex solve") is a command of the branch.
+            var addToBranch = typeof(IConfigurator<CommandSettings>).GetMethod(nameof(IConfigurator<CommandSettings>.AddCommand))!;
+            foreach (var branch in Verbs().Where(v => v.Verb.Name.Contains(' ', StringComparison.Ordinal)).GroupBy(v => v.Verb.Name.Split(' ')[0]))
+            {
+                config.AddBranch(branch.Key, b =>
                 {
-                    builder.IsHidden();
-                }
-                foreach (var example in verb.Examples)
-                {
-                    builder.WithExample(example.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-                }
+                    b.SetDescription(BranchDescriptions.GetValueOrDefault(branch.Key, branch.Key));
+                    foreach (var (type, verb) in branch)
+                    {
+                        Describe((ICommandConfigurator)addToBranch.MakeGenericMethod(type).Invoke(b, [verb.Name.Split(' ', 2)[1]])!, verb);
+                    }
+                });
             }
         });
         return app;
+    }
+
+    /// <summary>Descriptions of the verbs that have sub-verbs.</summary>
+    private static readonly Dictionary<string, string> BranchDescriptions = new(StringComparer.Ordinal)
+    {
+        ["hex"] = "Hex board games: exact solver, AlphaZero-style self-play, ratings and the compute frontier (Jones 2021)",
+    };
+
+    private static void Describe(ICommandConfigurator builder, VerbAttribute verb)
+    {
+        builder.WithDescription(verb.Description);
+        if (verb.Hidden)
+        {
+            builder.IsHidden();
+        }
+        foreach (var example in verb.Examples)
+        {
+            builder.WithExample(example.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        }
     }
 
     internal static IEnumerable<(Type Type, VerbAttribute Verb)> Verbs() =>

@@ -74,7 +74,7 @@ public sealed partial class CliContractTests : IDisposable
     public void Help_EveryVerb_ExitsZeroWithDescriptionUsageExamplesAndOptions(string verb)
     {
         // When
-        var (code, output, err) = FitCli.Run(verb, "--help");
+        var (code, output, err) = FitCli.Run([.. verb.Split(' '), "--help"]);
 
         // Then: the page renders (a description read as markup once crashed `sweep --help`) and has every section.
         Assert.True(code == CliApp.ExitOk, $"exit {code}: {err}");
