@@ -12,7 +12,7 @@ internal static class OptionSuggestions
     public static string Message(string[] args, string unknown)
     {
         string typed = unknown.Length == 1 ? "-" + unknown : "--" + unknown;
-        var verb = args.FirstOrDefault(a => !a.StartsWith('-'));
+        var verb = VerbOf(args);
         var known = verb is null ? [] : KnownOptions(verb);
         string where = verb is null || known.Count == 0 ? "" : $" for '{verb}'";
         var suggestion = Nearest(unknown, known);
@@ -45,7 +45,7 @@ internal static class OptionSuggestions
                 option = args[i].Split('=')[0];
             }
         }
-        var verb = args.FirstOrDefault(a => !a.StartsWith('-'));
+        var verb = VerbOf(args);
         var type = option is null || verb is null ? null : OptionType(verb, option);
         string expected = Expected(type);
         return option is null ? $"'{value}' is not a valid value: expected {expected}" : $"{option}: '{value}' is not {expected}";
@@ -64,6 +64,18 @@ internal static class OptionSuggestions
             _ when type.IsEnum => "one of " + string.Join(", ", Enum.GetNames(type)).ToLowerInvariant(),
             _ => "a value of the option's type (see --help)",
         };
+    }
+
+    /// <summary>The verb of a command line: its first word, or its first two where they name a branch's action
+    /// ("sae train").</summary>
+    internal static string? VerbOf(string[] args)
+    {
+        var words = args.Where(a => !a.StartsWith('-')).Take(2).ToArray();
+        if (words.Length == 2 && CliApp.Verbs().Any(v => v.Verb.Name == words[0] + " " + words[1]))
+        {
+            return words[0] + " " + words[1];
+        }
+        return words.FirstOrDefault();
     }
 
     private static Type? OptionType(string verb, string option)

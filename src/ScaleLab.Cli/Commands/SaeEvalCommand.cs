@@ -1,0 +1,126 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Sae;
+using ScaleLab.Engine.Training;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Laws;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary><c>scalelab sae eval</c>: an SAE's reconstruction figures on a model's held-out windows and the model's
+/// loss with the reconstruction spliced in (<see cref="SaeEvaluation"/>).</summary>
+[Verb("sae eval", "Evaluate an SAE on a model's validation windows: FVU (about the mean), explained variance, MSE, L0, dead and dense fractions, and loss recovered by splicing (zero and mean ablation) with the KL to the clean model",
+    Examples = ["sae eval --sae sae.slsa --checkpoint run.ckpt", "sae eval --sae sae.slsa --checkpoint run.ckpt --windows 128 --json"])]
+public sealed class SaeEvalCommand(IAnsiConsole console, Stderr stderr) : Command<SaeEvalCommand.Settings>
+{
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--sae <FILE>")]
+        [Description("SAE file written by scalelab sae train")]
+        public string? Sae { get; set; }
+
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("The model checkpoint the SAE's activations were captured from")]
+        public string? Checkpoint { get; set; }
+
+        [CommandOption("--corpus <CORPUS>")]
+        [Description("synthetic (default), synthetic:SEED or a text file; its validation windows are used")]
+        public string Corpus { get; set; } = "synthetic";
+
+        [CommandOption("--windows <N>")]
+        [Description("Validation windows (default 64)")]
+        public int Windows { get; set; } = 64;
+
+        [CommandOption("--seq <T>")]
+        [Description("Window length (default: the model's context)")]
+        public int? Seq { get; set; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Kernel threads (default 1)")]
+        public int Threads { get; set; } = 1;
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrEmpty(Sae)) return ValidationResult.Error("--sae FILE is required");
+            if (string.IsNullOrEmpty(Checkpoint)) return ValidationResult.Error("--checkpoint FILE is required");
+            if (Windows < 1) return ValidationResult.Error($"--windows must be 1 or more, got {Windows}");
+            if (Seq is < 1) return ValidationResult.Error($"--seq must be 1 or more, got {Seq}");
+            return Threads < 1 ? ValidationResult.Error($"--threads must be 1 or more, got {Threads}") : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        InputFiles.EnsureRegularFile("--sae", settings.Sae!);
+        InputFiles.EnsureRegularFile("--checkpoint", settings.Checkpoint!);
+        var saved = SaeCheckpoint.Load(settings.Sae!);
+        var checkpoint = Checkpoint.Load(settings.Checkpoint!);
+        var identity = ActivationFile.IdentityOf(checkpoint.Config, checkpoint.Parameters);
+        if (saved.ModelIdentity != identity)
+        {
+            throw new InvalidDataException($"{settings.Sae} was trained on another model's activations (identity {saved.ModelIdentity[..12]}…, {settings.Checkpoint} is {identity[..12]}…); evaluate it with the checkpoint it was captured from");
+        }
+        var seq = settings.Seq ?? checkpoint.Config.SeqLen;
+        if (seq > checkpoint.Config.SeqLen) throw new UsageException($"--seq {seq} is longer than the model's context {checkpoint.Config.SeqLen}");
+        var corpus = Corpora.Open(settings.Corpus);
+        corpus.CheckSequenceLength(seq);
+        var inputs = new int[settings.Windows * seq];
+        var targets = new int[settings.Windows * seq];
+        corpus.GetValidation(0, inputs, targets, settings.Windows, seq);
+        using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 16, seq, settings.Threads);
+        using var sae = saved.ToModel(1024, settings.Threads);
+        stderr.WriteLine($"sae eval: {saved.Config.Describe()} at {saved.Site} on {settings.Windows} validation windows of {seq} tokens");
+        var result = SaeEvaluation.Evaluate(model, saved.Site, sae, inputs, targets, settings.Windows, seq);
+        var r = result.Reconstruction;
+        var s = result.Splice;
+        var document = new Dictionary<string, object?>
+        {
+            ["command"] = "sae eval",
+            ["sae"] = settings.Sae,
+            ["checkpoint"] = settings.Checkpoint,
+            ["site"] = saved.Site.ToString(),
+            ["family"] = saved.Config.Family == SaeFamily.TopK ? "topk" : "relu",
+            ["latents"] = saved.Config.Latents,
+            ["k"] = saved.Config.Family == SaeFamily.TopK ? saved.Config.K : null,
+            ["l1"] = saved.Config.Family == SaeFamily.ReluL1 ? saved.Config.L1Coefficient : null,
+            ["corpus"] = corpus.Description,
+            ["tokens"] = r.Tokens,
+            ["fvu"] = r.Fvu,
+            ["explained_variance"] = r.ExplainedVariance,
+            ["mse"] = r.Mse,
+            ["l0"] = r.L0,
+            ["dead_fraction"] = r.DeadFraction,
+            ["dead_definition"] = $"no activation in these {r.Tokens} tokens",
+            ["dense_fraction"] = r.DenseFraction,
+            ["dense_threshold"] = r.DenseThreshold,
+            ["loss_recovered"] = s.LossRecoveredZero,
+            ["loss_recovered_ablation"] = "zero",
+            ["loss_recovered_mean_ablation"] = s.LossRecoveredMean,
+            ["clean_loss"] = s.CleanLoss,
+            ["sae_loss"] = s.ReplacedLoss,
+            ["zero_ablation_loss"] = s.ZeroAblationLoss,
+            ["mean_ablation_loss"] = s.MeanAblationLoss,
+            ["kl_to_clean"] = s.KlToClean,
+        };
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(document, Json));
+            return CliApp.ExitOk;
+        }
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{saved.Config.Describe()} at {saved.Site}, {r.Tokens} validation tokens: FVU {r.Fvu:F4} (explained variance {r.ExplainedVariance:F4}), MSE {r.Mse:G4}, L0 {r.L0:F1}, dead {r.DeadFraction:P1}, dense (> {r.DenseThreshold:P0} of tokens) {r.DenseFraction:P1}"));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"loss: clean {s.CleanLoss:F4}, with SAE {s.ReplacedLoss:F4}, zero-ablated {s.ZeroAblationLoss:F4}, mean-ablated {s.MeanAblationLoss:F4} nats/token; loss recovered {s.LossRecoveredZero:F4} (zero ablation), {s.LossRecoveredMean:F4} (mean ablation); KL to clean {s.KlToClean:G4} nats/token"));
+        return CliApp.ExitOk;
+    }
+}

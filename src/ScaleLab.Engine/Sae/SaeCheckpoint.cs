@@ -1,0 +1,194 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ScaleLab.Engine.Sae;
+
+/// <summary>
+/// A trained (or half-trained) SAE and everything needed to continue it bit for bit, in ONE file. Layout (little-endian):
+/// <code>
+/// offset 0   4 bytes   magic "SLSA"
+///        4   int32     format version (1)
+///        8   int64     payload length P
+///       16   P bytes   payload:
+///                        SAE config as JSON, train options as JSON (length-prefixed UTF-8 each)
+///                        model identity (length-prefixed UTF-8), site: kind, layer (2 × int32)
+///                        step (int64), elapsed seconds (double)
+///                        n parameters (int32), parameters, Adam m, Adam v (n floats each)
+///                        L latents (int32), tokens since each fired (L × int64)
+///   16 + P   32 bytes  SHA-256 of bytes [0, 16 + P)
+/// </code>
+/// Saved atomically (temporary file, then rename) as <see cref="Training.Checkpoint"/> is.
+/// </summary>
+public sealed class SaeCheckpoint
+{
+    public const int FormatVersion = 1;
+    private static readonly byte[] MagicBytes = "SLSA"u8.ToArray();
+    private const int HeaderLength = 16;
+    private const int HashLength = 32;
+
+    public required SaeConfig Config { get; init; }
+    public required SaeTrainOptions Options { get; init; }
+    public required string ModelIdentity { get; init; }
+    public required ActivationSite Site { get; init; }
+    public required long Step { get; init; }
+    public required double ElapsedSeconds { get; init; }
+    public required float[] Parameters { get; init; }
+    public required float[] M { get; init; }
+    public required float[] V { get; init; }
+    public required long[] TokensSinceFired { get; init; }
+
+    /// <summary>The state of <paramref name="trainer"/> as a checkpoint.</summary>
+    public static SaeCheckpoint Of(SaeTrainer trainer, string modelIdentity, ActivationSite site, double elapsedSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        return new SaeCheckpoint
+        {
+            Config = trainer.Config, Options = trainer.Options, ModelIdentity = modelIdentity, Site = site, Step = trainer.Step,
+            ElapsedSeconds = elapsedSeconds, Parameters = [.. trainer.Model.Parameters], M = [.. trainer.Optimizer.M],
+            V = [.. trainer.Optimizer.V], TokensSinceFired = [.. trainer.TokensSinceFired],
+        };
+    }
+
+    public void Save(string path)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("SAE checkpoints are written on little-endian machines only");
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(MagicBytes);
+            w.Write(FormatVersion);
+            w.Write(0L);
+            w.Write(JsonSerializer.Serialize(Config));
+            w.Write(JsonSerializer.Serialize(Options));
+            w.Write(ModelIdentity);
+            w.Write((int)Site.Kind);
+            w.Write(Site.Layer);
+            w.Write(Step);
+            w.Write(ElapsedSeconds);
+            w.Write(Parameters.Length);
+            w.Write(MemoryMarshal.AsBytes(Parameters.AsSpan()));
+            w.Write(MemoryMarshal.AsBytes(M.AsSpan()));
+            w.Write(MemoryMarshal.AsBytes(V.AsSpan()));
+            w.Write(TokensSinceFired.Length);
+            w.Write(MemoryMarshal.AsBytes(TokensSinceFired.AsSpan()));
+            w.Flush();
+            stream.Position = 8;
+            w.Write(stream.Length - HeaderLength);
+        }
+        var body = stream.ToArray();
+        var full = Path.GetFullPath(path);
+        var tmp = full + $".tmp{Environment.ProcessId}";
+        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(body);
+            file.Write(SHA256.HashData(body));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>Reads and verifies an SAE checkpoint; any problem is one line (<see cref="FileNotFoundException"/> or
+    /// <see cref="InvalidDataException"/>).</summary>
+    public static SaeCheckpoint Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"SAE file {path} does not exist; write one with scalelab sae train", path);
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 8 || !bytes.AsSpan(0, 4).SequenceEqual(MagicBytes))
+        {
+            throw new InvalidDataException($"{path} is not a ScaleLab SAE file (no SLSA magic number); write one with scalelab sae train");
+        }
+        var version = BitConverter.ToInt32(bytes, 4);
+        if (version > FormatVersion) throw new InvalidDataException($"SAE file {path} has format version {version}, newer than this build reads ({FormatVersion}); upgrade scalelab");
+        if (version < 1) throw new InvalidDataException($"SAE file {path} has unknown format version {version}; the file is damaged; train it again");
+        var payload = bytes.Length >= HeaderLength ? BitConverter.ToInt64(bytes, 8) : -1;
+        if (payload < 0 || bytes.LongLength != HeaderLength + payload + HashLength)
+        {
+            throw new InvalidDataException($"SAE file {path} is truncated or padded; train it again or resume from an earlier copy");
+        }
+        var body = bytes.AsSpan(0, (int)(HeaderLength + payload));
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan((int)(HeaderLength + payload))))
+        {
+            throw new InvalidDataException($"SAE file {path} fails its SHA-256 checksum: the file was altered or damaged; train it again");
+        }
+        try
+        {
+            using var stream = new MemoryStream(bytes, HeaderLength, (int)payload, writable: false);
+            using var r = new BinaryReader(stream, Encoding.UTF8);
+            var config = JsonSerializer.Deserialize<SaeConfig>(r.ReadString()) ?? throw new InvalidDataException("SAE config is missing");
+            config.Validate();
+            var options = JsonSerializer.Deserialize<SaeTrainOptions>(r.ReadString()) ?? throw new InvalidDataException("SAE train options are missing");
+            var identity = r.ReadString();
+            var site = new ActivationSite((ActivationKind)r.ReadInt32(), r.ReadInt32());
+            var step = r.ReadInt64();
+            var elapsed = r.ReadDouble();
+            var n = r.ReadInt32();
+            if (n != config.ParameterCount) throw new EndOfStreamException($"{n} parameters stored, the config says {config.ParameterCount}");
+            var p = ReadArray<float>(r, n);
+            var m = ReadArray<float>(r, n);
+            var v = ReadArray<float>(r, n);
+            var latents = r.ReadInt32();
+            if (latents != config.Latents) throw new EndOfStreamException($"{latents} latent clocks stored, the config says {config.Latents}");
+            var clocks = ReadArray<long>(r, latents);
+            if (stream.Position != stream.Length) throw new EndOfStreamException("bytes left over after the last field");
+            return new SaeCheckpoint
+            {
+                Config = config, Options = options, ModelIdentity = identity, Site = site, Step = step, ElapsedSeconds = elapsed,
+                Parameters = p, M = m, V = v, TokensSinceFired = clocks,
+            };
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"SAE file {path} passes its checksum but cannot be parsed ({ex.Message}); it was written by an incompatible build", ex);
+        }
+    }
+
+    private static T[] ReadArray<T>(BinaryReader r, int n) where T : unmanaged
+    {
+        var values = new T[n];
+        var bytes = MemoryMarshal.AsBytes(values.AsSpan());
+        if (r.Read(bytes) != bytes.Length) throw new EndOfStreamException("an array ends early");
+        return values;
+    }
+
+    /// <summary>A model for inference with this SAE's weights, for batches of up to <paramref name="maxRows"/> rows.</summary>
+    public SparseAutoencoder ToModel(int maxRows, int threads = 1)
+    {
+        var sae = new SparseAutoencoder(Config, maxRows, threads);
+        Parameters.CopyTo(sae.Parameters);
+        return sae;
+    }
+}
+
+/// <summary>Site names on the command line: GPT-2's module naming <c>h.L.resid_post</c> / <c>h.L.mlp.hidden</c>, or the
+/// short <c>resid:L</c> / <c>mlp:L</c>.</summary>
+public static class SiteNames
+{
+    public static ActivationSite Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var t = text.Trim();
+        string? kind = null, layer = null;
+        if (t.StartsWith("h.", StringComparison.Ordinal))
+        {
+            var rest = t[2..];
+            var dot = rest.IndexOf('.', StringComparison.Ordinal);
+            if (dot > 0)
+            {
+                layer = rest[..dot];
+                kind = rest[(dot + 1)..] switch { "resid_post" => "resid", "mlp.hidden" => "mlp", _ => null };
+            }
+        }
+        else if (t.Split(':') is [var k, var l])
+        {
+            kind = k is "resid" or "mlp" ? k : null;
+            layer = l;
+        }
+        if (kind is null || !int.TryParse(layer, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+        {
+            throw new FormatException($"site '{text}' is not a site name: use h.L.resid_post, h.L.mlp.hidden, resid:L or mlp:L with L a block number from 0");
+        }
+        return kind == "resid" ? ActivationSite.ResidualAfter(index) : ActivationSite.MlpHidden(index);
+    }
+}
