@@ -12,12 +12,15 @@ namespace ScaleLab.Cli.Commands;
 /// <summary>
 /// <c>scalelab compare --study A --study B</c>: the compute-equivalent gain of recipe B over recipe A, C_A(L)/C_B(L),
 /// from each registry study's compute-efficient frontier (<see cref="ComputeGain"/>), at several target losses, with
-/// bootstrap intervals, and whether the gain grows or shrinks with compute.
+/// bootstrap intervals, and whether the gain grows or shrinks with compute. With <c>--vintages</c> it trains (or resumes)
+/// the built-in recipe-vintage study instead and measures its gain ladder (<see cref="VintageStudy"/>): the same
+/// measurement on four recipes of our own engine, so it lives beside the two-study comparison rather than in a verb of its own.
 /// </summary>
 [Verb("compare", "Compute-equivalent gain of study B's recipe over study A's at target losses, with intervals and its trend with compute",
     Examples = ["compare --study sgd --study adamw", "compare --study sgd --study adamw --target-loss 2.1 --target-loss 1.9 --json",
-        "compare --study baseline --study new --registry sqlite:runs.db --bootstrap 2000"])]
-public sealed class CompareCommand(IAnsiConsole console) : Command<CompareCommand.Settings>
+        "compare --study baseline --study new --registry sqlite:runs.db --bootstrap 2000",
+        "compare --vintages --quick --out vintages-quick", "compare --vintages --out vintages --json", "compare --vintages --dry-run"])]
+public sealed class CompareCommand(IAnsiConsole console, Stderr stderr) : Command<CompareCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -49,13 +52,45 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--vintages")]
+        [Description("Train (or resume) the built-in recipe-vintage study instead: SGD+momentum, Adam, AdamW+warmup+cosine and that with the width rate rule, each its own study over the same budgets and sizes; then the compute each needs to reach common target losses and the gain ladder, with a report (OUT/vintages.md) and a figure (OUT/vintages.svg). Full design about 10-15 min on 2 quiet cores")]
+        public bool Vintages { get; set; }
+
+        [CommandOption("--quick")]
+        [Description("With --vintages: the quick design (4 budgets 1e9-3.2e10 FLOP, 3 sizes each; about 1-2 min on 2 cores)")]
+        public bool Quick { get; set; }
+
+        [CommandOption("--out <DIR>")]
+        [Description("With --vintages: folder for the specs, the registry (unless --registry), the checkpoints, the report and the figure (default scalelab-vintages); rerunning resumes")]
+        public string? Out { get; set; }
+
+        [CommandOption("--workers <N>")]
+        [Description("With --vintages: concurrent runs, one thread each (default: the core count)")]
+        public int? Workers { get; set; }
+
+        [CommandOption("--dry-run")]
+        [Description("With --vintages: write the specs and list each recipe's runs; train nothing")]
+        public bool DryRun { get; set; }
+
         public override ValidationResult Validate()
         {
-            if (Studies.Length != 2)
+            if (Vintages && Studies.Length > 0)
+            {
+                return ValidationResult.Error("--vintages compares the built-in recipes; drop --study (or drop --vintages to compare two studies)");
+            }
+            if (!Vintages && (Quick || Out is not null || Workers is not null || DryRun))
+            {
+                return ValidationResult.Error("--quick, --out, --workers and --dry-run go with --vintages");
+            }
+            if (Workers is < 1)
+            {
+                return ValidationResult.Error($"--workers must be at least 1, got {Workers}");
+            }
+            if (!Vintages && Studies.Length != 2)
             {
                 return ValidationResult.Error($"give --study twice (the baseline A, then B), got {Studies.Length}");
             }
-            if (Studies[0] == Studies[1])
+            if (!Vintages && Studies[0] == Studies[1])
             {
                 return ValidationResult.Error($"--study {Studies[0]} is given twice; compare two different studies");
             }
@@ -75,6 +110,10 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Vintages)
+        {
+            return VintageStudy.Run(console, stderr, settings, cancellationToken);
+        }
         var registry = RunStores.Resolve(settings.Registry);
         var (backend, target) = RunStores.Parse(registry);
         if (backend == "sqlite" && !File.Exists(target))

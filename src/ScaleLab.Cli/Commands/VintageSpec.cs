@@ -45,8 +45,9 @@ public sealed record Vintage(string Name, string Title, bool Sgd, bool Constant,
 /// <para>Design: at each budget the sizes of <see cref="ShapeFamily"/> nearest to fixed multiples of a centre
 /// N_c = 6,000·(C/3e10)^0.4, the best N the demo measured (2,680 at 4e9, 8,280 at 8.6e10, 16,952 at 4e11 FLOP; closing
 /// note of issue 10), each trained on D = C/(6N). Full: 6 budgets 3e9–3e11 FLOP, a factor 10^0.4 apart (2 decades;
-/// 6 frontier runs per recipe, the compare line's minimum being 4), 4 sizes at N_c × 0.4, 0.74, 1.36, 2.5 (a factor 6.25
-/// in N, so a recipe whose optimum sits up to 2.5× from the demo's can still be bracketed), at least 120 steps.
+/// 6 frontier runs per recipe, the compare line's minimum being 4), 4 sizes at N_c × 0.3, 0.6, 1.2, 2.4 (a factor 8 in N,
+/// reaching lower than above the centre: in the quick study SGD's best size at 3.2e10 FLOP was the smallest tried, 0.44
+/// N_c, while Adam's was 1.08 N_c), at least 120 steps.
 /// Quick: 4 budgets 1e9–3.2e10 (1.5 decades, a factor 10^0.5 apart: the ladder needs a loss every recipe's frontier
 /// reaches, and a gain of 10× over the oldest recipe leaves only half a decade in common), 3 sizes at N_c × 0.5, 1, 2,
 /// at least 100 steps; the sizes bracket the centre N_c, not necessarily each recipe's own optimum (the report says
@@ -85,7 +86,7 @@ internal static class VintageSpec
     public static int MinSteps(bool quick) => quick ? 100 : 120;
 
     /// <summary>Multiples of the centre N tried at each budget.</summary>
-    public static IReadOnlyList<double> SizeMultiples(bool quick) => quick ? [0.5, 1, 2] : [0.4, 0.74, 1.36, 2.5];
+    public static IReadOnlyList<double> SizeMultiples(bool quick) => quick ? [0.5, 1, 2] : [0.3, 0.6, 1.2, 2.4];
 
     /// <summary>The shapes tried at one budget, smallest first: the family's nearest to each multiple of the centre
     /// that the budget buys at least <see cref="MinSteps"/> steps.</summary>
