@@ -37,6 +37,7 @@ public static class RunKinds
         Register(new LanguageModelRunKind());
         Register(new Studies.Speculative.SpeculativePairKind());
         Register(new Studies.Distillation.DistillationRunKind());
+        Register(new Studies.Sae.SaeRunKind());
     }
 
     /// <summary>The names of the registered kinds, sorted.</summary>

@@ -14,12 +14,16 @@ public sealed class SaeTrainingJob : IDisposable
     private readonly Stopwatch _clock = new();
     private readonly double _elapsedBefore;
 
-    private SaeTrainingJob(SaeTrainer trainer, ActivationFile activations, double elapsedBefore)
+    private SaeTrainingJob(SaeTrainer trainer, ActivationFile activations, double elapsedBefore, float[] heldOut)
     {
         Trainer = trainer;
         Activations = activations;
         _elapsedBefore = elapsedBefore;
+        HeldOut = heldOut;
     }
+
+    /// <summary>The activation rows kept out of training (the file's last rows; empty without a hold-out).</summary>
+    public float[] HeldOut { get; }
 
     public SaeTrainer Trainer { get; }
     public ActivationFile Activations { get; }
@@ -33,7 +37,9 @@ public sealed class SaeTrainingJob : IDisposable
     /// <summary>Rows (tokens) per second of this process's training so far.</summary>
     public double TokensPerSecond { get; private set; }
 
-    public static SaeTrainingJob Open(ActivationFile activations, SaeConfig config, SaeTrainOptions options, int threads, string? checkpointPath)
+    /// <summary>Opens the job; with <paramref name="holdout"/> &gt; 0 the last that fraction of the file's rows (whole
+    /// windows are not respected: rows are tokens) is kept out of training for evaluation.</summary>
+    public static SaeTrainingJob Open(ActivationFile activations, SaeConfig config, SaeTrainOptions options, int threads, string? checkpointPath, double holdout = 0)
     {
         ArgumentNullException.ThrowIfNull(activations);
         ArgumentNullException.ThrowIfNull(config);
@@ -41,7 +47,13 @@ public sealed class SaeTrainingJob : IDisposable
         {
             throw new ArgumentException($"the SAE reads width {config.Inputs}, the activations at {activations.Site} have width {activations.Width}");
         }
-        var trainer = new SaeTrainer(config, options, activations.Data, threads);
+        if (holdout is < 0 or >= 1 || double.IsNaN(holdout)) throw new ArgumentException($"hold-out fraction must be in [0, 1), got {holdout}");
+        var rows = activations.Rows;
+        var trainRows = (int)Math.Max(1, rows - (long)Math.Round(holdout * rows));
+        var width = activations.Width;
+        var data = trainRows == rows ? activations.Data : activations.Data[..(trainRows * width)];
+        float[] heldOut = trainRows == rows ? [] : activations.Data[(trainRows * width)..];
+        var trainer = new SaeTrainer(config, options, data, threads);
         if (checkpointPath is not null && File.Exists(checkpointPath))
         {
             var saved = SaeCheckpoint.Load(checkpointPath);
@@ -52,10 +64,10 @@ public sealed class SaeTrainingJob : IDisposable
                     "give another --out, or the same settings to resume it");
             }
             trainer.Restore(saved.Step, saved.Parameters, saved.M, saved.V, saved.TokensSinceFired);
-            return new SaeTrainingJob(trainer, activations, saved.ElapsedSeconds) { Resumed = true };
+            return new SaeTrainingJob(trainer, activations, saved.ElapsedSeconds, heldOut) { Resumed = true };
         }
         trainer.Initialize();
-        return new SaeTrainingJob(trainer, activations, 0);
+        return new SaeTrainingJob(trainer, activations, 0, heldOut);
     }
 
     /// <summary>Trains to the end, saving a checkpoint every <paramref name="checkpointEvery"/> steps (0: only at the end)

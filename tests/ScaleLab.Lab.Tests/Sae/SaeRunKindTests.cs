@@ -1,0 +1,121 @@
+using Microsoft.Data.Sqlite;
+using ScaleLab.Engine;
+using ScaleLab.Engine.Data;
+using ScaleLab.Engine.Sae;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies.Sae;
+using ScaleLab.Lab.Sweeps;
+
+namespace ScaleLab.Lab.Tests.Sae;
+
+/// <summary>The "sae" run kind: its spec's runs, its refusals, and a crashed run resumed bit for bit.</summary>
+public sealed class SaeRunKindTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("scalelab-sae-kind-").FullName;
+    private readonly string _activations;
+
+    public SaeRunKindTests()
+    {
+        // Activations of a small random model's MLP (width 64) over 40 windows of 16 tokens.
+        var config = new GptConfig(1, 16, 2, 16);
+        using var trainable = new Gpt(config, 1);
+        trainable.InitWeights(new Rng(3));
+        using var model = Gpt.ForInference(config, trainable.Parameters, 8, 16);
+        _activations = Path.Combine(_directory, "acts.slac");
+        ActivationFile.Capture(model, ActivationSite.MlpHidden(0), SyntheticCorpus.Default, 40, 16, 1).Save(_activations);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string Spec(string extra = "latents = [32, 64]\nk = [4, 8]\nseeds = [1, 2]") => $$"""
+        study = "saes"
+        kind = "sae"
+        checkpoint_interval = 10
+        [settings]
+        activations = "{{_activations}}"
+        steps = 30
+        batch = 32
+        {{extra}}
+        """;
+
+    [Fact]
+    public void Expand_LatentsTimesKTimesSeeds_OneRunEachWithStableKeys()
+    {
+        // When
+        var runs = SweepSpec.Parse(Spec()).NewRuns();
+
+        // Then: 2 × 2 × 2 runs of kind sae, distinct keys, the same keys again; compute (2n + 10k)·D per token.
+        Assert.Equal(8, runs.Count);
+        Assert.All(runs, r => Assert.Equal(SaeRunKind.KindName, r.Kind));
+        Assert.Equal(8, runs.Select(r => r.Key).Distinct().Count());
+        Assert.Equal(runs.Select(r => r.Key), SweepSpec.Parse(Spec()).NewRuns().Select(r => r.Key));
+        Assert.Contains(runs, r => r.Flops == 30.0 * 32 * (2 * 64 + 10 * 8) * 64);
+    }
+
+    [Theory]
+    [InlineData("latents = 8\nk = 16", "larger than latents")]
+    [InlineData("colour = 1", "unknown sae setting")]
+    [InlineData("family = \"dense\"", "family")]
+    [InlineData("holdout = 1.5", "holdout")]
+    public void Parse_BadSetting_RefusedInOneLine(string extra, string expected)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(Spec(extra)));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    private ExecutorOptions Options(string name) => new()
+    {
+        Workers = 1,
+        CheckpointDirectory = Path.Combine(_directory, name + "-ck"),
+        CheckpointInterval = 10,
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        StaleAfter = TimeSpan.FromSeconds(5),
+        PollInterval = TimeSpan.FromMilliseconds(50),
+    };
+
+    private string Registry(string name) => "sqlite:" + Path.Combine(_directory, name + ".db");
+
+    [Fact]
+    public void Train_ResumedAfterCrash_MatchesUninterruptedBitForBit()
+    {
+        // Given: an uninterrupted reference, and a crashed attempt on a second registry (a checkpoint at step 10, then the
+        // worker died).
+        var text = Spec("latents = 64\nk = 4\neval_interval = 10");
+        using var refStore = RunStores.Open(Registry("ref"));
+        SweepPlan.Enqueue(refStore, SweepSpec.Parse(text));
+        Assert.True(InProcessExecutor.Run(() => RunStores.Open(Registry("ref")), "saes", Options("ref")).Complete);
+        var target = Assert.Single(refStore.ListRuns("saes"));
+
+        using var store = RunStores.Open(Registry("crash"));
+        SweepPlan.Enqueue(store, SweepSpec.Parse(text));
+        var options = Options("crash");
+        Assert.Equal(target.Key, store.Claim("saes", "dead", options.StaleAfter)!.Key);
+        var path = options.CheckpointPath("saes", target.Key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var session = new SaeRunKind().Open(new RunContext(target, path, 1, store, null)))
+        {
+            for (var i = 0; i < 10; i++) session.TrainStep();
+            session.SaveCheckpoint(path);
+        }
+        store.ReleaseWorker("dead");
+        var run = store.Claim("saes", "alive", options.StaleAfter)!;
+
+        // When
+        var outcome = RunExecution.Train(store, run, "alive", options);
+
+        // Then: the same final value (held-out FVU), the same named metrics after step 10, the same SAE.
+        Assert.Equal((RunEnd.Done, 10L), (outcome.End, outcome.ResumedFromStep));
+        var final = store.GetRun(target.Key)!.FinalLoss;
+        Assert.Equal(refStore.GetRun(target.Key)!.FinalLoss, final);
+        Assert.InRange(final!.Value, 0.0, 1.5);
+        Assert.Equal(refStore.ReadRunMetrics(target.Key).Where(m => m.Step > 10), store.ReadRunMetrics(target.Key).Where(m => m.Step > 10));
+        Assert.Contains(store.ReadRunMetrics(target.Key), m => m.Name == "heldout_fvu" && m.Step == 30);
+        Assert.Equal(SaeCheckpoint.Load(Options("ref").CheckpointPath("saes", target.Key)).Parameters, SaeCheckpoint.Load(path).Parameters);
+    }
+}
