@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ScaleLab.Engine.Kernels;
 
 namespace ScaleLab.Engine.Training;
@@ -26,7 +27,7 @@ public sealed record DistillationOptions(double Temperature = 1.0, double Lambda
 /// </summary>
 public sealed class DistillationObjective : ITrainingObjective, IDisposable
 {
-    private float[] _teacher = [], _cache = [], _dlogits = [], _losses = [], _ce = [], _kl = [], _dlosses = [];
+    private float[] _teacher = [], _cache = [], _losses = [], _ce = [], _kl = [];
 
     public DistillationObjective(ITeacher teacher, DistillationOptions options)
     {
@@ -61,11 +62,11 @@ public sealed class DistillationObjective : ITrainingObjective, IDisposable
         var n = BT * V;
         Distillation.Forward(model.Logits, _teacher.AsSpan(0, n), batch.Targets, BT, V, (float)Options.Temperature, (float)Options.Lambda,
             _losses.AsSpan(0, BT), _ce.AsSpan(0, BT), _kl.AsSpan(0, BT), _cache.AsSpan(0, n), model.Pool);
-        // loss = mean over positions → dlosses = 1/(B·T), as Gpt.Backward() uses for the cross-entropy.
-        _dlosses.AsSpan(0, BT).Fill(1f / BT);
-        _dlogits.AsSpan(0, n).Clear();
-        Distillation.Backward(_cache.AsSpan(0, n), _dlosses.AsSpan(0, BT), BT, V, _dlogits.AsSpan(0, n), model.Pool);
-        model.Backward(_dlogits.AsSpan(0, n));
+        // loss = mean over positions → dlosses = 1/(B·T), as Gpt.Backward() uses for the cross-entropy. Distillation.Backward
+        // into zeroed dlogits stores 0 + (1/(B·T))·g, which is (1/(B·T))·g exactly (up to the sign of a zero), so the cache
+        // is scaled in place instead: the same values without the clear and the extra pass over B·T·V floats.
+        TensorPrimitives.Multiply(_cache.AsSpan(0, n), 1f / BT, _cache.AsSpan(0, n));
+        model.Backward(_cache.AsSpan(0, n));
         // Means summed in position order in double, so they do not depend on the thread count.
         double loss = 0, ce = 0, kl = 0;
         for (var i = 0; i < BT; i++)
@@ -85,11 +86,9 @@ public sealed class DistillationObjective : ITrainingObjective, IDisposable
         if (_teacher.Length >= n && _losses.Length >= BT) return;
         _teacher = new float[n];
         _cache = new float[n];
-        _dlogits = new float[n];
         _losses = new float[BT];
         _ce = new float[BT];
         _kl = new float[BT];
-        _dlosses = new float[BT];
     }
 
     public void Dispose() => Teacher.Dispose();
