@@ -55,6 +55,33 @@ public sealed class FrontierFitterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void Fit_ThirtyPlantedDataSets_BootstrapIntervalsCoverNearNominal()
+    {
+        // Given: 30 independent noisy data sets from the planted frontier (boards 3–7, 40 Elo noise).
+        int[] covered = new int[5];
+        int multiplier = 0;
+        const int replications = 30;
+        for (int rep = 0; rep < replications; rep++)
+        {
+            // When
+            var fit = FrontierFitter.Fit(Synthetic(Truth, [3, 4, 5, 6, 7], seed: 1000 + (ulong)rep), Points with { Bootstrap = 100, Seed = (ulong)rep });
+
+            // Then (accumulated): how often each 95% percentile interval covers the planted value.
+            var t = Truth.ToArray();
+            for (int k = 0; k < 5; k++)
+            {
+                covered[k] += fit.Intervals![k].Contains(t[k]) ? 1 : 0;
+            }
+            multiplier += fit.PerfectPlayMultiplier!.Covers(Truth.PerfectPlayMultiplier) ? 1 : 0;
+        }
+        output.WriteLine($"coverage of {replications}: {string.Join(", ", Enumerable.Range(0, 5).Select(k => $"{ChangePointFrontier.Symbols[k]} {covered[k]}"))}, perfect-play multiplier {multiplier}");
+        // Nominal 28.5 of 30 (sd 1.2); a percentile bootstrap of 100 resamples on 175 points may undercover a little.
+        Assert.All(covered, c => Assert.InRange(c, 24, 30));
+        Assert.InRange(multiplier, 24, 30);
+    }
+
+    [Fact]
     public void Fit_SixMisratedAgents_HuberKeepsTheSlopeWhereLeastSquaresIsPulled()
     {
         // Given: the planted frontier with six incline points of boards 5 and 6 rated 1000 Elo too low (failed evaluations).
