@@ -98,6 +98,8 @@ public static partial class CliApp
     public static CommandApp Build(IAnsiConsole? console = null, ICommandInterceptor? interceptor = null, Stderr? stderr = null)
     {
         stderr ??= Stderr.Process();
+        // Kinds defined outside Lab register here, so `sweep` specs and worker processes (this program) know them.
+        ScaleLab.Lab.Execution.RunKinds.Register(new ScaleLab.Games.Training.HexRunKind());
         var app = new CommandApp();
         app.Configure(config =>
         {

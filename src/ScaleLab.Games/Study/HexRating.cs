@@ -1,0 +1,139 @@
+using ScaleLab.Games.Hex;
+using ScaleLab.Games.Play;
+using ScaleLab.Games.Search;
+using ScaleLab.Games.Training;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Laws.Ratings;
+
+namespace ScaleLab.Games.Study;
+
+/// <summary>A snapshot of a trained agent: its run, generation, shape, the compute spent to reach it and its file.</summary>
+public sealed record HexAgentRef(string Run, long Generation, int Board, int Width, int Depth, long Parameters, double JonesCompute,
+    double TrainFlops, string Path)
+{
+    public string Name => $"{Run}@{Generation}";
+}
+
+/// <summary>An agent's rating on its board: Elo against the board's anchor (perfect play = 0 where the solver
+/// reaches, else the strongest agent), with its interval.</summary>
+public sealed record HexAgentElo(HexAgentRef Agent, double Elo, double StdError, double Low, double High, long Games);
+
+/// <summary>A board's ratings: the Bradley–Terry fit, its anchor, each agent's Elo and random play's.</summary>
+public sealed record HexBoardRatings(int Board, string Anchor, IReadOnlyList<HexAgentElo> Agents, double? RandomElo, RatingFit Fit);
+
+/// <summary>
+/// Rates a study's agents: plays the matches the plan asks for (skipping those already recorded, so a rerun resumes),
+/// records each in the registry (<see cref="IRunStore.RecordMatches"/>, counted from the agent's side), reads back
+/// every match of the study and fits Bradley–Terry per board (<see cref="BradleyTerry"/>). Every match plays both
+/// colours equally often, so the registry's colour-free counts are fitted without a first-move term
+/// (RatingOptions.ColourAdvantage = false; see its note), with one virtual draw per pair so that agents that won or
+/// lost every game keep finite ratings.
+/// </summary>
+public static class HexRating
+{
+    public static IReadOnlyList<HexAgentRef> Agents(IRunStore store, string study, ExecutorOptions executor)
+    {
+        var agents = new List<HexAgentRef>();
+        foreach (var run in store.ListRuns(study).Where(r => r.KindName == HexRunKind.KindName && r.Status == RunStatus.Done))
+        {
+            var config = HexRunKind.ConfigOf(run);
+            if (config.IsReference) continue;
+            var metrics = store.ReadRunMetrics(run.Key);
+            var byStep = metrics.GroupBy(m => m.Step).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Name, m => m.Value));
+            foreach (var (step, values) in byStep.OrderBy(kv => kv.Key))
+            {
+                if (!values.ContainsKey("snapshot")) continue;
+                var path = HexRunKind.SnapshotPath(executor.CheckpointPath(study, run.Key), step);
+                if (!File.Exists(path)) continue;
+                agents.Add(new HexAgentRef(run.Key, step, config.Board, config.Width, config.Depth, config.Shape.ParameterCount,
+                    values.GetValueOrDefault("compute_jones"), values.GetValueOrDefault("train_flops"), path));
+            }
+        }
+        return agents;
+    }
+
+    /// <summary>The reference players' runs of a board ("perfect", "random"), by player.</summary>
+    public static Dictionary<string, string> References(IRunStore store, string study, int board) =>
+        store.ListRuns(study).Where(r => r.KindName == HexRunKind.KindName)
+            .Select(r => (Run: r, Config: HexRunKind.ConfigOf(r)))
+            .Where(x => x.Config.IsReference && x.Config.Board == board)
+            .ToDictionary(x => x.Config.Player, x => x.Run.Key, StringComparer.Ordinal);
+
+    /// <summary>Plays and records the plan's matches that the registry does not hold yet; returns games played.</summary>
+    public static long PlayMatches(IRunStore store, HexStudyPlan plan, IReadOnlyList<HexAgentRef> agents, Action<string>? log)
+    {
+        var recorded = store.ReadMatches(plan.Study)
+            .Select(m => m.Canonical()).Select(m => (m.RunA, m.SnapshotA, m.RunB, m.SnapshotB)).ToHashSet();
+        bool Has(string a, long sa, string b, long sb)
+        {
+            var c = new MatchResult(a, sa, b, sb, 0, 0, 0).Canonical();
+            return recorded.Contains((c.RunA, c.SnapshotA, c.RunB, c.SnapshotB));
+        }
+        long played = 0;
+        foreach (var board in agents.Select(a => a.Board).Distinct().Order())
+        {
+            var refs = References(store, plan.Study, board);
+            var onBoard = agents.Where(a => a.Board == board).OrderBy(a => a.JonesCompute).ThenBy(a => a.Name, StringComparer.Ordinal).ToList();
+            var players = onBoard.ToDictionary(a => a.Name, a => (IHexPlayer)MctsPlayer.FromAgent(a.Name, AgentFile.Load(a.Path, board),
+                plan.TestNodes, ParseVariant(plan.Variant), plan.C));
+            var references = new List<(string Run, IHexPlayer Player)>();
+            if (refs.TryGetValue("perfect", out var perfectRun)) references.Add((perfectRun, new PerfectPlayer(new HexSolver(board))));
+            if (refs.TryGetValue("random", out var randomRun)) references.Add((randomRun, new RandomPlayer()));
+            for (var i = 0; i < onBoard.Count; i++)
+            {
+                var a = onBoard[i];
+                foreach (var (run, player) in references)
+                {
+                    if (Has(a.Run, a.Generation, run, 0)) continue;
+                    var o = Arena.Play(players[a.Name], player, board, plan.ReferenceGames, Seed(a, run));
+                    store.RecordMatches(new MatchResult(a.Run, a.Generation, run, 0, o.Wins, o.Games - o.Wins, 0));
+                    played += o.Games;
+                }
+                if (i + 1 < onBoard.Count)
+                {
+                    var b = onBoard[i + 1];
+                    if (Has(a.Run, a.Generation, b.Run, b.Generation)) continue;
+                    var o = Arena.Play(players[a.Name], players[b.Name], board, 2, Seed(a, b.Name));
+                    store.RecordMatches(new MatchResult(a.Run, a.Generation, b.Run, b.Generation, o.Wins, o.Games - o.Wins, 0));
+                    played += o.Games;
+                }
+            }
+            log?.Invoke($"{board}x{board}: {onBoard.Count} agents rated against {string.Join(" and ", references.Select(r => r.Player.Name))} and their neighbours");
+        }
+        return played;
+    }
+
+    private static ulong Seed(HexAgentRef a, string other) =>
+        BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{a.Name}|{other}")));
+
+    internal static MctsVariant ParseVariant(string v) => new HexTrainConfig("x", 3, 1, 0, 1, 1, Variant: v).SearchVariant;
+
+    /// <summary>Bradley–Terry ratings per board from the study's recorded matches.</summary>
+    public static IReadOnlyList<HexBoardRatings> Fit(IRunStore store, string study, IReadOnlyList<HexAgentRef> agents)
+    {
+        var matches = store.ReadMatches(study);
+        var result = new List<HexBoardRatings>();
+        foreach (var board in agents.Select(a => a.Board).Distinct().Order())
+        {
+            var refs = References(store, study, board);
+            var names = agents.Where(a => a.Board == board).ToDictionary(a => (a.Run, a.Generation), a => a.Name);
+            foreach (var (player, run) in refs) names[(run, 0)] = player;
+            var results = matches
+                .Where(m => names.ContainsKey((m.RunA, m.SnapshotA)) && names.ContainsKey((m.RunB, m.SnapshotB)))
+                .Select(m => new ColouredResult(names[(m.RunA, m.SnapshotA)], names[(m.RunB, m.SnapshotB)], m.Wins, m.Losses, m.Draws))
+                .ToList();
+            if (results.Count == 0) continue;
+            var anchor = refs.ContainsKey("perfect") ? "perfect" : null;
+            var fit = BradleyTerry.Fit(results, new RatingOptions { Anchor = anchor, ColourAdvantage = false, VirtualDraws = 1 });
+            var elos = agents.Where(a => a.Board == board && fit.IndexOf(a.Name) >= 0).Select(a =>
+            {
+                var r = fit.Agents[fit.IndexOf(a.Name)];
+                return new HexAgentElo(a, r.Elo, r.StdError, r.Interval.Lo, r.Interval.Hi, r.Games);
+            }).ToList();
+            double? random = fit.IndexOf("random") >= 0 ? fit.Elo("random") : null;
+            result.Add(new HexBoardRatings(board, fit.Anchor, elos, random, fit));
+        }
+        return result;
+    }
+}
