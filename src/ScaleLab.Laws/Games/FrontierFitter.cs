@@ -100,13 +100,15 @@ public static class FrontierFitter
         double[][] kept = [];
         if (options.Bootstrap > 0)
         {
-            var draws = BootstrapDraws(x, n, y, best.Theta, starts, options, out failed);
+            var groups = options.GroupOf is { } key ? GroupIds(data, key) : null;
+            var draws = BootstrapDraws(x, n, y, best.Theta, starts, options, groups, out failed);
             kept = draws;
             intervals = Quantile.Columns(draws, 5, options.Level);
             slopeIv = intervals[0];
             perfectIv = Quantile.Percentile(draws.Select(d => ChangePointFrontier.FromArray(d).PerfectPlayMultiplier), options.Level);
             randomIv = Quantile.Percentile(draws.Select(d => ChangePointFrontier.FromArray(d).BeatRandomMultiplier), options.Level);
-            notes.Add($"intervals: {options.Bootstrap} case-resampling bootstrap refits of {data.Count} points ({failed} failed), {options.Level:P0} percentile");
+            string unit = groups is null ? $"{data.Count} points" : $"{groups.Max() + 1} groups of {data.Count} points";
+            notes.Add($"intervals: {options.Bootstrap} case-resampling bootstrap refits of {unit} ({failed} failed), {options.Level:P0} percentile");
         }
         return new FrontierFit(theta, intervals,
             new Estimate(theta.InclineSlope, intervals is null ? null : slopeIv),
@@ -187,8 +189,15 @@ public static class FrontierFitter
     }
 
     /// <summary>Case-resampling bootstrap: resample r draws weights from its own stream (<see cref="Resample"/>).</summary>
+    /// <summary>Group id of every point, numbered in order of first appearance.</summary>
+    private static int[] GroupIds(IReadOnlyList<EloPoint> data, Func<EloPoint, string> key)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        return data.Select(p => ids.TryGetValue(key(p), out int id) ? id : ids[key(p)] = ids.Count).ToArray();
+    }
+
     private static double[][] BootstrapDraws(double[] x, double[] n, double[] y, double[] optimum, List<double[]> grid,
-        FrontierFitOptions options, out int failed)
+        FrontierFitOptions options, int[]? groups, out int failed)
     {
         // The full-data optimum plus every 12th grid start (5 of 60): resample optima sit near the full-data one.
         var starts = new List<double[]> { optimum };
@@ -200,7 +209,19 @@ public static class FrontierFitter
         Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
         {
             var w = new double[x.Length];
-            Resample.Counts(ref rng, w);
+            if (groups is null)
+            {
+                Resample.Counts(ref rng, w);
+            }
+            else
+            {
+                var times = new double[groups.Max() + 1];
+                Resample.Counts(ref rng, times);
+                for (int i = 0; i < w.Length; i++)
+                {
+                    w[i] = times[groups[i]];
+                }
+            }
             var o = Minimise(new FrontierObjective(x, n, y, w, options.HuberDelta), starts);
             draws[r] = o is null || o.Theta[0] <= 0 ? [] : o.Theta;
         }, maxDegreeOfParallelism: options.MaxDegreeOfParallelism);

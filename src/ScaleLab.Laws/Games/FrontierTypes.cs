@@ -63,6 +63,13 @@ public sealed record FrontierFitOptions
     /// <summary>Fit only the frontier (the best Elo at each compute per board) rather than every point given.</summary>
     public bool FrontierOnly { get; init; } = true;
 
+    /// <summary>
+    /// The bootstrap's resampling unit: null resamples single points; a key (say, the training run of a snapshot) resamples
+    /// whole groups, so the snapshots of one run, which share its noise, are drawn or left out together (the cluster
+    /// bootstrap, Davison &amp; Hinkley 1997 §3.8).
+    /// </summary>
+    public Func<EloPoint, string>? GroupOf { get; init; }
+
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }
 

@@ -162,6 +162,58 @@ public sealed class FrontierFitterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fit_GroupsOfOnePoint_GiveTheSameDrawsAsThePointBootstrap()
+    {
+        // Given: groups keyed by each point's own coordinates, so every group is one point, in data order.
+        var points = Synthetic(Truth, [3, 4, 5], seed: 9);
+        var options = Points with { Bootstrap = 30, Seed = 4 };
+
+        // When
+        var plain = FrontierFitter.Fit(points, options);
+        var grouped = FrontierFitter.Fit(points, options with { GroupOf = p => $"{p.Board}@{p.Log10Compute}" });
+
+        // Then: identical resamples (the same weights from the same streams), so identical draws.
+        Assert.Equal(plain.Draws.Length, grouped.Draws.Length);
+        for (int r = 0; r < plain.Draws.Length; r++)
+        {
+            Assert.Equal(plain.Draws[r], grouped.Draws[r]);
+        }
+        Assert.Contains(grouped.Notes, s => s.Contains("groups of", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fit_SnapshotsSharingTheirRunsNoise_RunGroupsWidenTheIntervals()
+    {
+        // Given: per board, runs of four consecutive snapshots that share a run offset N(0, 60²) plus their own N(0, 10²):
+        // the points are not independent, and a point bootstrap reads the 4 snapshots of a run as 4 independent checks.
+        var rng = SplitMix64.Stream(21, 0);
+        var points = new List<EloPoint>();
+        foreach (int n in new[] { 3, 4, 5, 6, 7 })
+        {
+            int run = 0;
+            for (double x = 4; x <= 12.5; x += 1)
+            {
+                double offset = 60 * rng.NextGaussian();
+                for (int k = 0; k < 4; k++)
+                {
+                    double xs = x + 0.25 * k;
+                    points.Add(new EloPoint(xs, n, Truth.Predict(xs, n) + offset + 10 * rng.NextGaussian(), $"{n}/run{run}"));
+                }
+                run++;
+            }
+        }
+
+        // When
+        var plain = FrontierFitter.Fit(points, Points with { Bootstrap = 100 });
+        var runs = FrontierFitter.Fit(points, Points with { Bootstrap = 100, GroupOf = p => p.Agent! });
+
+        // Then: resampling whole runs gives wider intervals for the incline parameters.
+        output.WriteLine($"interval widths, points vs runs: m_f {plain.Intervals![0].Width:F1} vs {runs.Intervals![0].Width:F1}, m_n {plain.Intervals[1].Width:F1} vs {runs.Intervals[1].Width:F1}");
+        Assert.True(runs.Intervals[0].Width > 1.3 * plain.Intervals[0].Width, "m_f interval did not widen");
+        Assert.True(runs.Intervals[1].Width > 1.3 * plain.Intervals[1].Width, "m_n interval did not widen");
+    }
+
+    [Fact]
     public void Fit_OneBoard_RefusedWithOneLine()
     {
         var e = Assert.Throws<InvalidDataException>(() => FrontierFitter.Fit(Synthetic(Truth, [5], 1), Points));
