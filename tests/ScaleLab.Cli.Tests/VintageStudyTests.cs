@@ -185,6 +185,75 @@ public sealed class VintageStudyTests : IDisposable
         Assert.False(File.Exists(Path.Combine(outDir, "scalelab.db")));
     }
 
+    /// <summary>
+    /// The quick design's registry with every run already finished at a planted loss, so the command trains nothing:
+    /// loss = 10^(A + B·log10(C·gain)) × (1 + 0.02·|ln(N/N_c)|), the middle size of each budget best.
+    /// </summary>
+    private static void FinishedQuickRegistry(string outDir, double[] gains)
+    {
+        Directory.CreateDirectory(outDir);
+        using var store = new SqliteRunStore(Path.Combine(outDir, "scalelab.db"));
+        store.EnsureSchema();
+        for (var i = 0; i < VintageSpec.Recipes.Count; i++)
+        {
+            var text = VintageSpec.Toml(VintageSpec.Recipes[i], quick: true);
+            var spec = Lab.Sweeps.SweepSpec.Parse(text);
+            Lab.Execution.SweepPlan.Enqueue(store, spec, text);
+            var runs = spec.Expand().ToDictionary(r => r.Key);
+            while (store.Claim(spec.Study, "w", TimeSpan.FromMinutes(1)) is { } run)
+            {
+                var r = runs[run.Key];
+                var n = r.Model.NonEmbeddingParameterCount;
+                var c = 6.0 * n * r.Tokens;
+                var loss = Math.Pow(10, A + B * Math.Log10(c * gains[i])) * (1 + 0.02 * Math.Abs(Math.Log(n / VintageSpec.CentreN(c))));
+                Assert.True(store.Finish(run.Key, "w", loss));
+            }
+        }
+    }
+
+    [Fact]
+    public void Compare_VintagesOnFinishedRuns_TrainsNothingAndWritesTableAndFiles()
+    {
+        // Given every quick run finished (gains 1, 2, 2, 6 over the oldest)
+        var outDir = Path.Combine(_dir, "finished");
+        FinishedQuickRegistry(outDir, [1, 2, 2, 6]);
+
+        // When
+        var (code, stdout, stderr) = Run("compare", "--vintages", "--quick", "--out", outDir, "--bootstrap", "200");
+
+        // Then nothing new is enqueued, the headline names the best recipe, the table and the files are written
+        Assert.True(code == CliApp.ExitOk, stderr);
+        Assert.Equal(4, stderr.Split('\n').Count(l => l.Contains("(0 new, 12 already in", StringComparison.Ordinal)));
+        Assert.Contains("(oldest)", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "vintages.json")));
+        Assert.Equal("vintage-quick-adamw-cosine-rule", doc.RootElement.GetProperty("best").GetProperty("recipe").GetString());
+        Assert.InRange(doc.RootElement.GetProperty("best").GetProperty("gain").GetProperty("value").GetDouble(), 5.0, 7.0);
+        foreach (var file in new[] { "vintages.md", "vintages.svg", "vintages.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, file)), file);
+        }
+    }
+
+    [Fact]
+    public void Compare_VintagesWithNoCommonLoss_ExitOneWithOneLineAndKeepsTheRuns()
+    {
+        // Given finished runs whose newest recipe beats every loss of the others (a gain of 10^4 over 1.5 decades)
+        var outDir = Path.Combine(_dir, "apart");
+        FinishedQuickRegistry(outDir, [1, 1, 1, 1e4]);
+
+        // When
+        var (code, _, stderr) = Run("compare", "--vintages", "--quick", "--out", outDir, "--bootstrap", "50");
+
+        // Then a failure of the run (exit 1), said in one line naming the recipes; the runs stay done in the registry
+        Assert.Equal(CliApp.ExitFailure, code);
+        var errors = stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.Single(errors);
+        Assert.Contains("no loss is reached by every recipe", errors[0]);
+        Assert.Contains("runs are kept", errors[0]);
+        using var store = new SqliteRunStore(Path.Combine(outDir, "scalelab.db"));
+        Assert.Equal(12, store.ListRuns("vintage-quick-adamw-cosine-rule").Count(r => r.Status == RunStatus.Done));
+    }
+
     [Fact]
     [Trait("Category", "Slow")]
     public void Compare_VintagesQuick_TrainsMeasuresAndResumesWithoutRetraining()

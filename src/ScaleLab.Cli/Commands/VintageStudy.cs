@@ -84,7 +84,18 @@ internal static class VintageStudy
         }
         stderr.WriteLine($"compare --vintages: sweeps done in {clock.Elapsed.TotalSeconds:0} s; measuring the gain ladder");
 
-        var analysis = Analyse(store, specs.Select(s => (s.Recipe, s.Spec.Study)).ToList(), settings.Quick, Options(settings));
+        VintageStudyResult analysis;
+        try
+        {
+            analysis = Analyse(store, specs.Select(s => (s.Recipe, s.Spec.Study)).ToList(), settings.Quick, Options(settings));
+        }
+        catch (InvalidDataException ex)
+        {
+            // The runs trained but their frontiers cannot be compared (no loss every recipe reaches, too few frontier runs
+            // after failures): a result of the run, not a bad input, so exit 1; the runs stay in the registry.
+            stderr.WriteLine($"error: {ex.Message} (the runs are kept in {registry})");
+            return CliApp.ExitFailure;
+        }
         var plotPath = Path.Combine(outDir, "vintages.svg");
         VintagePlot.Save(analysis, plotPath);
         var reportPath = Path.Combine(outDir, "vintages.md");
