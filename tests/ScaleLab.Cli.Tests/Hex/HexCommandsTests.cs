@@ -1,0 +1,109 @@
+using System.Text.Json;
+using ScaleLab.Cli.Commands.Hex;
+
+namespace ScaleLab.Cli.Tests.Hex;
+
+[Collection("HexPlayInput")]
+public class HexCommandsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"hexcli-{Guid.NewGuid():N}");
+
+    public HexCommandsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        HexPlayCommand.Input = () => Console.In;
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private string TrainTiny()
+    {
+        var path = Path.Combine(_dir, "a.agent");
+        var (code, output, err) = FitCli.Run("hex", "train", "--board", "3", "--width", "4", "--generations", "3", "--games", "8", "--nodes", "4", "--out", path, "--json");
+        Assert.True(code == CliApp.ExitOk, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(3, doc.RootElement.GetProperty("generations").GetInt64());
+        Assert.True(doc.RootElement.GetProperty("compute_jones").GetDouble() > 0);
+        return path;
+    }
+
+    [Fact]
+    public void TrainThenEval_TinyAgent_ReportsColoursAndWinRate()
+    {
+        // Given a tiny trained agent
+        var agent = TrainTiny();
+        // When evaluated against random play
+        var (code, output, err) = FitCli.Run("hex", "eval", agent, "--against", "random", "--games", "20", "--nodes", "4", "--json");
+        // Then both colours were played equally and the rate lies in [0, 1]
+        Assert.True(code == CliApp.ExitOk, err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal(10, r.GetProperty("games_as_black").GetInt64());
+        Assert.Equal(10, r.GetProperty("games_as_white").GetInt64());
+        Assert.InRange(r.GetProperty("symmetrised_win_rate").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("zz9", "is not a move")]
+    [InlineData("d1", "off the 3x3 board")]
+    public void Play_BadMove_OneLineExit2(string move, string reason)
+    {
+        // Given a person typing a bad move
+        var agent = TrainTiny();
+        HexPlayCommand.Input = () => new StringReader(move + "\n");
+        // When
+        var (code, output, err) = FitCli.Run("hex", "play", agent, "--nodes", "4");
+        // Then one line, exit 2, after the board was drawn
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains(reason, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("a b c", output);
+    }
+
+    [Fact]
+    public void Play_OccupiedCell_OneLineExit2()
+    {
+        // Given the person plays b2 and then b2 again
+        var agent = TrainTiny();
+        HexPlayCommand.Input = () => new StringReader("b2\nb2\n");
+        var (code, output, err) = FitCli.Run("hex", "play", agent, "--nodes", "4");
+        // Then (unless the agent took... it cannot: b2 is the person's) the second b2 is refused
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("b2 is occupied", err);
+        Assert.Contains("agent plays", output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "hex", "train", "--board", "12", "--out", "x.agent" }, "board size must be 3 to 11")]
+    [InlineData(new[] { "hex", "train", "--board", "3", "--generations", "0", "--out", "x.agent" }, "generations must be 1")]
+    [InlineData(new[] { "hex", "study", "--boards", "2-4" }, "--boards must lie in 3-11")]
+    [InlineData(new[] { "hex", "study", "--boards", "x" }, "--boards must be sizes")]
+    public void BadInput_OneLineExit2(string[] args, string reason)
+    {
+        var (code, _, err) = FitCli.Run(args);
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains(reason, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Eval_CorruptAgentOrWrongBoard_OneLineExit2()
+    {
+        // Given a corrupt agent file and a valid 3x3 one
+        var agent = TrainTiny();
+        var corrupt = Path.Combine(_dir, "bad.agent");
+        var bytes = File.ReadAllBytes(agent);
+        bytes[^40] ^= 0xFF;
+        File.WriteAllBytes(corrupt, bytes);
+        var (code, _, err) = FitCli.Run("hex", "eval", corrupt);
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("checksum", err);
+        // And a 4x4 opponent against a 3x3 agent is refused
+        var four = Path.Combine(_dir, "four.agent");
+        Assert.Equal(CliApp.ExitOk, FitCli.Run("hex", "train", "--board", "4", "--width", "4", "--generations", "1", "--games", "2", "--nodes", "2", "--out", four).Code);
+        var (code2, _, err2) = FitCli.Run("hex", "eval", agent, "--against", four);
+        Assert.Equal(CliApp.ExitUsage, code2);
+        Assert.Contains("agent for 4x4 Hex, not 3x3", err2);
+    }
+}
