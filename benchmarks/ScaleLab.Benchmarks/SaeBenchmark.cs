@@ -14,7 +14,9 @@ namespace ScaleLab.Benchmarks;
 /// renormalised, on one fixed batch of Gaussian rows (no AuxK on either side: a fresh SAE has no dead latents). Ours
 /// computes the decoder and all of backward on each row's k active latents; the PyTorch formulation scatters the codes
 /// into a dense (B, n) matrix, as the common implementations do. `sae_train_speedup` is ours / PyTorch's tokens per
-/// second at the first shape; every shape's ratio is listed. Medians of steps over a few seconds each.
+/// second at the first shape; every shape's ratio is listed. Medians of steps over a few seconds each. The peer's BLAS is
+/// whatever libblas.so.3 Debian's alternatives point at (install-peers.sh installs OpenBLAS; the reference BLAS makes
+/// PyTorch several times slower); the JSON names the library the peer mapped.
 /// Usage: sae [--shapes D:N:K,...] [--batch B] [--threads T] [--seconds S] [--json].
 /// </summary>
 public static class SaeBenchmark
@@ -34,7 +36,8 @@ public static class SaeBenchmark
             var ours = Ours(d, n, k, batch, threads, seconds);
             var peerOut = Peers.Run("/usr/bin/python3", string.Join(' ', Path.Combine(Peers.Folder(), "sae_torch_train.py"),
                 d.ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture),
-                batch.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), seconds.ToString(CultureInfo.InvariantCulture)));
+                batch.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), seconds.ToString(CultureInfo.InvariantCulture)),
+                ("OMP_NUM_THREADS", threads.ToString(CultureInfo.InvariantCulture)), ("OPENBLAS_NUM_THREADS", threads.ToString(CultureInfo.InvariantCulture)));
             using var peer = JsonDocument.Parse(peerOut);
             var torchTokens = peer.RootElement.GetProperty("tokens_per_s").GetDouble();
             var row = new Dictionary<string, object?>
@@ -42,6 +45,7 @@ public static class SaeBenchmark
                 ["width"] = d, ["latents"] = n, ["k"] = k, ["batch"] = batch,
                 ["ours_tokens_per_s"] = ours, ["torch_tokens_per_s"] = torchTokens, ["speedup"] = ours / torchTokens,
                 ["torch_version"] = peer.RootElement.GetProperty("torch").GetString(),
+                ["torch_blas"] = peer.RootElement.GetProperty("blas").GetString(),
             };
             rows.Add(row);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -50,7 +50,19 @@ def main():
         step()
         times.append(time.perf_counter() - t0)
     median = statistics.median(times)
-    print(json.dumps({"step_s": median, "tokens_per_s": b / median, "steps": len(times), "torch": torch.__version__}))
+    print(json.dumps({"step_s": median, "tokens_per_s": b / median, "steps": len(times), "torch": torch.__version__,
+                      "blas": blas_library()}))
+
+
+def blas_library():
+    """The BLAS shared library this process mapped (Debian's torch links libblas.so.3, an alternatives link)."""
+    import os
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "blas" in path and path.endswith((".so", ".so.0", ".so.3")) or "libblas" in path:
+                return os.path.realpath(path)
+    return "unknown"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ScaleLab.Lab.Registry;
+using ScaleLab.Lab.Studies.Sae;
+using ScaleLab.Laws;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScaleLab.Cli.Commands;
+
+/// <summary><c>scalelab sae scaling</c>: held-out FVU against latents n at each k from a study of "sae" runs, the power
+/// law L(n) = E + A·n^(−α) with bootstrap intervals, and the back-test of the largest n (<see cref="SaeScaling"/>).</summary>
+[Verb("sae scaling", "Fit how SAE quality scales with the latent count: held-out FVU = E + A*n^(-alpha) at each k from a study of sae runs, with bootstrap intervals and a back-test that predicts the largest n from the smaller",
+    Examples = ["sae scaling --study saes", "sae scaling --study saes --registry sqlite:runs.db --bootstrap 200 --json"])]
+public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScalingCommand.Settings>
+{
+    private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--study <NAME>")]
+        [Description("Study whose sae runs to read (a sweep spec with kind = \"sae\")")]
+        public string? Study { get; set; }
+
+        [CommandOption("--registry <REGISTRY>")]
+        [Description("sqlite:PATH or postgres:CONNSTRING (default $SCALELAB_REGISTRY, else sqlite:scalelab.db)")]
+        public string? Registry { get; set; }
+
+        [CommandOption("--bootstrap <N>")]
+        [Description("Bootstrap resamples for the intervals (default 200)")]
+        public int Bootstrap { get; set; } = 200;
+
+        [CommandOption("--seed <S>")]
+        [Description("Bootstrap seed (default 1)")]
+        public ulong Seed { get; set; } = 1;
+
+        [CommandOption("--json")]
+        [Description("Write one JSON document to stdout")]
+        public bool Json { get; set; }
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Study) ? ValidationResult.Error("--study NAME is required")
+            : Bootstrap < 0 ? ValidationResult.Error($"--bootstrap must be 0 or more, got {Bootstrap}")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var store = RunStores.Open(RunStores.Resolve(settings.Registry));
+        var points = SaeScaling.Points(store, settings.Study!);
+        if (points.Count == 0) throw new UsageException($"study '{settings.Study}' has no finished sae runs; run its sweep spec first (scalelab sweep SPEC)");
+        var fits = SaeScaling.Fit(points, settings.Bootstrap, settings.Seed);
+        if (fits.Count == 0) throw new UsageException($"study '{settings.Study}' has no k with runs at 4 or more latent counts; the power law E + A·n^-α needs at least 4");
+        var document = new Dictionary<string, object?>
+        {
+            ["command"] = "sae scaling",
+            ["study"] = settings.Study,
+            ["law"] = "fvu = E + A*n^(-alpha) at fixed k (held-out FVU, n = latents)",
+            ["fits"] = fits.Select(f => new Dictionary<string, object?>
+            {
+                ["k"] = f.K,
+                ["points"] = f.Points.Select(p => new { latents = p.Latents, seed = p.Seed, fvu = p.Fvu, flops = p.Flops }).ToList(),
+                ["parameters"] = f.Fit.Parameters,
+                ["intervals"] = f.Fit.Bootstrap?.Parameters.Zip(f.Fit.Symbols).ToDictionary(x => x.Second, x => new[] { x.First.Lo, x.First.Hi }),
+                ["identified"] = f.Fit.Identification().AllIdentified,
+                ["unidentified_statements"] = f.Fit.Identification().Statements,
+                ["backtest"] = f.Backtest is { } b ? new Dictionary<string, object?>
+                {
+                    ["held_out_latents"] = f.Points[^1].Latents,
+                    ["points"] = b.Points.Select(p => new { scale = p.Scale, observed = p.Observed, predicted = p.Predicted, lo = p.Lo, hi = p.Hi, relative_error = p.RelativeError, covered = p.Covered }).ToList(),
+                    ["mean_abs_relative_error"] = b.MeanAbsRelativeError,
+                    ["coverage"] = b.Coverage,
+                } : null,
+                ["backtest_skipped"] = f.BacktestSkipped,
+            }).ToList(),
+        };
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(document, Json));
+            return CliApp.ExitOk;
+        }
+        foreach (var f in fits)
+        {
+            var iv = f.Fit.Bootstrap?.Parameters;
+            string Show(int i, string name) =>
+                string.Create(CultureInfo.InvariantCulture, $"{name} {f.Fit.Values[i]:G4}") +
+                (iv is null ? "" : string.Create(CultureInfo.InvariantCulture, $" [{iv[i].Lo:G4}, {iv[i].Hi:G4}]"));
+            console.WriteLine($"k = {f.K}: FVU = E + A·n^-α over {f.Points.Count} runs at {f.Points.Select(p => p.Latents).Distinct().Count()} sizes: " +
+                string.Join(", ", f.Fit.Symbols.Select((s, i) => Show(i, s))));
+            foreach (var statement in f.Fit.Identification().Statements) console.WriteLine($"  not identified: {statement}");
+            if (f.Backtest is { } b)
+            {
+                foreach (var p in b.Points)
+                {
+                    console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  back-test n = {p.Scale:G6}: predicted {p.Predicted:G4} [{p.Lo:G4}, {p.Hi:G4}], observed {p.Observed:G4} (relative error {p.RelativeError:P1}){(p.Covered ? "" : ", outside the interval")}"));
+                }
+            }
+            else
+            {
+                console.WriteLine($"  {f.BacktestSkipped}");
+            }
+        }
+        return CliApp.ExitOk;
+    }
+}
