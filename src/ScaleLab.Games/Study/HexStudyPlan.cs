@@ -24,7 +24,7 @@ public sealed record HexStudyPlan(
 {
     /// <summary>The quick study: 3 network sizes per board, short self-play, cheap test-time search.</summary>
     public static HexStudyPlan Quick(string study, IReadOnlyList<int> boards) =>
-        new(study, boards, [(4, 1), (12, 1), (32, 1)], [1], Generations: 24, Games: 32, Nodes: 16, TestNodes: 8, ReferenceGames: 32);
+        new(study, boards, [(4, 1), (12, 1), (32, 1)], [1], Generations: 64, Games: 32, Nodes: 16, TestNodes: 8, ReferenceGames: 64);
 
     /// <summary>The full study: 4 sizes per board, longer self-play, Jones's 64 test nodes.</summary>
     public static HexStudyPlan Full(string study, IReadOnlyList<int> boards) =>

@@ -26,7 +26,7 @@ public sealed class HexFrontierCommand(IAnsiConsole console, Stderr stderr) : Co
         public string? Registry { get; set; }
 
         [CommandOption("--quick")]
-        [Description("Rate with the quick plan's match settings (8 test nodes, 32 games per reference) instead of the full plan's (64, 64)")]
+        [Description("Rate with the quick plan's match settings (8 test nodes, 64 games per reference) instead of the full plan's (64, 64)")]
         public bool Quick { get; set; }
 
         [CommandOption("--bootstrap <N>")]

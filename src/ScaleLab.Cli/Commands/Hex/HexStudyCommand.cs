@@ -22,7 +22,7 @@ public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Comma
         public string Boards { get; set; } = "3-4";
 
         [CommandOption("--quick")]
-        [Description("The quick plan (3 sizes per board, 24 generations, 8 test nodes); default is the full plan (4 sizes, 128 generations, 64 test nodes)")]
+        [Description("The quick plan (3 sizes per board, 64 generations, 8 test nodes); default is the full plan (4 sizes, 128 generations, 64 test nodes)")]
         public bool Quick { get; set; }
 
         [CommandOption("--registry <REGISTRY>")]
