@@ -78,7 +78,8 @@ public sealed class HexRunKind : IRunKind
             }
             catch (ArgumentException ex)
             {
-                throw new InvalidDataException($"hex settings: {ex.Message}", ex);
+                // ArgumentOutOfRangeException appends "(Parameter 'x')" and the value on further lines: keep the sentence.
+                throw new InvalidDataException($"hex settings: {ex.Message.Split(" (Parameter '", 2)[0].Trim()}", ex);
             }
             var json = JsonSerializer.Serialize(config, Json);
             var parameters = config.IsReference ? 0 : config.Shape.ParameterCount;
