@@ -125,4 +125,46 @@ public sealed class DistillCommandTests : IDisposable
         Assert.Equal(CliApp.ExitUsage, code);
         Assert.Contains("oracle", err);
     }
+
+    [Fact]
+    public void DistillStudy_TinySpec_ReadsBackCrossoversAndCapacityGap()
+    {
+        // Given: one student size, two budgets, two seeds, trained on samples and from the oracle.
+        var spec = Path.Combine(_directory, "study.toml");
+        File.WriteAllText(spec, """
+            study = "tiny-distill"
+            kind = "distill"
+            [settings]
+            teachers = ["none", "oracle"]
+            student = { corpus = "synthetic", seq_len = 16, batch_size = 4, tokens = [640, 1280], seeds = [1, 2], eval_batches = 2, models = [{ layers = 1, d_model = 16, heads = 2 }] }
+            """);
+        var registry = "sqlite:" + Path.Combine(_directory, "study.db");
+
+        // When
+        var (code, output, err) = FitCli.Run("distill", "--study", "tiny-distill", "--spec", spec, "--registry", registry, "--json");
+
+        // Then: 8 points, one crossover verdict per compute view, a capacity-gap row per teacher with the oracle's exact floor.
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(8, root.GetProperty("points").GetArrayLength());
+        Assert.Equal(3, root.GetProperty("crossovers").GetArrayLength());
+        var gap = root.GetProperty("capacity_gap").EnumerateArray().ToList();
+        Assert.Equal(2, gap.Count);
+        Assert.True(gap.Single(g => g.GetProperty("teacher").GetString() == "oracle").GetProperty("teacher_loss").GetDouble() is > 1 and < 3);
+    }
+
+    [Theory]
+    [InlineData("--teacher", "oracle", "drop --teacher")]
+    [InlineData("--registry", "sqlite:/nonexistent/none.db", "no registry")]
+    public void DistillStudy_BadInput_ExitTwoWithOneLine(string flag, string value, string expected)
+    {
+        // When
+        var (code, _, err) = FitCli.Run("distill", "--study", "s", flag, value);
+
+        // Then
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains(expected, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
 }

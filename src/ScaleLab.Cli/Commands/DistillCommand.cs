@@ -22,7 +22,8 @@ namespace ScaleLab.Cli.Commands;
     Examples = ["distill --teacher oracle --steps 300",
         "distill --teacher teacher.ckpt --temperature 2 --lambda 0.5 --layers 1 --d-model 32 --heads 2",
         "distill --teacher 3f2a9c1d0b7e4a55 --registry sqlite:runs.db --json",
-        "distill --teacher oracle --top-k 4 --steps 300"])]
+        "distill --teacher oracle --top-k 4 --steps 300",
+        "distill --study distill-study --spec distill.toml --registry sqlite:runs.db --workers 2"])]
 public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Command<DistillCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -101,8 +102,26 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
 
+        [CommandOption("--study <NAME>")]
+        [Description("Read back a registry study of distill runs (a sweep spec of kind = \"distill\": student sizes × token budgets × teachers, \"none\" among them) and report the crossover compute per student size and teacher with bootstrap intervals over seeds, and the capacity gap. No --teacher")]
+        public string? Study { get; set; }
+
+        [CommandOption("--spec <FILE>")]
+        [Description("With --study: enqueue this distill sweep spec first and train what is unfinished on --workers threads of this process")]
+        public string? Spec { get; set; }
+
+        [CommandOption("--workers <N>")]
+        [Description("With --spec: runs trained at once (default 1)")]
+        public int Workers { get; set; } = 1;
+
         public override ValidationResult Validate()
         {
+            if (Study is not null)
+            {
+                if (Teacher is not null) return ValidationResult.Error("--study reads a study's runs, each with its own teacher; drop --teacher");
+                return Workers < 1 ? ValidationResult.Error($"--workers must be positive, got {Workers}") : ValidationResult.Success();
+            }
+            if (Spec is not null) return ValidationResult.Error("--spec needs --study");
             if (string.IsNullOrWhiteSpace(Teacher)) return ValidationResult.Error("--teacher is required: oracle, a checkpoint file or a registry run key");
             if (!(Temperature > 0) || !double.IsFinite(Temperature)) return ValidationResult.Error($"--temperature must be positive, got {Temperature.ToString(CultureInfo.InvariantCulture)}");
             if (!(Lambda is >= 0 and <= 1)) return ValidationResult.Error($"--lambda must be in 0..1, got {Lambda.ToString(CultureInfo.InvariantCulture)}");
@@ -139,6 +158,11 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Study is not null)
+        {
+            return DistillStudyOutput.Run(console, stderr, settings.Study, settings.Spec, settings.Registry, settings.CheckpointDir, settings.Workers,
+                settings.Threads, settings.Json, cancellationToken);
+        }
         var corpus = settings.OpenCorpus();
         var options = settings.ToTrainOptions();
         var (teacher, teacherLoss) = OpenTeacher(settings, corpus, options);
