@@ -271,7 +271,7 @@ public static class EngineBenchmark
     }
 
     /// <summary>GFLOP/s of a loop of independent AVX2 FMAs on each of <paramref name="threads"/> threads at once.</summary>
-    private static double MeasurePeak(int threads)
+    internal static double MeasurePeak(int threads)
     {
         const long iterations = 20_000_000;
         var best = 0.0;

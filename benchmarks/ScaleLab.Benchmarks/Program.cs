@@ -1,4 +1,4 @@
-// Benchmark program: `dotnet run -c Release --project benchmarks/ScaleLab.Benchmarks -- fit|engine|speculate|distill [--json]`.
+// Benchmark program: `dotnet run -c Release --project benchmarks/ScaleLab.Benchmarks -- fit|engine|speculate|distill|hex [--json]`.
 // Each suite is a class ScaleLab.Benchmarks.<Name>Benchmark with `public static int Run(string[] args)`;
 // every figure it prints is ours against a peer measured side by side in the same run.
 using System.Reflection;
