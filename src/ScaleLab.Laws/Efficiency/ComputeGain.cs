@@ -134,9 +134,9 @@ public static class ComputeGain
             new Estimate(Math.Pow(10, LogGain(logTargets[k], pointA, pointB)), intervals[k]))).ToList();
         var s = new Estimate(1 - lawA.Fit.Slope / lawB.Fit.Slope, intervals[^1]);
         var level = (options.Level * 100).ToString("0.#", CultureInfo.InvariantCulture);
-        var trend = s.Lo > 0 ? $"the gain grows with compute: G ∝ C^{Format(s.Value)} ({level}% interval of the exponent [{Format(s.Lo)}, {Format(s.Hi)}] above 0)"
-            : s.Hi < 0 ? $"the gain shrinks with compute: G ∝ C^{Format(s.Value)} ({level}% interval of the exponent [{Format(s.Lo)}, {Format(s.Hi)}] below 0)"
-            : $"no detectable change of the gain with compute over these runs (exponent {Format(s.Value)}, {level}% interval [{Format(s.Lo)}, {Format(s.Hi)}] includes 0)";
+        var trend = s.Lo > 0 ? $"the gain grows with compute: G ∝ C^{Exponent(s.Value)} ({level}% interval of the exponent [{Exponent(s.Lo)}, {Exponent(s.Hi)}] above 0)"
+            : s.Hi < 0 ? $"the gain shrinks with compute: G ∝ C^{Exponent(s.Value)} ({level}% interval of the exponent [{Exponent(s.Lo)}, {Exponent(s.Hi)}] below 0)"
+            : $"no detectable change of the gain with compute over these runs (exponent {Exponent(s.Value)}, {level}% interval [{Exponent(s.Lo)}, {Exponent(s.Hi)}] includes 0)";
         var notes = new List<string>();
         if (failed > 0)
         {
@@ -251,4 +251,7 @@ public static class ComputeGain
         (points.Select(p => Math.Log10(p.C)).ToArray(), points.Select(p => Math.Log10(p.Loss)).ToArray());
 
     private static string Format(double x) => NumberStyle.Format(x);
+
+    /// <summary>The gain's exponent to 2 significant digits: its interval is far wider than NumberStyle's 5 digits.</summary>
+    private static string Exponent(double x) => NumberStyle.Format(x, 2);
 }
