@@ -114,14 +114,7 @@ public sealed class CompareCommand(IAnsiConsole console, Stderr stderr) : Comman
         {
             return VintageStudy.Run(console, stderr, settings, cancellationToken);
         }
-        var registry = RunStores.Resolve(settings.Registry);
-        var (backend, target) = RunStores.Parse(registry);
-        if (backend == "sqlite" && !File.Exists(target))
-        {
-            throw new UsageException($"--registry {registry}: no such registry file");
-        }
-        using var store = RunStores.Open(registry);
-        store.EnsureSchema();
+        using var store = RegistryToRead.Open(settings.Registry, out _);
         var (a, b) = (settings.Studies[0], settings.Studies[1]);
         var result = ComputeGain.Compare(a, Frontier(store, a), b, Frontier(store, b), new ComputeGainOptions
         {

@@ -47,7 +47,7 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var store = RunStores.Open(RunStores.Resolve(settings.Registry));
+        using var store = RegistryToRead.Open(settings.Registry, out _);
         var points = SaeScaling.Points(store, settings.Study!);
         if (points.Count == 0) throw new UsageException($"study '{settings.Study}' has no finished sae runs; run its sweep spec first (scalelab sweep SPEC)");
         var fits = SaeScaling.Fit(points, settings.Bootstrap, settings.Seed);

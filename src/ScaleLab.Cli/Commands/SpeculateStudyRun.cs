@@ -21,14 +21,7 @@ internal static class SpeculateStudyRun
 
     public static int Execute(IAnsiConsole console, Stderr stderr, SpeculateCommand.Settings settings, CancellationToken cancellationToken)
     {
-        var registry = RunStores.Resolve(settings.Registry);
-        var (backend, target) = RunStores.Parse(registry);
-        if (backend == "sqlite" && !File.Exists(target))
-        {
-            throw new UsageException($"--registry {registry}: no such registry (the study's models are read from it; pass --registry)");
-        }
-        using var store = RunStores.Open(registry);
-        store.EnsureSchema();
+        using var store = RegistryToRead.Open(settings.Registry, out var registry, "no such registry (the study's models are read from it; pass --registry)");
         var options = new SpeculativeStudyOptions(settings.Targets, settings.Drafts, settings.GammaList, Auto: true, settings.Tokens,
             settings.Repeats, settings.Temperature, settings.TopK, (long)settings.Seed, settings.CpuTime);
         var spec = SpeculativeStudy.Plan(store, settings.Study!, options);

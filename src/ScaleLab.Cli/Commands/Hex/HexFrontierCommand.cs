@@ -43,8 +43,7 @@ public sealed class HexFrontierCommand(IAnsiConsole console, Stderr stderr) : Co
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var registry = RunStores.Resolve(settings.Registry);
-        using var store = RunStores.Open(registry);
+        using var store = RegistryToRead.Open(settings.Registry, out var registry);
         var runs = store.ListRuns(settings.Study).Where(r => r.KindName == HexRunKind.KindName).ToList();
         if (runs.Count == 0) throw new InvalidDataException($"study '{settings.Study}' has no hex runs in {registry}; train it with scalelab hex study");
         var boards = runs.Select(r => HexRunKind.ConfigOf(r).Board).Distinct().Order().ToList();
