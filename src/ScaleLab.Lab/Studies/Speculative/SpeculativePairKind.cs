@@ -166,7 +166,15 @@ internal sealed class SpeculativePairSession : IRunSession
             context.Log?.Invoke($"run {config.Study}/{context.Run.Key}: resuming at step {Step + 1} of {config.Steps}");
         }
         _target = Gpt.FromCheckpoint(target, maxBatch: 1);
-        _draft = Gpt.FromCheckpoint(draft, maxBatch: 1);
+        try
+        {
+            _draft = Gpt.FromCheckpoint(draft, maxBatch: 1);
+        }
+        catch
+        {
+            _target.Dispose();
+            throw;
+        }
     }
 
     private static Checkpoint Load(string role, string path)
