@@ -17,7 +17,7 @@ namespace ScaleLab.Lab.Sweeps;
 ///                                 # or compute = [1e10, 1e11] (FLOP; each model trains D = C / (6·N) tokens)
 /// seeds = [1, 2]                  # default [1]
 /// learning_rates = [3e-3]         # default [3e-3] (the engine's default)
-/// eval_interval = 50              # steps between validation evaluations (default 50)
+/// eval_interval = 50              # steps between validation evaluations (default 50; 0 = only after the last step)
 /// eval_batches = 4                # validation batches per evaluation (default 4)
 /// threads_per_run = 1             # default 1
 /// checkpoint_interval = 100       # steps between checkpoints (default 100)
@@ -45,7 +45,7 @@ namespace ScaleLab.Lab.Sweeps;
 ///                                 # step, no warmup, no decay (same runs as warmup_steps = 0, min_lr_fraction = 1)
 /// optimizer = "sgd"               # "adamw" (the default) or "sgd": heavy-ball momentum, no Nesterov
 /// momentum = 0.9                  # SGD only, in [0, 1) (default 0.9)
-/// grad_clip = 1.0                 # global gradient-norm clip (default 1.0)
+/// grad_clip = 1.0                 # global gradient-norm clip (default 1.0; 0 = no clipping)
 /// </code>
 /// </summary>
 public sealed partial class SweepSpecReader
@@ -140,7 +140,7 @@ public sealed partial class SweepSpecReader
         Unique(root, "tokens_per_parameter", ratios);
         Unique(root, "learning_rates", lrs);
 
-        var evalInterval = (int)(Integer(root, "eval_interval", min: 1, max: int.MaxValue) ?? Defaults.EvalInterval);
+        var evalInterval = (int)(Integer(root, "eval_interval", min: 0, max: int.MaxValue) ?? Defaults.EvalInterval);
         var evalBatches = (int)(Integer(root, "eval_batches", min: 1, max: 1 << 20) ?? Defaults.EvalBatches);
         var threads = (int)(Integer(root, "threads_per_run", min: 1, max: 1024) ?? 1);
         var checkpointInterval = (int)(Integer(root, "checkpoint_interval", min: 1, max: int.MaxValue) ?? 100);
@@ -187,10 +187,6 @@ public sealed partial class SweepSpecReader
         }
         var weightDecay = Number(schedule, "weight_decay", Defaults.WeightDecay, 0, double.MaxValue, upperOpen: false, "schedule.");
         var gradClip = Number(schedule, "grad_clip", Defaults.GradClip, 0, double.MaxValue, upperOpen: false, "schedule.");
-        if (!(gradClip > 0))
-        {
-            throw Error(schedule.LineOf("grad_clip"), "schedule.grad_clip", $"must be positive, got {gradClip}");
-        }
 
         var (optimizer, momentum) = ReadOptimizer(schedule);
 

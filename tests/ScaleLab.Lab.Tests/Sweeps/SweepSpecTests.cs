@@ -47,6 +47,35 @@ public sealed class SweepSpecTests
     }
 
     [Fact]
+    public void Parse_ZeroGradClipAndEvalInterval_MeanOffAsInTrainOptions()
+    {
+        // Given: 0 is "no clipping" and "validate only after the last step", as TrainOptions documents.
+        var text = Full.Replace("eval_interval = 10", "eval_interval = 0") + "\ngrad_clip = 0\n";
+
+        // When
+        var runs = SweepSpec.Parse(text).Expand();
+
+        // Then
+        Assert.All(runs, r => Assert.Equal((0.0, 0), (r.GradClip, r.EvalInterval)));
+        Assert.NotEqual(SweepSpec.Parse(Full).Expand().Select(r => r.Key), runs.Select(r => r.Key));
+    }
+
+    [Theory]
+    [InlineData("eval_interval = -1", "schedule.grad_clip = 1", "key 'eval_interval'")]
+    [InlineData("eval_interval = 10", "grad_clip = -0.5", "key 'schedule.grad_clip'")]
+    public void Parse_NegativeGradClipOrEvalInterval_Refused(string root, string schedule, string key)
+    {
+        // Given
+        var text = Full.Replace("eval_interval = 10", root) + "\n" + schedule.Replace("schedule.", "") + "\n";
+
+        // When
+        var ex = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(text));
+
+        // Then
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Expand_SameSpecTwice_SameKeys()
     {
         // Given
