@@ -8,9 +8,10 @@ using ScaleLab.Laws.Ratings;
 
 namespace ScaleLab.Games.Study;
 
-/// <summary>A snapshot of a trained agent: its run, generation, shape, the compute spent to reach it and its file.</summary>
+/// <summary>A snapshot of a trained agent: its run, generation, shape, the compute spent to reach it, the self-play
+/// samples generated up to it (the run's "samples" metric summed over generations ≤ this one) and its file.</summary>
 public sealed record HexAgentRef(string Run, long Generation, int Board, int Width, int Depth, long Parameters, double JonesCompute,
-    double TrainFlops, string Path)
+    double TrainFlops, string Path, double Samples = 0)
 {
     public string Name => $"{Run}@{Generation}";
 }
@@ -41,13 +42,15 @@ public static class HexRating
             if (config.IsReference) continue;
             var metrics = store.ReadRunMetrics(run.Key);
             var byStep = metrics.GroupBy(m => m.Step).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Name, m => m.Value));
+            double samples = 0;
             foreach (var (step, values) in byStep.OrderBy(kv => kv.Key))
             {
+                samples += values.TryGetValue("samples", out var s) && double.IsFinite(s) ? s : 0;
                 if (!values.ContainsKey("snapshot")) continue;
                 var path = HexRunKind.SnapshotPath(executor.CheckpointPath(study, run.Key), step);
                 if (!File.Exists(path)) continue;
                 agents.Add(new HexAgentRef(run.Key, step, config.Board, config.Width, config.Depth, config.Shape.ParameterCount,
-                    values.GetValueOrDefault("compute_jones"), values.GetValueOrDefault("train_flops"), path));
+                    values.GetValueOrDefault("compute_jones"), values.GetValueOrDefault("train_flops"), path, samples));
             }
         }
         return agents;
@@ -59,6 +62,11 @@ public static class HexRating
             .Select(r => (Run: r, Config: HexRunKind.ConfigOf(r)))
             .Where(x => x.Config.IsReference && x.Config.Board == board)
             .ToDictionary(x => x.Config.Player, x => x.Run.Key, StringComparer.Ordinal);
+
+    /// <summary>Games the fixed design plays on a board: each agent against each reference player (the plan's games,
+    /// rounded up to even as <see cref="Arena.Play"/> plays them) and two games against its next neighbour.</summary>
+    internal static long DesignGames(HexStudyPlan plan, int agents, int references) =>
+        (long)agents * references * (2 * ((plan.ReferenceGames + 1) / 2)) + 2L * Math.Max(0, agents - 1);
 
     /// <summary>Plays and records the plan's matches that the registry does not hold yet; returns games played.</summary>
     public static long PlayMatches(IRunStore store, HexStudyPlan plan, IReadOnlyList<HexAgentRef> agents, Action<string>? log)
@@ -104,6 +112,34 @@ public static class HexRating
         return played;
     }
 
+    /// <summary>The rating options of a board: anchored on perfect play where the board has it (else the strongest
+    /// agent), no first-move term (the registry's counts carry no colour; every match is colour-balanced), one virtual
+    /// draw per pair.</summary>
+    public static RatingOptions Options(IReadOnlyDictionary<string, string> references) =>
+        new() { Anchor = references.ContainsKey("perfect") ? "perfect" : null, ColourAdvantage = false, VirtualDraws = 1 };
+
+    /// <summary>The recorded matches among a board's agents and reference players, by rating name (agents "run@gen",
+    /// references by player), counted from the first-named side.</summary>
+    internal static List<ColouredResult> BoardResults(IReadOnlyList<MatchResult> matches, IReadOnlyDictionary<(string Run, long Snapshot), string> names) =>
+        matches.Where(m => names.ContainsKey((m.RunA, m.SnapshotA)) && names.ContainsKey((m.RunB, m.SnapshotB)))
+            .Select(m => new ColouredResult(names[(m.RunA, m.SnapshotA)], names[(m.RunB, m.SnapshotB)], m.Wins, m.Losses, m.Draws))
+            .ToList();
+
+    /// <summary>Rating names of a board's agents and reference runs, keyed by (run, snapshot).</summary>
+    internal static Dictionary<(string Run, long Snapshot), string> BoardNames(IEnumerable<HexAgentRef> onBoard, IReadOnlyDictionary<string, string> references)
+    {
+        var names = onBoard.ToDictionary(a => (a.Run, a.Generation), a => a.Name);
+        foreach (var (player, run) in references) names[(run, 0)] = player;
+        return names;
+    }
+
+    /// <summary>A reference player by name ("perfect" needs the solver for the board).</summary>
+    internal static IHexPlayer ReferencePlayer(string player, int board) =>
+        player == "perfect" ? new PerfectPlayer(new HexSolver(board)) : new RandomPlayer();
+
+    internal static ulong Seed(string text) =>
+        BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
     private static ulong Seed(HexAgentRef a, string other) =>
         BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{a.Name}|{other}")));
 
@@ -117,15 +153,9 @@ public static class HexRating
         foreach (var board in agents.Select(a => a.Board).Distinct().Order())
         {
             var refs = References(store, study, board);
-            var names = agents.Where(a => a.Board == board).ToDictionary(a => (a.Run, a.Generation), a => a.Name);
-            foreach (var (player, run) in refs) names[(run, 0)] = player;
-            var results = matches
-                .Where(m => names.ContainsKey((m.RunA, m.SnapshotA)) && names.ContainsKey((m.RunB, m.SnapshotB)))
-                .Select(m => new ColouredResult(names[(m.RunA, m.SnapshotA)], names[(m.RunB, m.SnapshotB)], m.Wins, m.Losses, m.Draws))
-                .ToList();
+            var results = BoardResults(matches, BoardNames(agents.Where(a => a.Board == board), refs));
             if (results.Count == 0) continue;
-            var anchor = refs.ContainsKey("perfect") ? "perfect" : null;
-            var fit = BradleyTerry.Fit(results, new RatingOptions { Anchor = anchor, ColourAdvantage = false, VirtualDraws = 1 });
+            var fit = BradleyTerry.Fit(results, Options(refs));
             var elos = agents.Where(a => a.Board == board && fit.IndexOf(a.Name) >= 0).Select(a =>
             {
                 var r = fit.Agents[fit.IndexOf(a.Name)];

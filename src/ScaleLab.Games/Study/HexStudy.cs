@@ -6,8 +6,9 @@ using ScaleLab.Laws.Games;
 
 namespace ScaleLab.Games.Study;
 
-/// <summary>A study's outcome: per-board ratings, the fitted frontier (null with the reason when the data do not
-/// support a fit), the runs' state and where the time went.</summary>
+/// <summary>A study's outcome: per-board ratings, the informative pairing's extra games, the fitted frontier (null with
+/// the reason when the data do not support a fit), its back-tests (or why none), the train–test trade-off and the RL
+/// scaling law per board, the runs' state and where the time went.</summary>
 public sealed record HexStudyResult(
     HexStudyPlan Plan,
     IReadOnlyList<HexBoardRatings> Boards,
@@ -18,14 +19,29 @@ public sealed record HexStudyResult(
     long GamesPlayed,
     double TrainSeconds,
     double RateSeconds,
-    double FitSeconds);
+    double FitSeconds)
+{
+    public IReadOnlyList<HexPairingBoard> Pairing { get; init; } = [];
+
+    public IReadOnlyList<FrontierBacktest> Backtests { get; init; } = [];
+
+    public IReadOnlyList<string> BacktestNotes { get; init; } = [];
+
+    public IReadOnlyList<HexTrainTestBoard> TrainTest { get; init; } = [];
+
+    public IReadOnlyList<HexRlBoard> Rl { get; init; } = [];
+
+    /// <summary>Every rated snapshot on the boards anchored on perfect play, as the frontier fit saw them.</summary>
+    public IReadOnlyList<EloPoint> FrontierPoints { get; init; } = [];
+}
 
 /// <summary>
 /// <c>hex study</c> end to end, after Jones (2021): train every agent of the plan as runs of the registry (the "hex"
 /// kind, any executor; rerunning resumes), rate all snapshots against the reference players and their neighbours
 /// (<see cref="HexRating"/>), and fit the change-point compute frontier across boards (<see cref="FrontierFitter"/>,
-/// x = log10 Jones compute, Elo against perfect play). Boards without the exact solver are rated against their strongest
-/// agent and left out of the frontier fit, whose ceiling is perfect play.
+/// x = log10 Jones compute, Elo against perfect play), back-test it board by board, and fit the train–test trade-off
+/// and the RL scaling law (<see cref="HexStudyFits"/>, <see cref="HexTrainTest"/>). Boards without the exact solver
+/// are rated against their strongest agent and left out of the frontier fit, whose ceiling is perfect play.
 /// </summary>
 public static class HexStudy
 {
@@ -36,7 +52,8 @@ public static class HexStudy
         return store.Enqueue(plan.Study, runs);
     }
 
-    /// <summary>Rates and fits what the registry holds for the plan's study (the runs trained already).</summary>
+    /// <summary>Rates and fits what the registry holds for the plan's study (the runs trained already): the fixed
+    /// rating design, the informative pairing, the train–test evaluations, then the fits.</summary>
     public static HexStudyResult Analyse(IRunStore store, HexStudyPlan plan, ExecutorOptions executor, double trainSeconds,
         Action<string>? log, int bootstrap = 200)
     {
@@ -45,24 +62,25 @@ public static class HexStudy
         var runs = store.ListRuns(plan.Study).Where(r => r.KindName == HexRunKind.KindName).ToList();
         var agents = HexRating.Agents(store, plan.Study, executor);
         var games = HexRating.PlayMatches(store, plan, agents, log);
+        var pairing = HexPairing.Spend(store, plan, agents, log);
+        games += pairing.Sum(p => p.GamesPlayed);
         var boards = HexRating.Fit(store, plan.Study, agents);
+        var trainTest = HexTrainTest.Run(store, plan, agents, bootstrap, log);
+        games += trainTest.Sum(t => t.Games);
         var rateSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        FrontierFit? frontier = null;
-        string? note = null;
-        var points = boards.Where(b => b.Anchor == "perfect")
-            .SelectMany(b => b.Agents.Where(a => a.Agent.JonesCompute > 0)
-                .Select(a => new EloPoint(Math.Log10(a.Agent.JonesCompute), b.Board, a.Elo, a.Agent.Name)))
-            .ToList();
-        try
-        {
-            frontier = FrontierFitter.Fit(points, new FrontierFitOptions { Bootstrap = bootstrap, Seed = 1, MaxDegreeOfParallelism = 1 });
-        }
-        catch (InvalidDataException ex)
-        {
-            note = ex.Message;
-        }
+        var (frontier, note) = HexStudyFits.Frontier(boards, bootstrap);
+        var (backtests, backtestNotes) = HexStudyFits.Backtests(boards, bootstrap);
+        var rl = HexStudyFits.Rl(boards, bootstrap);
         return new HexStudyResult(plan, boards, frontier, note, runs.Count, runs.Count(r => r.Status == RunStatus.Failed), games,
-            trainSeconds, rateSeconds, clock.Elapsed.TotalSeconds);
+            trainSeconds, rateSeconds, clock.Elapsed.TotalSeconds)
+        {
+            Pairing = pairing,
+            Backtests = backtests,
+            BacktestNotes = backtestNotes,
+            TrainTest = trainTest,
+            Rl = rl,
+            FrontierPoints = HexStudyFits.FrontierPoints(boards),
+        };
     }
 }

@@ -7,7 +7,11 @@ namespace ScaleLab.Games.Study;
 /// What a Hex study trains and how it rates: boards × network sizes (width, depth) × seeds, self-play settings,
 /// and the rating matches: every snapshot plays <see cref="ReferenceGames"/> games against random play and (where
 /// the solver reaches) perfect play, and two games (one per colour; agents are deterministic) against each of its
-/// neighbours in compute order on its board, all with <see cref="TestNodes"/> search nodes per move.
+/// neighbours in compute order on its board, all with <see cref="TestNodes"/> search nodes per move. After that fixed
+/// design, <see cref="PairingRounds"/> rounds of <see cref="Laws.Ratings.MatchPairing"/> proposals (at most
+/// <see cref="PairingPairs"/> matches of <see cref="PairingGames"/> games each) spend extra games where they inform the
+/// ratings most. For the train–test trade-off every snapshot is also rated at each of <see cref="TrainTestNodes"/>
+/// search nodes per move (<see cref="TrainTestGames"/> games against each reference player).
 /// </summary>
 public sealed record HexStudyPlan(
     string Study,
@@ -22,13 +26,41 @@ public sealed record HexStudyPlan(
     string Variant = "jones",
     double C = 1.0)
 {
-    /// <summary>The quick study: 3 network sizes per board, short self-play, cheap test-time search.</summary>
-    public static HexStudyPlan Quick(string study, IReadOnlyList<int> boards) =>
-        new(study, boards, [(4, 1), (12, 1), (32, 1)], [1], Generations: 64, Games: 32, Nodes: 16, TestNodes: 8, ReferenceGames: 64);
+    /// <summary>Test-time search nodes at which every snapshot is rated for the train–test trade-off (the plan's
+    /// <see cref="TestNodes"/> is rated by the design itself); empty: no train–test analysis.</summary>
+    public IReadOnlyList<int> TrainTestNodes { get; init; } = [];
 
-    /// <summary>The full study: 4 sizes per board, longer self-play, Jones's 64 test nodes.</summary>
+    /// <summary>Games against each reference player per snapshot and node count of <see cref="TrainTestNodes"/>.</summary>
+    public int TrainTestGames { get; init; } = 32;
+
+    /// <summary>Rounds of informative pairing after the fixed design (0: none).</summary>
+    public int PairingRounds { get; init; }
+
+    /// <summary>Matches proposed per pairing round and board.</summary>
+    public int PairingPairs { get; init; } = 4;
+
+    /// <summary>Games per proposed match against a reference player (a match between two deterministic agents is
+    /// their two distinct games, played once).</summary>
+    public int PairingGames { get; init; } = 16;
+
+    /// <summary>The most games the pairing may spend per board: rounds × pairs × games.</summary>
+    public long PairingBudget => (long)PairingRounds * PairingPairs * PairingGames;
+
+    /// <summary>The quick study: 3 network sizes per board, short self-play, cheap test-time search (8 nodes; 1 and 64
+    /// for the train–test trade-off), two short pairing rounds.</summary>
+    public static HexStudyPlan Quick(string study, IReadOnlyList<int> boards) =>
+        new(study, boards, [(4, 1), (12, 1), (32, 1)], [1], Generations: 64, Games: 32, Nodes: 16, TestNodes: 8, ReferenceGames: 64)
+        {
+            TrainTestNodes = [1, 64], TrainTestGames = 32, PairingRounds = 2, PairingPairs = 4, PairingGames = 16,
+        };
+
+    /// <summary>The full study: 4 sizes per board, longer self-play, Jones's 64 test nodes (8 and 256 for the train–test
+    /// trade-off), three pairing rounds.</summary>
     public static HexStudyPlan Full(string study, IReadOnlyList<int> boards) =>
-        new(study, boards, [(4, 1), (8, 1), (16, 1), (32, 2)], [1], Generations: 128, Games: 64, Nodes: 32, TestNodes: 64, ReferenceGames: 64);
+        new(study, boards, [(4, 1), (8, 1), (16, 1), (32, 2)], [1], Generations: 128, Games: 64, Nodes: 32, TestNodes: 64, ReferenceGames: 64)
+        {
+            TrainTestNodes = [8, 256], TrainTestGames = 32, PairingRounds = 3, PairingPairs = 6, PairingGames = 32,
+        };
 
     /// <summary>The "hex" run kind's settings table (as the spec's [settings] would give it).</summary>
     public JsonElement Settings()

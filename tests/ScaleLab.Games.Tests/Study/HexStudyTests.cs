@@ -18,7 +18,10 @@ public class HexStudyTests(ITestOutputHelper output)
         {
             RunKinds.Register(new HexRunKind());
             var registry = "sqlite:" + Path.Combine(dir, "r.db");
-            var plan = new HexStudyPlan("micro", [3, 4], [(4, 1), (8, 1), (16, 1)], [1], Generations: 6, Games: 16, Nodes: 8, TestNodes: 4, ReferenceGames: 16);
+            var plan = new HexStudyPlan("micro", [3, 4], [(4, 1), (8, 1), (16, 1)], [1], Generations: 6, Games: 16, Nodes: 8, TestNodes: 4, ReferenceGames: 16)
+            {
+                TrainTestNodes = [1, 16], TrainTestGames = 4, PairingRounds = 2, PairingPairs = 2, PairingGames = 8,
+            };
             var executor = new ExecutorOptions { Workers = 2, CheckpointDirectory = Path.Combine(dir, "ck"), CheckpointInterval = 4 };
             using var store = RunStores.Open(registry);
             var added = HexStudy.Enqueue(store, plan);
@@ -40,9 +43,29 @@ public class HexStudyTests(ITestOutputHelper output)
             }
             Assert.NotEmpty(store.ReadMatches("micro"));
             Assert.True(result.GamesPlayed > 0);
-            // And rating again plays nothing new (matches already recorded are reused)
+            // And the pairing spent games within its budget on each board, or said why it stopped
+            Assert.Equal([3, 4], result.Pairing.Select(p => p.Board));
+            Assert.All(result.Pairing, p => Assert.True(p.GamesSpent <= plan.PairingBudget && (p.GamesPlayed > 0 || p.Note is not null)));
+            // And every snapshot was rated at each train-test node count (1, the plan's 4, 16) and the trade-off fitted or refused in words
+            Assert.Equal([3, 4], result.TrainTest.Select(t => t.Board));
+            foreach (var t in result.TrainTest)
+            {
+                Assert.Equal([1, 4, 16], t.Nodes);
+                Assert.Equal(3 * t.Points.Select(p => p.Agent).Distinct().Count(), t.Points.Count);
+                Assert.True(t.Fit is not null ^ t.Note is not null);
+                Assert.NotEmpty(t.Levels);
+                output.WriteLine($"train-test {t.Board}: levels {string.Join(", ", t.Levels)}; " + (t.Fit is { } f ? $"slope {f.Slope.Value:F2}" : t.Note));
+            }
+            // And the RL law is fitted or refused in words per board; with two boards there is no back-test, and the note says why
+            Assert.All(result.Rl, r => Assert.True(r.Fit is not null ^ r.Note is not null));
+            Assert.Empty(result.Backtests);
+            Assert.Contains(result.BacktestNotes, n => n.Contains("three boards anchored on perfect play"));
+            foreach (var r in result.Rl) output.WriteLine($"rl {r.Board}: " + (r.Fit is { } f ? $"N_opt exponent {f.OptimalSizeExponent.Value:F2} identified {f.Identified}" : r.Note));
+            // And analysing again plays no design match again, keeps the pairing within its budget, and replays the same train-test games
             var again = HexStudy.Analyse(store, plan, executor, 0, null, bootstrap: 0);
-            Assert.Equal(0, again.GamesPlayed);
+            Assert.All(again.Pairing, p => Assert.True(p.GamesSpent <= plan.PairingBudget));
+            Assert.Equal(result.TrainTest.Sum(t => t.Games) + again.Pairing.Sum(p => p.GamesPlayed), again.GamesPlayed);
+            Assert.Equal(result.TrainTest.Sum(t => t.Games), again.TrainTest.Sum(t => t.Games));
             output.WriteLine(result.Frontier is null ? $"frontier: {result.FrontierNote}" : $"frontier slope {result.Frontier.EloPerDecade.Value:F0}");
         }
         finally

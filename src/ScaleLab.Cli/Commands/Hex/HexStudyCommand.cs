@@ -10,9 +10,12 @@ using Spectre.Console.Cli;
 namespace ScaleLab.Cli.Commands.Hex;
 
 /// <summary><c>scalelab hex study</c>: train the sweep of self-play agents (runs of the registry), rate every snapshot
-/// against perfect and random play and its neighbours, fit the compute frontier across boards (Jones 2021).</summary>
+/// against perfect and random play and its neighbours (then a few informative pairing rounds), fit the compute frontier
+/// across boards (Jones 2021) with its board n+1 back-test, the train–test trade-off and the RL scaling law; --plot
+/// writes the figures.</summary>
 [Verb("hex study", "Hex scaling study end to end: train agents per board and size, rate them (Elo vs perfect play), fit the compute frontier",
-    Examples = ["hex study --quick", "hex study --boards 3-4 --registry sqlite:hex.db --json", "hex study --boards 3-5 --workers 2"])]
+    Examples = ["hex study --quick", "hex study --boards 3-4 --registry sqlite:hex.db --json", "hex study --boards 3-5 --workers 2",
+        "hex study --quick --plot figures/"])]
 public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Command<HexStudyCommand.Settings>
 {
     public sealed class Settings : CommandSettings, IExecutorSettings
@@ -45,6 +48,10 @@ public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Comma
         [Description("Bootstrap resamples of the frontier fit (default 200)")]
         public int Bootstrap { get; set; } = 200;
 
+        [CommandOption("--plot <DIR>")]
+        [Description("Write the figures (frontier, train-test iso-Elo curves, intrinsic performance; PNG) into this folder")]
+        public string? Plot { get; set; }
+
         [CommandOption("--json")]
         [Description("Write one JSON document to stdout")]
         public bool Json { get; set; }
@@ -68,6 +75,7 @@ public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Comma
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Plot is { } plotDir) HexStudyFigures.Check(plotDir);
         var boards = settings.BoardList;
         var study = settings.Study ?? (settings.Quick ? "hex-quick" : "hex");
         var plan = settings.Quick ? HexStudyPlan.Quick(study, boards) : HexStudyPlan.Full(study, boards);
@@ -87,6 +95,7 @@ public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Comma
         stderr.WriteLine($"trained in {trainSeconds:F1} s; rating snapshots");
         var result = HexStudy.Analyse(store, plan, executor, trainSeconds, stderr.WriteLine, settings.Bootstrap);
         var doc = HexStudyDocument.From(result);
+        if (settings.Plot is { } dir) doc = doc with { Figures = HexStudyFigures.Write(result, dir) };
         if (settings.Json)
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(doc, HexStudyDocument.Options));

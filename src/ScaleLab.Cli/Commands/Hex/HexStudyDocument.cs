@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace ScaleLab.Cli.Commands.Hex;
 
 /// <summary>The JSON (and table) of a Hex study: per board the ratings (Elo against perfect play where the solver
-/// reaches, 95% Wald intervals), the best agent's Elo as <c>best_elo_vs_perfect</c>, and the fitted frontier's
-/// parameters with bootstrap intervals.</summary>
+/// reaches, 95% Wald intervals), the best agent's Elo as <c>best_elo_vs_perfect</c>, the fitted frontier's
+/// parameters with bootstrap intervals (resampling whole training runs), and the pairing, back-test, train–test and
+/// RL-scaling sections (<see cref="HexStudyFitsDocument"/>).</summary>
 public sealed record HexStudyDocument(
     string Study,
     IReadOnlyList<int> Boards,
@@ -24,6 +25,23 @@ public sealed record HexStudyDocument(
     double FitSeconds,
     int TestNodes)
 {
+    /// <summary>The frontier bootstrap's resampling unit.</summary>
+    public string FrontierBootstrapUnit { get; init; } = "training run (all snapshots of a run drawn together)";
+
+    public IReadOnlyList<HexStudyFitsDocument.PairingDoc> Pairing { get; init; } = [];
+
+    public IReadOnlyList<HexStudyFitsDocument.BacktestDoc> Backtests { get; init; } = [];
+
+    /// <summary>Why there is no back-test (or why one was not possible); empty when every back-test ran.</summary>
+    public IReadOnlyList<string> BacktestNotes { get; init; } = [];
+
+    public IReadOnlyList<HexStudyFitsDocument.TrainTestDoc> TrainTest { get; init; } = [];
+
+    public IReadOnlyList<HexStudyFitsDocument.RlDoc> RlScaling { get; init; } = [];
+
+    /// <summary>Figures written by --plot (empty without it).</summary>
+    public IReadOnlyList<string> Figures { get; init; } = [];
+
     public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -65,7 +83,14 @@ public sealed record HexStudyDocument(
                 f.Points.Count, f.PlateauPoints, f.InclinePoints, f.CeilingPoints, f.Notes);
         }
         return new HexStudyDocument(r.Plan.Study, r.Plan.Boards, boards, frontier, r.FrontierNote, r.Runs, r.FailedRuns, r.GamesPlayed,
-            r.TrainSeconds, r.RateSeconds, r.FitSeconds, r.Plan.TestNodes);
+            r.TrainSeconds, r.RateSeconds, r.FitSeconds, r.Plan.TestNodes)
+        {
+            Pairing = HexStudyFitsDocument.Pairing(r),
+            Backtests = HexStudyFitsDocument.Backtests(r),
+            BacktestNotes = r.BacktestNotes,
+            TrainTest = HexStudyFitsDocument.TrainTest(r),
+            RlScaling = HexStudyFitsDocument.Rl(r),
+        };
     }
 
     private static string F(double x) => x.ToString("0.#", CultureInfo.InvariantCulture);
@@ -86,14 +111,15 @@ public sealed record HexStudyDocument(
             {
                 table.AddRow($"{a.Run}@{a.Generation}", $"{a.Width}x{a.Depth}", a.Parameters.ToString(CultureInfo.InvariantCulture),
                     a.ComputeJones.ToString("0.00e0", CultureInfo.InvariantCulture), a.TrainFlops.ToString("0.00e0", CultureInfo.InvariantCulture),
-                    F(a.Elo), F([a.EloLow, a.EloHigh]), a.Games.ToString(CultureInfo.InvariantCulture));
+                    F(a.Elo), Markup.Escape(F([a.EloLow, a.EloHigh])), a.Games.ToString(CultureInfo.InvariantCulture));
             }
             console.Write(table);
         }
         if (d.Frontier is { } f)
         {
             console.WriteLine($"frontier Elo(x, n) = min(0, max(m_f x + m_n n + c_i, m_p n + c_p)), x = log10 Jones compute; {f.Points} frontier points " +
-                $"({f.PlateauPoints} plateau, {f.InclinePoints} incline, {f.CeilingPoints} ceiling), residual RMS {F(f.ResidualRms)} Elo");
+                $"({f.PlateauPoints} plateau, {f.InclinePoints} incline, {f.CeilingPoints} ceiling), residual RMS {F(f.ResidualRms)} Elo; " +
+                $"95% intervals by bootstrap, unit: {d.FrontierBootstrapUnit}");
             foreach (var p in f.Parameters) console.WriteLine($"  {p.Name} = {F(p.Value)} {(p.Low is { } lo ? $"[{F(lo)}, {F(p.High!.Value)}]" : "")}");
             console.WriteLine($"  Elo per decade of compute: {F(f.EloPerDecade)} {F(f.EloPerDecadeInterval)}");
             console.WriteLine($"  compute multiplier per +1 board to reach perfect play: {(f.PerfectPlayMultiplier is { } m ? $"{m:G3} {F(f.PerfectPlayMultiplierInterval)}" : "not identified")}");
@@ -104,5 +130,7 @@ public sealed record HexStudyDocument(
         {
             console.WriteLine($"frontier: not fitted ({d.FrontierNote})");
         }
+        HexStudyFitsDocument.Print(console, d);
+        foreach (var figure in d.Figures) console.WriteLine($"figure: {figure}");
     }
 }

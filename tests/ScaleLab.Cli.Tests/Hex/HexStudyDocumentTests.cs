@@ -1,0 +1,99 @@
+using System.Text.Json;
+using ScaleLab.Cli.Commands.Hex;
+using ScaleLab.Games.Study;
+using ScaleLab.Games.Training;
+using ScaleLab.Lab.Execution;
+using ScaleLab.Lab.Registry;
+using Xunit.Abstractions;
+
+namespace ScaleLab.Cli.Tests.Hex;
+
+public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"hexdoc-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Every entry of a section is either fitted (its value field is a number) or carries a reason in words.</summary>
+    private static void FittedOrReason(JsonElement section, string value, string reason)
+    {
+        Assert.True(section.GetArrayLength() > 0);
+        foreach (var e in section.EnumerateArray())
+        {
+            var fitted = e.GetProperty(value).ValueKind == JsonValueKind.Object;
+            var why = e.GetProperty(reason).ValueKind == JsonValueKind.String && e.GetProperty(reason).GetString()!.Length > 10;
+            Assert.True(fitted ^ why, e.ToString());
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void MicroStudy_JsonHasEveryAnalysis_FittedOrWithAReason_AndPlotsWritten()
+    {
+        // Given a micro study (boards 3 and 4, three sizes, 6 generations) trained in-process
+        Directory.CreateDirectory(_dir);
+        RunKinds.Register(new HexRunKind());
+        var registry = "sqlite:" + Path.Combine(_dir, "r.db");
+        var plan = new HexStudyPlan("micro", [3, 4], [(4, 1), (8, 1), (16, 1)], [1], Generations: 6, Games: 16, Nodes: 8, TestNodes: 4, ReferenceGames: 16)
+        {
+            TrainTestNodes = [1, 16], TrainTestGames = 4, PairingRounds = 1, PairingPairs = 2, PairingGames = 8,
+        };
+        var executor = new ExecutorOptions { Workers = 2, CheckpointDirectory = Path.Combine(_dir, "ck"), CheckpointInterval = 4 };
+        using var store = RunStores.Open(registry);
+        HexStudy.Enqueue(store, plan);
+        Assert.Equal(10, InProcessExecutor.Run(() => RunStores.Open(registry), "micro", executor).Counts.Done);
+        var result = HexStudy.Analyse(store, plan, executor, 0, null, bootstrap: 20);
+        // When written as the verb's JSON, with the figures
+        var doc = HexStudyDocument.From(result) with { Figures = HexStudyFigures.Write(result, Path.Combine(_dir, "figures")) };
+        var json = JsonSerializer.Serialize(doc, HexStudyDocument.Options);
+        output.WriteLine(json);
+        using var parsed = JsonDocument.Parse(json);
+        var root = parsed.RootElement;
+        // Then the existing names are kept
+        Assert.All(root.GetProperty("per_board").EnumerateArray(), b => Assert.Equal(JsonValueKind.Number, b.GetProperty("best_elo_vs_perfect").ValueKind));
+        Assert.Contains("training run", root.GetProperty("frontier_bootstrap_unit").GetString());
+        // And the new sections exist, each fitted or with a reason in words
+        Assert.Equal(2, root.GetProperty("pairing").GetArrayLength());
+        Assert.All(root.GetProperty("pairing").EnumerateArray(), p => Assert.True(p.GetProperty("games_spent").GetInt64() <= plan.PairingBudget));
+        Assert.Equal(0, root.GetProperty("backtests").GetArrayLength());
+        Assert.Contains("three boards anchored on perfect play", root.GetProperty("backtest_notes")[0].GetString());
+        FittedOrReason(root.GetProperty("train_test"), "slope", "note");
+        FittedOrReason(root.GetProperty("rl_scaling"), "n_opt_exponent", "note");
+        Assert.All(root.GetProperty("train_test").EnumerateArray(), t => Assert.Equal([1, 4, 16], t.GetProperty("nodes").EnumerateArray().Select(n => n.GetInt32())));
+        // And one figure per fit that exists, each a PNG file
+        var expected = (result.Frontier is null ? 0 : 1) + result.TrainTest.Count(t => t.Fit is not null) + result.Rl.Count(r => r.Fit is not null);
+        Assert.Equal(expected, root.GetProperty("figures").GetArrayLength());
+        foreach (var f in root.GetProperty("figures").EnumerateArray())
+        {
+            var bytes = File.ReadAllBytes(f.GetString()!);
+            Assert.True(bytes.Length > 1000 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G', f.GetString());
+        }
+        // And the text output names every section
+        var console = new Spectre.Console.Testing.TestConsole();
+        console.Profile.Width = 200;
+        HexStudyDocument.Print(console, doc);
+        Assert.Contains("back-test: no back-test", console.Output);
+        Assert.Contains("train-test 3x3", console.Output);
+        Assert.Contains("RL scaling 4x4", console.Output);
+        Assert.Contains("pairing 3x3", console.Output);
+    }
+
+    [Fact]
+    public void Study_PlotIsAFile_OneLineExit2_NothingOverwritten()
+    {
+        Directory.CreateDirectory(_dir);
+        var file = Path.Combine(_dir, "figures");
+        File.WriteAllText(file, "keep");
+        var (code, _, err) = FitCli.Run("hex", "study", "--quick", "--registry", "sqlite:" + Path.Combine(_dir, "r.db"), "--plot", file);
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("is a file", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal("keep", File.ReadAllText(file));
+        Assert.False(File.Exists(Path.Combine(_dir, "r.db")));
+    }
+}
