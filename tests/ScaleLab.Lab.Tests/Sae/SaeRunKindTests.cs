@@ -91,6 +91,10 @@ public sealed class SaeRunKindTests : IDisposable
         SweepPlan.Enqueue(refStore, SweepSpec.Parse(text));
         Assert.True(InProcessExecutor.Run(() => RunStores.Open(Registry("ref")), "saes", Options("ref")).Complete);
         var target = Assert.Single(refStore.ListRuns("saes"));
+        var point = Assert.Single(SaeScaling.Points(refStore, "saes"));   // the compute table's row: FLOP estimate and wall time
+        Assert.Equal(target.Flops, point.Flops);
+        Assert.Equal((target.FinishedAt!.Value - target.StartedAt!.Value).TotalSeconds, point.WallSeconds);
+        Assert.True(point.WallSeconds > 0);
 
         using var store = RunStores.Open(Registry("crash"));
         SweepPlan.Enqueue(store, SweepSpec.Parse(text));
