@@ -12,6 +12,11 @@ public interface ITeacher : IDisposable
     /// <summary>What the teacher is, for run records and reports ("oracle of synthetic markov …", "checkpoint t.ckpt (L=2 C=64)").</summary>
     string Description { get; }
 
+    /// <summary>What the teacher computes, exactly, so a teacher-logit cache is never read as another teacher's: a model's
+    /// SHA-256 of shape and weights (<see cref="Sae.ActivationFile.IdentityOf"/>), "oracle:" and the corpus fingerprint,
+    /// ":top" and k appended for a truncation.</summary>
+    string Identity { get; }
+
     /// <summary>Vocabulary V of its logits.</summary>
     int Vocab { get; }
 
@@ -57,10 +62,12 @@ public sealed class GptTeacher : ITeacher
         var c = checkpoint.Config;
         Description = FormattableString.Invariant($"{name ?? "checkpoint"} (L={c.Layers} C={c.DModel} N={c.NonEmbeddingParameterCount})");
         Config = c;
+        Identity = Sae.ActivationFile.IdentityOf(c, _model.Parameters);
     }
 
     public GptConfig Config { get; }
     public string Description { get; }
+    public string Identity { get; }
     public int Vocab => Config.Vocab;
     public int? SeqLen => Config.SeqLen;
     public long NonEmbeddingParameters => Config.NonEmbeddingParameterCount;
@@ -102,6 +109,7 @@ public sealed class OracleTeacher(SyntheticCorpus corpus, int vocab = ByteTokeni
     private readonly MarkovSource _source = (corpus ?? throw new ArgumentNullException(nameof(corpus))).Source;
 
     public string Description { get; } = $"oracle of {corpus.Description}";
+    public string Identity { get; } = $"oracle:{corpus.Fingerprint}";
     public int Vocab { get; } = vocab;
     public int? SeqLen => null;
     public long NonEmbeddingParameters => 0;
@@ -149,9 +157,14 @@ public sealed class TopKTeacher : ITeacher
         _inner = inner;
         _k = k;
         Description = $"{inner.Description}, truncated to its top {k} tokens per position and renormalised";
+        Identity = IdentityOf(inner.Identity, k);
     }
 
     public string Description { get; }
+    public string Identity { get; }
+
+    /// <summary>The identity of a teacher truncated to its top <paramref name="k"/>.</summary>
+    public static string IdentityOf(string teacherIdentity, int k) => FormattableString.Invariant($"{teacherIdentity}:top{k}");
     public int Vocab => _inner.Vocab;
     public int? SeqLen => _inner.SeqLen;
     public long NonEmbeddingParameters => _inner.NonEmbeddingParameters;
@@ -162,26 +175,38 @@ public sealed class TopKTeacher : ITeacher
         var V = Vocab;
         if (_k == V) return;
         var scratch = new float[V];
+        Span<int> kept = new int[_k];
         for (var n = 0; n < batch * seqLen; n++)
         {
             var row = logits.Slice(n * V, V);
-            row.CopyTo(scratch);
-            // k-th largest by a descending sort of a copy; V is small (256 bytes) next to the forward pass.
-            Array.Sort(scratch, (a, b) => b.CompareTo(a));
-            var threshold = scratch[_k - 1];
-            var above = 0;
-            for (var v = 0; v < V; v++) if (row[v] > threshold) above++;
-            var tiesToKeep = _k - above;
+            Select(row, _k, scratch, kept);
+            var next = 0;
             for (var v = 0; v < V; v++)
             {
-                if (row[v] > threshold) continue;
-                if (row[v] == threshold && tiesToKeep > 0)
-                {
-                    tiesToKeep--;
-                    continue;
-                }
-                row[v] = float.NegativeInfinity;
+                if (next < _k && kept[next] == v) next++;
+                else row[v] = float.NegativeInfinity;
             }
+        }
+    }
+
+    /// <summary>Writes into <paramref name="kept"/> (length k) the ids of the k largest values of <paramref name="row"/>
+    /// in ascending id order; ties at the k-th value keep the lower ids. <paramref name="scratch"/> holds V floats.</summary>
+    public static void Select(ReadOnlySpan<float> row, int k, float[] scratch, Span<int> kept)
+    {
+        ArgumentNullException.ThrowIfNull(scratch);
+        var V = row.Length;
+        if (k < 1 || k > V || kept.Length != k || scratch.Length < V) throw new ArgumentException($"top-{k} of {V} values needs k in 1..{V}, {k} ids and {V} scratch floats");
+        // k-th largest by a descending sort of a copy; V is small (256 bytes) next to the forward pass.
+        row.CopyTo(scratch);
+        Array.Sort(scratch, 0, V, Comparer<float>.Create((a, b) => b.CompareTo(a)));
+        var threshold = scratch[k - 1];
+        var above = 0;
+        for (var v = 0; v < V; v++) if (row[v] > threshold) above++;
+        var tiesToKeep = k - above;
+        var n = 0;
+        for (var v = 0; v < V; v++)
+        {
+            if (row[v] > threshold || (row[v] == threshold && tiesToKeep-- > 0)) kept[n++] = v;
         }
     }
 
