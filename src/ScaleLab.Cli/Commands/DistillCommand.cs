@@ -23,7 +23,10 @@ namespace ScaleLab.Cli.Commands;
         "distill --teacher teacher.ckpt --temperature 2 --lambda 0.5 --layers 1 --d-model 32 --heads 2",
         "distill --teacher 3f2a9c1d0b7e4a55 --registry sqlite:runs.db --json",
         "distill --teacher oracle --top-k 4 --steps 300",
-        "distill --study distill-study --spec distill.toml --registry sqlite:runs.db --workers 2"])]
+        "distill --teacher teacher.ckpt --top-k 8 --steps 300 --write-teacher-cache teacher-top8.sltk",
+        "distill --teacher-cache teacher-top8.sltk --steps 300 --temperature 2",
+        "distill --study distill-study --spec distill.toml --registry sqlite:runs.db --workers 2",
+        "distill --study distill-study --registry sqlite:runs.db --plot distill.svg"])]
 public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Command<DistillCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -45,6 +48,14 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         [CommandOption("--top-k <K>")]
         [Description("Truncate the teacher to its K most probable tokens per position, renormalised (what a top-k logit cache keeps); default: the full distribution")]
         public int? TopK { get; set; }
+
+        [CommandOption("--write-teacher-cache <FILE>")]
+        [Description("Write the teacher's top --top-k logits for every window this run would draw (the same --corpus, --seq, --batch, --steps, --seed) to FILE, with the probability mass the cut keeps, and stop without training")]
+        public string? WriteTeacherCache { get; set; }
+
+        [CommandOption("--teacher-cache <FILE>")]
+        [Description("Train from a teacher logit cache written by --write-teacher-cache: no teacher forward pass, the truncation it states; --teacher, if given, must be the teacher it was written from")]
+        public string? TeacherCache { get; set; }
 
         [CommandOption("--corpus <CORPUS>")]
         [Description("synthetic (default: the built-in Markov corpus) or a text file")]
@@ -110,6 +121,10 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         [Description("With --study: enqueue this distill sweep spec first and train what is unfinished on --workers threads of this process")]
         public string? Spec { get; set; }
 
+        [CommandOption("--plot <FILE>")]
+        [Description("With --study: write the loss-against-compute figure (crossovers and the oracle-teacher limit marked) to FILE (.png or .svg) and the capacity-gap figure beside it (FILE-capacity-gap)")]
+        public string? Plot { get; set; }
+
         [CommandOption("--workers <N>")]
         [Description("With --spec: runs trained at once (default 1)")]
         public int Workers { get; set; } = 1;
@@ -119,10 +134,18 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
             if (Study is not null)
             {
                 if (Teacher is not null) return ValidationResult.Error("--study reads a study's runs, each with its own teacher; drop --teacher");
+                if (TeacherCache is not null || WriteTeacherCache is not null) return ValidationResult.Error("--study reads a study's runs; the teacher caches belong to one run: drop --teacher-cache and --write-teacher-cache");
                 return Workers < 1 ? ValidationResult.Error($"--workers must be positive, got {Workers}") : ValidationResult.Success();
             }
             if (Spec is not null) return ValidationResult.Error("--spec needs --study");
-            if (string.IsNullOrWhiteSpace(Teacher)) return ValidationResult.Error("--teacher is required: oracle, a checkpoint file or a registry run key");
+            if (Plot is not null) return ValidationResult.Error("--plot needs --study: it draws a study's curves");
+            if (string.IsNullOrWhiteSpace(Teacher) && TeacherCache is null) return ValidationResult.Error("--teacher is required: oracle, a checkpoint file or a registry run key (or --teacher-cache FILE)");
+            if (WriteTeacherCache is not null)
+            {
+                if (TeacherCache is not null) return ValidationResult.Error("--write-teacher-cache writes a cache from --teacher; drop --teacher-cache");
+                if (string.IsNullOrWhiteSpace(Teacher)) return ValidationResult.Error("--write-teacher-cache needs --teacher: the model or oracle whose logits to cache");
+                if (TopK is null) return ValidationResult.Error("--write-teacher-cache needs --top-k K: the logits kept per position");
+            }
             if (!(Temperature > 0) || !double.IsFinite(Temperature)) return ValidationResult.Error($"--temperature must be positive, got {Temperature.ToString(CultureInfo.InvariantCulture)}");
             if (!(Lambda is >= 0 and <= 1)) return ValidationResult.Error($"--lambda must be in 0..1, got {Lambda.ToString(CultureInfo.InvariantCulture)}");
             if (TopK is < 1) return ValidationResult.Error($"--top-k must be positive, got {TopK}");
@@ -161,12 +184,15 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         if (settings.Study is not null)
         {
             return DistillStudyOutput.Run(console, stderr, settings.Study, settings.Spec, settings.Registry, settings.CheckpointDir, settings.Workers,
-                settings.Threads, settings.Json, cancellationToken);
+                settings.Threads, settings.Json, cancellationToken, settings.Plot);
         }
         var corpus = settings.OpenCorpus();
         var options = settings.ToTrainOptions();
-        var (teacher, teacherLoss) = OpenTeacher(settings, corpus, options);
-        using var objective = new DistillationObjective(teacher, new DistillationOptions(settings.Temperature, settings.Lambda, settings.TopK));
+        if (settings.WriteTeacherCache is not null) return DistillTeacherCacheOutput.Write(console, stderr, settings, corpus, options, cancellationToken);
+        var (teacher, teacherLoss) = settings.TeacherCache is null ? OpenTeacher(settings, corpus, options, measureLoss: true)
+            : DistillTeacherCacheOutput.Open(settings, corpus, options);
+        var cache = (teacher as CachedTopKTeacher)?.Cache;
+        using var objective = new DistillationObjective(teacher, new DistillationOptions(settings.Temperature, settings.Lambda, cache is null ? settings.TopK : null));
         try
         {
             objective.CheckStudent(options.Model);
@@ -201,7 +227,9 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
                 ["teacher_validation_loss"] = teacherLoss,
                 ["temperature"] = settings.Temperature,
                 ["lambda"] = settings.Lambda,
-                ["top_k"] = settings.TopK,
+                ["top_k"] = cache?.TopK ?? settings.TopK,
+                ["teacher_cache"] = settings.TeacherCache,
+                ["teacher_mass_kept_mean"] = cache?.MeanMassKept,
                 ["steps"] = summary.Steps,
                 ["tokens"] = summary.Tokens,
                 ["validation_loss"] = summary.FinalValidationLoss,
@@ -236,9 +264,9 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         return CliApp.ExitOk;
     }
 
-    /// <summary>The teacher --teacher names, and its own validation loss when it is a model. A missing file or run, a
-    /// corrupt checkpoint, or an oracle on a text corpus is a usage error.</summary>
-    private static (ITeacher Teacher, double? Loss) OpenTeacher(Settings settings, ICorpus corpus, TrainOptions options)
+    /// <summary>The teacher --teacher names, and its own validation loss when it is a model and <paramref name="measureLoss"/>.
+    /// A missing file or run, a corrupt checkpoint, or an oracle on a text corpus is a usage error.</summary>
+    internal static (ITeacher Teacher, double? Loss) OpenTeacher(Settings settings, ICorpus corpus, TrainOptions options, bool measureLoss)
     {
         var name = settings.Teacher!;
         if (name == DistillationTeacher.Oracle)
@@ -279,7 +307,7 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
             teacher.Dispose();
             throw new UsageException(ex.Message, ex);
         }
-        return (teacher, checkpoint.CorpusFingerprint == corpus.Fingerprint ? teacher.ValidationLoss(corpus, options.EvalSequences) : null);
+        return (teacher, measureLoss && checkpoint.CorpusFingerprint == corpus.Fingerprint ? teacher.ValidationLoss(corpus, options.EvalSequences) : null);
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

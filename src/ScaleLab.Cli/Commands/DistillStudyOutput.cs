@@ -20,8 +20,12 @@ internal static class DistillStudyOutput
     };
 
     public static int Run(IAnsiConsole console, Stderr stderr, string study, string? specPath, string? registryFlag, string? checkpointDir,
-        int workers, int threads, bool json, CancellationToken cancellationToken)
+        int workers, int threads, bool json, CancellationToken cancellationToken, string? plot = null)
     {
+        if (plot is not null)
+        {
+            OutputPaths.Check([("--spec", specPath)], [("--plot", plot), ("--plot (capacity gap)", Report.Plots.DistillationPlot.CapacityGapPath(plot))]);
+        }
         var registry = RunStores.Resolve(registryFlag);
         if (specPath is not null)
         {
@@ -55,6 +59,11 @@ internal static class DistillStudyOutput
             {
                 throw new UsageException(ex.Message, ex);
             }
+        }
+        if (plot is not null)
+        {
+            Report.Plots.DistillationPlot.Save(read, plot);
+            stderr.WriteLine($"distill --study: wrote {plot} and {Report.Plots.DistillationPlot.CapacityGapPath(plot)}");
         }
         if (json)
         {

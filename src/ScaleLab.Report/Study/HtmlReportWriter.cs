@@ -177,6 +177,10 @@ public static class HtmlReportWriter
         {
             SpeculativeSection.Html(html, speculative);
         }
+        if (report.Distillation is { } distillation)
+        {
+            DistillationSection.Html(html, distillation);
+        }
 
         html.Append("<h2>Runs</h2>\n<table><tr><th class=\"l\">run</th><th class=\"l\">shape</th><th>seed</th><th>N (non-emb.)</th><th>N (total)</th><th>lr</th><th>tokens</th><th>compute</th><th>train loss (mean of last steps)</th><th>val loss</th><th class=\"l\">status</th></tr>\n");
         foreach (var r in report.Runs)

@@ -61,6 +61,10 @@ public static class MarkdownReportWriter
         {
             SpeculativeSection.Markdown(md, speculative);
         }
+        if (report.Distillation is { } distillation)
+        {
+            DistillationSection.Markdown(md, distillation);
+        }
         md.Append("\n## Runs\n\n| run | shape | seed | N (non-emb.) | N (total) | tokens | compute | train loss | val loss | status |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in report.Runs)
         {

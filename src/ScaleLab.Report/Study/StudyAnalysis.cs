@@ -220,6 +220,7 @@ public static partial class StudyAnalysis
             Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
             Comparison = comparison,
             Speculative = store.ListStudies().Any(s => s.Name == SpeculativeStudy.StudyName(study)) ? SpeculativeStudy.Read(store, SpeculativeStudy.StudyName(study)) : null,
+            Distillation = store.ListStudies().Any(s => s.Name == DistillationSection.StudyName(study)) ? Lab.Studies.Distillation.DistillationStudy.Read(store, DistillationSection.StudyName(study)) : null,
         };
         var result = new StudyAnalysisResult(report, fits, backtests, plans) { Points = selected, Data = data, ChinchillaForm = chinchillaForm, IsoFlop = isoFlop };
         return result with { Report = report with { Headline = Headline(result, null) } };

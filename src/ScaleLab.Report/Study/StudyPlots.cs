@@ -47,6 +47,12 @@ public static class StudyPlots
             figures.Add(("speculative-speedup", Svg(speedup)));
             figures.Add(("speculative-acceptance", Svg(acceptance)));
         }
+        if (report.Distillation is { } distillation)
+        {
+            var (curves, gap) = Plots.DistillationPlot.Build(distillation);
+            figures.Add(("distillation-loss-vs-compute", Svg(curves)));
+            figures.Add(("distillation-capacity-gap", Svg(gap)));
+        }
         return figures;
     }
 

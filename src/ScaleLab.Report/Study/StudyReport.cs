@@ -33,6 +33,8 @@ public sealed record StudyReport(
     public IReadOnlyList<ComparisonRow> Comparison { get; init; } = [];
     /// <summary>Speculative sampling with the study's models (its study S-speculate), when one was measured.</summary>
     public Lab.Studies.Speculative.SpeculativeStudyResult? Speculative { get; init; }
+    /// <summary>Distillation against training on samples (its study S-distill), when the registry holds one.</summary>
+    public Lab.Studies.Distillation.DistillationStudyResult? Distillation { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,159 @@
+using System.Globalization;
+using ScaleLab.Lab.Studies.Distillation;
+using ScottPlot;
+
+namespace ScaleLab.Report.Plots;
+
+/// <summary>
+/// The two figures of <c>scalelab distill --study S --plot FILE</c> and of the report's distillation section.
+/// Figure 1: seed-mean validation loss against log10 compute counted as the issue does (6·N_S·D + 2·N_T·D), one colour per
+/// teacher (black: trained on samples), one marker per student size; each crossover of that view where the curves cross,
+/// at the crossing compute with its 95% bootstrap interval as a horizontal bar; and the oracle-teacher limit, the exact
+/// loss floor of the validation windows (the corpus's known entropy floor), as a dashed line.
+/// Figure 2 (<see cref="CapacityGapPath"/>): the capacity gap for the smallest student: its loss at the largest budget
+/// against each teacher's own loss (± 1.96 standard errors over seeds), with the student trained on samples as a line.
+/// </summary>
+public static class DistillationPlot
+{
+    private const int Width = 900;
+    private const int Height = 600;
+
+    /// <summary>The compute view figure 1 draws and marks crossovers in: the issue's count.</summary>
+    public const ComputeView View = ComputeView.WithTeacherForward;
+
+    /// <summary>Path of the second figure: FILE.png → FILE-capacity-gap.png.</summary>
+    public static string CapacityGapPath(string path) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + "-capacity-gap" + Path.GetExtension(path));
+
+    public static void Save(DistillationStudyResult result, string path)
+    {
+        var (curves, gap) = Build(result);
+        Save(curves, path);
+        Save(gap, CapacityGapPath(path));
+    }
+
+    /// <summary>Compute of a point in <see cref="View"/>.</summary>
+    public static double Compute(DistillationPoint p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return p.StudentFlops + p.TeacherForwardFlops;
+    }
+
+    /// <summary>The seed-mean curve of one student size and teacher: (log10 compute, mean loss) by token budget.</summary>
+    public static (double[] LogCompute, double[] Loss) Curve(IEnumerable<DistillationPoint> points) =>
+        points.GroupBy(p => p.Tokens).OrderBy(g => g.Key)
+            .Select(g => (X: Math.Log10(g.Average(Compute)), Y: g.Average(p => p.Loss)))
+            .Aggregate((X: new List<double>(), Y: new List<double>()), (acc, q) => { acc.X.Add(q.X); acc.Y.Add(q.Y); return acc; },
+                acc => (acc.X.ToArray(), acc.Y.ToArray()));
+
+    /// <summary>The oracle teacher's loss (the exact floor of the validation windows) where the study has the oracle.</summary>
+    public static double? OracleFloor(DistillationStudyResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.CapacityGap.FirstOrDefault(r => r.Teacher == DistillationTeacher.Oracle && r.TeacherLoss is { } l && double.IsFinite(l))?.TeacherLoss;
+    }
+
+    public static (Plot LossVsCompute, Plot CapacityGap) Build(DistillationStudyResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var palette = new ScottPlot.Palettes.Category10();
+        var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle, MarkerShape.OpenSquare };
+        var teachers = result.Points.Select(p => p.Teacher).Distinct().OrderBy(t => t == DistillationCrossovers.Scratch ? "" : t, StringComparer.Ordinal).ToList();
+        var sizes = result.Points.Select(p => p.StudentParameters).Distinct().Order().ToList();
+        Color ColorOf(string teacher) => teacher == DistillationCrossovers.Scratch ? Colors.Black : palette.GetColor(teachers.IndexOf(teacher) - (teachers.Contains(DistillationCrossovers.Scratch) ? 1 : 0));
+
+        var curves = new Plot();
+        curves.Title("distillation: student loss against compute");
+        curves.XLabel("log10 compute 6·N_S·D + 2·N_T·D (FLOP; teacher's forward passes counted)");
+        curves.YLabel("validation loss (nats/token, mean over seeds)");
+        foreach (var size in sizes)
+        {
+            var shape = shapes[sizes.IndexOf(size) % shapes.Length];
+            foreach (var teacher in teachers)
+            {
+                var (x, y) = Curve(result.Points.Where(p => p.StudentParameters == size && p.Teacher == teacher));
+                if (x.Length == 0) continue;
+                var line = curves.Add.Scatter(x, y);
+                line.Color = ColorOf(teacher);
+                line.MarkerShape = shape;
+                line.MarkerSize = 8;
+                line.LegendText = string.Create(CultureInfo.InvariantCulture, $"N_S = {size:N0}, {(teacher == DistillationCrossovers.Scratch ? "trained on samples" : "teacher " + teacher)}");
+            }
+        }
+        var marked = false;
+        foreach (var c in result.Crossovers.Where(c => c.View == View && c.Compute is not null && c.Kind is CrossoverKind.StopsPaying or CrossoverKind.StartsPaying))
+        {
+            var (x, y) = Curve(result.Points.Where(p => p.StudentParameters == c.StudentParameters && p.Teacher == DistillationCrossovers.Scratch));
+            if (x.Length == 0) continue;
+            var at = Math.Log10(c.Compute!.Value);
+            var loss = Interpolate(x, y, at);
+            var marker = curves.Add.Marker(at, loss, MarkerShape.OpenCircle, 18);
+            marker.Color = ColorOf(c.Teacher);
+            if (c.Low is { } lo && c.High is { } hi) curves.Add.Line(Math.Log10(lo), loss, Math.Log10(hi), loss).Color = ColorOf(c.Teacher);
+            if (!marked) marker.LegendText = "crossover, 95% bootstrap interval over seeds";
+            marked = true;
+        }
+        if (OracleFloor(result) is { } floor)
+        {
+            var limit = curves.Add.HorizontalLine(floor);
+            limit.Color = Colors.Gray;
+            limit.LinePattern = LinePattern.Dashed;
+            limit.LegendText = string.Create(CultureInfo.InvariantCulture, $"oracle-teacher limit: exact floor of the validation windows, {floor:F4}");
+        }
+        curves.ShowLegend(Alignment.UpperRight);
+        return (curves, BuildCapacityGap(result, ColorOf));
+    }
+
+    private static Plot BuildCapacityGap(DistillationStudyResult result, Func<string, Color> colorOf)
+    {
+        var plot = new Plot();
+        var smallest = result.CapacityGap.Count == 0 ? 0 : result.CapacityGap.Min(r => r.StudentParameters);
+        var rows = result.CapacityGap.Where(r => r.StudentParameters == smallest).ToList();
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"capacity gap: student N_S = {smallest:N0} against its teacher"));
+        plot.XLabel("teacher's own validation loss (nats/token; oracle: the exact floor)");
+        plot.YLabel("student validation loss at the largest budget (± 1.96 s.e.)");
+        foreach (var r in rows.Where(r => r.TeacherLoss is { } t && double.IsFinite(t)).OrderBy(r => r.TeacherLoss))
+        {
+            var x = r.TeacherLoss!.Value;
+            var dot = plot.Add.Marker(x, r.StudentLoss, MarkerShape.FilledCircle, 10);
+            dot.Color = colorOf(r.Teacher);
+            dot.LegendText = r.Teacher;
+            if (double.IsFinite(r.StandardError))
+            {
+                plot.Add.Line(x, r.StudentLoss - 1.96 * r.StandardError, x, r.StudentLoss + 1.96 * r.StandardError).Color = colorOf(r.Teacher);
+            }
+        }
+        if (rows.FirstOrDefault(r => r.Teacher == DistillationCrossovers.Scratch) is { } scratch)
+        {
+            var line = plot.Add.HorizontalLine(scratch.StudentLoss);
+            line.Color = Colors.Black;
+            line.LinePattern = LinePattern.Dashed;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"same student trained on samples, {scratch.StudentLoss:F4}");
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>Linear interpolation of y at x on knots sorted by x (clamped at the ends).</summary>
+    internal static double Interpolate(double[] xs, double[] ys, double x)
+    {
+        if (x <= xs[0]) return ys[0];
+        for (var i = 1; i < xs.Length; i++)
+        {
+            if (x <= xs[i]) return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
+        }
+        return ys[^1];
+    }
+
+    private static void Save(Plot plot, string path)
+    {
+        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
+        {
+            plot.SaveSvg(path, Width, Height);
+        }
+        else
+        {
+            plot.SavePng(path, Width, Height);
+        }
+    }
+}
