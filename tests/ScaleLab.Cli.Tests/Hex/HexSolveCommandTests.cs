@@ -19,12 +19,12 @@ public class HexSolveCommandTests
 
     [Theory]
     [InlineData("2")]
-    [InlineData("5")]
+    [InlineData("6")]
     public void Execute_BoardOutOfRange_OneLineExit2(string n)
     {
         var (code, _, err) = FitCli.Run("hex", "solve", "--board", n);
         Assert.Equal(CliApp.ExitUsage, code);
-        Assert.Contains("--board must be 3 to 4", err);
+        Assert.Contains("--board must be 3 to 5", err);
         Assert.Single(err.Trim().Split('\n'));
     }
 }

@@ -10,18 +10,18 @@ public class HexRunKindTests
     [Fact]
     public void Expand_TwoBoardsTwoSizesTwoSeeds_AgentsAndReferencesWithStableKeys()
     {
-        // Given boards 4 and 5, two sizes, two seeds
-        var settings = Settings("""{"boards": [4, 5], "sizes": [[8, 1], [16, 2]], "seeds": [1, 2], "generations": 10, "nodes": 8}""");
+        // Given boards 5 and 6, two sizes, two seeds
+        var settings = Settings("""{"boards": [5, 6], "sizes": [[8, 1], [16, 2]], "seeds": [1, 2], "generations": 10, "nodes": 8}""");
         // When expanded twice
         var runs = new HexRunKind().Expand("s", settings);
         var again = new HexRunKind().Expand("s", settings);
-        // Then 8 agents, random players on both boards and perfect play only on 4x4 (the solver's reach)
+        // Then 8 agents, random players on both boards and perfect play only on 5x5 (the solver's reach)
         Assert.Equal(8 + 2 + 1, runs.Count);
         Assert.Equal(runs.Select(r => r.Key), again.Select(r => r.Key));
         Assert.Equal(runs.Count, runs.Select(r => r.Key).Distinct().Count());
         var configs = runs.Select(r => JsonSerializer.Deserialize<HexTrainConfig>(r.ConfigJson, HexRunKind.Json)!).ToList();
         Assert.Single(configs, c => c.Player == "perfect");
-        Assert.Equal(4, configs.Single(c => c.Player == "perfect").Board);
+        Assert.Equal(5, configs.Single(c => c.Player == "perfect").Board);
         Assert.All(configs.Where(c => !c.IsReference), c => Assert.Equal(8, c.Nodes));
         Assert.All(runs, r => Assert.Equal("hex", r.Kind));
     }

@@ -10,7 +10,7 @@ namespace ScaleLab.Cli.Commands.Hex;
 /// <summary><c>scalelab hex solve --board N</c>: the exact value of the empty n×n board and Black's winning first
 /// moves (<see cref="HexSolver"/>).</summary>
 [Verb("hex solve", "Solve the empty Hex board exactly: Black's winning first moves (boards 3 and 4)",
-    Examples = ["hex solve --board 3", "hex solve --board 4 --json"])]
+    Examples = ["hex solve --board 3", "hex solve --board 4 --json", "hex solve --board 5"])]
 public sealed class HexSolveCommand(IAnsiConsole console) : Command<HexSolveCommand.Settings>
 {
     public sealed class Settings : CommandSettings
