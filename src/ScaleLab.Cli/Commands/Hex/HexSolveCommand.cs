@@ -16,7 +16,7 @@ public sealed class HexSolveCommand(IAnsiConsole console) : Command<HexSolveComm
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--board <N>")]
-        [Description("Board size n (the board is n×n), 3 to 4")]
+        [Description("Board size n (the board is n×n), 3 to 5")]
         public int Board { get; set; } = 3;
 
         [CommandOption("--json")]
