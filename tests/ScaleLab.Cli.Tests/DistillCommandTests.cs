@@ -143,7 +143,9 @@ public sealed class DistillCommandTests : IDisposable
         // When
         var (code, output, err) = FitCli.Run("distill", "--study", "tiny-distill", "--spec", spec, "--registry", registry, "--json");
 
-        // Then: 8 points, one crossover verdict per compute view, a capacity-gap row per teacher with the oracle's exact floor.
+        // Then: 8 points, one crossover verdict per compute view, a capacity-gap row per teacher with the oracle's exact floor;
+        // with one student size no law L(N, D) can be fitted, which the laws object says per teacher, and Busbridge's law is
+        // not fitted, with the reason.
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
@@ -152,11 +154,20 @@ public sealed class DistillCommandTests : IDisposable
         var gap = root.GetProperty("capacity_gap").EnumerateArray().ToList();
         Assert.Equal(2, gap.Count);
         Assert.True(gap.Single(g => g.GetProperty("teacher").GetString() == "oracle").GetProperty("teacher_loss").GetDouble() is > 1 and < 3);
+        var laws = root.GetProperty("laws");
+        Assert.Equal(0, laws.GetProperty("student_laws").GetArrayLength());
+        var notFitted = laws.GetProperty("student_laws_not_fitted").EnumerateArray().ToList();
+        Assert.Equal(["none", "oracle"], notFitted.Select(f => f.GetProperty("teacher").GetString()));
+        Assert.All(notFitted, f => Assert.Contains("1 student size(s)", f.GetProperty("reason").GetString()));
+        Assert.False(laws.GetProperty("busbridge").GetProperty("fitted").GetBoolean());
+        Assert.Contains("not fitted", laws.GetProperty("busbridge").GetProperty("not_fitted").GetString());
+        Assert.Equal(2, laws.GetProperty("law_backtests").GetArrayLength());
     }
 
     [Theory]
     [InlineData("--teacher", "oracle", "drop --teacher")]
     [InlineData("--registry", "sqlite:/nonexistent/none.db", "no registry")]
+    [InlineData("--law-draws", "5", "at least 20")]
     public void DistillStudy_BadInput_ExitTwoWithOneLine(string flag, string value, string expected)
     {
         // When
@@ -165,6 +176,18 @@ public sealed class DistillCommandTests : IDisposable
         // Then
         Assert.Equal(CliApp.ExitUsage, code);
         Assert.Contains(expected, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Distill_LawDrawsWithoutStudy_ExitTwoWithOneLine()
+    {
+        // When
+        var (code, _, err) = FitCli.Run(["distill", "--teacher", "oracle", "--law-draws", "100", .. Small]);
+
+        // Then
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("--law-draws needs --study", err);
         Assert.Single(err.Trim().Split('\n'));
     }
 }

@@ -114,7 +114,7 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         public bool Json { get; set; }
 
         [CommandOption("--study <NAME>")]
-        [Description("Read back a registry study of distill runs (a sweep spec of kind = \"distill\": student sizes × token budgets × teachers, \"none\" among them) and report the crossover compute per student size and teacher with bootstrap intervals over seeds, and the capacity gap. No --teacher")]
+        [Description("Read back a registry study of distill runs (a sweep spec of kind = \"distill\": student sizes × token budgets × teachers, \"none\" among them) and report the crossover compute per student size and teacher with bootstrap intervals over seeds, the capacity gap, and the fitted laws: L(N, D) per teacher, the crossovers they imply, their back-tests and Busbridge et al.'s law. No --teacher")]
         public string? Study { get; set; }
 
         [CommandOption("--spec <FILE>")]
@@ -129,16 +129,22 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         [Description("With --spec: runs trained at once (default 1)")]
         public int Workers { get; set; } = 1;
 
+        [CommandOption("--law-draws <N>")]
+        [Description("With --study: bootstrap resamples of each fitted student law, Busbridge's law and the back-tests (default 400; 0 fits no laws)")]
+        public int? LawDraws { get; set; }
+
         public override ValidationResult Validate()
         {
             if (Study is not null)
             {
                 if (Teacher is not null) return ValidationResult.Error("--study reads a study's runs, each with its own teacher; drop --teacher");
                 if (TeacherCache is not null || WriteTeacherCache is not null) return ValidationResult.Error("--study reads a study's runs; the teacher caches belong to one run: drop --teacher-cache and --write-teacher-cache");
+                if (LawDraws is < 0 or (> 0 and < 20)) return ValidationResult.Error($"--law-draws must be 0 (no laws) or at least 20, got {LawDraws}");
                 return Workers < 1 ? ValidationResult.Error($"--workers must be positive, got {Workers}") : ValidationResult.Success();
             }
             if (Spec is not null) return ValidationResult.Error("--spec needs --study");
             if (Plot is not null) return ValidationResult.Error("--plot needs --study: it draws a study's curves");
+            if (LawDraws is not null) return ValidationResult.Error("--law-draws needs --study");
             if (string.IsNullOrWhiteSpace(Teacher) && TeacherCache is null) return ValidationResult.Error("--teacher is required: oracle, a checkpoint file or a registry run key (or --teacher-cache FILE)");
             if (WriteTeacherCache is not null)
             {
@@ -184,7 +190,7 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         if (settings.Study is not null)
         {
             return DistillStudyOutput.Run(console, stderr, settings.Study, settings.Spec, settings.Registry, settings.CheckpointDir, settings.Workers,
-                settings.Threads, settings.Json, cancellationToken, settings.Plot);
+                settings.Threads, settings.Json, cancellationToken, settings.Plot, settings.LawDraws ?? 400);
         }
         var corpus = settings.OpenCorpus();
         var options = settings.ToTrainOptions();

@@ -20,7 +20,7 @@ internal static class DistillStudyOutput
     };
 
     public static int Run(IAnsiConsole console, Stderr stderr, string study, string? specPath, string? registryFlag, string? checkpointDir,
-        int workers, int threads, bool json, CancellationToken cancellationToken, string? plot = null)
+        int workers, int threads, bool json, CancellationToken cancellationToken, string? plot = null, int lawDraws = 400)
     {
         if (plot is not null)
         {
@@ -53,7 +53,7 @@ internal static class DistillStudyOutput
         {
             try
             {
-                read = DistillationStudy.Read(store, study);
+                read = DistillationStudy.Read(store, study, laws: lawDraws > 0 ? new Laws.Distillation.StudentLawOptions { BootstrapSamples = lawDraws } : null);
             }
             catch (InvalidDataException ex)
             {
@@ -78,6 +78,7 @@ internal static class DistillStudyOutput
                     compute = c.Compute, low = c.Low, high = c.High, fraction_agreeing = c.FractionAgreeing, range_low = c.RangeLow, range_high = c.RangeHigh, seeds = c.Seeds,
                 }),
                 capacity_gap = read.CapacityGap,
+                laws = read.Laws is null ? null : DistillLawOutput.Json(read.Laws),
             }, Json));
             return CliApp.ExitOk;
         }
@@ -111,6 +112,7 @@ internal static class DistillStudyOutput
                 Inv($"{r.StudentLoss:F4} ± {r.StandardError:F4}"), Inv($"{r.Seeds}"));
         }
         console.Write(gap);
+        if (read.Laws is not null) DistillLawOutput.Write(console, read.Laws);
         console.MarkupLine("Losses are validation cross-entropy in nats/token; the oracle's teacher loss is the exact floor of the validation windows. A crossover is read from seed-mean curves joined linearly in log compute; a verdict is a result only where most bootstrap draws (seeds resampled per budget) agree.");
         return CliApp.ExitOk;
     }

@@ -2,6 +2,7 @@ using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Lab.Registry;
+using ScaleLab.Laws.Distillation;
 
 namespace ScaleLab.Lab.Studies.Distillation;
 
@@ -10,9 +11,13 @@ namespace ScaleLab.Lab.Studies.Distillation;
 /// validation loss with its standard error over seeds (NaN with one seed).</summary>
 public sealed record CapacityGapRow(long StudentParameters, string Teacher, double? TeacherLoss, long Tokens, double StudentLoss, double StandardError, int Seeds);
 
-/// <summary>A distillation study read back: its points, the crossovers in the three compute views, and the capacity-gap table.</summary>
+/// <summary>A distillation study read back: its points, the crossovers in the three compute views (from the measured curves),
+/// the capacity-gap table, and the fitted laws with their crossovers, back-tests and Busbridge et al.'s law (null when not asked for).</summary>
 public sealed record DistillationStudyResult(string Study, IReadOnlyList<DistillationPoint> Points, IReadOnlyList<DistillationCrossover> Crossovers,
-    IReadOnlyList<CapacityGapRow> CapacityGap);
+    IReadOnlyList<CapacityGapRow> CapacityGap)
+{
+    public DistillationLawAnalysis? Laws { get; init; }
+}
 
 /// <summary>
 /// Reads a registry study of "distill" runs (planned by a sweep spec of kind distill: student sizes × token budgets ×
@@ -23,7 +28,8 @@ public sealed record DistillationStudyResult(string Study, IReadOnlyList<Distill
 /// </summary>
 public static class DistillationStudy
 {
-    public static DistillationStudyResult Read(IRunStore store, string study, int draws = 2000)
+    /// <param name="laws">How to fit the student laws (<see cref="DistillationLaws"/>); null fits none.</param>
+    public static DistillationStudyResult Read(IRunStore store, string study, int draws = 2000, StudentLawOptions? laws = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var runs = store.ListRuns(study).Where(r => r.KindName == DistillationRunKind.KindName).ToList();
@@ -43,23 +49,24 @@ public static class DistillationStudy
                 teacherKey is not null ? c.Teacher.TrainFlops / shares[teacherKey] : 0, d.Run.FinalLoss!.Value);
         }).ToList();
         var crossovers = Enum.GetValues<ComputeView>().SelectMany(v => DistillationCrossovers.Compute(points, v, draws)).ToList();
-        return new DistillationStudyResult(study, points, crossovers, CapacityGap(done.Select(d => d.Config).ToList(), points));
+        // One loss per teacher (its first run's config: every run of a teacher shares its corpus and windows in a study).
+        var teacherLosses = done.GroupBy(d => d.Config.Teacher.Name).ToDictionary(g => g.Key, g => TeacherLoss(g.First().Config));
+        var known = teacherLosses.Where(t => t.Value is { } l && double.IsFinite(l)).ToDictionary(t => t.Key, t => t.Value!.Value);
+        return new DistillationStudyResult(study, points, crossovers, CapacityGap(points, teacherLosses))
+        {
+            Laws = laws is null ? null : DistillationLaws.Analyse(points, known, laws),
+        };
     }
 
-    private static List<CapacityGapRow> CapacityGap(List<DistillationRunConfig> configs, List<DistillationPoint> points)
+    private static List<CapacityGapRow> CapacityGap(List<DistillationPoint> points, Dictionary<string, double?> teacherLosses)
     {
         var rows = new List<CapacityGapRow>();
-        var teacherLosses = new Dictionary<string, double?>();
         foreach (var size in points.Select(p => p.StudentParameters).Distinct().Order())
         {
             var largest = points.Where(p => p.StudentParameters == size).Max(p => p.Tokens);
             foreach (var group in points.Where(p => p.StudentParameters == size && p.Tokens == largest).GroupBy(p => p.Teacher).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var config = configs.First(c => c.Teacher.Name == group.Key && c.Student.Model.NonEmbeddingParameterCount == size && c.Student.Tokens == largest);
-                if (!teacherLosses.TryGetValue(group.Key, out var teacherLoss))
-                {
-                    teacherLoss = teacherLosses[group.Key] = TeacherLoss(config);
-                }
+                var teacherLoss = teacherLosses[group.Key];
                 var losses = group.Select(p => p.Loss).ToArray();
                 var mean = losses.Average();
                 var se = losses.Length > 1 ? Math.Sqrt(losses.Sum(l => (l - mean) * (l - mean)) / (losses.Length - 1) / losses.Length) : double.NaN;
