@@ -90,8 +90,12 @@ public static class SpeculateBenchmark
                 ["speculative_theory"] = m.TheoreticalSpeedup,
                 ["speculative_theory_range"] = new[] { m.TheoreticalSpeedupLow, m.TheoreticalSpeedupHigh },
                 ["relative_gap"] = m.RelativeGap,
+                ["cost_ratio_range"] = new[] { m.CostRatioLow, m.CostRatioHigh },
                 ["verify_pass_cost"] = m.MeasuredVerifyCost,
+                ["verify_pass_cost_slowest"] = m.MeasuredVerifyCostHigh,
                 ["speculative_theory_at_verify_cost"] = m.TheoreticalSpeedupAtMeasuredVerifyCost,
+                ["speculative_theory_at_verify_cost_range"] = new[] { m.TheoreticalSpeedupAtMeasuredVerifyCostLow, m.TheoreticalSpeedupAtMeasuredVerifyCostHigh },
+                ["relative_gap_at_verify_cost"] = m.Speedup / m.TheoreticalSpeedupAtMeasuredVerifyCost - 1,
             }).ToList(),
             ["goal_within_15_percent_every_gamma"] = within15,
             ["goal_2x_at_20x_cost_and_alpha_0_7"] = costTwenty && alphaSeven ? twoX : null,
@@ -103,11 +107,12 @@ public static class SpeculateBenchmark
         }
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"target {result["target"]}, draft {result["draft"]}; {tokens} tokens, τ = {temperature.ToString(inv)}, 1 thread, {(cpuTime ? "thread CPU time" : "wall clock")}, fastest of {repeats}; load average {LoadAverage()?.ToString("F2", inv) ?? "n/a"} on {Environment.ProcessorCount} cores");
-        Console.WriteLine(" γ      α̂     tok/pass      c    speedup   theory    gap   verify v  theory@v");
+        Console.WriteLine(" γ      α̂     tok/pass      c    speedup   theory (range)        gap   verify v  theory@v (range)       gap@v");
         foreach (var m in rows)
         {
-            Console.WriteLine(string.Create(inv, $"{m.Gamma,2}{(m.GammaAuto ? "a" : " ")}  {m.AcceptanceRate,6:F3}  {m.TokensPerTargetPass,8:F2}  {m.CostRatio,7:F4}  {m.Speedup,7:F2}x  {m.TheoreticalSpeedup,6:F2}x  {m.RelativeGap,+6:P0}  {m.MeasuredVerifyCost,7:F2}  {m.TheoreticalSpeedupAtMeasuredVerifyCost,7:F2}x"));
+            Console.WriteLine(string.Create(inv, $"{m.Gamma,2}{(m.GammaAuto ? "a" : " ")}  {m.AcceptanceRate,6:F3}  {m.TokensPerTargetPass,8:F2}  {m.CostRatio,7:F4}  {m.Speedup,7:F2}x  {m.TheoreticalSpeedup,6:F2}x ({m.TheoreticalSpeedupLow:F2}-{m.TheoreticalSpeedupHigh:F2})  {m.RelativeGap,+6:P0}  {m.MeasuredVerifyCost,7:F2}  {m.TheoreticalSpeedupAtMeasuredVerifyCost,6:F2}x ({m.TheoreticalSpeedupAtMeasuredVerifyCostLow:F2}-{m.TheoreticalSpeedupAtMeasuredVerifyCostHigh:F2})  {m.Speedup / m.TheoreticalSpeedupAtMeasuredVerifyCost - 1,+6:P0}"));
         }
+        Console.WriteLine("theory range: α̂ ± 1 SE and c over the repeats' paired ratios; theory@v range: also v from the fastest to the slowest verify repeat");
         Console.WriteLine(string.Create(inv, $"speculative_speedup {auto.Speedup:F2}x, speculative_theory {auto.TheoreticalSpeedup:F2}x (γ = {auto.Gamma}, auto)"));
         if (auto.AutoChoice is { } choice) Console.WriteLine($"auto: {choice.Explain()}");
         Console.WriteLine($"goal: measured within 15% of theory at every γ: {(within15 ? "met" : "NOT met")}");

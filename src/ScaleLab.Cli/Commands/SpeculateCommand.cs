@@ -60,7 +60,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         public string? Registry { get; set; }
 
         [CommandOption("--gamma <K>")]
-        [Description("Draft tokens per round, K ≥ 1, or 'auto': the γ ≤ 16 that maximises (1 − α^(γ+1))/((1 − α)(γc + v(γ))) at a pilot run's α̂, the measured c and the target's verify-pass cost v(γ) in plain steps, measured at γ = 1, 2, 4, 8, 16 and interpolated (the issue's formula takes v = 1; its choice is printed too) (default auto)")]
+        [Description("Draft tokens per round, K ≥ 1, or 'auto': the γ ≤ 16 that maximises (1 − α^(γ+1))/((1 − α)(γc + v(γ))) at a pilot run's α̂, the measured c and the target's verify-pass cost v(γ) in plain steps, timed at γ = 1, 2, 4, 8, 16 and fitted by a least-squares line (the issue's formula takes v = 1; its choice is printed too) (default auto)")]
         public string Gamma { get; set; } = "auto";
 
         [CommandOption("--temperature <T>")]
@@ -198,9 +198,9 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         FitOutput.AddRow(table, "tokens per target pass", Inv($"{m.TokensPerTargetPass:F3}"), Inv($"theory (1 − α^(γ+1))/(1 − α) at α̂: {m.ExpectedTokensPerTargetPass:F3}"));
         FitOutput.AddRow(table, "cost ratio c", Inv($"{m.CostRatio:F4}"), Inv($"draft {m.DraftSecondsPerToken * 1e3:F3} ms/token over target {m.TargetSecondsPerToken * 1e3:F3} ms/token, each sampling alone"));
         FitOutput.AddRow(table, "measured speedup", Inv($"{m.Speedup:F2}×"), Inv($"plain target / speculative, same tokens; {m.SpeedupLow:F2}–{m.SpeedupHigh:F2} over the repeats"));
-        FitOutput.AddRow(table, "theoretical speedup", Inv($"{m.TheoreticalSpeedup:F2}×"), Inv($"(1 − α^(γ+1))/((1 − α)(γc + 1)); {m.TheoreticalSpeedupLow:F2}–{m.TheoreticalSpeedupHigh:F2} at α̂ ± 1 SE (c's uncertainty not included)"));
+        FitOutput.AddRow(table, "theoretical speedup", Inv($"{m.TheoreticalSpeedup:F2}×"), Inv($"(1 − α^(γ+1))/((1 − α)(γc + 1)); {m.TheoreticalSpeedupLow:F2}–{m.TheoreticalSpeedupHigh:F2} at α̂ ± 1 SE and c from {m.CostRatioLow:F4} to {m.CostRatioHigh:F4} (its spread over the repeats)"));
         FitOutput.AddRow(table, "verify pass cost", Inv($"{m.MeasuredVerifyCost:F2}"), Inv($"one target pass over γ+1 tokens, in target steps, timed apart (the theory assumes 1; {m.VerifyPassCost:F2} implied by the speculative run's time)"));
-        FitOutput.AddRow(table, "theory at that cost", Inv($"{m.TheoreticalSpeedupAtMeasuredVerifyCost:F2}×"), "(1 − α^(γ+1))/((1 − α)(γc + v)), v = the verify pass cost");
+        FitOutput.AddRow(table, "theory at that cost", Inv($"{m.TheoreticalSpeedupAtMeasuredVerifyCost:F2}×"), Inv($"(1 − α^(γ+1))/((1 − α)(γc + v)), v = the verify pass cost; {m.TheoreticalSpeedupAtMeasuredVerifyCostLow:F2}–{m.TheoreticalSpeedupAtMeasuredVerifyCostHigh:F2} at α̂ ± 1 SE, c's spread and v from the fastest to the slowest repeat ({m.MeasuredVerifyCost:F2}–{m.MeasuredVerifyCostHigh:F2})"));
         if (m.AutoChoice is { } auto)
         {
             FitOutput.AddRow(table, "auto γ", Inv($"{auto.Gamma}"), auto.Explain());
@@ -250,12 +250,14 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
             ["cost_ratio"] = a.CostRatio,
             ["verify_cost_gammas"] = a.VerifyCost.Gammas,
             ["verify_costs"] = a.VerifyCost.Costs,
+            ["verify_cost_line"] = new Dictionary<string, object?> { ["intercept"] = a.VerifyCost.Intercept, ["slope"] = a.VerifyCost.Slope, ["residual_sd"] = a.VerifyCost.ResidualStandardDeviation },
+            ["predicted_speedup_range"] = a.PredictedSpeedupLow is { } lo && a.PredictedSpeedupHigh is { } hi ? new[] { lo, hi } : null,
             ["gamma"] = a.Gamma,
             ["predicted_speedup"] = a.PredictedSpeedup,
             ["issue_formula_gamma"] = a.IssueGamma,
             ["issue_formula_stated_speedup"] = a.IssueGammaStatedSpeedup,
             ["issue_formula_predicted_speedup"] = a.IssueGammaPredictedSpeedup,
-            ["rule"] = "argmax over γ of (1 − α^(γ+1))/((1 − α)(γc + v(γ))), v linearly interpolated between the measured γ; issue formula: v = 1",
+            ["rule"] = "argmax over γ of (1 − α^(γ+1))/((1 − α)(γc + v(γ))), v(γ) the least-squares line a + b·γ through the timed γ (never below the cheapest timed pass); issue formula: v = 1",
         },
         ["pilot_acceptance"] = m.PilotAcceptanceRate,
         ["threads"] = 1,
@@ -277,6 +279,9 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         ["verify_pass_cost"] = m.MeasuredVerifyCost,
         ["verify_pass_cost_implied"] = m.VerifyPassCost,
         ["theoretical_speedup_at_verify_cost"] = m.TheoreticalSpeedupAtMeasuredVerifyCost,
+        ["theoretical_speedup_at_verify_cost_range"] = new[] { m.TheoreticalSpeedupAtMeasuredVerifyCostLow, m.TheoreticalSpeedupAtMeasuredVerifyCostHigh },
+        ["cost_ratio_range"] = new[] { m.CostRatioLow, m.CostRatioHigh },
+        ["verify_pass_cost_slowest"] = m.MeasuredVerifyCostHigh,
     };
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -27,8 +27,9 @@ public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int
 /// One measurement of speculative against plain target sampling, same process, same prompt and token count.
 /// Times are the fastest of the repeats (the least disturbed by other load on the machine); the speedup's range is
 /// over the repeats paired in order. α̂ and tokens per pass come from the speculative run (one repeat's counts: every
-/// repeat draws the same tokens). <see cref="TheoreticalSpeedup"/> is Leviathan et al.'s Theorem 3.8 at α̂ and c, with its range at
-/// α̂ ± 1 standard error (the uncertainty of c, a ratio of two fastest-of-n times, is not propagated: say so).
+/// repeat draws the same tokens). <see cref="TheoreticalSpeedup"/> is Leviathan et al.'s Theorem 3.8 at α̂ and c (c the
+/// fastest draft time over the fastest target time), with its range at α̂ ± 1 standard error and c over
+/// <see cref="CostRatioLow"/>..<see cref="CostRatioHigh"/> (the repeats' paired ratios, a spread, not a standard error).
 /// <see cref="MeasuredVerifyCost"/> (timed apart) and <see cref="VerifyPassCost"/> (implied by the speculative run's
 /// time less its draft passes) are the target pass's cost in plain target tokens, which the theory takes as 1 and a
 /// CPU does not (a block of γ+1 tokens does γ+1 times the arithmetic of one): the usual reason measured falls short.
@@ -68,6 +69,23 @@ public sealed record SpeculativeMeasurement(
 
     /// <summary>c: seconds per draft token over seconds per target token, both sampling alone.</summary>
     public double CostRatio => DraftSecondsPerToken / TargetSecondsPerToken;
+
+    /// <summary>The least of c and the repeats' paired ratios (draft time / target time of the same repeat).</summary>
+    public double CostRatioLow { get; init; } = double.NaN;
+
+    /// <summary>The largest of c and the repeats' paired ratios.</summary>
+    public double CostRatioHigh { get; init; } = double.NaN;
+
+    /// <summary>The slowest repeat's verify pass, in target steps (<see cref="MeasuredVerifyCost"/> is the fastest's).</summary>
+    public double MeasuredVerifyCostHigh { get; init; } = double.NaN;
+
+    /// <summary>The theory at the measured verify cost, at its least: α̂ − 1 SE, the largest c, the slowest verify repeat.</summary>
+    public double TheoreticalSpeedupAtMeasuredVerifyCostLow =>
+        SpeculativeStatistics.ExpectedTokensPerPass(Math.Max(0, AcceptanceRate - AcceptanceStandardError), Gamma) / (Gamma * CostRatioHigh + MeasuredVerifyCostHigh);
+
+    /// <summary>The theory at the measured verify cost, at its most: α̂ + 1 SE, the least c, the fastest verify repeat.</summary>
+    public double TheoreticalSpeedupAtMeasuredVerifyCostHigh =>
+        SpeculativeStatistics.ExpectedTokensPerPass(Math.Min(1, AcceptanceRate + AcceptanceStandardError), Gamma) / (Gamma * CostRatioLow + MeasuredVerifyCost);
 
     /// <summary>Measured speedup over theory, minus 1 (negative: slower than the theory says).</summary>
     public double RelativeGap => Speedup / TheoreticalSpeedup - 1;
@@ -162,8 +180,8 @@ public sealed record SpeculativeMeasurement(
             var pilotOutput = pilot.Generate(prompt, SpeculativeMeasurementOptions.PilotTokens, new Rng(options.Seed ^ 0x5EED));
             pilotAlpha = pilot.Statistics.AcceptanceRate;
             var maxGamma = Math.Min(SpeculativeMeasurementOptions.MaxAutoGamma, target.Config.SeqLen - 1);
-            // v(γ) measured at 1, 2, 4, 8, ..., maxGamma and interpolated: the verify pass is what the formula
-            // prices at one step and a CPU does not (see TheoreticalSpeedupAtMeasuredVerifyCost).
+            // v(γ) timed at 1, 2, 4, 8, ..., maxGamma and fitted by a least-squares line: the verify pass is what the
+            // issue's formula prices at one step and a CPU does not (see TheoreticalSpeedupAtMeasuredVerifyCost).
             var grid = VerifyCostCurve.Grid(maxGamma);
             var perTargetToken = targetTimes.Min() / options.Tokens;
             var costs = grid.Select(g => VerifyCost(target, sampling, [.. prompt, .. pilotOutput], g, options.Repeats, perTargetToken, Time, SpeculativeMeasurementOptions.AutoVerifyPasses)).ToArray();
@@ -184,11 +202,15 @@ public sealed record SpeculativeMeasurement(
         var stats = sampler.Statistics;
         double alpha = stats.AcceptanceRate, se = stats.AcceptanceStandardError;
         double perTarget = targetTimes.Min() / options.Tokens, perDraft = draftTimes.Min() / options.Tokens, perSpec = specTimes.Min() / options.Tokens;
-        var measuredVerify = VerifyCost(target, sampling, [.. prompt, .. output], gamma, options.Repeats, perTarget, Time);
+        var (measuredVerify, measuredVerifyHigh) = VerifyCostRange(target, sampling, [.. prompt, .. output], gamma, options.Repeats, perTarget, Time);
         var paired = targetTimes.Zip(specTimes, (t, s) => t / s).ToArray();
+        // c's spread: the repeats' paired ratios, and c itself (a ratio of two fastest times need not lie among them)
+        var pairedCost = draftTimes.Zip(targetTimes, (d, t) => d / t).Append(c).ToArray();
+        double cLow = pairedCost.Min(), cHigh = pairedCost.Max();
+        // the theory increases in α and decreases in c, so its range is at the corners (α̂ − SE, c high), (α̂ + SE, c low)
         var theory = SpeculativeStatistics.TheoreticalSpeedup(alpha, gamma, c);
-        var theoryLow = SpeculativeStatistics.TheoreticalSpeedup(Math.Max(0, alpha - se), gamma, c);
-        var theoryHigh = SpeculativeStatistics.TheoreticalSpeedup(Math.Min(1, alpha + se), gamma, c);
+        var theoryLow = SpeculativeStatistics.TheoreticalSpeedup(Math.Max(0, alpha - se), gamma, cHigh);
+        var theoryHigh = SpeculativeStatistics.TheoreticalSpeedup(Math.Min(1, alpha + se), gamma, cLow);
         // Per round: γ draft passes plus one verify pass. What is left of the round's time after the draft passes,
         // in target steps, is the verify pass's cost (and the sampler's overhead).
         var secondsPerRound = specTimes.Min() / stats.Rounds;
@@ -201,6 +223,9 @@ public sealed record SpeculativeMeasurement(
         {
             Accepted = stats.Accepted,
             Trials = stats.Trials,
+            CostRatioLow = cLow,
+            CostRatioHigh = cHigh,
+            MeasuredVerifyCostHigh = measuredVerifyHigh,
         };
     }
 
@@ -208,7 +233,11 @@ public sealed record SpeculativeMeasurement(
     /// <paramref name="secondsPerTargetToken"/> (what plain sampling pays per token, its sampling included): timed
     /// apart from any sampling run, at half the context (or the end of <paramref name="tokens"/>), 200 passes per
     /// repeat (or <paramref name="passes"/>), fastest repeat after one to warm up.</summary>
-    private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200)
+    private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200) =>
+        VerifyCostRange(target, sampling, tokens, gamma, repeats, secondsPerTargetToken, time, passes).Fastest;
+
+    /// <summary><see cref="VerifyCost"/>, with the slowest timed repeat's cost beside the fastest's.</summary>
+    private static (double Fastest, double Slowest) VerifyCostRange(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200)
     {
         var model = new GptNextTokenModel(target, sampling);
         var context = target.Config.SeqLen;
@@ -217,7 +246,7 @@ public sealed record SpeculativeMeasurement(
         if (block.Length < gamma + 1) block = [.. Enumerable.Repeat(tokens[0], gamma + 1 - block.Length), .. block];
         var distributions = new double[(gamma + 1) * model.Vocab];
         model.Feed(tokens.AsSpan(0, at), []);
-        var feed = double.PositiveInfinity;
+        double feed = double.PositiveInfinity, slowest = 0;
         for (var r = 0; r < repeats + 1; r++)
         {
             var f = time(() =>
@@ -228,8 +257,12 @@ public sealed record SpeculativeMeasurement(
                     model.Feed(block, distributions);
                 }
             });
-            if (r > 0) feed = Math.Min(feed, f);
+            if (r > 0)
+            {
+                feed = Math.Min(feed, f);
+                slowest = Math.Max(slowest, f);
+            }
         }
-        return feed / passes / secondsPerTargetToken;
+        return (feed / passes / secondsPerTargetToken, slowest / passes / secondsPerTargetToken);
     }
 }

@@ -2,7 +2,8 @@ using ScaleLab.Engine.Sampling;
 
 namespace ScaleLab.Engine.Tests.Sampling;
 
-/// <summary><c>--gamma auto</c>: γ maximising E(α, γ)/(γc + v(γ)) with the verify cost v measured and interpolated.</summary>
+/// <summary><c>--gamma auto</c>: γ maximising E(α, γ)/(γc + v(γ)) with the verify cost v timed at a few γ and fitted by a
+/// least-squares line.</summary>
 public sealed class VerifyCostCurveTests
 {
     /// <summary>The issue's formula written out here, not through the library: (1 − α^(γ+1)) / ((1 − α)(γc + v)).</summary>
@@ -94,7 +95,7 @@ public sealed class VerifyCostCurveTests
     }
 
     [Fact]
-    public void OptimalGamma_RandomMeasuredCurves_IsTheBruteForceArgmaxOfTheInterpolatedCurve()
+    public void OptimalGamma_RandomMeasuredCurves_IsTheBruteForceArgmaxOfTheFittedCurve()
     {
         // Given random increasing verify costs at 1, 2, 4, 8, 16 (seeded), random α and c
         var rng = new Random(14);
@@ -115,20 +116,91 @@ public sealed class VerifyCostCurveTests
     }
 
     [Fact]
-    public void At_LinearCost_IsExactEverywhereAndTheMeasurementsAtTheNodes()
+    public void At_LinearCost_IsExactEverywhere_AndOtherPointsGiveTheLeastSquaresLine()
     {
-        // Given a verify cost linear in γ (what a CPU's arithmetic-bound pass would give), measured at 1, 2, 4, 8, 16
+        // Given a verify cost linear in γ (what a CPU's arithmetic-bound pass would give), timed at 1, 2, 4, 8, 16
         double Line(int g) => 0.3 + 0.35 * g;
         var grid = VerifyCostCurve.Grid(16);
         var curve = new VerifyCostCurve(grid, grid.Select(Line).ToArray());
 
-        // When / Then: linear interpolation reproduces a line at every γ
+        // When / Then: the fitted line is that line at every γ, with no residual scatter
         for (var g = 1; g <= 16; g++) Assert.Equal(Line(g), curve.At(g), 12);
+        Assert.Equal(0.3, curve.Intercept, 12);
+        Assert.Equal(0.35, curve.Slope, 12);
+        Assert.Equal(0, curve.ResidualStandardDeviation!.Value, 9);
 
-        // and between unequal slopes it is the chord: nodes (2, 1.0), (4, 3.0) give 2.0 at γ = 3
-        var kinked = new VerifyCostCurve([1, 2, 4], [0.9, 1.0, 3.0]);
-        Assert.Equal(0.9, kinked.At(1));
-        Assert.Equal(2.0, kinked.At(3), 12);
+        // and through bent points it is the least-squares line, worked by hand: (1, 0.9), (2, 1.0), (4, 3.0) have
+        // γ̄ = 7/3, v̄ = 49/30, Sxx = 42/9, Sxy = 52/15, so b = 26/35, a = 49/30 − (26/35)(7/3) = −0.1,
+        // residuals 0.2571, −0.3857, 0.1286 (RSS = Syy − b·Sxy = 0.2314 over 1 degree of freedom)
+        var bent = new VerifyCostCurve([1, 2, 4], [0.9, 1.0, 3.0]);
+        Assert.Equal(26.0 / 35, bent.Slope, 12);
+        Assert.Equal(-0.1, bent.Intercept, 12);
+        Assert.Equal(-0.1 + 3 * 26.0 / 35, bent.At(3), 12);
+        Assert.Equal(Math.Sqrt(0.9 * 0.9 + 1.0 * 1.0 + 3.0 * 3.0 - 3 * (4.9 / 3) * (4.9 / 3) - 26.0 / 35 * (52.0 / 15)), bent.ResidualStandardDeviation!.Value, 9);
+        // at γ = 1 the line (0.643) is below the cheapest timed pass (0.9), which is kept as the floor
+        Assert.Equal(0.9, bent.At(1), 12);
+    }
+
+    [Fact]
+    public void At_OneNoisyPoint_MovesTheFitLessThanTheInterpolationThroughIt()
+    {
+        // Given a line timed at 1, 2, 4, 8, 16 with the point at γ = 8 doubled (one disturbed timing)
+        double Line(int g) => 1.0 + 0.1 * g;
+        var grid = VerifyCostCurve.Grid(16);
+        var noisy = grid.Select(g => g == 8 ? 2 * Line(g) : Line(g)).ToArray();
+
+        // When
+        var curve = new VerifyCostCurve(grid, noisy);
+
+        // Then at the disturbed γ the fit is off by less than the disturbance, which interpolation would reproduce in full
+        Assert.True(Math.Abs(curve.At(8) - Line(8)) < 0.5 * Line(8), $"fit {curve.At(8)} vs true {Line(8)}");
+        Assert.True(curve.ResidualStandardDeviation > 0.3);
+    }
+
+    [Fact]
+    public void StandardErrorAt_PlantedNoise_CoversTheTrueLineAtTheStatedRate_AndDroppingTheCovarianceOvercovers()
+    {
+        // Given a true line timed at γ = 1..8 with Gaussian noise (σ = 0.1), 2,000 seeded replicates; a 95% interval is
+        // v̂ ± t(0.975, 6 dof)·SE with t = 2.4469
+        double Line(int g) => 1.0 + 0.25 * g;
+        int[] gammas = [1, 2, 3, 4, 5, 6, 7, 8];
+        const double t95 = 2.4469;
+        var rng = new Rng(714);
+        int covered = 0, coveredWithoutCovariance = 0, replicates = 2000;
+        for (var r = 0; r < replicates; r++)
+        {
+            var curve = new VerifyCostCurve(gammas, gammas.Select(g => Line(g) + 0.1 * rng.NextGaussian()).ToArray());
+            var error = Math.Abs(curve.At(8) - Line(8));
+
+            // When
+            var se = curve.StandardErrorAt(8)!.Value;
+
+            // Then (counted): the stated SE, and a deliberately wrong one without the 2γ·Cov(a, b) term (negative control)
+            if (error <= t95 * se) covered++;
+            var s2 = curve.ResidualStandardDeviation!.Value * curve.ResidualStandardDeviation.Value;
+            var wrong = Math.Sqrt(s2 * (1.0 / 8 + 4.5 * 4.5 / 42) + 64 * s2 / 42); // Var a + γ² Var b, Sxx = 42, γ̄ = 4.5
+            if (error <= t95 * wrong) coveredWithoutCovariance++;
+        }
+
+        // Then: 95% ± 3 binomial SEs (0.49 points each) for the stated SE; the wrong one covers nearly always
+        var rate = (double)covered / replicates;
+        Assert.InRange(rate, 0.935, 0.965);
+        var wrongRate = (double)coveredWithoutCovariance / replicates;
+        Assert.False(wrongRate is >= 0.935 and <= 0.965, $"the control covered at {wrongRate}");
+        Assert.True(wrongRate > 0.99);
+    }
+
+    [Fact]
+    public void StandardErrorAt_TwoPoints_IsNotIdentified()
+    {
+        // Given / When: two points, which the line passes through exactly
+        var curve = new VerifyCostCurve([1, 4], [1.2, 2.1]);
+
+        // Then
+        Assert.Null(curve.StandardErrorAt(2));
+        Assert.Null(curve.ResidualStandardDeviation);
+        Assert.Equal(1.5, curve.At(2), 12);
+        Assert.Contains("not identified", curve.Describe(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -138,6 +210,7 @@ public sealed class VerifyCostCurveTests
         var curve = new VerifyCostCurve([2, 4], [1.5, 2.5]);
         Assert.Throws<ArgumentOutOfRangeException>(() => curve.At(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => curve.At(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => curve.StandardErrorAt(5));
     }
 
     [Fact]
@@ -182,5 +255,18 @@ public sealed class VerifyCostCurveTests
         Assert.Equal(Speedup(0.87, 16, 0.01, 0.75 + 0.25 * 16), choice.IssueGammaPredictedSpeedup, 12);
         Assert.True(choice.PredictedSpeedup > choice.IssueGammaPredictedSpeedup);
         Assert.Contains("would pick γ = 16", choice.Explain(), StringComparison.Ordinal);
+        // an exact line has no scatter: the prediction's range at v ± 1 SE is the point itself
+        Assert.Equal(choice.PredictedSpeedup, choice.PredictedSpeedupLow!.Value, 9);
+        Assert.Equal(choice.PredictedSpeedup, choice.PredictedSpeedupHigh!.Value, 9);
+
+        // and with scattered points the range brackets the prediction, at v(γ) ± SE as written out here
+        var scattered = new VerifyCostCurve(grid, grid.Select((g, i) => 0.75 + 0.25 * g + (i % 2 == 0 ? 0.1 : -0.1)).ToArray());
+        var wide = AutoGammaChoice.Choose(0.87, 0.01, scattered, 16);
+        var se = scattered.StandardErrorAt(wide.Gamma)!.Value;
+        Assert.True(se > 0);
+        Assert.Equal(Speedup(0.87, wide.Gamma, 0.01, scattered.At(wide.Gamma) + se), wide.PredictedSpeedupLow!.Value, 12);
+        Assert.Equal(Speedup(0.87, wide.Gamma, 0.01, scattered.At(wide.Gamma) - se), wide.PredictedSpeedupHigh!.Value, 12);
+        Assert.True(wide.PredictedSpeedupLow < wide.PredictedSpeedup && wide.PredictedSpeedup < wide.PredictedSpeedupHigh);
+        Assert.Contains("at v ± 1 SE of the line", wide.Explain(), StringComparison.Ordinal);
     }
 }
