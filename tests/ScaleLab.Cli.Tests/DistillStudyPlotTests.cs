@@ -34,6 +34,44 @@ public sealed class DistillStudyPlotTests : IDisposable
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(_directory, "distill-capacity-gap.svg")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Report_StudyWithDistillStudy_ShowsDistillationSectionAndFigures()
+    {
+        // Given: a language-model study "iso" (finished runs from a known law) and, in the same registry, a trained
+        // distillation study "iso-distill" (one student size, two budgets, two seeds, on samples and from the oracle).
+        var db = Path.Combine(_directory, "r.db");
+        HumanNumberStyleTests.FakeStudy(db);
+        var spec = Path.Combine(_directory, "study.toml");
+        File.WriteAllText(spec, """
+            study = "iso-distill"
+            kind = "distill"
+            [settings]
+            teachers = ["none", "oracle"]
+            student = { corpus = "synthetic", seq_len = 16, batch_size = 4, tokens = [640, 1280], seeds = [1, 2], eval_batches = 2, models = [{ layers = 1, d_model = 16, heads = 2 }] }
+            """);
+        var (trained, _, trainErr) = FitCli.Run("distill", "--study", "iso-distill", "--spec", spec, "--registry", "sqlite:" + db);
+        Assert.True(trained == 0, trainErr);
+        var html = Path.Combine(Directory.CreateDirectory(Path.Combine(_directory, "out")).FullName, "report.html");
+
+        // When
+        var (code, _, err) = FitCli.Run("report", "--study", "iso", "--registry", "sqlite:" + db, "--out", html, "--bootstrap", "30");
+
+        // Then: the section (table, crossover sentences, capacity gap) in the Markdown and the HTML, both figures beside
+        // them, every number of the section in the report's one style.
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(Path.ChangeExtension(html, ".md"));
+        var section = md[md.IndexOf("## Distillation", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 3, StringComparison.Ordinal)];
+        Assert.Contains("Study iso-distill.", section, StringComparison.Ordinal);
+        Assert.Contains("- Student N_S = ", section, StringComparison.Ordinal);
+        Assert.Contains("Capacity gap (student N_S = ", section, StringComparison.Ordinal);
+        Assert.Empty(HumanNumberStyleTests.Unstyled(section));
+        Assert.Contains("<h2>Distillation</h2>", File.ReadAllText(html), StringComparison.Ordinal);
+        var figures = Directory.GetFiles(Path.GetDirectoryName(html)!, "*.svg").Select(Path.GetFileName).ToList();
+        Assert.Contains("distillation-loss-vs-compute.svg", figures);
+        Assert.Contains("distillation-capacity-gap.svg", figures);
+    }
+
     [Theory]
     [InlineData(false, "--plot needs --study")]
     [InlineData(true, "--plot")]

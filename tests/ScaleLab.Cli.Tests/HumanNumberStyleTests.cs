@@ -215,7 +215,7 @@ public sealed partial class HumanNumberStyleTests : IDisposable
     }
 
     /// <summary>A finished study "iso" whose runs' losses follow L = 1.6 + 60/N^0.4 + 250/D^0.35; returns the run keys.</summary>
-    private static List<string> FakeStudy(string db)
+    internal static List<string> FakeStudy(string db)
     {
         var spec = SweepSpec.Parse("""
             study = "iso"

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScaleLab.Lab.Studies.Distillation;
+using ScaleLab.Laws;
 using ScottPlot;
 
 namespace ScaleLab.Report.Plots;
@@ -77,7 +78,7 @@ public static class DistillationPlot
                 line.Color = ColorOf(teacher);
                 line.MarkerShape = shape;
                 line.MarkerSize = 8;
-                line.LegendText = string.Create(CultureInfo.InvariantCulture, $"N_S = {size:N0}, {(teacher == DistillationCrossovers.Scratch ? "trained on samples" : "teacher " + teacher)}");
+                line.LegendText = string.Create(CultureInfo.InvariantCulture, $"N_S = {NumberStyle.Format(size)}, {(teacher == DistillationCrossovers.Scratch ? "trained on samples" : "teacher " + teacher)}");
             }
         }
         var marked = false;
@@ -98,7 +99,7 @@ public static class DistillationPlot
             var limit = curves.Add.HorizontalLine(floor);
             limit.Color = Colors.Gray;
             limit.LinePattern = LinePattern.Dashed;
-            limit.LegendText = string.Create(CultureInfo.InvariantCulture, $"oracle-teacher limit: exact floor of the validation windows, {floor:F4}");
+            limit.LegendText = string.Create(CultureInfo.InvariantCulture, $"oracle-teacher limit: exact floor of the validation windows, {NumberStyle.Format(floor)}");
         }
         curves.ShowLegend(Alignment.UpperRight);
         return (curves, BuildCapacityGap(result, ColorOf));
@@ -109,7 +110,7 @@ public static class DistillationPlot
         var plot = new Plot();
         var smallest = result.CapacityGap.Count == 0 ? 0 : result.CapacityGap.Min(r => r.StudentParameters);
         var rows = result.CapacityGap.Where(r => r.StudentParameters == smallest).ToList();
-        plot.Title(string.Create(CultureInfo.InvariantCulture, $"capacity gap: student N_S = {smallest:N0} against its teacher"));
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"capacity gap: student N_S = {NumberStyle.Format(smallest)} against its teacher"));
         plot.XLabel("teacher's own validation loss (nats/token; oracle: the exact floor)");
         plot.YLabel("student validation loss at the largest budget (± 1.96 s.e.)");
         foreach (var r in rows.Where(r => r.TeacherLoss is { } t && double.IsFinite(t)).OrderBy(r => r.TeacherLoss))
@@ -128,7 +129,7 @@ public static class DistillationPlot
             var line = plot.Add.HorizontalLine(scratch.StudentLoss);
             line.Color = Colors.Black;
             line.LinePattern = LinePattern.Dashed;
-            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"same student trained on samples, {scratch.StudentLoss:F4}");
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"same student trained on samples, {NumberStyle.Format(scratch.StudentLoss)}");
         }
         plot.ShowLegend(Alignment.UpperRight);
         return plot;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using ScaleLab.Lab.Studies.Distillation;
+using ScaleLab.Laws;
 using ScaleLab.Report.Plots;
 using ScottPlot;
 
@@ -56,10 +57,10 @@ internal static class DistillationSection
             var crossover = result.Crossovers.FirstOrDefault(c => c.View == DistillationPlot.View && c.StudentParameters == r.StudentParameters && c.Teacher == r.Teacher);
             yield return
             [
-                r.StudentParameters.ToString("N0", CultureInfo.InvariantCulture),
+                NumberStyle.Format(r.StudentParameters),
                 r.Teacher == DistillationCrossovers.Scratch ? "none (trained on samples)" : r.Teacher,
-                r.TeacherLoss is { } t ? double.IsFinite(t) ? t.ToString("F4", CultureInfo.InvariantCulture) : "checkpoint gone" : "",
-                double.IsFinite(r.StandardError) ? Inv($"{r.StudentLoss:F4} ± {r.StandardError:F4}") : Inv($"{r.StudentLoss:F4} (one seed)"),
+                r.TeacherLoss is { } t ? double.IsFinite(t) ? Loss(t) : "checkpoint gone" : "",
+                double.IsFinite(r.StandardError) ? $"{Loss(r.StudentLoss)} ± {NumberStyle.Format(r.StandardError, 2)}" : $"{Loss(r.StudentLoss)} (one seed)",
                 r.Seeds.ToString(CultureInfo.InvariantCulture),
                 crossover is null ? "" : Verdict(crossover),
             ];
@@ -92,7 +93,7 @@ internal static class DistillationSection
             // The oracle has no forward cost (N_T = 0), so its two views are one; it is said once.
             if (c.Teacher == DistillationTeacher.Oracle && c.View == ComputeView.StudentOnly) continue;
             var view = c.View == ComputeView.StudentOnly ? "counting the student's compute only (teacher logits free)" : "counting the teacher's forward passes";
-            var who = Inv($"Student N_S = {c.StudentParameters:N0}, teacher {c.Teacher}, {view}: ");
+            var who = $"Student N_S = {NumberStyle.Format(c.StudentParameters)}, teacher {c.Teacher}, {view}: ";
             var said = c.Kind switch
             {
                 CrossoverKind.StopsPaying => Inv($"distillation pays up to {Flop(c.Compute)} FLOP {Interval(c)} and stops paying above it"),
@@ -120,18 +121,19 @@ internal static class DistillationSection
         var smallest = result.CapacityGap.Min(r => r.StudentParameters);
         var taught = result.CapacityGap.Where(r => r.StudentParameters == smallest && r.TeacherLoss is { } t && double.IsFinite(t))
             .OrderBy(r => r.TeacherLoss).ToList();
-        var head = Inv($"Capacity gap (student N_S = {smallest:N0}, at its largest budget): ");
+        var head = $"Capacity gap (student N_S = {NumberStyle.Format(smallest)}, at its largest budget): ";
         if (taught.Count < 2) return head + Inv($"{taught.Count} teacher with a known loss; at least 2 are needed to say whether a stronger teacher makes a better student.");
         var strongest = taught[0];
         var best = taught.MinBy(r => r.StudentLoss)!;
-        var order = string.Join(", ", taught.Select(r => Inv($"{r.Teacher} (teacher {r.TeacherLoss:F4}) → {r.StudentLoss:F4}")));
+        var order = string.Join(", ", taught.Select(r => $"{r.Teacher} (teacher {Loss(r.TeacherLoss!.Value)}) → {Loss(r.StudentLoss)}"));
         if (ReferenceEquals(best, strongest))
         {
             return head + $"the strongest teacher gave the best student, so no capacity gap appears here: {order} nats/token.";
         }
         var difference = strongest.StudentLoss - best.StudentLoss;
         var se = Math.Sqrt(Square(strongest.StandardError) + Square(best.StandardError));
-        var size = double.IsFinite(se) && se > 0 ? Inv($"{difference:F4} nats/token, {difference / se:F1} standard errors") : Inv($"{difference:F4} nats/token, no standard error (one seed)");
+        var size = double.IsFinite(se) && se > 0 ? $"{NumberStyle.Format(difference, 2)} nats/token, {NumberStyle.Format(difference / se, 2)} standard errors"
+            : $"{NumberStyle.Format(difference, 2)} nats/token, no standard error (one seed)";
         var verdict = double.IsFinite(se) && se > 0 && difference > 2 * se
             ? "a U-shape in student loss against teacher loss, as Busbridge et al. (2025) report: past some point a stronger teacher makes a worse student"
             : "within twice its standard error, so no capacity gap is established";
@@ -140,12 +142,14 @@ internal static class DistillationSection
 
     private static double Square(double x) => x * x;
 
-    private static string Percent(double fraction) => Inv($"{100 * fraction:F0}%");
+    private static string Percent(double fraction) => NumberStyle.Percent(fraction, 2);
+
+    private static string Loss(double loss) => NumberStyle.Format(loss);
 
     private static string Interval(DistillationCrossover c) =>
         c.Low is { } lo && c.High is { } hi ? Inv($"[{Flop(lo)}, {Flop(hi)}]") : "(no bootstrap draw crosses the same way, so no interval)";
 
-    private static string Flop(double? x) => x is { } v ? v.ToString("0.##e+0", CultureInfo.InvariantCulture) : "-";
+    private static string Flop(double? x) => NumberStyle.Format(x, 2);
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

@@ -73,15 +73,32 @@ public sealed class DistillationSectionTests : IDisposable
 
         // Then: 4 table rows, the crossover in the table and in words with its interval, the low-agreement one not claimed.
         Assert.Contains("\n## Distillation\n", text, StringComparison.Ordinal);
-        Assert.Equal(4, text.Split('\n').Count(l => l.StartsWith("| 3,312 |", StringComparison.Ordinal) || l.StartsWith("| 12,768 |", StringComparison.Ordinal)));
-        Assert.Contains("| 3,312 | t | 2.1000 | 2.0886 ± 0.0010 | 3 | pays up to 9e+9 [5.3e+9, 2.3e+10]; 83% of draws agree |", text, StringComparison.Ordinal);
-        Assert.Contains("| 12,768 | none (trained on samples) |  | 2.0500 (one seed) | 1 |  |", text, StringComparison.Ordinal);
-        Assert.Contains("- Student N_S = 3,312, teacher t, counting the teacher's forward passes: distillation pays up to 9e+9 FLOP [5.3e+9, 2.3e+10] and stops paying above it (83% of bootstrap draws agree, 2 seeds).", text, StringComparison.Ordinal);
-        Assert.Contains("- Student N_S = 3,312, teacher t, counting the student's compute only (teacher logits free): distillation pays over the whole measured range 1e+9-1e+11 FLOP; a crossover, if any, lies above it", text, StringComparison.Ordinal);
+        Assert.Equal(4, text.Split('\n').Count(l => l.StartsWith("| 3312 |", StringComparison.Ordinal) || l.StartsWith("| 12768 |", StringComparison.Ordinal)));
+        Assert.Contains("| 3312 | t | 2.1 | 2.0886 ± 0.001 | 3 | pays up to 9e+9 [5.3e+9, 2.3e+10]; 83% of draws agree |", text, StringComparison.Ordinal);
+        Assert.Contains("| 12768 | none (trained on samples) |  | 2.05 (one seed) | 1 |  |", text, StringComparison.Ordinal);
+        Assert.Contains("- Student N_S = 3312, teacher t, counting the teacher's forward passes: distillation pays up to 9e+9 FLOP [5.3e+9, 2.3e+10] and stops paying above it (83% of bootstrap draws agree, 2 seeds).", text, StringComparison.Ordinal);
+        Assert.Contains("- Student N_S = 3312, teacher t, counting the student's compute only (teacher logits free): distillation pays over the whole measured range 1e+9-1e+11 FLOP; a crossover, if any, lies above it", text, StringComparison.Ordinal);
         Assert.Contains("distillation loses below 3e+10 FLOP (no bootstrap draw crosses the same way, so no interval) and pays above it — but only 41% of bootstrap draws agree (2 seeds): not a result.", text, StringComparison.Ordinal);
         // The oracle costs no forward pass: its two views are said once; the amortised-training view is not in the words.
         Assert.Single(text.Split('\n'), l => l.StartsWith("- Student", StringComparison.Ordinal) && l.Contains("teacher oracle", StringComparison.Ordinal));
         Assert.DoesNotContain("never pays", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_Study_EveryNumberInTheReportsOneStyle()
+    {
+        // Given
+        var md = new StringBuilder();
+        DistillationSection.Markdown(md, Result());
+
+        // When: every number a reader sees (the pattern of HumanNumberStyleTests: digits, fraction, exponent, groups).
+        var numbers = System.Text.RegularExpressions.Regex.Matches(md.ToString(), @"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+            .Select(m => m.Value.TrimEnd(',')).ToList();
+
+        // Then: each reads back to itself (no 3,312, no 2.1000); the detector finds the old style (control).
+        Assert.NotEmpty(numbers);
+        Assert.All(numbers, n => Assert.True(ScaleLab.Laws.NumberStyle.IsStyled(n), $"'{n}' is not in the one style"));
+        Assert.False(ScaleLab.Laws.NumberStyle.IsStyled("3,312") || ScaleLab.Laws.NumberStyle.IsStyled("2.1000"));
     }
 
     [Fact]
@@ -91,8 +108,8 @@ public sealed class DistillationSectionTests : IDisposable
         var text = DistillationSection.CapacityGap(Result());
 
         // Then
-        Assert.StartsWith("Capacity gap (student N_S = 3,312, at its largest budget): the best student came from t, not from the strongest teacher oracle: 0.0071 nats/token, 3.9 standard errors lower; a U-shape", text, StringComparison.Ordinal);
-        Assert.Contains("oracle (teacher 1.9500) → 2.0957, t (teacher 2.1000) → 2.0886", text, StringComparison.Ordinal);
+        Assert.StartsWith("Capacity gap (student N_S = 3312, at its largest budget): the best student came from t, not from the strongest teacher oracle: 0.0071 nats/token, 3.9 standard errors lower; a U-shape", text, StringComparison.Ordinal);
+        Assert.Contains("oracle (teacher 1.95) → 2.0957, t (teacher 2.1) → 2.0886", text, StringComparison.Ordinal);
     }
 
     [Fact]
