@@ -55,6 +55,18 @@ internal static class DistillLawOutput
                 bootstrap_draws = f.Fit.Bootstrap?.Draws.Length ?? 0, parameters = Parameters(f.Fit, f.Identification), unidentified = f.Identification.Statements,
             }
             : new { fitted = false, not_fitted = laws.Busbridge.NotFitted },
+        busbridge_backtest = laws.BusbridgeBacktest is not { } bb ? null : new
+        {
+            held_out_tokens = bb.NotRun is null ? bb.HeldOutTokens : (double?)null,
+            law_mean_abs_error = bb.NotRun is null ? bb.LawMeanAbsError : (double?)null,
+            carried_forward_mean_abs_error = bb.NotRun is null ? bb.CarriedForwardMeanAbsError : (double?)null,
+            passed = bb.Passed, not_run = bb.NotRun,
+            points = bb.Points.Select(p => new
+            {
+                teacher = p.Teacher, student_parameters = p.StudentParameters, teacher_loss = p.TeacherLoss, observed = p.Observed, predicted = p.Predicted,
+                carried_forward = p.CarriedForward,
+            }),
+        },
     };
 
     /// <summary>Each parameter: identified ones with value and interval; an unidentified one with its interval only (no value).</summary>
@@ -125,6 +137,11 @@ internal static class DistillLawOutput
         else
         {
             console.MarkupLine(Markup.Escape($"Busbridge et al. 2025's law: {laws.Busbridge.NotFitted}."));
+        }
+        if (laws.BusbridgeBacktest is { } bb)
+        {
+            console.MarkupLine(Markup.Escape(bb.NotRun is not null ? $"Busbridge back-test: not run ({bb.NotRun})."
+                : Inv($"Busbridge back-test (fitted with L~_S on D < {bb.HeldOutTokens:N0}, predicting {bb.Points.Count} distilled cells at it): mean |error| {bb.LawMeanAbsError:F4} against {bb.CarriedForwardMeanAbsError:F4} carrying the last loss forward: {(bb.Passed ? "the law beats carrying forward" : "FAILS, no better than carrying forward")}.")));
         }
         console.MarkupLine("Laws: Huber loss on log residuals, multi-start L-BFGS, case-resampling bootstrap of every seed's loss; an unidentified parameter is shown as 'not identified' and explained, not given a value.");
     }

@@ -54,3 +54,58 @@ public static class BusbridgeFitter
         }
     }
 }
+
+/// <summary>One held-out (teacher, student size) cell of a Busbridge back-test: the seed-mean loss at the largest budget, the
+/// law's prediction from the smaller budgets, and the same student's seed-mean loss at the largest training budget.</summary>
+public sealed record BusbridgeBacktestPoint(string Teacher, double StudentParameters, double TeacherLoss, double Observed, double Predicted,
+    double CarriedForward);
+
+/// <summary>
+/// A back-test of Busbridge et al.'s law: the supervised law and the distillation law are both fitted on the budgets below the
+/// largest, and the law predicts every distilled student's loss at the largest budget. <see cref="Passed"/>: its mean absolute
+/// error is below that of carrying each student's last observed loss forward. <see cref="NotRun"/> says why there is none.
+/// </summary>
+public sealed record BusbridgeBacktest(double HeldOutTokens, IReadOnlyList<BusbridgeBacktestPoint> Points, double LawMeanAbsError,
+    double CarriedForwardMeanAbsError, string? NotRun)
+{
+    public bool Passed => NotRun is null && LawMeanAbsError < CarriedForwardMeanAbsError;
+
+    /// <param name="observations">Every student, "none" (supervised) among them.</param>
+    public static BusbridgeBacktest Run(IReadOnlyList<StudentObservation> observations, IReadOnlyDictionary<string, double> teacherLosses,
+        StudentLawOptions? options = null, FitOptions? fitOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(observations);
+        ArgumentNullException.ThrowIfNull(teacherLosses);
+        var budgets = observations.Select(o => o.Tokens).Distinct().Order().ToList();
+        if (budgets.Count < 3) return NotRunBecause($"{budgets.Count} budget(s): a back-test needs at least 2 to fit on and a larger one to predict");
+        double held = budgets[^1], last = budgets[^2];
+        var train = observations.Where(o => o.Tokens < held).ToList();
+        StudentLossLaw supervised;
+        try
+        {
+            supervised = StudentLossLaws.Fit("none", train.Where(o => o.Teacher == "none").ToList(), (options ?? new StudentLawOptions()) with { BootstrapSamples = 0 });
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FitFailedException)
+        {
+            return NotRunBecause($"no supervised law on the smaller budgets: {ex.Message}");
+        }
+        var result = BusbridgeFitter.Fit(train.Where(o => o.Teacher != "none"), teacherLosses, supervised, bootstrapSamples: 0, fitOptions: fitOptions);
+        if (result.Fit is not { } fit) return NotRunBecause($"no law on the smaller budgets: {result.NotFitted}");
+        var points = new List<BusbridgeBacktestPoint>();
+        foreach (var cell in observations.Where(o => o.Teacher != "none" && o.Tokens == held && teacherLosses.ContainsKey(o.Teacher))
+            .GroupBy(o => (o.Teacher, o.StudentParameters)).OrderBy(g => g.Key.Teacher, StringComparer.Ordinal).ThenBy(g => g.Key.StudentParameters))
+        {
+            var before = observations.Where(o => o.Teacher == cell.Key.Teacher && o.StudentParameters == cell.Key.StudentParameters && o.Tokens == last)
+                .Select(o => o.Loss).ToList();
+            if (before.Count == 0) continue;
+            var lt = teacherLosses[cell.Key.Teacher];
+            points.Add(new BusbridgeBacktestPoint(cell.Key.Teacher, cell.Key.StudentParameters, lt, cell.Average(o => o.Loss),
+                fit.Predict(cell.Key.StudentParameters, held, lt), before.Average()));
+        }
+        if (points.Count == 0) return NotRunBecause("no distilled student has both the largest budget and the one below it");
+        return new BusbridgeBacktest(held, points, points.Average(p => Math.Abs(p.Predicted - p.Observed)),
+            points.Average(p => Math.Abs(p.CarriedForward - p.Observed)), null);
+    }
+
+    private static BusbridgeBacktest NotRunBecause(string reason) => new(double.NaN, [], double.NaN, double.NaN, reason);
+}

@@ -146,4 +146,48 @@ public sealed class BusbridgeLawTests
         Assert.Contains("2 teacher(s) with a known loss", result.NotFitted);
         Assert.Contains("at least 3 distinct teacher losses", result.NotFitted);
     }
+
+    /// <summary>The planted distilled students plus supervised ("none") students of the supervised law at the same cells.</summary>
+    private static List<StudentObservation> WithSupervised(List<StudentObservation> distilled)
+    {
+        var rng = new Random(9);
+        var none = distilled.Select(s => (s.StudentParameters, s.Tokens)).Distinct().Select(c => new StudentObservation("none", c.StudentParameters, c.Tokens, 1,
+            ChinchillaLaw.Instance.Predict(Supervised, new LawPoint(c.StudentParameters, c.Tokens)) * Math.Exp(0.003 * Synthetic.Gaussian(rng))));
+        return [.. distilled, .. none];
+    }
+
+    private static readonly StudentLawOptions SmallSupervisedFit = new() { Starts = Synthetic.SmallChinchillaGrid() };
+
+    [Fact]
+    public void Backtest_StudentsFollowTheLaw_BeatsCarryingTheLastLossForward()
+    {
+        // Given: five teachers' students and the supervised students, budgets 1e5..1e7
+        var students = WithSupervised(Planted(TeacherLosses));
+
+        // When: fitted on the four smaller budgets, predicting 1e7
+        var backtest = BusbridgeBacktest.Run(students, Losses(TeacherLosses), SmallSupervisedFit, FewStarts);
+
+        // Then: 20 cells (5 teachers × 4 sizes), the law's error well under carrying the 3.2e6 loss forward
+        Assert.Null(backtest.NotRun);
+        Assert.Equal(20, backtest.Points.Count);
+        Assert.True(backtest.Passed, $"law {backtest.LawMeanAbsError}, carried forward {backtest.CarriedForwardMeanAbsError}");
+        Assert.True(backtest.LawMeanAbsError < 0.5 * backtest.CarriedForwardMeanAbsError);
+    }
+
+    [Fact]
+    public void Backtest_DistilledStudentsStopImprovingAtTheLargestBudget_Fails()
+    {
+        // Given: every distilled student's loss at 1e7 equals its loss at the budget below (the law broken there)
+        var planted = Planted(TeacherLosses);
+        var lastBudget = planted.Select(s => s.Tokens).Distinct().Order().ToList()[^2];
+        var broken = planted.Select(s => s.Tokens < 9e6 ? s
+            : s with { Loss = planted.Single(p => p.Teacher == s.Teacher && p.StudentParameters == s.StudentParameters && p.Tokens == lastBudget).Loss }).ToList();
+
+        // When
+        var backtest = BusbridgeBacktest.Run(WithSupervised(broken), Losses(TeacherLosses), SmallSupervisedFit, FewStarts);
+
+        // Then
+        Assert.Null(backtest.NotRun);
+        Assert.False(backtest.Passed, $"law {backtest.LawMeanAbsError}, carried forward {backtest.CarriedForwardMeanAbsError}");
+    }
 }

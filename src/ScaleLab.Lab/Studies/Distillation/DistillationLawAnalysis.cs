@@ -33,7 +33,11 @@ public sealed record CrossoverGrowth(string Teacher, ComputeView View, int Sizes
 /// back-test of every law, Busbridge et al.'s law (or why it was not fitted), and the teacher losses used.</summary>
 public sealed record DistillationLawAnalysis(IReadOnlyList<StudentLossLaw> StudentLaws, IReadOnlyList<StudentLawFailure> NotFitted,
     IReadOnlyList<LawCrossover> Crossovers, IReadOnlyList<CrossoverGrowth> Growth, IReadOnlyList<StudentBacktest> Backtests,
-    BusbridgeResult Busbridge, IReadOnlyDictionary<string, double> TeacherLosses);
+    BusbridgeResult Busbridge, IReadOnlyDictionary<string, double> TeacherLosses)
+{
+    /// <summary>Busbridge et al.'s law back-tested: fitted (with the supervised law) on the smaller budgets, predicting the largest.</summary>
+    public BusbridgeBacktest? BusbridgeBacktest { get; init; }
+}
 
 /// <summary>
 /// Fits the student loss laws of a distillation study (<see cref="StudentLossLaws"/>, one per teacher, "none" the
@@ -81,7 +85,10 @@ public static class DistillationLaws
             ? new BusbridgeResult(null, "not fitted: no supervised students' law (teacher none) to give L~_S")
             : BusbridgeFitter.Fit(observations.Where(o => o.Teacher != DistillationCrossovers.Scratch), teacherLosses, scratch,
                 Math.Min(200, options.BootstrapSamples), options.Seed);
-        return new DistillationLawAnalysis(laws, failed, crossovers, growth, backtests, busbridge, teacherLosses);
+        return new DistillationLawAnalysis(laws, failed, crossovers, growth, backtests, busbridge, teacherLosses)
+        {
+            BusbridgeBacktest = busbridge.Fit is null ? null : BusbridgeBacktest.Run(observations, teacherLosses, options),
+        };
     }
 
     /// <summary>The crossover of <paramref name="distilled"/> against <paramref name="scratch"/> at one student size.</summary>
