@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using static ScaleLab.Benchmarks.BenchArgs;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Sae;
 using ScaleLab.Engine.Training;
@@ -120,23 +121,5 @@ public static class SaeBenchmark
         }
         times.Sort();
         return batch / times[times.Count / 2];
-    }
-
-    private static double? LoadAverage()
-    {
-        try
-        {
-            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

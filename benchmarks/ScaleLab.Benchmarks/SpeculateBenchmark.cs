@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using static ScaleLab.Benchmarks.BenchArgs;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Sampling;
@@ -120,29 +121,5 @@ public static class SpeculateBenchmark
             ? $"goal: ≥ 2x at c ≤ 1/20 and α ≥ 0.7: {(twoX ? "met" : "NOT met")}"
             : "goal: ≥ 2x at c ≤ 1/20 and α ≥ 0.7: not testable with this pair (c or α outside the goal's conditions)");
         return 0;
-    }
-
-    /// <summary>The 1-minute load average from /proc/loadavg (Linux), or null.</summary>
-    private static double? LoadAverage()
-    {
-        try
-        {
-            var text = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-            return double.Parse(text, CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }
