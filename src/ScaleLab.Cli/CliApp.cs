@@ -145,7 +145,7 @@ public static partial class CliApp
     private static readonly Dictionary<string, string> BranchDescriptions = new(StringComparer.Ordinal)
     {
         ["hex"] = "Hex board games: exact solver, AlphaZero-style self-play, ratings and the compute frontier (Jones 2021)",
-        ["sae"] = "Sparse autoencoders on a trained GPT's activations: capture, train (TopK with AuxK, ReLU+L1), eval (FVU, L0, loss recovered), scaling, features (feature cards)",
+        ["sae"] = "Sparse autoencoders on a trained GPT's activations: capture, train (TopK with AuxK, ReLU+L1), eval (FVU, L0, loss recovered), scaling, features (feature cards), compare and universality (features shared across models)",
     };
 
     private static void Describe(ICommandConfigurator builder, VerbAttribute verb)

@@ -104,6 +104,41 @@ public static class DictionaryMatching
         return (match, matched);
     }
 
+    /// <summary>
+    /// The one-to-one matching of a rectangular rows × columns similarity matrix (row-major) that maximises the summed
+    /// similarity: min(rows, columns) pairs, every row matched when rows ≤ columns (else every column). Solved exactly
+    /// by padding the smaller side with dummy entries of similarity 0 to a square and running <see cref="Assign"/>.
+    /// Returns the pairs in order of the smaller side (rows first when rows ≤ columns) and each pair's similarity.
+    /// </summary>
+    public static (int[] Row, int[] Column, double[] Similarity) MatchRectangular(ReadOnlySpan<double> similarity, int rows, int columns)
+    {
+        if (rows < 1 || columns < 1 || similarity.Length != (long)rows * columns)
+        {
+            throw new ArgumentException($"the similarity matrix must be rows × columns = {(long)rows * columns} values, got {similarity.Length}");
+        }
+        var n = Math.Max(rows, columns);
+        var cost = new double[(long)n * n];
+        for (var i = 0; i < rows; i++)
+        {
+            for (var j = 0; j < columns; j++) cost[(long)i * n + j] = -similarity[i * columns + j];
+        }
+        var match = Assign(cost, n);
+        var pairs = Math.Min(rows, columns);
+        var (row, column, matched) = (new int[pairs], new int[pairs], new double[pairs]);
+        var p = 0;
+        if (rows <= columns)
+        {
+            for (var i = 0; i < rows; i++) (row[p], column[p], matched[p++]) = (i, match[i], similarity[i * columns + match[i]]);
+        }
+        else
+        {
+            var byColumn = new int[columns];
+            for (var i = 0; i < n; i++) if (i < rows && match[i] < columns) byColumn[match[i]] = i;
+            for (var j = 0; j < columns; j++) (row[p], column[p], matched[p++]) = (byColumn[j], j, similarity[byColumn[j] * columns + j]);
+        }
+        return (row, column, matched);
+    }
+
     /// <summary>Fraction of matched similarities above <paramref name="threshold"/>.</summary>
     public static double SharedFraction(ReadOnlySpan<double> matched, double threshold)
     {
