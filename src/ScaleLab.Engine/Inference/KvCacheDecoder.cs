@@ -225,18 +225,19 @@ public sealed unsafe class KvCacheDecoder
         return _logits;
     }
 
-    /// <summary>Blocks of at most this many rows go through <see cref="MatVecRows"/>, larger ones through the SGEMM.</summary>
+    /// <summary>Blocks of at most this many rows go through <see cref="RowBlockMatVec"/>, larger ones through the SGEMM.</summary>
     internal const int SmallBlock = 16;
 
-    /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 16 tokens) is
-    /// k matrix-vector products sharing each weight row (<see cref="MatVecRows"/>): the SGEMM would first pack all of W,
-    /// which for a few rows costs about as much as the products, and the shared rows keep the result equal to
-    /// <see cref="Step"/>'s bit for bit. A larger block (a prompt) uses the blocked SGEMM.</summary>
+    /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 16 tokens) goes
+    /// through the register-tiled <see cref="RowBlockMatVec"/>, which reads each weight row once per tile of token rows
+    /// and sums every element in the order <see cref="Step"/> uses, so the result equals <see cref="Step"/>'s bit for
+    /// bit (the SGEMM would first pack all of W, which for a few rows costs about as much as the products). A larger
+    /// block (a prompt) uses the blocked SGEMM.</summary>
     private static void Linear(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool)
     {
         if (k <= SmallBlock)
         {
-            MatVecRows(weight, bias, inp, k, C, OC, output);
+            RowBlockMatVec.Forward(weight, bias, inp, k, C, OC, output);
         }
         else
         {
@@ -244,44 +245,7 @@ public sealed unsafe class KvCacheDecoder
         }
     }
 
-    /// <summary>output[i,o] = bias[o] + W[o,:]·x_i for k rows: <see cref="MatVec"/>'s arithmetic in the same order, with
-    /// each weight row read once per four rows (<see cref="SimdMath.Dot4"/>). weight (OC,C), bias (OC) or empty,
-    /// x (k,C), output (k,OC).</summary>
-    private static void MatVecRows(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output)
-    {
-        fixed (float* w = weight, px = x, po = output)
-        {
-            for (var o = 0; o < OC; o++)
-            {
-                var wo = w + (long)o * C;
-                var b = bias.IsEmpty ? 0f : bias[o];
-                var i = 0;
-                for (; i + 4 <= k; i += 4)
-                {
-                    var xi = px + (long)i * C;
-                    SimdMath.Dot4(wo, xi, xi + C, xi + 2 * C, xi + 3 * C, C, out var d0, out var d1, out var d2, out var d3);
-                    po[(long)i * OC + o] = b + d0;
-                    po[(long)(i + 1) * OC + o] = b + d1;
-                    po[(long)(i + 2) * OC + o] = b + d2;
-                    po[(long)(i + 3) * OC + o] = b + d3;
-                }
-                for (; i < k; i++)
-                {
-                    po[(long)i * OC + o] = b + SimdMath.Dot(wo, px + (long)i * C, C);
-                }
-            }
-        }
-    }
-
-    /// <summary>out[o] = bias[o] + W[o,:]·x. weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
-    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output)
-    {
-        fixed (float* w = weight, px = x)
-        {
-            for (var o = 0; o < OC; o++)
-            {
-                output[o] = (bias.IsEmpty ? 0f : bias[o]) + SimdMath.Dot(w + (long)o * C, px, C);
-            }
-        }
-    }
+    /// <summary>out[o] = bias[o] + W[o,:]·x (<see cref="RowBlockMatVec"/> with one row). weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
+    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output) =>
+        RowBlockMatVec.Forward(weight, bias, x, 1, C, OC, output);
 }

@@ -38,55 +38,6 @@ internal static unsafe class SimdMath
         return sum;
     }
 
-    /// <summary>The four dot products a·b0 .. a·b3 over n items, each in exactly <see cref="Dot"/>'s summation order
-    /// (so each equals <see cref="Dot"/> bit for bit), reading a once for the four: a weight row shared by the rows of a
-    /// small block (speculative verification) is loaded from memory once instead of four times.</summary>
-    public static void Dot4(float* a, float* b0, float* b1, float* b2, float* b3, int n, out float d0, out float d1, out float d2, out float d3)
-    {
-        var i = 0;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            Vector256<float> x0 = Vector256<float>.Zero, y0 = Vector256<float>.Zero;
-            Vector256<float> x1 = Vector256<float>.Zero, y1 = Vector256<float>.Zero;
-            Vector256<float> x2 = Vector256<float>.Zero, y2 = Vector256<float>.Zero;
-            Vector256<float> x3 = Vector256<float>.Zero, y3 = Vector256<float>.Zero;
-            for (; i + 16 <= n; i += 16)
-            {
-                var lo = Vector256.Load(a + i);
-                var hi = Vector256.Load(a + i + 8);
-                x0 += lo * Vector256.Load(b0 + i);
-                y0 += hi * Vector256.Load(b0 + i + 8);
-                x1 += lo * Vector256.Load(b1 + i);
-                y1 += hi * Vector256.Load(b1 + i + 8);
-                x2 += lo * Vector256.Load(b2 + i);
-                y2 += hi * Vector256.Load(b2 + i + 8);
-                x3 += lo * Vector256.Load(b3 + i);
-                y3 += hi * Vector256.Load(b3 + i + 8);
-            }
-            for (; i + 8 <= n; i += 8)
-            {
-                var lo = Vector256.Load(a + i);
-                x0 += lo * Vector256.Load(b0 + i);
-                x1 += lo * Vector256.Load(b1 + i);
-                x2 += lo * Vector256.Load(b2 + i);
-                x3 += lo * Vector256.Load(b3 + i);
-            }
-            s0 = Vector256.Sum(x0 + y0);
-            s1 = Vector256.Sum(x1 + y1);
-            s2 = Vector256.Sum(x2 + y2);
-            s3 = Vector256.Sum(x3 + y3);
-        }
-        for (; i < n; i++)
-        {
-            s0 += a[i] * b0[i];
-            s1 += a[i] * b1[i];
-            s2 += a[i] * b2[i];
-            s3 += a[i] * b3[i];
-        }
-        (d0, d1, d2, d3) = (s0, s1, s2, s3);
-    }
-
     /// <summary>y[i] += alpha·x[i] over n items.</summary>
     public static void Axpy(float alpha, float* x, float* y, int n)
     {

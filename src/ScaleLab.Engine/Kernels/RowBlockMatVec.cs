@@ -1,0 +1,158 @@
+using System.Runtime.Intrinsics;
+
+namespace ScaleLab.Engine.Kernels;
+
+/// <summary>
+/// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 9 for a speculative verify pass),
+/// register-tiled: each weight row is read once per tile of token rows, and 2 token rows × 4 weight rows (8 running
+/// sums in registers, 6 vector loads per 8 FMAs) keep the FMA units busy instead of the load ports. One token row
+/// (a decode step) uses 8 weight rows at a time (8 independent sums hide the FMA latency).
+/// Every output element output[i,o] = bias[o] + dot(W[o,:], x[i,:]) is summed in one fixed order, whatever k and
+/// whatever tile it lands in: one 8-lane fused multiply-add accumulator over the C/8 whole chunks, then
+/// <see cref="Vector256.Sum{T}"/>, then the C mod 8 tail left to right, then the bias. So a block of k rows equals
+/// k single rows bit for bit (a verify pass scores exactly what k decode steps would).
+/// </summary>
+internal static unsafe class RowBlockMatVec
+{
+    /// <summary>output[i·OC + o] = bias[o] + W[o,:]·x[i,:]. weight (OC,C) row-major, bias (OC) or empty, x (k,C), output (k,OC).</summary>
+    public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output)
+    {
+        if (k < 0 || C < 1 || OC < 0) throw new ArgumentOutOfRangeException(nameof(k), $"need k >= 0, C >= 1, OC >= 0 (got k {k}, C {C}, OC {OC})");
+        if (weight.Length < (long)OC * C) throw new ArgumentException($"weight holds {weight.Length} floats, needs OC·C = {(long)OC * C}", nameof(weight));
+        if (!bias.IsEmpty && bias.Length < OC) throw new ArgumentException($"bias holds {bias.Length} floats, needs OC = {OC}", nameof(bias));
+        if (x.Length < (long)k * C) throw new ArgumentException($"x holds {x.Length} floats, needs k·C = {(long)k * C}", nameof(x));
+        if (output.Length < (long)k * OC) throw new ArgumentException($"output holds {output.Length} floats, needs k·OC = {(long)k * OC}", nameof(output));
+        if (k == 0 || OC == 0) return;
+        fixed (float* w = weight, pb = bias, px = x, po = output)
+        {
+            var b = bias.IsEmpty ? null : pb;
+            if (k == 1)
+            {
+                var o = 0;
+                for (; o + 8 <= OC; o += 8) Tile1x8(w, b, px, C, o, po);
+                for (; o < OC; o++) po[o] = Finish(b, o, Vector256.Sum(Accumulate(w + (long)o * C, px, C)), w + (long)o * C, px, C);
+                return;
+            }
+            var oc = 0;
+            for (; oc + 4 <= OC; oc += 4)
+            {
+                var i = 0;
+                for (; i + 2 <= k; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po);
+                if (i < k) Tile1x4(w, b, px, C, OC, i, oc, po);
+            }
+            for (; oc < OC; oc++)
+            {
+                var wo = w + (long)oc * C;
+                for (var i = 0; i < k; i++)
+                {
+                    var xi = px + (long)i * C;
+                    po[(long)i * OC + oc] = Finish(b, oc, Vector256.Sum(Accumulate(wo, xi, C)), wo, xi, C);
+                }
+            }
+        }
+    }
+
+    /// <summary>Σ over the whole 8-float chunks of a·b in one fused accumulator (the order every tile uses).</summary>
+    private static Vector256<float> Accumulate(float* a, float* b, int n)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var c = 0; c + 8 <= n; c += 8)
+        {
+            acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + c), Vector256.Load(b + c), acc);
+        }
+        return acc;
+    }
+
+    /// <summary>The lane sum plus the n mod 8 tail, left to right, plus the bias: the last steps of every output element.</summary>
+    private static float Finish(float* bias, int o, float laneSum, float* w, float* x, int n)
+    {
+        var s = laneSum;
+        for (var c = n & ~7; c < n; c++) s += w[c] * x[c];
+        return bias is null ? s : bias[o] + s;
+    }
+
+    private static void Tile1x8(float* w, float* bias, float* x, int C, int o, float* output)
+    {
+        var w0 = w + (long)o * C;
+        float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C, w4 = w3 + C, w5 = w4 + C, w6 = w5 + C, w7 = w6 + C;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (var c = 0; c + 8 <= C; c += 8)
+        {
+            var xv = Vector256.Load(x + c);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + c), xv, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + c), xv, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + c), xv, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + c), xv, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(w4 + c), xv, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(w5 + c), xv, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(w6 + c), xv, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(w7 + c), xv, a7);
+        }
+        output[o] = Finish(bias, o, Vector256.Sum(a0), w0, x, C);
+        output[o + 1] = Finish(bias, o + 1, Vector256.Sum(a1), w1, x, C);
+        output[o + 2] = Finish(bias, o + 2, Vector256.Sum(a2), w2, x, C);
+        output[o + 3] = Finish(bias, o + 3, Vector256.Sum(a3), w3, x, C);
+        output[o + 4] = Finish(bias, o + 4, Vector256.Sum(a4), w4, x, C);
+        output[o + 5] = Finish(bias, o + 5, Vector256.Sum(a5), w5, x, C);
+        output[o + 6] = Finish(bias, o + 6, Vector256.Sum(a6), w6, x, C);
+        output[o + 7] = Finish(bias, o + 7, Vector256.Sum(a7), w7, x, C);
+    }
+
+    private static void Tile2x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
+    {
+        var w0 = w + (long)o * C;
+        float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+        var x0 = x + (long)i * C;
+        var x1 = x0 + C;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        for (var c = 0; c + 8 <= C; c += 8)
+        {
+            var u = Vector256.Load(x0 + c);
+            var v = Vector256.Load(x1 + c);
+            var wv = Vector256.Load(w0 + c);
+            a00 = Vector256.FusedMultiplyAdd(wv, u, a00);
+            a10 = Vector256.FusedMultiplyAdd(wv, v, a10);
+            wv = Vector256.Load(w1 + c);
+            a01 = Vector256.FusedMultiplyAdd(wv, u, a01);
+            a11 = Vector256.FusedMultiplyAdd(wv, v, a11);
+            wv = Vector256.Load(w2 + c);
+            a02 = Vector256.FusedMultiplyAdd(wv, u, a02);
+            a12 = Vector256.FusedMultiplyAdd(wv, v, a12);
+            wv = Vector256.Load(w3 + c);
+            a03 = Vector256.FusedMultiplyAdd(wv, u, a03);
+            a13 = Vector256.FusedMultiplyAdd(wv, v, a13);
+        }
+        var r0 = output + (long)i * OC + o;
+        var r1 = r0 + OC;
+        r0[0] = Finish(bias, o, Vector256.Sum(a00), w0, x0, C);
+        r0[1] = Finish(bias, o + 1, Vector256.Sum(a01), w1, x0, C);
+        r0[2] = Finish(bias, o + 2, Vector256.Sum(a02), w2, x0, C);
+        r0[3] = Finish(bias, o + 3, Vector256.Sum(a03), w3, x0, C);
+        r1[0] = Finish(bias, o, Vector256.Sum(a10), w0, x1, C);
+        r1[1] = Finish(bias, o + 1, Vector256.Sum(a11), w1, x1, C);
+        r1[2] = Finish(bias, o + 2, Vector256.Sum(a12), w2, x1, C);
+        r1[3] = Finish(bias, o + 3, Vector256.Sum(a13), w3, x1, C);
+    }
+
+    private static void Tile1x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
+    {
+        var w0 = w + (long)o * C;
+        float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+        var x0 = x + (long)i * C;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (var c = 0; c + 8 <= C; c += 8)
+        {
+            var u = Vector256.Load(x0 + c);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + c), u, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + c), u, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + c), u, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + c), u, a3);
+        }
+        var r0 = output + (long)i * OC + o;
+        r0[0] = Finish(bias, o, Vector256.Sum(a0), w0, x0, C);
+        r0[1] = Finish(bias, o + 1, Vector256.Sum(a1), w1, x0, C);
+        r0[2] = Finish(bias, o + 2, Vector256.Sum(a2), w2, x0, C);
+        r0[3] = Finish(bias, o + 3, Vector256.Sum(a3), w3, x0, C);
+    }
+}

@@ -1,0 +1,106 @@
+using ScaleLab.Engine.Kernels;
+
+namespace ScaleLab.Engine.Tests.Kernels;
+
+public sealed class RowBlockMatVecTests
+{
+    // Sizes around the tiles: C below, at and past one 8-float chunk with tails; OC below, at and past 4 and 8 rows.
+    public static TheoryData<int, int> Sizes => new()
+    {
+        { 1, 1 }, { 5, 3 }, { 8, 4 }, { 9, 7 }, { 17, 8 }, { 33, 13 }, { 64, 9 }, { 101, 21 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Forward_EveryBlockSize_EqualsNaiveDoubleProducts(int C, int OC)
+    {
+        for (var k = 1; k <= 9; k++)
+        {
+            foreach (var withBias in new[] { true, false })
+            {
+                // Given: random weights, bias and k rows of inputs of mixed signs.
+                var rng = new Random(1000 * C + 10 * OC + k);
+                var w = Random(rng, OC * C);
+                var bias = withBias ? Random(rng, OC) : [];
+                var x = Random(rng, k * C);
+                var output = new float[k * OC];
+
+                // When
+                RowBlockMatVec.Forward(w, bias, x, k, C, OC, output);
+
+                // Then: each element equals the double-precision sum within float rounding of its terms.
+                for (var i = 0; i < k; i++)
+                {
+                    for (var o = 0; o < OC; o++)
+                    {
+                        double exact = withBias ? bias[o] : 0, magnitude = withBias ? Math.Abs(bias[o]) : 0;
+                        for (var c = 0; c < C; c++)
+                        {
+                            exact += (double)w[o * C + c] * x[i * C + c];
+                            magnitude += Math.Abs((double)w[o * C + c] * x[i * C + c]);
+                        }
+                        var got = output[i * OC + o];
+                        Assert.True(Math.Abs(got - exact) <= 1.2e-7 * (C + 8) * magnitude + 1e-30,
+                            $"C={C} OC={OC} k={k} bias={withBias} row {i} out {o}: {got} vs {exact}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Forward_BlockOfRows_EqualsRowsOneAtATimeBitForBit(int C, int OC)
+    {
+        // A verify pass must score exactly what single decode steps score (greedy speculative output equals plain
+        // greedy output without tolerance), whatever tile each row lands in.
+        for (var k = 2; k <= 9; k++)
+        {
+            var rng = new Random(7 * C + OC + 100 * k);
+            var w = Random(rng, OC * C);
+            var bias = Random(rng, OC);
+            var x = Random(rng, k * C);
+            var block = new float[k * OC];
+            RowBlockMatVec.Forward(w, bias, x, k, C, OC, block);
+            for (var i = 0; i < k; i++)
+            {
+                var single = new float[OC];
+                RowBlockMatVec.Forward(w, bias, x.AsSpan(i * C, C), 1, C, OC, single);
+                Assert.Equal(single, block.AsSpan(i * OC, OC).ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public void Forward_OutputsPastTheBlock_AreLeftAlone()
+    {
+        // Given: an output span longer than k·OC, filled with a sentinel.
+        var rng = new Random(3);
+        const int C = 12, OC = 6, k = 3;
+        var output = Enumerable.Repeat(-7f, k * OC + 5).ToArray();
+
+        // When
+        RowBlockMatVec.Forward(Random(rng, OC * C), [], Random(rng, k * C), k, C, OC, output);
+
+        // Then: exactly k·OC elements were written.
+        Assert.All(output.AsSpan(k * OC).ToArray(), v => Assert.Equal(-7f, v));
+        Assert.DoesNotContain(-7f, output.AsSpan(0, k * OC).ToArray());
+    }
+
+    [Fact]
+    public void Forward_TooShortSpans_Throw()
+    {
+        var w = new float[6];
+        Assert.Throws<ArgumentException>(() => RowBlockMatVec.Forward(w, [], new float[3], 2, 2, 3, new float[6]));
+        Assert.Throws<ArgumentException>(() => RowBlockMatVec.Forward(w, [], new float[4], 2, 2, 3, new float[5]));
+        Assert.Throws<ArgumentException>(() => RowBlockMatVec.Forward(w, new float[2], new float[4], 2, 2, 3, new float[6]));
+        Assert.Throws<ArgumentException>(() => RowBlockMatVec.Forward(new float[5], [], new float[4], 2, 2, 3, new float[6]));
+    }
+
+    private static float[] Random(Random rng, int n)
+    {
+        var a = new float[n];
+        for (var i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+        return a;
+    }
+}
