@@ -180,7 +180,8 @@ public static partial class CliApp
         {
             UsageException or CommandParseException or CommandRuntimeException
                 or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-                or FormatException or ArgumentException or UnauthorizedAccessException => (ExitUsage, message),
+                or FormatException or ArgumentException or UnauthorizedAccessException
+                or ScaleLab.Games.Hex.SolverLimitException => (ExitUsage, message),
             OperationCanceledException => (ExitFailure, "cancelled"),
             _ => (ExitFailure, message),
         };

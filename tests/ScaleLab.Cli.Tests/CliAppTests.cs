@@ -28,6 +28,9 @@ public sealed class CliAppTests
         Assert.Equal(CliApp.ExitUsage, CliApp.Classify(new InvalidDataException("data.csv row 3: bad")).Code);
         Assert.Equal(CliApp.ExitUsage, CliApp.Classify(new UsageException("bad flag")).Code);
         Assert.Equal(CliApp.ExitFailure, CliApp.Classify(new InvalidOperationException("diverged")).Code);
+        // A position beyond the Hex solver's budget is a request it cannot serve: one line, exit 2 (a plain
+        // InvalidOperationException, its base class, stays exit 1)
+        Assert.Equal(CliApp.ExitUsage, CliApp.Classify(new ScaleLab.Games.Hex.SolverLimitException("the 5x5 solve needs more")).Code);
         Assert.Equal("a b", CliApp.Classify(new UsageException("a\nb")).Message);
     }
 

@@ -39,7 +39,7 @@ public sealed class HexSolver
 
     /// <param name="size">Board size, 3 to <see cref="MaxSolvableSize"/>.</param>
     /// <param name="maxPositions">Budget on the transposition table: a search that would hold more positions stops
-    /// with <see cref="InvalidOperationException"/> (memory is about 40 bytes a position) rather than exhaust memory.</param>
+    /// with <see cref="SolverLimitException"/> (memory is about 40 bytes a position) rather than exhaust memory.</param>
     public HexSolver(int size, int maxPositions = 20_000_000)
     {
         HexBoard.CheckSize(size);
@@ -124,7 +124,56 @@ public sealed class HexSolver
         Check(board);
         if (board.IsOver) return false;
         var (black, white) = Bits(board);
+        Release();
         return MoverWins(black, white, board.ToMove == Stone.Black);
+    }
+
+    /// <summary>
+    /// One winning move for the side to move, or −1 when every move loses (or the game is over): the first move, tried
+    /// most forcing first (<see cref="OrderMoves"/>), that the search proves winning — it stops there, where
+    /// <see cref="WinningMoves"/> proves every move. This is what a perfect player needs, and on 5×5 game positions it
+    /// is far cheaper. Deterministic: the same position gives the same move.
+    /// </summary>
+    public int WinningMove(HexBoard board)
+    {
+        Check(board);
+        if (board.IsOver) return -1;
+        var (black, white) = Bits(board);
+        Release();
+        var blackToMove = board.ToMove == Stone.Black;
+        var empty = _full & ~(black | white);
+        ulong mine = blackToMove ? black : white, theirs = blackToMove ? white : black;
+        if (!Connects(mine | empty, blackToMove)) return -1;
+        var key = Canonical(black, white);
+        if (_table.TryGetValue(key, out var known) && !known) return -1;
+        // The pruning of an inner node (MoverWins), keeping the move: the opponent's full connection loses, its
+        // semi-connection restricts the mover to its carrier, two immediate threats lose, one must be answered.
+        var candidates = empty;
+        ulong threats = 0;
+        foreach (var cell in _order)
+        {
+            var bit = 1UL << cell;
+            if ((empty & bit) == 0) continue;
+            if (Connects(mine | bit, blackToMove)) return cell;
+            if (Connects(theirs | bit, !blackToMove)) threats |= bit;
+        }
+        if (BitOperations.PopCount(threats) >= 2) return -1;
+        if (threats != 0) candidates = threats;
+        if (Connection(theirs, empty, !blackToMove, out var carrier))
+        {
+            if (carrier == 0) return -1;
+            candidates &= carrier;
+        }
+        var move = FirstWin(black, white, blackToMove, candidates);
+        Store(key, move >= 0);
+        return move;
+    }
+
+    // The table is a cache: between top-level queries it is emptied once it holds more than half its budget, so a
+    // long run of queries (every position of many games) stays within memory; a single query still has the whole budget.
+    private void Release()
+    {
+        if (_table.Count > _maxPositions / 2) _table.Clear();
     }
 
     /// <summary>The moves that win for the side to move, in cell order (empty when every move loses or the game is over).</summary>
@@ -134,6 +183,7 @@ public sealed class HexSolver
         var winning = new List<int>();
         if (board.IsOver) return winning;
         var (black, white) = Bits(board);
+        Release();
         var blackToMove = board.ToMove == Stone.Black;
         for (var cell = 0; cell < _n * _n; cell++)
         {
@@ -194,15 +244,35 @@ public sealed class HexSolver
     }
 
     /// <summary>
-    /// Tries the candidate moves, most forcing first: a move after which the mover is connected whatever the opponent
-    /// does wins at once; then moves that leave the mover one move from a connection (the opponent must answer inside
-    /// that threat's carrier), smallest carrier first; then the rest, centre first.
+    /// Tries the candidate moves, most forcing first (<see cref="OrderMoves"/>); true at the first that wins.
     /// </summary>
-    private bool TryMoves(ulong black, ulong white, bool blackToMove, ulong candidates)
+    private bool TryMoves(ulong black, ulong white, bool blackToMove, ulong candidates) =>
+        FirstWin(black, white, blackToMove, candidates) >= 0;
+
+    // The first candidate (most forcing first) after which the opponent loses; -1 when every candidate loses.
+    private int FirstWin(ulong black, ulong white, bool blackToMove, ulong candidates)
     {
-        ulong mine = blackToMove ? black : white;
-        var empty = _full & ~(black | white);
         Span<int> moves = stackalloc int[64];
+        var count = OrderMoves(blackToMove ? black : white, _full & ~(black | white), blackToMove, candidates, moves, out var completing);
+        if (completing >= 0) return completing;
+        for (var i = 0; i < count; i++)
+        {
+            var bit = 1UL << moves[i];
+            var child = blackToMove ? MoverWins(black | bit, white, false) : MoverWins(black, white | bit, true);
+            if (!child) return moves[i];
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// Orders the candidate moves most forcing first: a move after which the mover is connected whatever the opponent
+    /// does wins at once (returned as <paramref name="completing"/>, nothing ordered); then moves that leave the mover
+    /// one move from a connection (the opponent must answer inside that threat's carrier), smallest carrier first;
+    /// then the rest, centre first. Returns the number of moves written.
+    /// </summary>
+    private int OrderMoves(ulong mine, ulong empty, bool blackToMove, ulong candidates, Span<int> moves, out int completing)
+    {
+        completing = -1;
         Span<int> rank = stackalloc int[64];
         var count = 0;
         foreach (var cell in _order)
@@ -211,7 +281,11 @@ public sealed class HexSolver
             if ((candidates & bit) == 0) continue;
             if (Connection(mine | bit, empty & ~bit, blackToMove, out var carrier))
             {
-                if (carrier == 0) return true;
+                if (carrier == 0)
+                {
+                    completing = cell;
+                    return 0;
+                }
                 rank[count] = BitOperations.PopCount(carrier);
             }
             else
@@ -233,20 +307,14 @@ public sealed class HexSolver
             moves[j + 1] = m;
             rank[j + 1] = r;
         }
-        for (var i = 0; i < count; i++)
-        {
-            var bit = 1UL << moves[i];
-            var child = blackToMove ? MoverWins(black | bit, white, false) : MoverWins(black, white | bit, true);
-            if (!child) return true;
-        }
-        return false;
+        return count;
     }
 
     private bool Store((ulong, ulong) key, bool result)
     {
         if (_table.Count >= _maxPositions)
         {
-            throw new InvalidOperationException($"the {_n}x{_n} solve needs more than {_maxPositions} cached positions (after {Nodes} nodes); it is out of this solver's reach");
+            throw new SolverLimitException($"the {_n}x{_n} solve needs more than {_maxPositions} cached positions (after {Nodes} nodes); it is out of this solver's reach");
         }
         _table[key] = result;
         return result;
@@ -414,3 +482,6 @@ public sealed class HexSolver
         if (board.Size != _n) throw new ArgumentException($"this solver is for {_n}x{_n} boards, got a {board.Size}x{board.Size} one");
     }
 }
+
+/// <summary>A solve that needs more cached positions than the solver's budget: the position is out of its reach.</summary>
+public sealed class SolverLimitException(string message) : InvalidOperationException(message);

@@ -54,19 +54,30 @@ public sealed class MctsPlayer(string name, HexNet net, MctsOptions search, int 
     }
 }
 
-/// <summary>Perfect play from the exact solver: a winning move drawn uniformly when one exists, else a uniformly
-/// random legal move (every move loses against perfect defence). It anchors Elo at 0.</summary>
+/// <summary>
+/// Perfect play from the exact solver: in a won position one winning move (<see cref="HexSolver.WinningMove"/>: the
+/// first proven win, most forcing first — deterministic; any winning move wins against every defence, so the outcome
+/// is the same as drawing among all of them), else a uniformly random legal move (every move loses against perfect
+/// defence). It anchors Elo at 0. Give every match of a board the same player (or solver): its transposition table then
+/// carries over from position to position. A position beyond the solver's budget throws <see cref="SolverLimitException"/>.
+/// </summary>
 public sealed class PerfectPlayer(HexSolver solver) : IHexPlayer
 {
     public string Name => "perfect";
+
+    public HexSolver Solver { get; } = solver;
 
     public void ChooseMoves(IReadOnlyList<HexBoard> boards, IReadOnlyList<Rng> rngs, Span<int> moves)
     {
         for (var i = 0; i < boards.Count; i++)
         {
-            var winning = solver.WinningMoves(boards[i]);
-            var pool = winning.Count > 0 ? winning : boards[i].LegalMoves();
-            moves[i] = pool[rngs[i].NextInt(pool.Count)];
+            var move = Solver.WinningMove(boards[i]);
+            if (move < 0)
+            {
+                var legal = boards[i].LegalMoves();
+                move = legal[rngs[i].NextInt(legal.Count)];
+            }
+            moves[i] = move;
         }
     }
 }

@@ -21,7 +21,7 @@ public sealed record HexPairingBoard(int Board, int Rounds, long GamesPlayed, lo
 /// the board's recorded games beyond the fixed design's, so a rerun continues the budget instead of starting it again.
 /// Agents play deterministically (<see cref="MctsPlayer"/>), so a match between two agents is their two distinct games
 /// (one per colour), played only if the pair has not met; a proposal that would repeat them is skipped and counted.
-/// Matches against a reference player (perfect or random, both stochastic) play <see cref="HexStudyPlan.PairingGames"/> games.
+/// Matches against a reference player (random play, or perfect play: random in lost positions) play <see cref="HexStudyPlan.PairingGames"/> games.
 /// </summary>
 public static class HexPairing
 {

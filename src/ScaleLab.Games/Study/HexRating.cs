@@ -86,7 +86,7 @@ public static class HexRating
             var players = onBoard.ToDictionary(a => a.Name, a => (IHexPlayer)MctsPlayer.FromAgent(a.Name, AgentFile.Load(a.Path, board),
                 plan.TestNodes, ParseVariant(plan.Variant), plan.C));
             var references = new List<(string Run, IHexPlayer Player)>();
-            if (refs.TryGetValue("perfect", out var perfectRun)) references.Add((perfectRun, new PerfectPlayer(new HexSolver(board))));
+            if (refs.TryGetValue("perfect", out var perfectRun)) references.Add((perfectRun, ReferencePlayer("perfect", board)));
             if (refs.TryGetValue("random", out var randomRun)) references.Add((randomRun, new RandomPlayer()));
             for (var i = 0; i < onBoard.Count; i++)
             {
@@ -133,9 +133,18 @@ public static class HexRating
         return names;
     }
 
-    /// <summary>A reference player by name ("perfect" needs the solver for the board).</summary>
-    internal static IHexPlayer ReferencePlayer(string player, int board) =>
-        player == "perfect" ? new PerfectPlayer(new HexSolver(board)) : new RandomPlayer();
+    /// <summary>A reference player by name. "perfect" plays from one solver per board and thread, shared by every
+    /// match of the study (the design, the pairing, the train–test ratings), so its transposition table is built once
+    /// (the solver empties it between positions when it passes half its budget).</summary>
+    internal static IHexPlayer ReferencePlayer(string player, int board)
+    {
+        if (player != "perfect") return new RandomPlayer();
+        var solvers = Solvers.Value!;
+        if (!solvers.TryGetValue(board, out var solver)) solvers[board] = solver = new HexSolver(board);
+        return new PerfectPlayer(solver);
+    }
+
+    private static readonly ThreadLocal<Dictionary<int, HexSolver>> Solvers = new(() => []);
 
     internal static ulong Seed(string text) =>
         BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
