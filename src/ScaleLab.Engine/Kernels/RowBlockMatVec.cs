@@ -5,7 +5,8 @@ namespace ScaleLab.Engine.Kernels;
 /// <summary>
 /// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 9 for a speculative verify pass),
 /// register-tiled: each weight row is read once per tile of token rows, and 2 token rows × 4 weight rows (8 running
-/// sums in registers, 6 vector loads per 8 FMAs) keep the FMA units busy instead of the load ports. One token row
+/// sums in registers, 6 vector loads per 8 FMAs; an odd count ends with 3 × 4: 12 sums, 7 loads) keep the FMA units
+/// busy instead of the load ports. One token row
 /// (a decode step) uses 8 weight rows at a time (8 independent sums hide the FMA latency).
 /// Every output element output[i,o] = bias[o] + dot(W[o,:], x[i,:]) is summed in one fixed order, whatever k and
 /// whatever tile it lands in: one 8-lane fused multiply-add accumulator over the C/8 whole chunks, then
@@ -36,9 +37,13 @@ internal static unsafe class RowBlockMatVec
             var oc = 0;
             for (; oc + 4 <= OC; oc += 4)
             {
+                // Pairs of token rows; an odd count ends with three rows at once (a lone row's 4 sums would wait on
+                // the FMA latency).
                 var i = 0;
-                for (; i + 2 <= k; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po);
-                if (i < k) Tile1x4(w, b, px, C, OC, i, oc, po);
+                var pairsEnd = k % 2 == 1 && k >= 3 ? k - 3 : k - k % 2;
+                for (; i < pairsEnd; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po);
+                if (k - i == 3) Tile3x4(w, b, px, C, OC, i, oc, po);
+                else if (k - i == 1) Tile1x4(w, b, px, C, OC, i, oc, po);
             }
             for (; oc < OC; oc++)
             {
@@ -133,6 +138,53 @@ internal static unsafe class RowBlockMatVec
         r1[1] = Finish(bias, o + 1, Vector256.Sum(a11), w1, x1, C);
         r1[2] = Finish(bias, o + 2, Vector256.Sum(a12), w2, x1, C);
         r1[3] = Finish(bias, o + 3, Vector256.Sum(a13), w3, x1, C);
+    }
+
+    private static void Tile3x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
+    {
+        var w0 = w + (long)o * C;
+        float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+        var x0 = x + (long)i * C;
+        float* x1 = x0 + C, x2 = x1 + C;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        for (var c = 0; c + 8 <= C; c += 8)
+        {
+            var u = Vector256.Load(x0 + c);
+            var v = Vector256.Load(x1 + c);
+            var z = Vector256.Load(x2 + c);
+            var wv = Vector256.Load(w0 + c);
+            a00 = Vector256.FusedMultiplyAdd(wv, u, a00);
+            a10 = Vector256.FusedMultiplyAdd(wv, v, a10);
+            a20 = Vector256.FusedMultiplyAdd(wv, z, a20);
+            wv = Vector256.Load(w1 + c);
+            a01 = Vector256.FusedMultiplyAdd(wv, u, a01);
+            a11 = Vector256.FusedMultiplyAdd(wv, v, a11);
+            a21 = Vector256.FusedMultiplyAdd(wv, z, a21);
+            wv = Vector256.Load(w2 + c);
+            a02 = Vector256.FusedMultiplyAdd(wv, u, a02);
+            a12 = Vector256.FusedMultiplyAdd(wv, v, a12);
+            a22 = Vector256.FusedMultiplyAdd(wv, z, a22);
+            wv = Vector256.Load(w3 + c);
+            a03 = Vector256.FusedMultiplyAdd(wv, u, a03);
+            a13 = Vector256.FusedMultiplyAdd(wv, v, a13);
+            a23 = Vector256.FusedMultiplyAdd(wv, z, a23);
+        }
+        var r0 = output + (long)i * OC + o;
+        float* r1 = r0 + OC, r2 = r1 + OC;
+        r0[0] = Finish(bias, o, Vector256.Sum(a00), w0, x0, C);
+        r0[1] = Finish(bias, o + 1, Vector256.Sum(a01), w1, x0, C);
+        r0[2] = Finish(bias, o + 2, Vector256.Sum(a02), w2, x0, C);
+        r0[3] = Finish(bias, o + 3, Vector256.Sum(a03), w3, x0, C);
+        r1[0] = Finish(bias, o, Vector256.Sum(a10), w0, x1, C);
+        r1[1] = Finish(bias, o + 1, Vector256.Sum(a11), w1, x1, C);
+        r1[2] = Finish(bias, o + 2, Vector256.Sum(a12), w2, x1, C);
+        r1[3] = Finish(bias, o + 3, Vector256.Sum(a13), w3, x1, C);
+        r2[0] = Finish(bias, o, Vector256.Sum(a20), w0, x2, C);
+        r2[1] = Finish(bias, o + 1, Vector256.Sum(a21), w1, x2, C);
+        r2[2] = Finish(bias, o + 2, Vector256.Sum(a22), w2, x2, C);
+        r2[3] = Finish(bias, o + 3, Vector256.Sum(a23), w3, x2, C);
     }
 
     private static void Tile1x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
