@@ -41,7 +41,8 @@ public static class HexPairing
             if (refs.ContainsKey("perfect")) order.Add("perfect");
             order.AddRange(onBoard.Select(a => a.Name));
             if (refs.ContainsKey("random")) order.Add("random");
-            var results = HexRating.BoardResults(store.ReadMatches(plan.Study), names);
+            var recorded = store.ReadMatches(plan.Study);
+            var results = HexRating.BoardResults(recorded, names);
             long spent = Math.Max(0, results.Sum(r => r.Games) - HexRating.DesignGames(plan, onBoard.Count, refs.Count));
             var players = new Dictionary<string, IHexPlayer>(StringComparer.Ordinal);
             IHexPlayer Player(string name)
@@ -63,7 +64,7 @@ public static class HexPairing
             {
                 Pairs = plan.PairingPairs,
                 GamesPerMatch = 2 * ((plan.PairingGames + 1) / 2),
-                Rating = HexRating.Options(refs),
+                Rating = HexRating.Options(refs, HexRating.ColoursKnown(recorded, names)),
             };
             for (var round = 0; round < plan.PairingRounds && note is null; round++)
             {
@@ -100,8 +101,8 @@ public static class HexPairing
                     }
                     var o = Arena.Play(Player(m.A), Player(m.B), board, n, HexRating.Seed($"pairing|{m.A}|{m.B}|{spent}"));
                     var (ka, kb) = (keyOf[m.A], keyOf[m.B]);
-                    store.RecordMatches(new MatchResult(ka.Run, ka.Snapshot, kb.Run, kb.Snapshot, o.Wins, o.Games - o.Wins, 0));
-                    results.Add(new ColouredResult(m.A, m.B, o.Wins, o.Games - o.Wins));
+                    store.RecordMatches(HexRating.Recorded(ka.Run, ka.Snapshot, kb.Run, kb.Snapshot, o));
+                    results.AddRange(HexRating.Coloured(m.A, m.B, o));
                     played.Add(m with { Games = o.Games });
                     spent += o.Games;
                     games += o.Games;

@@ -25,11 +25,12 @@ public sealed record HexBoardRatings(int Board, string Anchor, IReadOnlyList<Hex
 
 /// <summary>
 /// Rates a study's agents: plays the matches the plan asks for (skipping those already recorded, so a rerun resumes),
-/// records each in the registry (<see cref="IRunStore.RecordMatches"/>, counted from the agent's side), reads back
-/// every match of the study and fits Bradley–Terry per board (<see cref="BradleyTerry"/>). Every match plays both
-/// colours equally often, so the registry's colour-free counts are fitted without a first-move term
-/// (RatingOptions.ColourAdvantage = false; see its note), with one virtual draw per pair so that agents that won or
-/// lost every game keep finite ratings.
+/// records each in the registry (<see cref="IRunStore.RecordMatches"/>, counted from the agent's side, with the games
+/// where the agent moved first apart: <see cref="MatchResult.AFirst"/>), reads back every match of the study and fits
+/// Bradley–Terry per board (<see cref="BradleyTerry"/>) with its first-move term where every match of the board has
+/// its colours recorded (a registry written before schema 5 has none: its counts are fitted without the term, which is
+/// right only because every match plays both colours equally often), with one virtual draw per pair so that agents
+/// that won or lost every game keep finite ratings.
 /// </summary>
 public static class HexRating
 {
@@ -95,7 +96,7 @@ public static class HexRating
                 {
                     if (Has(a.Run, a.Generation, run, 0)) continue;
                     var o = Arena.Play(players[a.Name], player, board, plan.ReferenceGames, Seed(a, run));
-                    store.RecordMatches(new MatchResult(a.Run, a.Generation, run, 0, o.Wins, o.Games - o.Wins, 0));
+                    store.RecordMatches(Recorded(a.Run, a.Generation, run, 0, o));
                     played += o.Games;
                 }
                 if (i + 1 < onBoard.Count)
@@ -103,7 +104,7 @@ public static class HexRating
                     var b = onBoard[i + 1];
                     if (Has(a.Run, a.Generation, b.Run, b.Generation)) continue;
                     var o = Arena.Play(players[a.Name], players[b.Name], board, 2, Seed(a, b.Name));
-                    store.RecordMatches(new MatchResult(a.Run, a.Generation, b.Run, b.Generation, o.Wins, o.Games - o.Wins, 0));
+                    store.RecordMatches(Recorded(a.Run, a.Generation, b.Run, b.Generation, o));
                     played += o.Games;
                 }
             }
@@ -113,17 +114,43 @@ public static class HexRating
     }
 
     /// <summary>The rating options of a board: anchored on perfect play where the board has it (else the strongest
-    /// agent), no first-move term (the registry's counts carry no colour; every match is colour-balanced), one virtual
+    /// agent), the first-move term fitted when <paramref name="colours"/> (every result's colours known), one virtual
     /// draw per pair.</summary>
-    public static RatingOptions Options(IReadOnlyDictionary<string, string> references) =>
-        new() { Anchor = references.ContainsKey("perfect") ? "perfect" : null, ColourAdvantage = false, VirtualDraws = 1 };
+    public static RatingOptions Options(IReadOnlyDictionary<string, string> references, bool colours) =>
+        new() { Anchor = references.ContainsKey("perfect") ? "perfect" : null, ColourAdvantage = colours, VirtualDraws = 1 };
+
+    /// <summary>A match's outcome as the registry records it: A's side, its games as Black (the first move) apart.</summary>
+    internal static MatchResult Recorded(string runA, long snapshotA, string runB, long snapshotB, MatchOutcome o) =>
+        new(runA, snapshotA, runB, snapshotB, o.Wins, o.Games - o.Wins, 0)
+        {
+            AFirst = new FirstMoveCounts(o.WinsAsBlack, o.GamesAsBlack - o.WinsAsBlack, 0),
+        };
+
+    /// <summary>A match's outcome as rating results: the games with A first, then those with B first.</summary>
+    internal static IEnumerable<ColouredResult> Coloured(string a, string b, MatchOutcome o) =>
+    [
+        new ColouredResult(a, b, o.WinsAsBlack, o.GamesAsBlack - o.WinsAsBlack),
+        new ColouredResult(b, a, o.GamesAsWhite - o.WinsAsWhite, o.WinsAsWhite),
+    ];
 
     /// <summary>The recorded matches among a board's agents and reference players, by rating name (agents "run@gen",
-    /// references by player), counted from the first-named side.</summary>
+    /// references by player): a row with colours as two results (the first-named side moved first), one without as a
+    /// single result counted from A's side, its colours unknown.</summary>
     internal static List<ColouredResult> BoardResults(IReadOnlyList<MatchResult> matches, IReadOnlyDictionary<(string Run, long Snapshot), string> names) =>
-        matches.Where(m => names.ContainsKey((m.RunA, m.SnapshotA)) && names.ContainsKey((m.RunB, m.SnapshotB)))
-            .Select(m => new ColouredResult(names[(m.RunA, m.SnapshotA)], names[(m.RunB, m.SnapshotB)], m.Wins, m.Losses, m.Draws))
-            .ToList();
+        OnBoard(matches, names).SelectMany(m =>
+        {
+            string a = names[(m.RunA, m.SnapshotA)], b = names[(m.RunB, m.SnapshotB)];
+            if (m.AFirst is not { } first || m.ASecond is not { } second) return new[] { new ColouredResult(a, b, m.Wins, m.Losses, m.Draws) };
+            return new[] { new ColouredResult(a, b, first.Wins, first.Losses, first.Draws), new ColouredResult(b, a, second.Losses, second.Wins, second.Draws) }
+                .Where(r => r.Games > 0).ToArray();
+        }).ToList();
+
+    /// <summary>Whether every recorded match among the board's agents and references has its colours.</summary>
+    internal static bool ColoursKnown(IReadOnlyList<MatchResult> matches, IReadOnlyDictionary<(string Run, long Snapshot), string> names) =>
+        OnBoard(matches, names).All(m => m.AFirst is not null);
+
+    private static IEnumerable<MatchResult> OnBoard(IReadOnlyList<MatchResult> matches, IReadOnlyDictionary<(string Run, long Snapshot), string> names) =>
+        matches.Where(m => names.ContainsKey((m.RunA, m.SnapshotA)) && names.ContainsKey((m.RunB, m.SnapshotB)));
 
     /// <summary>Rating names of a board's agents and reference runs, keyed by (run, snapshot).</summary>
     internal static Dictionary<(string Run, long Snapshot), string> BoardNames(IEnumerable<HexAgentRef> onBoard, IReadOnlyDictionary<string, string> references)
@@ -162,9 +189,10 @@ public static class HexRating
         foreach (var board in agents.Select(a => a.Board).Distinct().Order())
         {
             var refs = References(store, study, board);
-            var results = BoardResults(matches, BoardNames(agents.Where(a => a.Board == board), refs));
+            var names = BoardNames(agents.Where(a => a.Board == board), refs);
+            var results = BoardResults(matches, names);
             if (results.Count == 0) continue;
-            var fit = BradleyTerry.Fit(results, Options(refs));
+            var fit = BradleyTerry.Fit(results, Options(refs, ColoursKnown(matches, names)));
             var elos = agents.Where(a => a.Board == board && fit.IndexOf(a.Name) >= 0).Select(a =>
             {
                 var r = fit.Agents[fit.IndexOf(a.Name)];

@@ -40,7 +40,9 @@ public static class HexTrainTest
         {
             var refs = HexRating.References(store, plan.Study, board);
             var onBoard = agents.Where(a => a.Board == board && a.JonesCompute > 0).OrderBy(a => a.JonesCompute).ToList();
-            var results = HexRating.BoardResults(matches, HexRating.BoardNames(onBoard, refs));
+            var names = HexRating.BoardNames(onBoard, refs);
+            var results = HexRating.BoardResults(matches, names);
+            var colours = HexRating.ColoursKnown(matches, names);
             var references = refs.Keys.Order(StringComparer.Ordinal).Select(p => HexRating.ReferencePlayer(p, board)).ToList();
             long games = 0;
             foreach (var a in onBoard)
@@ -52,7 +54,7 @@ public static class HexTrainTest
                     foreach (var reference in references)
                     {
                         var o = Arena.Play(player, reference, board, plan.TrainTestGames, HexRating.Seed($"traintest|{player.Name}|{reference.Name}"));
-                        results.Add(new ColouredResult(player.Name, reference.Name, o.Wins, o.Games - o.Wins));
+                        results.AddRange(HexRating.Coloured(player.Name, reference.Name, o));
                         games += o.Games;
                     }
                 }
@@ -63,7 +65,7 @@ public static class HexTrainTest
                 result.Add(new HexTrainTestBoard(board, nodes, [], [], null, "no agents with training compute or no reference players on this board", games));
                 continue;
             }
-            var fit = BradleyTerry.Fit(results, HexRating.Options(refs));
+            var fit = BradleyTerry.Fit(results, HexRating.Options(refs, colours));
             var points = onBoard.SelectMany(a => nodes.Select(k => new TrainTestPoint(a.Name, Math.Log10(a.JonesCompute),
                 Math.Log10((double)k * a.Parameters), fit.Elo(NameAt(a, k, plan))))).ToList();
             var levels = Levels(points.Select(p => p.Elo));

@@ -139,11 +139,23 @@ public sealed record MatchResult(string RunA, long SnapshotA, string RunB, long 
 
     public long Games => Wins + Losses + Draws;
 
+    /// <summary>A's part of the counts in the games where A had the first move (Black in Hex); the rest are the games
+    /// where B had it. Null: the colours were not recorded (every row of a registry before schema 5, and a row that
+    /// adds games with colours to games without).</summary>
+    public FirstMoveCounts? AFirst { get; init; }
+
     /// <summary>Whether both sides are the same agent (same run, same snapshot): not a match.</summary>
     public bool SameAgent => RunA == RunB && SnapshotA == SnapshotB;
 
     /// <summary>The same result from the other side (agents, wins and losses swapped).</summary>
-    public MatchResult Swapped() => new(RunB, SnapshotB, RunA, SnapshotA, Losses, Wins, Draws);
+    public MatchResult Swapped() => new(RunB, SnapshotB, RunA, SnapshotA, Losses, Wins, Draws)
+    {
+        // B's games as first mover are A's as second: B's wins there are A's losses there, and so on.
+        AFirst = AFirst is { } f ? new FirstMoveCounts(Losses - f.Losses, Wins - f.Wins, Draws - f.Draws) : null,
+    };
+
+    /// <summary>B's part of the counts in the games where B had the first move, from A's side (A's results as second mover).</summary>
+    public FirstMoveCounts? ASecond => AFirst is { } f ? new FirstMoveCounts(Wins - f.Wins, Losses - f.Losses, Draws - f.Draws) : null;
 
     /// <summary>The orientation the registry stores: agent A the smaller by run key (ordinal), then by snapshot.</summary>
     public MatchResult Canonical()
@@ -151,4 +163,10 @@ public sealed record MatchResult(string RunA, long SnapshotA, string RunB, long 
         var byRun = string.CompareOrdinal(RunA, RunB);
         return byRun < 0 || (byRun == 0 && SnapshotA <= SnapshotB) ? this : Swapped();
     }
+}
+
+/// <summary>One side's wins, losses and draws in the games of a match where it had the first move.</summary>
+public sealed record FirstMoveCounts(long Wins, long Losses, long Draws)
+{
+    public long Games => Wins + Losses + Draws;
 }

@@ -119,6 +119,13 @@ public abstract partial class SqlRunStore
             "DROP TABLE matches",
             "ALTER TABLE matches_v4 RENAME TO matches",
         ],
+        // 4 → 5: which agent had the first move: A's wins, losses and draws in the games where A moved first (the rest
+        // are B's first-move games). NULL in every earlier row: their colours were not recorded, and they read as such.
+        [
+            "ALTER TABLE matches ADD COLUMN first_wins BIGINT",
+            "ALTER TABLE matches ADD COLUMN first_losses BIGINT",
+            "ALTER TABLE matches ADD COLUMN first_draws BIGINT",
+        ],
     ];
 
     /// <summary>Inside the caller's write transaction (which holds the back end's schema lock): creates the

@@ -15,7 +15,7 @@ public abstract partial class SqlRunStore : IRunStore
     /// upgraded in place (<see cref="Upgrades"/>). 1: the first release; 2: gradient-noise metric columns;
     /// 3: run kinds (runs.kind), the generic per-step metric table (run_metrics) and match results (matches);
     /// 4: a snapshot per side of a match (matches.snapshot_a, matches.snapshot_b).</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     private const string RunColumns =
         "run_key, study, ordinal, config, seed, status, params_total, params_non_embedding, tokens, flops, " +

@@ -51,8 +51,10 @@ public sealed record HexStudyDocument(
     public sealed record AgentDoc(string Run, long Generation, int Width, int Depth, long Parameters, double ComputeJones, double TrainFlops,
         double Elo, double EloLow, double EloHigh, long Games);
 
+    /// <summary>A board's ratings; <paramref name="FirstMoveElo"/> is Bradley–Terry's first-move advantage with its 95%
+    /// interval, null where the board's matches have no recorded colours (the fit then has no first-move term).</summary>
     public sealed record Board(int Size, string Anchor, double? BestEloVsPerfect, double[]? BestEloInterval, string? BestAgent,
-        double? RandomElo, IReadOnlyList<AgentDoc> Agents);
+        double? RandomElo, IReadOnlyList<AgentDoc> Agents, double? FirstMoveElo = null, double[]? FirstMoveEloInterval = null);
 
     public sealed record Param(string Name, double Value, double? Low, double? High);
 
@@ -71,7 +73,7 @@ public sealed record HexStudyDocument(
             var best = b.Agents.OrderByDescending(a => a.Elo).FirstOrDefault();
             var perfect = b.Anchor == "perfect";
             return new Board(b.Board, b.Anchor, perfect ? best?.Elo : null, perfect && best is not null ? [best.Low, best.High] : null,
-                best?.Agent.Name, b.RandomElo, agents);
+                best?.Agent.Name, b.RandomElo, agents, b.Fit.FirstMoveAdvantage?.Elo, Iv(b.Fit.FirstMoveAdvantage?.Interval));
         }).ToList();
         FrontierDoc? frontier = null;
         if (r.Frontier is { } f)
@@ -105,7 +107,8 @@ public sealed record HexStudyDocument(
         {
             console.WriteLine($"{b.Size}x{b.Size}: anchor {b.Anchor} = 0 Elo; best agent {b.BestAgent} " +
                 (b.BestEloVsPerfect is { } e ? $"{F(e)} Elo vs perfect {F(b.BestEloInterval)} (95%)" : "(no solver: ratings relative to the strongest agent)") +
-                (b.RandomElo is { } re ? $"; random play {F(re)} Elo" : ""));
+                (b.RandomElo is { } re ? $"; random play {F(re)} Elo" : "") +
+                (b.FirstMoveElo is { } h ? $"; first-move advantage {F(h)} Elo {F(b.FirstMoveEloInterval)}" : "; no first-move term (colours not recorded)"));
             var table = new Table().AddColumns("agent (run@gen)", "width x depth", "params", "compute (Jones MAC)", "train FLOP", "Elo", "95% interval", "games");
             foreach (var a in b.Agents)
             {
