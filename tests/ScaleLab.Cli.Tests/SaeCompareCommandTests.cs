@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ScaleLab.Cli;
+using ScaleLab.Cli.Commands;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Sae;
 using ScaleLab.Engine.Training;
@@ -163,5 +164,21 @@ public sealed class SaeCompareCommandTests : IDisposable
         FitCli.AssertOneLineError(FitCli.Run(Args(sb, b, "--seq", "99")), CliApp.ExitUsage, "longer than the shorter model context");
         FitCli.AssertOneLineError(FitCli.Run(Args(sb, b, "--threshold", "1.5")), CliApp.ExitUsage, "--threshold must be a correlation");
         FitCli.AssertOneLineError(FitCli.Run(["sae", "compare", "--sae-a", sa, "--checkpoint-a", a, "--corpus", corpus]), CliApp.ExitUsage, "--sae-b FILE is required");
+    }
+
+    private static UnitMatching Shared(double fraction, int unitsA, int unitsB) =>
+        new("activation correlation", unitsA, unitsB, Math.Min(unitsA, unitsB), 0.5, fraction, Math.Sqrt(fraction * (1 - fraction) / Math.Min(unitsA, unitsB)),
+            fraction, 0, 0, 0, 0, 0, 0, [], [], []);
+
+    [Fact]
+    public void Verdict_CallsADifferenceOnlyBeyondTwoStandardErrors_AndNamesUnequalPools()
+    {
+        // 0.60 vs 0.50 over 128 and 256 units: SE of the difference 0.054, so within 2 SE
+        Assert.Contains("not distinguishable", SaeCompareCommand.Verdict(Shared(0.6, 128, 128), Shared(0.5, 256, 256)), StringComparison.Ordinal);
+        // 0.90 vs 0.50: 0.40 ± 0.04 is beyond, and the sign is right both ways
+        Assert.Contains("features more shared than neurons", SaeCompareCommand.Verdict(Shared(0.9, 128, 128), Shared(0.5, 256, 256)), StringComparison.Ordinal);
+        Assert.Contains("features less shared than neurons", SaeCompareCommand.Verdict(Shared(0.1, 128, 128), Shared(0.5, 256, 256)), StringComparison.Ordinal);
+        Assert.DoesNotContain("pools differ", SaeCompareCommand.Verdict(Shared(0.9, 128, 128), Shared(0.5, 256, 256)), StringComparison.Ordinal);
+        Assert.Contains("pools differ", SaeCompareCommand.Verdict(Shared(0.9, 128, 128), Shared(0.5, 256, 128)), StringComparison.Ordinal);
     }
 }

@@ -188,9 +188,12 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
     {
         var diff = features.SharedFraction - neurons.SharedFraction;
         var se = Math.Sqrt(features.SharedFractionSe * features.SharedFractionSe + neurons.SharedFractionSe * neurons.SharedFractionSe);
-        var word = !(se > 0) ? (diff == 0 ? "equally shared" : diff > 0 ? "more shared" : "less shared")
-            : Math.Abs(diff) <= 2 * se ? "not distinguishable (within 2 standard errors)" : diff > 0 ? "more shared" : "less shared";
-        return Inv($"features vs neurons: shared fraction {features.SharedFraction:0.000} vs {neurons.SharedFraction:0.000}, difference {diff:+0.000;-0.000;0.000} ± {se:0.000}: features {word} than the neurons here");
+        var word = !(se > 0) ? (diff == 0 ? "features and neurons equally shared" : diff > 0 ? "features more shared than neurons" : "features less shared than neurons")
+            : Math.Abs(diff) <= 2 * se ? "features and neurons not distinguishable (within 2 standard errors)"
+            : diff > 0 ? "features more shared than neurons" : "features less shared than neurons";
+        var pools = features.UnitsA == features.UnitsB && neurons.UnitsA == neurons.UnitsB ? ""
+            : Inv($"; pools differ in size (features {features.UnitsA} × {features.UnitsB}, neurons {neurons.UnitsA} × {neurons.UnitsB}): the smaller side picks its partners among more candidates, which raises its fraction");
+        return Inv($"features vs neurons: shared fraction {features.SharedFraction:0.000} vs {neurons.SharedFraction:0.000}, difference {diff:+0.000;-0.000;0.000} ± {se:0.000}: {word} here{pools}");
     }
 
     private static Dictionary<string, object?> Matching(UnitMatching m, bool pairs) => new()
