@@ -84,6 +84,7 @@ public sealed class SaeCompareCommandTests : IDisposable
         var fired = 24 - f.GetProperty("constant_a").GetInt32();
         Assert.True(fired >= 12, $"only {fired} latents fired");
         Assert.Equal(fired / 24.0, f.GetProperty("shared_fraction").GetDouble(), 9);
+        Assert.Equal(1.0, f.GetProperty("shared_fraction_of_fired").GetDouble(), 9);
         foreach (var m in f.GetProperty("matches").EnumerateArray().Where(m => m.GetProperty("similarity").GetDouble() > 0))
         {
             Assert.Equal(m.GetProperty("a").GetInt32(), m.GetProperty("b").GetInt32());
@@ -130,6 +131,7 @@ public sealed class SaeCompareCommandTests : IDisposable
         var points = u.GetProperty("points").EnumerateArray().ToArray();
         Assert.Equal([16, 32], points.Select(p => p.GetProperty("latents").GetInt32()));
         Assert.All(points, p => Assert.Equal("seed", p.GetProperty("pair").GetString()));
+        Assert.All(points, p => Assert.True(p.GetProperty("features_shared_of_fired").GetDouble() >= p.GetProperty("features_shared").GetDouble()));
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(plot)[..4]);
         Assert.Equal(CliApp.ExitOk, textCode);
         Assert.Contains("features shared", text, StringComparison.Ordinal);
@@ -168,7 +170,7 @@ public sealed class SaeCompareCommandTests : IDisposable
 
     private static UnitMatching Shared(double fraction, int unitsA, int unitsB) =>
         new("activation correlation", unitsA, unitsB, Math.Min(unitsA, unitsB), 0.5, fraction, Math.Sqrt(fraction * (1 - fraction) / Math.Min(unitsA, unitsB)),
-            fraction, 0, 0, 0, 0, 0, 0, [], [], []);
+            fraction, 0, fraction, 0, 0, 0, 0, 0, 0, [], [], []);
 
     [Fact]
     public void Verdict_CallsADifferenceOnlyBeyondTwoStandardErrors_AndNamesUnequalPools()

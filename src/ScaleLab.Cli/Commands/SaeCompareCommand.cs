@@ -180,7 +180,7 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
 
     private static string Line(string what, UnitMatching m, string symbol) => Inv(
         $"{what}: {m.UnitsA} × {m.UnitsB} units, {m.Pairs} Hungarian pairs; shared ({symbol} > {m.Threshold:0.##}) {m.SharedFraction:0.000} ± {m.SharedFractionSe:0.000}; mean matched {symbol} {m.MeanMatched:0.000}; mean max {symbol} A→B {m.MeanMaxA:0.000} ± {m.MeanMaxASe:0.000}, B→A {m.MeanMaxB:0.000} ± {m.MeanMaxBSe:0.000}")
-        + (m.ConstantA + m.ConstantB > 0 ? Inv($"; constant over these tokens (never fired; r = 0): A {m.ConstantA}, B {m.ConstantB}") : "");
+        + (m.ConstantA + m.ConstantB > 0 ? Inv($"; constant over these tokens (never fired; r = 0): A {m.ConstantA}, B {m.ConstantB}; shared among the smaller side's fired units {m.SharedOfFired:0.000} ± {m.SharedOfFiredSe:0.000}") : "");
 
     /// <summary>Features against neurons in words: the difference of the shared fractions with its standard error (units
     /// as independent draws), called a difference only beyond 2 standard errors.</summary>
@@ -205,6 +205,8 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
         ["threshold"] = m.Threshold,
         ["shared_fraction"] = m.SharedFraction,
         ["shared_fraction_se"] = m.SharedFractionSe,
+        ["shared_fraction_of_fired"] = m.SharedOfFired,
+        ["shared_fraction_of_fired_se"] = m.SharedOfFiredSe,
         ["mean_matched"] = m.MeanMatched,
         ["mean_max_a_to_b"] = m.MeanMaxA,
         ["mean_max_a_to_b_se"] = m.MeanMaxASe,

@@ -73,7 +73,7 @@ public sealed class SaeUniversalityCommand(IAnsiConsole console, Stderr stderr) 
                 ["points"] = points.Select(p => new
                 {
                     pair = p.Pair, latents = p.Latents, features_shared = p.FeaturesShared, features_shared_se = p.FeaturesSe,
-                    neurons_shared = p.NeuronsShared, neurons_shared_se = p.NeuronsSe, difference = p.FeaturesShared - p.NeuronsShared,
+                    features_shared_of_fired = p.FiredShared, neurons_shared = p.NeuronsShared, neurons_shared_se = p.NeuronsSe, difference = p.FeaturesShared - p.NeuronsShared,
                     difference_se = Math.Sqrt(p.FeaturesSe * p.FeaturesSe + p.NeuronsSe * p.NeuronsSe),
                 }).ToList(),
                 ["plot"] = settings.Plot,
@@ -83,11 +83,12 @@ public sealed class SaeUniversalityCommand(IAnsiConsole console, Stderr stderr) 
         }
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fraction of Hungarian pairs with activation correlation > {threshold:0.##} (± SE over units; one SAE and one model per side: seeds not covered)"));
-        var table = new Table().AddColumns("pair", "n", "features shared", "neurons shared", "features − neurons");
+        var table = new Table().AddColumns("pair", "n", "features shared", "of those that fired", "neurons shared", "features − neurons");
         foreach (var p in points)
         {
             var se = Math.Sqrt(p.FeaturesSe * p.FeaturesSe + p.NeuronsSe * p.NeuronsSe);
-            table.AddRow(p.Pair, p.Latents.ToString(CultureInfo.InvariantCulture), Pm(p.FeaturesShared, p.FeaturesSe), Pm(p.NeuronsShared, p.NeuronsSe),
+            table.AddRow(p.Pair, p.Latents.ToString(CultureInfo.InvariantCulture), Pm(p.FeaturesShared, p.FeaturesSe),
+                p.FiredShared is { } f ? f.ToString("0.000", CultureInfo.InvariantCulture) : "-", Pm(p.NeuronsShared, p.NeuronsSe),
                 Pm(p.FeaturesShared - p.NeuronsShared, se));
         }
         console.Write(table);
@@ -115,7 +116,8 @@ public sealed class SaeUniversalityCommand(IAnsiConsole console, Stderr stderr) 
             var f = root.GetProperty("features_correlation");
             var n = root.GetProperty("neurons_correlation");
             return (new UniversalityPoint(label, na, f.GetProperty("shared_fraction").GetDouble(), f.GetProperty("shared_fraction_se").GetDouble(),
-                n.GetProperty("shared_fraction").GetDouble(), n.GetProperty("shared_fraction_se").GetDouble()), f.GetProperty("threshold").GetDouble());
+                n.GetProperty("shared_fraction").GetDouble(), n.GetProperty("shared_fraction_se").GetDouble(),
+                f.TryGetProperty("shared_fraction_of_fired", out var fired) && fired.ValueKind == JsonValueKind.Number ? fired.GetDouble() : null), f.GetProperty("threshold").GetDouble());
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

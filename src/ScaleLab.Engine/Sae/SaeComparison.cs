@@ -9,10 +9,12 @@ namespace ScaleLab.Engine.Sae;
 /// the mean matched similarity, and the mean over each side's units of its largest similarity with any unit of the other
 /// side (not one to one: Bricken et al. 2023's "mean max correlation"). Standard errors count the units as independent
 /// draws (binomial for the fraction, s/√n for the means): they cover which units were drawn, not the SAE's or the model's
-/// training seed.
+/// training seed. <paramref name="SharedOfFired"/> is the same fraction over the smaller side's units that were not constant
+/// over the tokens (an SAE latent that never fired has r = 0 with everything and can never count as shared).
 /// </summary>
 public sealed record UnitMatching(
     string Method, int UnitsA, int UnitsB, int Pairs, double Threshold, double SharedFraction, double SharedFractionSe,
+    double SharedOfFired, double SharedOfFiredSe,
     double MeanMatched, double MeanMaxA, double MeanMaxASe, double MeanMaxB, double MeanMaxBSe, int ConstantA, int ConstantB,
     int[] RowA, int[] ColumnB, double[] Similarity);
 
@@ -85,10 +87,12 @@ public static class SaeComparison
         if (!(threshold is >= -1 and <= 1)) throw new ArgumentException($"the threshold must be in [-1, 1], got {threshold}");
         var (row, column, matched) = DictionaryMatching.MatchRectangular(similarity, na, nb);
         var shared = DictionaryMatching.SharedFraction(matched, threshold);
+        var fired = matched.Length - (na <= nb ? constantA : constantB);
+        var ofFired = fired > 0 ? shared * matched.Length / fired : double.NaN;
         var (meanA, seA) = MeanSe(rowMax);
         var (meanB, seB) = MeanSe(colMax);
         return new UnitMatching(method, na, nb, matched.Length, threshold, shared, Math.Sqrt(shared * (1 - shared) / matched.Length),
-            matched.Average(), meanA, seA, meanB, seB, constantA, constantB, row, column, matched);
+            ofFired, fired > 0 ? Math.Sqrt(ofFired * (1 - ofFired) / fired) : double.NaN, matched.Average(), meanA, seA, meanB, seB, constantA, constantB, row, column, matched);
     }
 
     private static (double Mean, double Se) MeanSe(double[] x)

@@ -4,8 +4,10 @@ using ScottPlot;
 namespace ScaleLab.Report.Plots;
 
 /// <summary>One comparison of two SAEs of equal size n on a pair of models (<paramref name="Pair"/>: e.g. seed or size):
-/// the fraction of latents shared and the same fraction for the two models' neurons, each with its standard error.</summary>
-public sealed record UniversalityPoint(string Pair, int Latents, double FeaturesShared, double FeaturesSe, double NeuronsShared, double NeuronsSe);
+/// the fraction of latents shared (and among the latents that fired, when known) and the same fraction for the two
+/// models' neurons, each with its standard error.</summary>
+public sealed record UniversalityPoint(string Pair, int Latents, double FeaturesShared, double FeaturesSe, double NeuronsShared, double NeuronsSe,
+    double? FiredShared = null);
 
 /// <summary>
 /// The universality figure (Bricken et al. 2023's question): fraction of SAE latents shared between two models against
@@ -44,6 +46,16 @@ public static class UniversalityPlot
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LegendText = $"features, {pair.Key} pair";
+            if (sorted.All(p => p.FiredShared is not null))
+            {
+                var fired = plot.Add.Scatter(xs, sorted.Select(p => p.FiredShared!.Value).ToArray());
+                fired.Color = color;
+                fired.LineWidth = 1;
+                fired.LinePattern = LinePattern.Dotted;
+                fired.MarkerShape = MarkerShape.OpenCircle;
+                fired.MarkerSize = 8;
+                fired.LegendText = $"features that fired, {pair.Key} pair";
+            }
             foreach (var p in sorted)
             {
                 plot.Add.Line(Math.Log2(p.Latents), p.FeaturesShared - p.FeaturesSe, Math.Log2(p.Latents), p.FeaturesShared + p.FeaturesSe).Color = color;

@@ -198,4 +198,26 @@ public sealed class SaeComparisonTests
         Assert.True(m.MeanMaxA < 0.1, $"mean max correlation {m.MeanMaxA}");
         Assert.True(Enumerable.Range(0, N).Count(p => permutation[m.RowA[p]] == m.ColumnB[p]) <= 3);
     }
+
+    [Fact]
+    public void Compare_LatentsThatNeverFire_CountAgainstTheFractionButNotAmongTheFired()
+    {
+        // Given: A = the 24 planted latents plus 4 that never fire (bias −100), B = A's 24 permuted with noise, plus 8 random
+        var rng = new Rng(105);
+        var dictionary = UnitRows(rng, N);
+        var x = SparseData(rng, dictionary, N);
+        using var a = Sae([.. dictionary, .. UnitRows(rng, 4)], N + 4);
+        a.EncoderBias[N..].Fill(-100);
+        var (b, _) = PermutedNoisy(rng, dictionary, 8);
+        using var bDisposable = b;
+
+        // When
+        var m = SaeComparison.ByCorrelation(SaeComparison.Codes(a, x), N + 4, SaeComparison.Codes(b, x), N + 8, 0.5);
+
+        // Then: 28 pairs, the 4 silent latents constant; ≥ 23 of 28 shared overall (< 1), ≥ 95% of the 24 fired ones
+        Assert.Equal((28, 4), (m.Pairs, m.ConstantA));
+        Assert.True(m.SharedFraction <= 24 / 28.0 && m.SharedFraction >= 23 / 28.0, $"shared {m.SharedFraction}");
+        Assert.Equal(m.SharedFraction * 28 / 24, m.SharedOfFired, 12);
+        Assert.True(m.SharedOfFired >= 0.95, $"shared among fired {m.SharedOfFired}");
+    }
 }
