@@ -83,6 +83,42 @@ public sealed class SaeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_DefaultHoldout_HeldOutFvuReportedBesideTheTrainingRows()
+    {
+        // Given: 40 windows × 16 tokens = 640 activation rows.
+        var activations = Capture(TrainTiny());
+
+        // When: the defaults, and --lr given with nothing held out.
+        var (code, output, err) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--batch", "32", "--out", PathOf("a.slsa"), "--json");
+        var (code2, output2, err2) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--batch", "32", "--lr", "3e-3", "--holdout", "0", "--out", PathOf("b.slsa"), "--json");
+
+        // Then: rate 1e-3; the last 10% (64 rows) held out and its FVU reported beside the 576 training rows'; with
+        // --holdout 0 no held-out figures and all 640 rows trained on; a given rate is used as given.
+        Assert.True(code == CliApp.ExitOk, err);
+        Assert.True(code2 == CliApp.ExitOk, err2);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(1e-3, doc.RootElement.GetProperty("lr").GetDouble(), 12);
+        Assert.Equal(64, doc.RootElement.GetProperty("held_out").GetProperty("tokens").GetInt64());
+        Assert.InRange(doc.RootElement.GetProperty("held_out").GetProperty("fvu").GetDouble(), 0.0, 2.0);
+        Assert.Equal(576, doc.RootElement.GetProperty("training_set").GetProperty("tokens").GetInt64());
+        using var doc2 = JsonDocument.Parse(output2);
+        Assert.Equal(3e-3, doc2.RootElement.GetProperty("lr").GetDouble(), 12);
+        Assert.Equal(JsonValueKind.Null, doc2.RootElement.GetProperty("held_out").ValueKind);
+        Assert.Equal(640, doc2.RootElement.GetProperty("training_set").GetProperty("tokens").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--plot", "fig.pdf", "--plot must end in .png or .svg")]
+    [InlineData("--bootstrap", "-1", "--bootstrap")]
+    public void Scaling_BadOption_ExitsTwoInOneLine(string option, string value, string expected)
+    {
+        var (code, _, err) = FitCli.Run("sae", "scaling", "--study", "x", "--registry", "sqlite:" + PathOf("none.db"), option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("none.db")));
+    }
+
+    [Fact]
     public void Capture_SiteNotInModel_ExitsTwoAndWritesNothing()
     {
         var checkpoint = TrainTiny();

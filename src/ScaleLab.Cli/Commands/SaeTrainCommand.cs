@@ -52,8 +52,12 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
         public int Batch { get; set; } = 512;
 
         [CommandOption("--lr <LR>")]
-        [Description("Peak learning rate, warmup then cosine (default 1e-3)")]
-        public double LearningRate { get; set; } = 1e-3;
+        [Description("Peak learning rate, warmup then cosine (default 1e-3; a sweep can scale it as 1/√n with lr_scaling = \"inverse_sqrt_n\")")]
+        public double LearningRate { get; set; } = SaeTrainOptions.ReferenceLearningRate;
+
+        [CommandOption("--holdout <F>")]
+        [Description("Fraction of the file's last rows kept out of training; FVU is reported on them (default 0.1; 0 reports only the training rows)")]
+        public double Holdout { get; set; } = 0.1;
 
         [CommandOption("--dead-after <TOKENS>")]
         [Description("Tokens without activation after which a latent counts as dead (default 20000)")]
@@ -95,6 +99,7 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
             if (!(L1 >= 0) || double.IsInfinity(L1)) return ValidationResult.Error($"--l1 must be a number ≥ 0, got {L1}");
             if (Steps < 1 || Batch < 1) return ValidationResult.Error($"--steps and --batch must be 1 or more, got {Steps} and {Batch}");
             if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be a positive number, got {LearningRate}");
+            if (!(Holdout >= 0 && Holdout < 1)) return ValidationResult.Error($"--holdout must be in [0, 1), got {Holdout}");
             if (DeadAfter < 1 || ResampleEvery < 0 || CheckpointEvery < 0) return ValidationResult.Error("--dead-after must be ≥ 1, --resample-every and --checkpoint-every ≥ 0");
             return Threads < 1 ? ValidationResult.Error($"--threads must be 1 or more, got {Threads}") : ValidationResult.Success();
         }
@@ -112,13 +117,15 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
             : new SaeConfig(SaeFamily.ReluL1, activations.Width, latents, K: 1, L1Coefficient: settings.L1);
         var options = new SaeTrainOptions(settings.Steps, settings.Batch, settings.LearningRate, WarmupSteps: (int)Math.Min(100, settings.Steps / 10),
             DeadAfterTokens: settings.DeadAfter, ResampleEvery: settings.Family == "relu" ? settings.ResampleEvery : 0, Seed: settings.Seed);
-        using var job = SaeTrainingJob.Open(activations, config, options, settings.Threads, settings.Out);
+        using var job = SaeTrainingJob.Open(activations, config, options, settings.Threads, settings.Out, settings.Holdout);
         stderr.WriteLine($"sae train: {config.Describe()} on {activations.Rows} activations at {activations.Site}" +
             (job.Resumed ? $", resumed at step {job.Trainer.Step}" : ""));
         job.Run(settings.Out!, settings.CheckpointEvery, (int)Math.Max(1, settings.Steps / 10),
             (step, loss) => stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sae train: step {step}/{settings.Steps} loss {loss:G5} dead {job.Trainer.DeadFraction:P1}")),
             cancellationToken);
-        var metrics = SaeReconstruction.Evaluate(job.Trainer.Model, activations.Data);
+        var heldOutRows = job.HeldOut.Length / activations.Width;
+        var metrics = SaeReconstruction.Evaluate(job.Trainer.Model, activations.Data.AsSpan(0, activations.Data.Length - job.HeldOut.Length));
+        ReconstructionMetrics? heldOut = heldOutRows > 0 ? SaeReconstruction.Evaluate(job.Trainer.Model, job.HeldOut) : null;
         var document = new Dictionary<string, object?>
         {
             ["command"] = "sae train",
@@ -130,6 +137,7 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
             ["auxk"] = config.Family == SaeFamily.TopK ? config.AuxK : null,
             ["l1"] = config.Family == SaeFamily.ReluL1 ? config.L1Coefficient : null,
             ["steps"] = job.Trainer.Step,
+            ["lr"] = settings.LearningRate,
             ["tokens_trained"] = job.Trainer.Step * (long)settings.Batch,
             ["train_seconds"] = job.ElapsedSeconds,
             ["tokens_per_second"] = job.TokensPerSecond,
@@ -139,6 +147,11 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
                 ["tokens"] = metrics.Tokens, ["fvu"] = metrics.Fvu, ["explained_variance"] = metrics.ExplainedVariance, ["mse"] = metrics.Mse,
                 ["l0"] = metrics.L0, ["dead_fraction"] = metrics.DeadFraction, ["dense_fraction"] = metrics.DenseFraction,
             },
+            ["held_out"] = heldOut is { } h ? new Dictionary<string, object?>
+            {
+                ["tokens"] = h.Tokens, ["fvu"] = h.Fvu, ["explained_variance"] = h.ExplainedVariance, ["mse"] = h.Mse,
+                ["l0"] = h.L0, ["dead_fraction"] = h.DeadFraction, ["dense_fraction"] = h.DenseFraction,
+            } : null,
             ["dead_fraction_training_window"] = job.Trainer.DeadFraction,
             ["dead_after_tokens"] = settings.DeadAfter,
             ["out"] = settings.Out,
@@ -147,6 +160,11 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(document, Json));
             return CliApp.ExitOk;
+        }
+        if (heldOut is { } held)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{config.Describe()}: on {held.Tokens} held-out activations (the file's last {settings.Holdout:P0}) FVU {held.Fvu:F4} (explained variance {held.ExplainedVariance:F4}), L0 {held.L0:F1}, dead {held.DeadFraction:P1}; on its {metrics.Tokens} training activations FVU {metrics.Fvu:F4}"));
         }
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{config.Describe()}: on its {metrics.Tokens} training activations FVU {metrics.Fvu:F4} (explained variance {metrics.ExplainedVariance:F4}), L0 {metrics.L0:F1}, dead {metrics.DeadFraction:P1} (no activation in those tokens); {job.TokensPerSecond:F0} tokens/s on {settings.Threads} thread(s); wrote {settings.Out}"));

@@ -28,6 +28,28 @@ public sealed record SaeTrainOptions(
 
     /// <summary>Adam settings of Gao et al. 2024 §A (no weight decay).</summary>
     public static AdamWOptions Adam => new(Beta1: 0.9, Beta2: 0.999, Epsilon: 6.25e-10, WeightDecay: 0);
+
+    /// <summary>The latent count at which <see cref="ReferenceLearningRate"/> is the peak rate (8 × width 64, the
+    /// demo's tiny GPT).</summary>
+    public const int ReferenceLatents = 512;
+
+    /// <summary>The peak rate at <see cref="ReferenceLatents"/> latents.</summary>
+    public const double ReferenceLearningRate = 1e-3;
+
+    /// <summary>
+    /// The peak learning rate for an SAE of <paramref name="latents"/> latents when the rate at
+    /// <paramref name="referenceLatents"/> is <paramref name="rateAtReference"/>:
+    /// <code>  lr(n) = lr_ref · √(n_ref / n)  </code>
+    /// Gao et al. 2024 (Appendix A) scale the rate as 1/√n with the latent count for SAEs trained to convergence. A sweep
+    /// uses it when asked (the sae run kind's lr_scaling); it is not the default, since with a fixed token budget on a tiny
+    /// model a lower rate for larger n slowed them further (see the README's SAE section).
+    /// </summary>
+    public static double ScaledLearningRate(int latents, double rateAtReference = ReferenceLearningRate, int referenceLatents = ReferenceLatents)
+    {
+        if (latents < 1 || referenceLatents < 1) throw new ArgumentException($"latent counts must be ≥ 1, got n = {latents} and reference {referenceLatents}");
+        if (!(rateAtReference > 0) || double.IsInfinity(rateAtReference)) throw new ArgumentException($"the reference learning rate must be a positive number, got {rateAtReference}");
+        return rateAtReference * Math.Sqrt(referenceLatents / (double)latents);
+    }
 }
 
 /// <summary>

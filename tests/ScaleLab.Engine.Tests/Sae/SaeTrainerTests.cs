@@ -80,4 +80,24 @@ public sealed class SaeTrainerTests
             Assert.Equal(0, trainer.TokensSinceFired[l]);
         }
     }
+    [Theory]
+    [InlineData(512, 1e-3)]
+    [InlineData(2048, 5e-4)]
+    [InlineData(128, 2e-3)]
+    public void ScaledLearningRate_InverseSquareRootOfLatents_HalvesPerFourfoldN(int latents, double expected)
+    {
+        // Gao et al.'s rule lr ∝ 1/√n anchored at 1e-3 for n = 512: ×4 latents halves the rate (a 1/n rule would quarter it).
+        Assert.Equal(expected, SaeTrainOptions.ScaledLearningRate(latents), 15);
+        Assert.Equal(2 * expected, SaeTrainOptions.ScaledLearningRate(latents, 2e-3), 15);
+    }
+
+    [Fact]
+    public void ScaledLearningRate_BadInputs_RefusedInOneLine()
+    {
+        foreach (var act in new Action[] { () => SaeTrainOptions.ScaledLearningRate(0), () => SaeTrainOptions.ScaledLearningRate(64, -1), () => SaeTrainOptions.ScaledLearningRate(64, 1e-3, 0) })
+        {
+            var e = Assert.Throws<ArgumentException>(act);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
 }

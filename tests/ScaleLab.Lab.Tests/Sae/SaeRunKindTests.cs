@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
@@ -57,7 +58,28 @@ public sealed class SaeRunKindTests : IDisposable
         Assert.Contains(runs, r => r.Flops == 30.0 * 32 * (2 * 64 + 10 * 8) * 64);
     }
 
+    [Fact]
+    public void Expand_LrScaling_InverseSqrtOfLatentsWhenAskedFixedByDefault()
+    {
+        // When: 1/√n scaling (lr = 1e-3 at n = 512), a base rate at another reference, and the default (no scaling).
+        static double Rate(NewRun r) => JsonSerializer.Deserialize<SaeRunConfig>(r.ConfigJson, SaeRunKind.Json)!.Train.LearningRate;
+        static int N(NewRun r) => JsonSerializer.Deserialize<SaeRunConfig>(r.ConfigJson, SaeRunKind.Json)!.Sae.Latents;
+        var scaled = SweepSpec.Parse(Spec("latents = [32, 128]\nk = 4\nlr_scaling = \"inverse_sqrt_n\"")).NewRuns();
+        var rebased = SweepSpec.Parse(Spec("latents = [32, 128]\nk = 4\nlr = 2e-3\nlr_reference_latents = 32\nlr_scaling = \"inverse_sqrt_n\"")).NewRuns();
+        var fixedRate = SweepSpec.Parse(Spec("latents = [32, 128]\nk = 4")).NewRuns();
+        var fixedNamed = SweepSpec.Parse(Spec("latents = [32, 128]\nk = 4\nlr_scaling = \"none\"")).NewRuns();
+
+        // Then: n = 32 gets 1e-3·√16 = 4e-3 and n = 128 2e-3; rebased 2e-3 and 1e-3; by default both 1e-3 with the same
+        // keys as "none" says explicitly, and the keys differ from the scaled ones (the rate is part of the run).
+        Assert.Equal([(32, 4e-3), (128, 2e-3)], scaled.Select(r => (N(r), Math.Round(Rate(r), 12))));
+        Assert.Equal([(32, 2e-3), (128, 1e-3)], rebased.Select(r => (N(r), Math.Round(Rate(r), 12))));
+        Assert.Equal([1e-3, 1e-3], fixedRate.Select(Rate));
+        Assert.Equal(fixedRate.Select(r => r.Key), fixedNamed.Select(r => r.Key));
+        Assert.Empty(scaled.Select(r => r.Key).Intersect(fixedRate.Select(r => r.Key)));
+    }
+
     [Theory]
+    [InlineData("lr_scaling = \"cubic\"", "lr_scaling")]
     [InlineData("latents = 8\nk = 16", "larger than latents")]
     [InlineData("colour = 1", "unknown sae setting")]
     [InlineData("family = \"dense\"", "family")]
@@ -95,6 +117,10 @@ public sealed class SaeRunKindTests : IDisposable
         Assert.Equal(target.Flops, point.Flops);
         Assert.Equal((target.FinishedAt!.Value - target.StartedAt!.Value).TotalSeconds, point.WallSeconds);
         Assert.True(point.WallSeconds > 0);
+        var fvus = refStore.ReadRunMetrics(target.Key).Where(m => m.Name == "heldout_fvu").OrderBy(m => m.Step).Select(m => m.Value).ToList();
+        Assert.Equal(3, fvus.Count);   // steps 10, 20, 30: the convergence check reads the last two
+        Assert.Equal((fvus[1] - fvus[2]) / fvus[1], point.LastIntervalFall);
+        Assert.Equal(10L, point.LastIntervalSteps);
 
         using var store = RunStores.Open(Registry("crash"));
         SweepPlan.Enqueue(store, SweepSpec.Parse(text));

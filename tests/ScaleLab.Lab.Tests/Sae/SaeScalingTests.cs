@@ -44,6 +44,20 @@ public sealed class SaeScalingTests
     }
 
     [Fact]
+    public void NotConverged_FallOverLastIntervalAboveTwoPercent_FlaggedOthersNot()
+    {
+        // Given: a run still falling 3% over its last interval, one falling 1%, one rising, one never evaluated twice.
+        List<SaeScalingPoint> points =
+        [
+            new("a", 2048, 8, 1, 0.01, 1e9, null, 0.03, 1000), new("b", 1024, 8, 1, 0.01, 1e9, null, 0.01, 1000),
+            new("c", 512, 8, 1, 0.01, 1e9, null, -0.05, 1000), new("d", 256, 8, 1, 0.01, 1e9),
+        ];
+
+        // When / Then: only the first.
+        Assert.Equal(["a"], SaeScaling.NotConverged(points).Select(p => p.Run));
+    }
+
+    [Fact]
     public void Fit_CurveThatBendsUpAtTheLargestSize_BacktestMissesIt()
     {
         // Given: the negative control: a law that holds up to 2048 and then breaks (FVU doubles at 4096); a faithful

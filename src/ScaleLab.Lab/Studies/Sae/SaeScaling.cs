@@ -5,8 +5,11 @@ using ScaleLab.Lab.Registry;
 namespace ScaleLab.Lab.Studies.Sae;
 
 /// <summary>One finished SAE run: its latents n, k (TopK; 0 for ReLU+L1), seed, held-out FVU, compute (the run kind's FLOP
-/// estimate) and wall time (the registry's start-to-finish seconds, null when either time is missing).</summary>
-public sealed record SaeScalingPoint(string Run, int Latents, int K, long Seed, double Fvu, double Flops, double? WallSeconds = null);
+/// estimate), wall time (the registry's start-to-finish seconds, null when either time is missing), and how much its
+/// held-out FVU still fell over its last evaluation interval, (FVU_before − FVU_last) / FVU_before, with the steps that
+/// interval spans (both null without two evaluations: set the spec's eval_interval).</summary>
+public sealed record SaeScalingPoint(string Run, int Latents, int K, long Seed, double Fvu, double Flops, double? WallSeconds = null,
+    double? LastIntervalFall = null, long? LastIntervalSteps = null);
 
 /// <summary>The joint law's exponent of n at one k, −(beta_n + gamma·ln k), with its bootstrap percentile interval (null
 /// without a bootstrap).</summary>
@@ -37,11 +40,23 @@ public static class SaeScaling
         {
             var config = JsonSerializer.Deserialize<SaeRunConfig>(run.ConfigJson, SaeRunKind.Json)!;
             double? wall = run.StartedAt is { } start && run.FinishedAt is { } end ? (end - start).TotalSeconds : null;
+            var evals = store.ReadRunMetrics(run.Key).Where(m => m.Name == "heldout_fvu").OrderBy(m => m.Step).ToList();
+            double? fall = evals.Count >= 2 && evals[^2].Value > 0 ? (evals[^2].Value - evals[^1].Value) / evals[^2].Value : null;
+            long? span = evals.Count >= 2 ? evals[^1].Step - evals[^2].Step : null;
             points.Add(new SaeScalingPoint(run.Key, config.Sae.Latents, config.Sae.Family == Engine.Sae.SaeFamily.TopK ? config.Sae.K : 0,
-                run.Seed, run.FinalLoss!.Value, run.Flops, wall));
+                run.Seed, run.FinalLoss!.Value, run.Flops, wall, fall, span));
         }
         return points;
     }
+
+    /// <summary>A run whose held-out FVU still fell by more than this fraction over its last evaluation interval (late in a
+    /// cosine schedule, where the rate is small) is flagged as not converged: a law in n over such runs mixes dictionary
+    /// size with training length (Gao et al. 2024 fit their laws to SAEs trained to convergence).</summary>
+    public const double NotConvergedFall = 0.02;
+
+    /// <summary>The runs flagged by <see cref="NotConvergedFall"/>.</summary>
+    public static IReadOnlyList<SaeScalingPoint> NotConverged(IReadOnlyList<SaeScalingPoint> points) =>
+        [.. (points ?? throw new ArgumentNullException(nameof(points))).Where(p => p.LastIntervalFall > NotConvergedFall)];
 
     /// <summary>Fits every k with at least four distinct n; back-tests those with at least five.</summary>
     public static IReadOnlyList<SaeScalingFit> Fit(IReadOnlyList<SaeScalingPoint> points, int bootstrap, ulong seed)
