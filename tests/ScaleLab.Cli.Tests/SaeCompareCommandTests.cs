@@ -50,7 +50,7 @@ public sealed class SaeCompareCommandTests : IDisposable
         var path = PathOf(name);
         new SaeCheckpoint
         {
-            Config = config, Options = new SaeTrainOptions(1), ModelIdentity = ActivationFile.IdentityOf(checkpoint.Config, checkpoint.Parameters), Site = site,
+            Config = config, Options = new SaeTrainOptions(1, Seed: seed), ModelIdentity = ActivationFile.IdentityOf(checkpoint.Config, checkpoint.Parameters), Site = site,
             Step = 1, ElapsedSeconds = 0, Parameters = [.. sae.Parameters], M = new float[config.ParameterCount], V = new float[config.ParameterCount], TokensSinceFired = new long[n],
         }.Save(path);
         return path;
@@ -92,6 +92,8 @@ public sealed class SaeCompareCommandTests : IDisposable
         Assert.Equal(1.0, self.GetProperty("neurons_correlation").GetProperty("shared_fraction").GetDouble());
         Assert.Equal(Width, self.GetProperty("neurons_correlation").GetProperty("units_a").GetInt32());
         Assert.Equal(1.0, self.GetProperty("features_decoder_cosine").GetProperty("shared_fraction").GetDouble());
+        Assert.Contains("same decoder", self.GetProperty("decoder_cosine_note").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, control.GetProperty("decoder_cosine_note").ValueKind);
         // The control shares clearly less by both measures (the neurons, the same model, still all)
         Assert.True(control.GetProperty("features_correlation").GetProperty("shared_fraction").GetDouble() < fired / 24.0 - 0.2);
         Assert.True(control.GetProperty("features_decoder_cosine").GetProperty("shared_fraction").GetDouble() < 0.5);
@@ -118,6 +120,7 @@ public sealed class SaeCompareCommandTests : IDisposable
             Assert.Equal(4 * Width, doc.GetProperty("neurons_correlation").GetProperty("pairs").GetInt32());
             Assert.NotEqual(JsonValueKind.Null, doc.GetProperty("features_decoder_cosine").ValueKind);
             Assert.Contains("basis", doc.GetProperty("decoder_cosine_note").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("same decoder", doc.GetProperty("decoder_cosine_note").GetString(), StringComparison.Ordinal);
             results.Add(PathOf($"seed-{n}.json"));
             File.WriteAllText(results[^1], output);
         }

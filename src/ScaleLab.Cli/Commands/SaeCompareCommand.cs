@@ -139,7 +139,8 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
                 b.Sae.Config, b.Sae.Parameters.AsSpan(b.Sae.Config.DecoderWeightOffset, b.Sae.Config.Latents * b.Sae.Config.Inputs), settings.CosineThreshold)
             : null;
         var sameModel = a.Sae.ModelIdentity == b.Sae.ModelIdentity;
-        var document = Document(settings, a, b, corpus, seq, tokens, features, neurons, cosine, sameModel);
+        var note = CosineNote(a.Sae, b.Sae, cosine is not null, sameModel);
+        var document = Document(settings, a, b, corpus, seq, tokens, features, neurons, cosine, note);
         if (settings.Json)
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(document, Json));
@@ -151,9 +152,28 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
         console.WriteLine(Line("neurons,  activation correlation", neurons, "r"));
         console.WriteLine(cosine is null
             ? "features, decoder cosine: not computed (the SAEs read different widths)"
-            : Line("features, decoder cosine", cosine, "cos") + (sameModel ? "" : $" — {DecoderCosineCaveat}"));
+            : Line("features, decoder cosine", cosine, "cos") + (note is null ? "" : $" — {note}"));
         console.WriteLine(Verdict(features, neurons));
         return CliApp.ExitOk;
+    }
+
+    /// <summary>What the decoder cosine can mean for these two SAEs, or null when it needs no warning (two SAEs of one
+    /// model from different initialisations): another model's basis, and/or the same initial decoder (equal seed,
+    /// width and n: sae train draws the decoder from the seed alone).</summary>
+    internal static string? CosineNote(SaeCheckpoint a, SaeCheckpoint b, bool computed, bool sameModel)
+    {
+        if (!computed) return "not computed: the SAEs read different widths";
+        var sameInit = a.Options.Seed == b.Options.Seed && a.Config.Inputs == b.Config.Inputs && a.Config.Latents == b.Config.Latents;
+        var init = sameInit
+            ? Inv($"both SAEs were trained from seed {a.Options.Seed} at the same width and n, so they started from the same decoder: cosines above chance can be that shared initialisation (a latent that never fired keeps its initial row); train one with another --seed")
+            : null;
+        return (sameModel, init) switch
+        {
+            (true, null) => null,
+            (true, _) => init,
+            (false, null) => DecoderCosineCaveat,
+            _ => DecoderCosineCaveat + "; " + init,
+        };
     }
 
     private static Side Load(string name, string saePath, string checkpointPath)
@@ -218,13 +238,13 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
     };
 
     private static Dictionary<string, object?> Document(Settings settings, Side a, Side b, ICorpus corpus, int seq, int tokens,
-        UnitMatching features, UnitMatching neurons, UnitMatching? cosine, bool sameModel) => new()
+        UnitMatching features, UnitMatching neurons, UnitMatching? cosine, string? note) => new()
     {
         ["command"] = "sae compare",
         ["label"] = settings.Label,
         ["a"] = SideDocument(settings.SaeA!, settings.CheckpointA!, a),
         ["b"] = SideDocument(settings.SaeB!, settings.CheckpointB!, b),
-        ["same_model"] = sameModel,
+        ["same_model"] = a.Sae.ModelIdentity == b.Sae.ModelIdentity,
         ["corpus"] = corpus.Description,
         ["windows"] = settings.Windows,
         ["seq"] = seq,
@@ -234,7 +254,7 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
         ["features_correlation"] = Matching(features, pairs: true),
         ["neurons_correlation"] = Matching(neurons, pairs: false),
         ["features_decoder_cosine"] = cosine is null ? null : Matching(cosine, pairs: false),
-        ["decoder_cosine_note"] = cosine is null ? "not computed: the SAEs read different widths" : sameModel ? null : DecoderCosineCaveat,
+        ["decoder_cosine_note"] = note,
         ["verdict"] = Verdict(features, neurons),
     };
 
