@@ -190,7 +190,7 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         if (settings.Study is not null)
         {
             return DistillStudyOutput.Run(console, stderr, settings.Study, settings.Spec, settings.Registry, settings.CheckpointDir, settings.Workers,
-                settings.Threads, settings.Json, cancellationToken, settings.Plot, settings.LawDraws ?? 400);
+                settings.Threads, settings.Json, cancellationToken, settings.Plot, settings.LawDraws);
         }
         var corpus = settings.OpenCorpus();
         var options = settings.ToTrainOptions();

@@ -20,7 +20,7 @@ internal static class DistillStudyOutput
     };
 
     public static int Run(IAnsiConsole console, Stderr stderr, string study, string? specPath, string? registryFlag, string? checkpointDir,
-        int workers, int threads, bool json, CancellationToken cancellationToken, string? plot = null, int lawDraws = 400)
+        int workers, int threads, bool json, CancellationToken cancellationToken, string? plot = null, int? lawDraws = null)
     {
         if (plot is not null)
         {
@@ -53,7 +53,9 @@ internal static class DistillStudyOutput
         {
             try
             {
-                read = DistillationStudy.Read(store, study, laws: lawDraws > 0 ? new Laws.Distillation.StudentLawOptions { BootstrapSamples = lawDraws } : null);
+                var laws = lawDraws is null ? DistillationStudy.DefaultLawOptions
+                    : lawDraws > 0 ? DistillationStudy.DefaultLawOptions with { BootstrapSamples = lawDraws.Value } : null;
+                read = DistillationStudy.Read(store, study, laws: laws);
             }
             catch (InvalidDataException ex)
             {

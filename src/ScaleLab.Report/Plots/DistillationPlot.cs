@@ -1,6 +1,7 @@
 using System.Globalization;
 using ScaleLab.Lab.Studies.Distillation;
 using ScaleLab.Laws;
+using ScaleLab.Laws.Distillation;
 using ScottPlot;
 
 namespace ScaleLab.Report.Plots;
@@ -10,7 +11,9 @@ namespace ScaleLab.Report.Plots;
 /// Figure 1: seed-mean validation loss against log10 compute counted as the issue does (6·N_S·D + 2·N_T·D), one colour per
 /// teacher (black: trained on samples), one marker per student size; each crossover of that view where the curves cross,
 /// at the crossing compute with its 95% bootstrap interval as a horizontal bar; and the oracle-teacher limit, the exact
-/// loss floor of the validation windows (the corpus's known entropy floor), as a dashed line.
+/// loss floor of the validation windows (the corpus's known entropy floor), as a dashed line. When the study was read
+/// with laws, each teacher's fitted law L(N_S, D) is the line through its markers (<see cref="LawCurve"/>, dotted past the
+/// data) and the law-based crossovers are crosses with their 95% bootstrap intervals as dotted bars.
 /// Figure 2 (<see cref="CapacityGapPath"/>): the capacity gap for the smallest student: its loss at the largest budget
 /// against each teacher's own loss (± 1.96 standard errors over seeds), with the student trained on samples as a line.
 /// </summary>
@@ -63,6 +66,7 @@ public static class DistillationPlot
         var sizes = result.Points.Select(p => p.StudentParameters).Distinct().Order().ToList();
         Color ColorOf(string teacher) => teacher == DistillationCrossovers.Scratch ? Colors.Black : palette.GetColor(teachers.IndexOf(teacher) - (teachers.Contains(DistillationCrossovers.Scratch) ? 1 : 0));
 
+        var lawsNamed = false;
         var curves = new Plot();
         curves.Title("distillation: student loss against compute");
         curves.XLabel("log10 compute 6·N_S·D + 2·N_T·D (FLOP; teacher's forward passes counted)");
@@ -79,7 +83,40 @@ public static class DistillationPlot
                 line.MarkerShape = shape;
                 line.MarkerSize = 8;
                 line.LegendText = string.Create(CultureInfo.InvariantCulture, $"N_S = {NumberStyle.Format(size)}, {(teacher == DistillationCrossovers.Scratch ? "trained on samples" : "teacher " + teacher)}");
+                if (result.Laws?.StudentLaws.FirstOrDefault(l => l.Teacher == teacher) is not { } law) continue;
+                // With a fitted law the measured means are markers and the law is the line through them.
+                line.LineWidth = 0;
+                var (inside, beyond) = LawCurve(law, size, result.Points.Where(p => p.StudentParameters == size && p.Teacher == teacher).ToList());
+                var fitted = curves.Add.Scatter(inside.LogCompute, inside.Loss);
+                fitted.Color = ColorOf(teacher);
+                fitted.MarkerSize = 0;
+                var extrapolated = curves.Add.Scatter(beyond.LogCompute, beyond.Loss);
+                extrapolated.Color = ColorOf(teacher);
+                extrapolated.MarkerSize = 0;
+                extrapolated.LinePattern = LinePattern.Dotted;
+                if (!lawsNamed)
+                {
+                    fitted.LegendText = "fitted law L = E + A/N_S^α + B/D^β of each teacher (dotted: up to 10x past the data)";
+                    lawsNamed = true;
+                }
             }
+        }
+        var lawMarked = false;
+        foreach (var c in result.Laws?.Crossovers.Where(c => c.View == View && c.Compute is not null && c.Kind is CrossoverKind.StopsPaying or CrossoverKind.StartsPaying) ?? [])
+        {
+            if (result.Laws!.StudentLaws.FirstOrDefault(l => l.Teacher == DistillationCrossovers.Scratch) is not { } scratch) break;
+            var at = Math.Log10(c.Compute!.Value);
+            var loss = scratch.Predict(c.StudentParameters, c.Compute.Value / (6.0 * c.StudentParameters));
+            var marker = curves.Add.Marker(at, loss, MarkerShape.Cross, 16);
+            marker.Color = ColorOf(c.Teacher);
+            if (c.Low is { } lo && c.High is { } hi)
+            {
+                var bar = curves.Add.Line(Math.Log10(lo), loss, Math.Log10(hi), loss);
+                bar.Color = ColorOf(c.Teacher);
+                bar.LinePattern = LinePattern.Dotted;
+            }
+            if (!lawMarked) marker.LegendText = "crossover of the fitted laws, 95% bootstrap interval";
+            lawMarked = true;
         }
         var marked = false;
         foreach (var c in result.Crossovers.Where(c => c.View == View && c.Compute is not null && c.Kind is CrossoverKind.StopsPaying or CrossoverKind.StartsPaying))
@@ -133,6 +170,28 @@ public static class DistillationPlot
         }
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
+    }
+
+    /// <summary>
+    /// A teacher's fitted law for one student size in <see cref="View"/>: at compute C the student has seen
+    /// D = C / (6·N_S + 2·N_T) tokens (N_T = 0 on samples and for the oracle), so L(C) = E + A/N_S^α + B/D^β. Drawn over the
+    /// compute measured for this size and teacher (inside), then on to 10 times its largest (beyond, where the law
+    /// crossovers are searched): 40 log-spaced points each.
+    /// </summary>
+    public static ((double[] LogCompute, double[] Loss) Inside, (double[] LogCompute, double[] Loss) Beyond) LawCurve(StudentLossLaw law, long size,
+        IReadOnlyList<DistillationPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(law);
+        ArgumentNullException.ThrowIfNull(points);
+        var perToken = 6.0 * size + points.Average(p => p.TeacherForwardFlops / (2.0 * p.Tokens)) * 2.0;
+        var lo = Math.Log10(points.Min(Compute));
+        var hi = Math.Log10(points.Max(Compute));
+        (double[], double[]) Span(double from, double to)
+        {
+            var x = Enumerable.Range(0, 40).Select(i => from + (to - from) * i / 39).ToArray();
+            return (x, x.Select(v => law.Predict(size, Math.Pow(10, v) / perToken)).ToArray());
+        }
+        return (Span(lo, hi), Span(hi, hi + Math.Log10(DistillationLaws.SearchWidening)));
     }
 
     /// <summary>Linear interpolation of y at x on knots sorted by x (clamped at the ends).</summary>

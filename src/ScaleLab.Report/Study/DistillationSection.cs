@@ -12,7 +12,8 @@ namespace ScaleLab.Report.Study;
 /// The report's section on distillation (<c>distill --study</c>, study S-distill in the same registry): per student size
 /// and teacher the teacher's loss, the student's loss at the largest budget and the crossover against the student trained
 /// on samples in the compute count; the crossovers in words with their intervals; the capacity-gap finding for
-/// the smallest student; and the two figures of <see cref="DistillationPlot"/>.
+/// the smallest student; the fitted laws' crossovers, back-tests and Busbridge et al.'s law in words
+/// (<see cref="DistillationLawSentences"/>); and the two figures of <see cref="DistillationPlot"/>.
 /// </summary>
 internal static class DistillationSection
 {
@@ -33,8 +34,14 @@ internal static class DistillationSection
         html.Append("</table>\n<ul>\n");
         foreach (var sentence in Crossovers(result)) html.Append(CultureInfo.InvariantCulture, $"<li>{E(sentence)}</li>\n");
         html.Append(CultureInfo.InvariantCulture, $"</ul>\n<p>{E(CapacityGap(result))}</p>\n");
+        if (result.Laws is { } laws)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p>{E(DistillationLawSentences.Intro(laws))}</p>\n<ul>\n");
+            foreach (var sentence in DistillationLawSentences.All(laws)) html.Append(CultureInfo.InvariantCulture, $"<li>{E(sentence)}</li>\n");
+            html.Append("</ul>\n");
+        }
         var (curves, gap) = DistillationPlot.Build(result);
-        HtmlReportWriter.Figure(html, "distillation-loss-vs-compute", curves.GetImageBytes(900, 600, ImageFormat.Png), "Student loss against compute (teacher's forward passes counted): trained on samples (black) and distilled from each teacher, the crossovers with their intervals, and the oracle-teacher limit (dashed)");
+        HtmlReportWriter.Figure(html, "distillation-loss-vs-compute", curves.GetImageBytes(900, 600, ImageFormat.Png), "Student loss against compute (teacher's forward passes counted): trained on samples (black) and distilled from each teacher, the fitted laws as lines, the crossovers with their intervals (measured: circles; from the laws: crosses), and the oracle-teacher limit (dashed)");
         HtmlReportWriter.Figure(html, "distillation-capacity-gap", gap.GetImageBytes(900, 600, ImageFormat.Png), "Capacity gap: the smallest student's loss against its teacher's own loss, with the same student trained on samples (dashed)");
     }
 
@@ -48,6 +55,11 @@ internal static class DistillationSection
         md.Append('\n');
         foreach (var sentence in Crossovers(result)) md.Append(CultureInfo.InvariantCulture, $"- {sentence}\n");
         md.Append(CultureInfo.InvariantCulture, $"\n{CapacityGap(result)}\n");
+        if (result.Laws is { } laws)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"\n{DistillationLawSentences.Intro(laws)}\n\n");
+            foreach (var sentence in DistillationLawSentences.All(laws)) md.Append(CultureInfo.InvariantCulture, $"- {sentence}\n");
+        }
     }
 
     private static IEnumerable<string[]> Rows(DistillationStudyResult result)

@@ -25,6 +25,9 @@ public sealed record StudyAnalysisOptions
     public Action<string>? Log { get; init; }
     /// <summary>Steps of the training loss averaged for the runs table's train-loss column.</summary>
     public int TrainLossWindow { get; init; } = 50;
+    /// <summary>How the distillation section's student laws are fitted (null: none): <c>distill --study</c>'s defaults, so the
+    /// section's law-based crossovers and their intervals are the ones that command prints.</summary>
+    public Laws.Distillation.StudentLawOptions? DistillationLaws { get; init; } = Lab.Studies.Distillation.DistillationStudy.DefaultLawOptions;
 }
 
 /// <summary>
@@ -220,7 +223,7 @@ public static partial class StudyAnalysis
             Identification = fits.Select(f => (f.Law, (IReadOnlyList<string>)f.Identification().Parameters.Select(p => p.Statement).ToList())).ToList(),
             Comparison = comparison,
             Speculative = store.ListStudies().Any(s => s.Name == SpeculativeStudy.StudyName(study)) ? SpeculativeStudy.Read(store, SpeculativeStudy.StudyName(study)) : null,
-            Distillation = store.ListStudies().Any(s => s.Name == DistillationSection.StudyName(study)) ? Lab.Studies.Distillation.DistillationStudy.Read(store, DistillationSection.StudyName(study)) : null,
+            Distillation = store.ListStudies().Any(s => s.Name == DistillationSection.StudyName(study)) ? Lab.Studies.Distillation.DistillationStudy.Read(store, DistillationSection.StudyName(study), laws: options.DistillationLaws) : null,
         };
         var result = new StudyAnalysisResult(report, fits, backtests, plans) { Points = selected, Data = data, ChinchillaForm = chinchillaForm, IsoFlop = isoFlop };
         return result with { Report = report with { Headline = Headline(result, null) } };

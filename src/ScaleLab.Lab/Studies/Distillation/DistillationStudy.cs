@@ -28,6 +28,10 @@ public sealed record DistillationStudyResult(string Study, IReadOnlyList<Distill
 /// </summary>
 public static class DistillationStudy
 {
+    /// <summary>The law options of <c>distill --study</c> without flags (400 bootstrap resamples per law, seed 1): the report's
+    /// distillation section reads the study with these too, so its law-based crossovers and intervals are the command's.</summary>
+    public static StudentLawOptions DefaultLawOptions { get; } = new() { BootstrapSamples = 400 };
+
     /// <param name="laws">How to fit the student laws (<see cref="DistillationLaws"/>); null fits none.</param>
     public static DistillationStudyResult Read(IRunStore store, string study, int draws = 2000, StudentLawOptions? laws = null)
     {
