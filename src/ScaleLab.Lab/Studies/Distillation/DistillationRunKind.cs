@@ -46,6 +46,10 @@ public sealed record DistillationTeacher(string Name, string? Checkpoint = null,
 /// teacher, the temperature T and weight λ of (1 − λ)·CE + λ·T²·KL, and an optional top-k truncation of the teacher.</summary>
 public sealed record DistillationRunConfig(RunSpec Student, DistillationTeacher Teacher, double Temperature, double Lambda, int? TopK)
 {
+    /// <summary>The teacher's top-k logits read from this cache instead of running the teacher (null: the teacher runs);
+    /// <see cref="TopK"/> is then the cache's k.</summary>
+    public DistillationTeacherCache? TeacherCache { get; init; }
+
     /// <summary>Student compute 6·N_S·D_S plus the teacher's forward passes 2·N_T·D_S (the convention; the oracle
     /// and no teacher add nothing).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -62,6 +66,8 @@ public sealed record DistillationRunConfig(RunSpec Student, DistillationTeacher 
             ["lambda"] = Lambda,
         };
         if (TopK is { } k) node["top_k"] = k;
+        // Only a cached run carries the key, so every other run's JSON and run key stay as they were.
+        if (TeacherCache is { } cache) node["teacher_cache"] = JsonSerializer.SerializeToNode(cache, DistillationRunKind.Json);
         return node.ToJsonString();
     }
 
@@ -71,7 +77,10 @@ public sealed record DistillationRunConfig(RunSpec Student, DistillationTeacher 
         var student = RunSpec.FromJson(node["student"]?.ToJsonString() ?? throw new InvalidDataException("distill run config has no student"), ordinal);
         var teacher = node["teacher"].Deserialize<DistillationTeacher>(DistillationRunKind.Json) ?? throw new InvalidDataException("distill run config has no teacher");
         return new DistillationRunConfig(student, teacher, node["temperature"]!.GetValue<double>(), node["lambda"]!.GetValue<double>(),
-            node["top_k"]?.GetValue<int>());
+            node["top_k"]?.GetValue<int>())
+        {
+            TeacherCache = node["teacher_cache"]?.Deserialize<DistillationTeacherCache>(DistillationRunKind.Json),
+        };
     }
 
     /// <summary>Refuses (one line, <see cref="ArgumentException"/>) what cannot run: T ≤ 0, λ outside [0, 1], an oracle on a
@@ -98,7 +107,10 @@ public sealed record DistillationRunConfig(RunSpec Student, DistillationTeacher 
 /// inputs, re-opened on resume and checked against the SHA-256 recorded at planning), on every executor.
 /// Settings: <c>student</c> (a table with the keys of a language-model spec: corpus, seq_len, batch_size, tokens,
 /// models or grid, schedule, …) or <c>student_spec</c> (such a spec's file), <c>teachers</c> (array of "none", "oracle" or checkpoint paths), <c>temperature</c> and
-/// <c>lambda</c> (a number or an array: swept), <c>top_k</c> (optional). One run per student × teacher × T × λ; a teacher
+/// <c>lambda</c> (a number or an array: swept), <c>top_k</c> (optional), <c>teacher_cache</c> (optional: a teacher logit
+/// cache file, or an array of them, e.g. one per seed, written by <c>distill --write-teacher-cache</c>; a checkpoint teacher's
+/// runs then read its top-k logits from the cache that covers their windows, checked as <c>distill --teacher-cache</c> checks
+/// them, see <see cref="DistillationTeacherCaches"/>). One run per student × teacher × T × λ; a teacher
 /// "none" gives one run per student. Per step it logs the standard row (train loss = the objective) and the named
 /// metrics train_ce (cross-entropy on the sampled targets) and kl (KL(teacher ‖ student) at T).
 /// </summary>
@@ -119,9 +131,9 @@ public sealed class DistillationRunKind : IRunKind
         if (settings.ValueKind != JsonValueKind.Object) throw new InvalidDataException("distill settings must be a table");
         foreach (var p in settings.EnumerateObject())
         {
-            if (p.Name is not ("student" or "student_spec" or "teachers" or "temperature" or "lambda" or "top_k"))
+            if (p.Name is not ("student" or "student_spec" or "teachers" or "temperature" or "lambda" or "top_k" or "teacher_cache"))
             {
-                throw new InvalidDataException($"unknown distill setting '{p.Name}' (known: student, student_spec, teachers, temperature, lambda, top_k)");
+                throw new InvalidDataException($"unknown distill setting '{p.Name}' (known: student, student_spec, teachers, temperature, lambda, top_k, teacher_cache)");
             }
         }
         var students = Students(study, settings);
@@ -135,6 +147,7 @@ public sealed class DistillationRunKind : IRunKind
         var temperatures = Numbers(settings, "temperature", 1.0);
         var lambdas = Numbers(settings, "lambda", 1.0);
         int? topK = settings.TryGetProperty("top_k", out var k) ? (k.TryGetInt32(out var kv) && kv >= 1 ? kv : throw new InvalidDataException("distill setting top_k must be an integer ≥ 1")) : null;
+        var caches = DistillationTeacherCaches.Read(settings, teachers);
         var configs = new List<DistillationRunConfig>();
         foreach (var student in students)
         {
@@ -146,9 +159,10 @@ public sealed class DistillationRunKind : IRunKind
                     continue;
                 }
                 var teacherConfig = teacher.Checkpoint is null ? null : Engine.Training.Checkpoint.Load(teacher.Checkpoint).Config;
+                var cache = caches.For(teacher, student, topK);
                 foreach (var t in temperatures)
                 {
-                    foreach (var l in lambdas) configs.Add(new DistillationRunConfig(student, teacher, t, l, topK));
+                    foreach (var l in lambdas) configs.Add(new DistillationRunConfig(student, teacher, t, l, cache?.TopK ?? topK) { TeacherCache = cache?.Cache });
                 }
                 foreach (var c in configs.TakeLast(temperatures.Count * lambdas.Count)) c.Validate(teacherConfig);
             }
@@ -241,6 +255,14 @@ internal sealed class DistillationSession : IRunSession
         var teacher = config.Teacher;
         if (teacher.IsNone) return null;
         ITeacher model;
+        if (config.TeacherCache is { } cached)
+        {
+            // The cache holds the truncated logits already: no top-k on top of it.
+            model = DistillationTeacherCaches.Open(cached, corpus, RunExecution.ToTrainOptions(config.Student, threads));
+            var fromCache = new DistillationObjective(model, new DistillationOptions(config.Temperature, config.Lambda, null));
+            fromCache.CheckStudent(config.Student.Model);
+            return fromCache;
+        }
         if (teacher.IsOracle)
         {
             model = corpus is SyntheticCorpus synthetic ? new OracleTeacher(synthetic, config.Student.Vocab)
