@@ -129,6 +129,39 @@ public sealed class DistillationLawAnalysisTests
         Assert.Contains("0 student size(s)", growth.Statement);
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(40, true)]
+    [InlineData(100, false)]
+    public void Growth_DrawsThatDoNotCrossAtTheLargestSize_NoIntervalBeyondATenth(int missing, bool interval)
+    {
+        // Given: 3 sizes crossing at C* = 1e6·N (exponent 1) with noise, over 400 draws; at the largest size the draws
+        // with the largest crossings (the 'missing' ones) do not cross in the searched range (NaN), as a crossing beyond
+        // the range does. Dropping them leaves the low draws: the conditional interval at 100 of 400 misses the estimate.
+        var rng = new Random(3);
+        var sizes = new long[] { 3312, 12768, 25472 };
+        var bySize = sizes.Select((n, i) =>
+        {
+            var draws = Enumerable.Range(0, 400).Select(_ => 1e6 * n * Math.Exp(0.3 * (rng.NextDouble() - 0.5) + (i == 2 ? 0.6 * rng.NextDouble() : 0))).ToArray();
+            if (i == 2)
+            {
+                var cut = draws.OrderDescending().ElementAt(Math.Max(missing - 1, 0));
+                for (var k = 0; k < draws.Length && missing > 0; k++) if (draws[k] >= cut) draws[k] = double.NaN;
+            }
+            var point = 1e6 * n * (i == 2 ? Math.Exp(0.3) : 1);
+            return new LawCrossover(n, "t", ComputeView.StudentOnly, CrossoverKind.StopsPaying, point, null, null, 1, 400, 1, 1e15, 1, 1e15) { DrawCrossings = draws };
+        }).ToList();
+
+        // When
+        var growth = DistillationLaws.Growth("t", ComputeView.StudentOnly, bySize);
+
+        // Then: an interval (that holds the estimate) only while at least 90% of the draws cross at every size
+        Assert.NotNull(growth.Exponent);
+        Assert.Equal(interval, growth.Low is not null);
+        if (interval) Assert.True(growth.Low <= growth.Exponent && growth.Exponent <= growth.High, growth.Statement);
+        else Assert.Contains($"only {400 - missing} of 400", growth.Statement);
+    }
+
     private static List<double[]> SmallGrid() =>
         [.. from alpha in new[] { 0.2, 0.5 } from beta in new[] { 0.2, 0.5 } from e in new[] { 0.0, 0.5 } from a in new[] { 3.0, 8.0 }
             from b in new[] { 3.0, 8.0 } select new[] { a, b, e, alpha, beta }];

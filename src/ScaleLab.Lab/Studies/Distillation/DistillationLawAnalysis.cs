@@ -156,7 +156,12 @@ public static class DistillationLaws
         return Math.Exp(0.5 * (a + b));
     }
 
-    private static CrossoverGrowth Growth(string teacher, ComputeView view, List<LawCrossover> bySize)
+    /// <summary>The least fraction of bootstrap draws that must cross at every size for their slopes to give an interval:
+    /// the draws that do not cross at some size are not missing at random (at the largest size they are mostly those whose
+    /// crossing lies beyond the search range), so an interval over the rest is conditional and can exclude the estimate.</summary>
+    internal const double MinimumCrossingShare = 0.9;
+
+    internal static CrossoverGrowth Growth(string teacher, ComputeView view, List<LawCrossover> bySize)
     {
         var crossing = bySize.Where(c => c.Kind == CrossoverKind.StopsPaying && c.Compute is not null).OrderBy(c => c.StudentParameters).ToList();
         if (crossing.Count < 2)
@@ -169,10 +174,11 @@ public static class DistillationLaws
         var draws = crossing.Min(c => c.DrawCrossings.Count);
         var slopes = Enumerable.Range(0, draws).Where(k => crossing.All(c => double.IsFinite(c.DrawCrossings[k])))
             .Select(k => Slope(lnN, [.. crossing.Select(c => Math.Log(c.DrawCrossings[k]))])).ToList();
-        if (slopes.Count < 20)
+        if (slopes.Count < 20 || slopes.Count < MinimumCrossingShare * draws)
         {
             return new CrossoverGrowth(teacher, view, crossing.Count, slope, null, null, slopes.Count,
-                $"only {slopes.Count} bootstrap draws cross at every one of the {crossing.Count} sizes: no interval, so no verdict on growth");
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"only {slopes.Count} of {draws} bootstrap draws cross at every one of the {crossing.Count} sizes (the rest cross at no compute searched for some size), so the slope of ln C* on ln N_S, {NumberStyle.Format(slope, 2)}, has no interval: no verdict on growth"));
         }
         double low = Quantile.Of(slopes, 0.025), high = Quantile.Of(slopes, 0.975);
         var verdict = low > 0 ? "grows with student size" : high < 0 ? "shrinks with student size" : "shows no trend with student size that the draws agree on";
