@@ -13,20 +13,44 @@ public sealed class SqliteRunStore : SqlRunStore
     /// <summary>How long a writer waits for the lock before SQLITE_BUSY surfaces.</summary>
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Live stores per connection string in this process. The connection pool is per connection string and
+    /// process-wide, and Microsoft.Data.Sqlite's pool clear can dispose the native handle of a connection another thread
+    /// is just activating (a known race of its leaked-connection reclaim): so a store clears the pool only when it is the
+    /// last live store on its file in this process.</summary>
+    private static readonly Dictionary<string, int> LiveStores = new(StringComparer.Ordinal);
+
     private readonly string _connectionString;
+    private int _disposed;
 
     public SqliteRunStore(string path, TimeProvider? time = null) : base(time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Path = System.IO.Path.GetFullPath(path);
-        _connectionString = new SqliteConnectionStringBuilder
+        _connectionString = ConnectionStringFor(Path);
+        lock (LiveStores)
         {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        }.ToString();
+            LiveStores[_connectionString] = LiveStores.GetValueOrDefault(_connectionString) + 1;
+        }
     }
+
+    /// <summary>How many stores of this process are open on <paramref name="path"/> (what decides whether disposing one
+    /// clears the connection pool).</summary>
+    internal static int LiveStoresOn(string path)
+    {
+        var connectionString = ConnectionStringFor(System.IO.Path.GetFullPath(path));
+        lock (LiveStores)
+        {
+            return LiveStores.GetValueOrDefault(connectionString);
+        }
+    }
+
+    private static string ConnectionStringFor(string fullPath) => new SqliteConnectionStringBuilder
+    {
+        DataSource = fullPath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+    }.ToString();
 
     /// <summary>Absolute path of the database file.</summary>
     public string Path { get; }
@@ -85,10 +109,24 @@ public sealed class SqliteRunStore : SqlRunStore
 
     public override void Dispose()
     {
-        // Pooled connections keep the file open; release them so the file can be moved or deleted.
-        using (var connection = new SqliteConnection(_connectionString))
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            SqliteConnection.ClearPool(connection);
+            // Pooled connections keep the file open; the last store on the file releases them so the file can be moved
+            // or deleted. Under the lock, so no other store on this file is opening a connection meanwhile.
+            lock (LiveStores)
+            {
+                var left = LiveStores[_connectionString] - 1;
+                if (left > 0)
+                {
+                    LiveStores[_connectionString] = left;
+                }
+                else
+                {
+                    LiveStores.Remove(_connectionString);
+                    using var connection = new SqliteConnection(_connectionString);
+                    SqliteConnection.ClearPool(connection);
+                }
+            }
         }
         base.Dispose();
     }

@@ -144,4 +144,22 @@ public sealed class SqliteRunStoreTests : RunStoreContractTests
         // Then
         Assert.Contains("schema version 99", error.Message);
     }
+
+    [Fact]
+    public void Dispose_OnlyTheLastStoreOnAFileClearsThePool_AndTwiceCountsOnce()
+    {
+        // Given: two stores on one file
+        var a = new SqliteRunStore(DbPath);
+        var b = new SqliteRunStore(DbPath);
+        Assert.Equal(2, SqliteRunStore.LiveStoresOn(DbPath));
+
+        // When: one is disposed twice
+        a.Dispose();
+        a.Dispose();
+
+        // Then: the other still counts (its pool is not cleared under it), and the last one's dispose ends the count
+        Assert.Equal(1, SqliteRunStore.LiveStoresOn(DbPath));
+        b.Dispose();
+        Assert.Equal(0, SqliteRunStore.LiveStoresOn(DbPath));
+    }
 }
