@@ -83,7 +83,10 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
         var random = new Random(seed);
         var done = 0;
         var runsKilledMidRun = new HashSet<string>();
-        while (done < kills && sweep.IsAlive)
+        // Kills at random moments may all land while workers start up (a busy machine starts them slowly), and then no
+        // run is ever reclaimed: so the schedule goes on past its count until one kill has hit a worker holding a run.
+        var hits = 0;
+        while ((done < kills || hits == 0) && sweep.IsAlive)
         {
             Thread.Sleep(random.Next(minGapMs, maxGapMs));
             var workers = executor.WorkerProcesses;
@@ -92,7 +95,8 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
                     .Where(r => r.Status == RunStatus.Running && r.Worker is not null && workers.ContainsKey(r.Worker)
                         && killed.ReadMetrics(r.Key).Count >= 8 && killed.ReadMetrics(r.Key).Count < RunSpec.FromRecord(r).Steps / 2)
                     .Select(r => (Pid: workers[r.Worker!], Run: (string?)r.Key)).ToList()
-                : [.. workers.Values.Select(pid => (Pid: pid, Run: (string?)null))];
+                : [.. workers.Select(w => (Pid: w.Value, Run: killed.ListRuns(spec.Study)
+                    .FirstOrDefault(r => r.Status == RunStatus.Running && r.Worker == w.Key)?.Key))];
             if (candidates.Count == 0)
             {
                 continue;
@@ -109,11 +113,13 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
                 // It exited on its own between the snapshot and the kill.
                 continue;
             }
+            var stillHeld = run is not null && killed.GetRun(run)!.Status != RunStatus.Done;
+            hits += stillHeld ? 1 : 0;
             if (!midRunOnly)
             {
                 done++;
             }
-            else if (killed.GetRun(run!)!.Status != RunStatus.Done)
+            else if (stillHeld)
             {
                 // The metrics lag the trainer by up to one flush, so the victim may have finished the run
                 // we saw (and started another, without a checkpoint) before the kill landed: such a kill
@@ -125,7 +131,8 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
         sweep.Join();
 
         // Then
-        Assert.Equal(kills, done);
+        Assert.True(done >= kills, $"{done} kills of {kills}");
+        Assert.True(midRunOnly ? done == kills : hits > 0, $"{done} kills, {hits} of them on a worker holding a run");
         Assert.NotNull(result);
         var runs = killed.ListRuns(spec.Study);
         Assert.Equal(new StatusCounts(0, 0, runs.Count, 0), result.Counts);
