@@ -117,22 +117,6 @@ public class HexSolverTests(ITestOutputHelper output)
         Assert.False(solver.Connection(black, full & ~(black | white), black: true, out _));
     }
 
-    /// <summary>Plain minimax with a table of positions already valued (no pruning bounds, no symmetry, no connections).</summary>
-    private static bool MemoMoverWins(HexBoard board, Dictionary<string, bool> memo)
-    {
-        if (board.IsOver) return false;
-        var key = string.Concat(Enumerable.Range(0, board.CellCount).Select(c => (int)board[c]));
-        if (memo.TryGetValue(key, out var known)) return known;
-        var result = false;
-        foreach (var move in board.LegalMoves())
-        {
-            var child = board.Clone();
-            child.Play(move);
-            if (child.IsOver || !MemoMoverWins(child, memo)) { result = true; break; }
-        }
-        return memo[key] = result;
-    }
-
     [Fact]
     public void Connection_CentreStoneOn5x5_JoinsBothEdgesByZigguratsUnlessOneIsBroken()
     {
@@ -165,7 +149,7 @@ public class HexSolverTests(ITestOutputHelper output)
                 board.Play(moves[rng.Next(moves.Count)]);
             }
             // When / Then the solver (virtual connections, must-play regions) agrees with plain minimax
-            var expected = MemoMoverWins(board, memo);
+            var expected = MinimaxReference.MoverWins(board, memo);
             Assert.Equal(expected, solver.MoverWins(board));
             if (expected) wins++; else losses++;
         }

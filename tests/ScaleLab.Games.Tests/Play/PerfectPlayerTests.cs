@@ -1,28 +1,13 @@
 using ScaleLab.Engine;
 using ScaleLab.Games.Hex;
 using ScaleLab.Games.Play;
+using ScaleLab.Games.Tests.Hex;
 using Xunit.Abstractions;
 
 namespace ScaleLab.Games.Tests.Play;
 
 public class PerfectPlayerTests(ITestOutputHelper output)
 {
-    // Memoised plain minimax (no virtual connections, no pruning bounds): the reference for positions with few empty cells.
-    private static bool MinimaxMoverWins(HexBoard board, Dictionary<string, bool> memo)
-    {
-        if (board.IsOver) return false;
-        var key = string.Concat(Enumerable.Range(0, board.CellCount).Select(c => (int)board[c]));
-        if (memo.TryGetValue(key, out var known)) return known;
-        var result = false;
-        foreach (var move in board.LegalMoves())
-        {
-            var child = board.Clone();
-            child.Play(move);
-            if (child.IsOver || !MinimaxMoverWins(child, memo)) { result = true; break; }
-        }
-        return memo[key] = result;
-    }
-
     private static HexBoard RandomPosition(int n, int plies, Random rng)
     {
         var board = new HexBoard(n);
@@ -48,18 +33,18 @@ public class PerfectPlayerTests(ITestOutputHelper output)
             if (board.IsOver) continue;
             // When the solver gives one winning move
             var move = solver.WinningMove(board);
-            var expected = MinimaxMoverWins(board, memo);
+            var expected = MinimaxReference.MoverWins(board, memo);
             // Then it gives one exactly where the mover wins, and that move leaves the opponent lost (by minimax)
             Assert.Equal(expected, move >= 0);
             if (!expected) { lost++; continue; }
             won++;
             var child = board.Clone();
             child.Play(move);
-            Assert.True(child.IsOver || !MinimaxMoverWins(child, memo), $"{HexMoves.Format(5, move)} does not win in\n{board.Render()}");
+            Assert.True(child.IsOver || !MinimaxReference.MoverWins(child, memo), $"{HexMoves.Format(5, move)} does not win in\n{board.Render()}");
             // (Control: the first legal move, the answer of a player that does not search, loses in some of these positions.)
             var naive = board.Clone();
             naive.Play(board.LegalMoves()[0]);
-            if (!naive.IsOver && MinimaxMoverWins(naive, memo)) firstLegalLoses++;
+            if (!naive.IsOver && MinimaxReference.MoverWins(naive, memo)) firstLegalLoses++;
         }
         Assert.True(won > 10 && lost > 10, $"won {won}, lost {lost}: the sample does not exercise both values");
         Assert.True(firstLegalLoses > 3, $"the first legal move lost in only {firstLegalLoses} won positions: the check cannot tell a winning move");
