@@ -78,17 +78,31 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
         var executor = new LocalProcessExecutor(ExecutorChoice.CurrentWorkerLaunch(), Registry("killed"));
         var log = new ConcurrentQueue<string>();
         SweepResult? result = null;
-        var sweep = new Thread(() => result = executor.Run(killed, spec.Study, killedOptions, log: log.Enqueue));
+        Exception? sweepFailure = null;
+        var sweep = new Thread(() =>
+        {
+            // An exception escaping a thread would take the whole test host down: keep it for the assertions.
+            try
+            {
+                result = executor.Run(killed, spec.Study, killedOptions, log: log.Enqueue);
+            }
+            catch (Exception ex)
+            {
+                sweepFailure = ex;
+            }
+        });
         sweep.Start();
         var random = new Random(seed);
         var done = 0;
         var runsKilledMidRun = new HashSet<string>();
-        // Kills at random moments may all land while workers start up (a busy machine starts them slowly), and then no
-        // run is ever reclaimed: so the schedule goes on past its count until one kill has hit a worker holding a run.
+        // Every other kill of the random schedule lands at a random moment on any worker (one may be starting up);
+        // the others wait until some worker holds a running run and kill that one. Random moments alone may all land
+        // while workers start (a busy machine starts them slowly) and then no run is ever reclaimed.
         var hits = 0;
-        while ((done < kills || hits == 0) && sweep.IsAlive)
+        while (done < kills && sweep.IsAlive)
         {
             Thread.Sleep(random.Next(minGapMs, maxGapMs));
+            var needsRun = midRunOnly || done % 2 == 1;
             var workers = executor.WorkerProcesses;
             var candidates = midRunOnly
                 ? killed.ListRuns(spec.Study)
@@ -96,7 +110,8 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
                         && killed.ReadMetrics(r.Key).Count >= 8 && killed.ReadMetrics(r.Key).Count < RunSpec.FromRecord(r).Steps / 2)
                     .Select(r => (Pid: workers[r.Worker!], Run: (string?)r.Key)).ToList()
                 : [.. workers.Select(w => (Pid: w.Value, Run: killed.ListRuns(spec.Study)
-                    .FirstOrDefault(r => r.Status == RunStatus.Running && r.Worker == w.Key)?.Key))];
+                    .FirstOrDefault(r => r.Status == RunStatus.Running && r.Worker == w.Key)?.Key))
+                    .Where(c => !needsRun || c.Run is not null)];
             if (candidates.Count == 0)
             {
                 continue;
@@ -131,6 +146,7 @@ public sealed class SweepReliabilityTests(ITestOutputHelper output) : IDisposabl
         sweep.Join();
 
         // Then
+        Assert.True(sweepFailure is null, $"the sweep under kills failed: {sweepFailure?.Message}");
         Assert.True(done >= kills, $"{done} kills of {kills}");
         Assert.True(midRunOnly ? done == kills : hits > 0, $"{done} kills, {hits} of them on a worker holding a run");
         Assert.NotNull(result);
