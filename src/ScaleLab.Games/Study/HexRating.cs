@@ -24,7 +24,8 @@ public sealed record HexAgentElo(HexAgentRef Agent, double Elo, double StdError,
 public sealed record HexBoardRatings(int Board, string Anchor, IReadOnlyList<HexAgentElo> Agents, double? RandomElo, RatingFit Fit);
 
 /// <summary>
-/// Rates a study's agents: plays the matches the plan asks for (skipping those already recorded, so a rerun resumes),
+/// Rates a study's agents (every run's snapshots and its untrained network, generation 0, recreated from the run's seed
+/// where the run did not save it): plays the matches the plan asks for (skipping those already recorded, so a rerun resumes),
 /// records each in the registry (<see cref="IRunStore.RecordMatches"/>, counted from the agent's side, with the games
 /// where the agent moved first apart: <see cref="MatchResult.AFirst"/>), reads back every match of the study and fits
 /// Bradley–Terry per board (<see cref="BradleyTerry"/>) with its first-move term where every match of the board has
@@ -43,6 +44,7 @@ public static class HexRating
             if (config.IsReference) continue;
             var metrics = store.ReadRunMetrics(run.Key);
             var byStep = metrics.GroupBy(m => m.Step).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Name, m => m.Value));
+            var first = agents.Count;
             double samples = 0;
             foreach (var (step, values) in byStep.OrderBy(kv => kv.Key))
             {
@@ -53,8 +55,47 @@ public static class HexRating
                 agents.Add(new HexAgentRef(run.Key, step, config.Board, config.Width, config.Depth, config.Shape.ParameterCount,
                     values.GetValueOrDefault("compute_jones"), values.GetValueOrDefault("train_flops"), path, samples));
             }
+            if (agents.Count == first) continue;
+            var untrained = HexRunKind.SnapshotPath(executor.CheckpointPath(study, run.Key), 0);
+            if (!File.Exists(untrained)) new SelfPlayTrainer(config).Snapshot().Save(untrained);
+            agents.Insert(first, new HexAgentRef(run.Key, 0, config.Board, config.Width, config.Depth, config.Shape.ParameterCount, 0, 0, untrained));
         }
         return agents;
+    }
+
+    /// <summary>The metric on a board's reference runs (step 0) that records the test-time search nodes its matches were
+    /// played at: the registry's match rows carry no node count, so this is what keeps ratings at two counts apart.</summary>
+    public const string TestNodesMetric = "rating_test_nodes";
+
+    /// <summary>The test nodes a board's recorded matches were played at (<see cref="TestNodesMetric"/>), null when not
+    /// recorded (no match yet, or a registry rated before the count was kept).</summary>
+    public static int? RatedAtNodes(IRunStore store, IReadOnlyDictionary<string, string> references)
+    {
+        var counts = references.Values.SelectMany(run => store.ReadRunMetrics(run).Where(m => m.Step == 0 && m.Name == TestNodesMetric))
+            .Select(m => (int)m.Value).Distinct().ToList();
+        return counts.Count == 0 ? null : counts.Max();
+    }
+
+    /// <summary>Refuses (one line) to rate a study at <paramref name="nodes"/> test nodes where a board's matches were
+    /// played at another count (they would mix in one fit), or, when <paramref name="strict"/>, where a board holds
+    /// matches whose count was not recorded.</summary>
+    public static void CheckTestNodes(IRunStore store, string study, int nodes, bool strict)
+    {
+        var matches = store.ReadMatches(study);
+        foreach (var board in store.ListRuns(study).Where(r => r.KindName == HexRunKind.KindName).Select(r => HexRunKind.ConfigOf(r).Board).Distinct().Order())
+        {
+            var refs = References(store, study, board);
+            var runs = refs.Values.ToHashSet(StringComparer.Ordinal);
+            var fix = "the registry's matches carry no node count; rate a copy of the registry without this study's matches " +
+                "(sqlite: DELETE FROM matches) to rate at another count";
+            switch (RatedAtNodes(store, refs))
+            {
+                case { } k when k != nodes:
+                    throw new InvalidDataException($"study '{study}' {board}x{board} was rated at {k} test nodes, not {nodes}: {fix}");
+                case null when strict && matches.Any(m => runs.Contains(m.RunA) || runs.Contains(m.RunB)):
+                    throw new InvalidDataException($"study '{study}' {board}x{board} holds matches played at an unrecorded number of test nodes: {fix}");
+            }
+        }
     }
 
     /// <summary>The reference players' runs of a board ("perfect", "random"), by player.</summary>
@@ -79,6 +120,7 @@ public static class HexRating
             var c = new MatchResult(a, sa, b, sb, 0, 0, 0).Canonical();
             return recorded.Contains((c.RunA, c.SnapshotA, c.RunB, c.SnapshotB));
         }
+        CheckTestNodes(store, plan.Study, plan.TestNodes, strict: false);
         long played = 0;
         foreach (var board in agents.Select(a => a.Board).Distinct().Order())
         {
@@ -89,6 +131,7 @@ public static class HexRating
             var references = new List<(string Run, IHexPlayer Player)>();
             if (refs.TryGetValue("perfect", out var perfectRun)) references.Add((perfectRun, ReferencePlayer("perfect", board)));
             if (refs.TryGetValue("random", out var randomRun)) references.Add((randomRun, new RandomPlayer()));
+            foreach (var run in refs.Values) store.AppendRunMetrics(run, [new RunMetric(0, TestNodesMetric, plan.TestNodes)]);
             for (var i = 0; i < onBoard.Count; i++)
             {
                 var a = onBoard[i];

@@ -79,12 +79,35 @@ public class HexCommandsTests : IDisposable
     [InlineData(new[] { "hex", "train", "--board", "3", "--generations", "0", "--out", "x.agent" }, "generations must be 1")]
     [InlineData(new[] { "hex", "study", "--boards", "2-4" }, "--boards must lie in 3-11")]
     [InlineData(new[] { "hex", "study", "--boards", "x" }, "--boards must be sizes")]
+    [InlineData(new[] { "hex", "frontier", "--test-nodes", "0" }, "--test-nodes must be 1 to 100000")]
+    [InlineData(new[] { "hex", "frontier", "--train-test-nodes", "8,x" }, "--train-test-nodes must be none or counts")]
+    [InlineData(new[] { "hex", "frontier", "--reference-games", "1" }, "--reference-games must be 2 to 100000")]
+    [InlineData(new[] { "hex", "frontier", "--pairing-games", "0" }, "--pairing-games must be 2 to 100000")]
+    [InlineData(new[] { "hex", "frontier", "--plot", "/no/such/parent/figs" }, "its parent folder does not exist")]
     public void BadInput_OneLineExit2(string[] args, string reason)
     {
         var (code, _, err) = FitCli.Run(args);
         Assert.Equal(CliApp.ExitUsage, code);
         Assert.Contains(reason, err);
         Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void FrontierSettings_Overrides_ReplaceOnlyWhatWasGiven()
+    {
+        // Given the full plan and settings that set the test nodes, the train-test counts and the games
+        var plan = ScaleLab.Games.Study.HexStudyPlan.Full("s", [3, 4]);
+        var settings = new HexFrontierCommand.Settings { TestNodes = 1, TrainTestNodes = "64, 8,8", ReferenceGames = 256, PairingGames = 128 };
+        // When applied
+        var applied = settings.Apply(plan);
+        // Then those change (the list sorted, without repeats) and the rest is the plan's
+        Assert.Equal(1, applied.TestNodes);
+        Assert.Equal([8, 64], applied.TrainTestNodes);
+        Assert.Equal(256, applied.ReferenceGames);
+        Assert.Equal(3L * 6 * 128, applied.PairingBudget);
+        Assert.Equal(plan.Generations, applied.Generations);
+        Assert.Empty(new HexFrontierCommand.Settings { TrainTestNodes = "none" }.Apply(plan).TrainTestNodes);
+        Assert.Equal(plan, new HexFrontierCommand.Settings().Apply(plan) with { TrainTestNodes = plan.TrainTestNodes });
     }
 
     [Fact]

@@ -36,7 +36,9 @@ public class HexStudyTests(ITestOutputHelper output)
             foreach (var b in result.Boards)
             {
                 Assert.Equal("perfect", b.Anchor);
-                Assert.Equal(3 * new HexTrainConfig("x", 3, 1, 0, 1, 6).SnapshotGenerations().Count, b.Agents.Count);
+                // (each run's saved snapshots and its untrained network, generation 0, with no compute)
+                Assert.Equal(3 * (new HexTrainConfig("x", 3, 1, 0, 1, 6).SnapshotGenerations().Count + 1), b.Agents.Count);
+                Assert.Equal(3, b.Agents.Count(a => a.Agent.Generation == 0 && a.Agent.JonesCompute == 0 && a.Agent.Samples == 0));
                 Assert.All(b.Agents, a => Assert.True(a.Elo < 200 && a.Low <= a.Elo && a.Elo <= a.High));
                 Assert.NotNull(b.RandomElo);
                 output.WriteLine($"{b.Board}: best {b.Agents.Max(a => a.Elo):F0}, random {b.RandomElo:F0}");
@@ -67,6 +69,28 @@ public class HexStudyTests(ITestOutputHelper output)
             Assert.Equal(result.TrainTest.Sum(t => t.Games) + again.Pairing.Sum(p => p.GamesPlayed), again.GamesPlayed);
             Assert.Equal(result.TrainTest.Sum(t => t.Games), again.TrainTest.Sum(t => t.Games));
             output.WriteLine(result.Frontier is null ? $"frontier: {result.FrontierNote}" : $"frontier slope {result.Frontier.EloPerDecade.Value:F0}");
+            // And the untrained agent is the network each run started from (a trainer built from its config), not a trained one
+            var run = store.ListRuns("micro").Select(r => (Run: r, Config: HexRunKind.ConfigOf(r))).First(x => !x.Config.IsReference);
+            var start = new SelfPlayTrainer(run.Config).Net.Parameters;
+            var agents = HexRating.Agents(store, "micro", executor).Where(a => a.Run == run.Run.Key).ToList();
+            Assert.Equal(start, AgentFile.Load(agents.Single(a => a.Generation == 0).Path, run.Config.Board).Parameters);
+            Assert.NotEqual(start, AgentFile.Load(agents.Single(a => a.Generation == 1).Path, run.Config.Board).Parameters);
+            Assert.DoesNotContain(result.FrontierPoints, p => p.Agent!.EndsWith("@0", StringComparison.Ordinal));
+            // And rating at another test-node count is refused (the matches carry no node count), the recorded one accepted
+            var other = Assert.Throws<InvalidDataException>(() => HexStudy.Analyse(store, plan with { TestNodes = 1 }, executor, 0, null, bootstrap: 0));
+            Assert.Contains("rated at 4 test nodes, not 1", other.Message);
+            HexRating.CheckTestNodes(store, "micro", 4, strict: true);
+            // And once the count is unknown (a registry rated before it was recorded), only an explicit count is refused
+            using (var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Path.Combine(dir, "r.db")))
+            {
+                c.Open();
+                using var delete = c.CreateCommand();
+                delete.CommandText = $"DELETE FROM run_metrics WHERE name = '{HexRating.TestNodesMetric}'";
+                Assert.True(delete.ExecuteNonQuery() > 0);
+            }
+            HexRating.CheckTestNodes(store, "micro", 1, strict: false);
+            var unknown = Assert.Throws<InvalidDataException>(() => HexRating.CheckTestNodes(store, "micro", 4, strict: true));
+            Assert.Contains("unrecorded number of test nodes", unknown.Message);
         }
         finally
         {

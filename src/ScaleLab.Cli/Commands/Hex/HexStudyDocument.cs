@@ -25,6 +25,12 @@ public sealed record HexStudyDocument(
     double FitSeconds,
     int TestNodes)
 {
+    /// <summary>Games of every snapshot against each reference player in the fixed design.</summary>
+    public int ReferenceGames { get; init; }
+
+    /// <summary>The most games the informative pairing may spend per board.</summary>
+    public long PairingBudget { get; init; }
+
     /// <summary>The frontier bootstrap's resampling unit.</summary>
     public string FrontierBootstrapUnit { get; init; } = "training run (all snapshots of a run drawn together)";
 
@@ -52,9 +58,12 @@ public sealed record HexStudyDocument(
         double Elo, double EloLow, double EloHigh, long Games);
 
     /// <summary>A board's ratings; <paramref name="FirstMoveElo"/> is Bradley–Terry's first-move advantage with its 95%
-    /// interval, null where the board's matches have no recorded colours (the fit then has no first-move term).</summary>
+    /// interval, null where the board's matches have no recorded colours (the fit then has no first-move term);
+    /// <paramref name="UntrainedElo"/> the strongest untrained network's (generation 0, no compute: not on the frontier's
+    /// log-compute axis) with its interval.</summary>
     public sealed record Board(int Size, string Anchor, double? BestEloVsPerfect, double[]? BestEloInterval, string? BestAgent,
-        double? RandomElo, IReadOnlyList<AgentDoc> Agents, double? FirstMoveElo = null, double[]? FirstMoveEloInterval = null);
+        double? RandomElo, IReadOnlyList<AgentDoc> Agents, double? FirstMoveElo = null, double[]? FirstMoveEloInterval = null,
+        double? UntrainedElo = null, double[]? UntrainedEloInterval = null);
 
     public sealed record Param(string Name, double Value, double? Low, double? High);
 
@@ -71,9 +80,11 @@ public sealed record HexStudyDocument(
             var agents = b.Agents.OrderBy(a => a.Agent.JonesCompute).Select(a => new AgentDoc(a.Agent.Run, a.Agent.Generation, a.Agent.Width,
                 a.Agent.Depth, a.Agent.Parameters, a.Agent.JonesCompute, a.Agent.TrainFlops, a.Elo, a.Low, a.High, a.Games)).ToList();
             var best = b.Agents.OrderByDescending(a => a.Elo).FirstOrDefault();
+            var untrained = b.Agents.Where(a => a.Agent.Generation == 0).OrderByDescending(a => a.Elo).FirstOrDefault();
             var perfect = b.Anchor == "perfect";
             return new Board(b.Board, b.Anchor, perfect ? best?.Elo : null, perfect && best is not null ? [best.Low, best.High] : null,
-                best?.Agent.Name, b.RandomElo, agents, b.Fit.FirstMoveAdvantage?.Elo, Iv(b.Fit.FirstMoveAdvantage?.Interval));
+                best?.Agent.Name, b.RandomElo, agents, b.Fit.FirstMoveAdvantage?.Elo, Iv(b.Fit.FirstMoveAdvantage?.Interval),
+                untrained?.Elo, untrained is null ? null : [untrained.Low, untrained.High]);
         }).ToList();
         FrontierDoc? frontier = null;
         if (r.Frontier is { } f)
@@ -87,6 +98,8 @@ public sealed record HexStudyDocument(
         return new HexStudyDocument(r.Plan.Study, r.Plan.Boards, boards, frontier, r.FrontierNote, r.Runs, r.FailedRuns, r.GamesPlayed,
             r.TrainSeconds, r.RateSeconds, r.FitSeconds, r.Plan.TestNodes)
         {
+            ReferenceGames = r.Plan.ReferenceGames,
+            PairingBudget = r.Plan.PairingBudget,
             Pairing = HexStudyFitsDocument.Pairing(r),
             Backtests = HexStudyFitsDocument.Backtests(r),
             BacktestNotes = r.BacktestNotes,
@@ -101,13 +114,15 @@ public sealed record HexStudyDocument(
 
     public static void Print(IAnsiConsole console, HexStudyDocument d)
     {
-        console.WriteLine($"hex study {d.Study}: {d.Runs} runs ({d.FailedRuns} failed), {d.RatingGames} rating games at {d.TestNodes} test nodes; " +
+        console.WriteLine($"hex study {d.Study}: {d.Runs} runs ({d.FailedRuns} failed), {d.RatingGames} rating games at {d.TestNodes} test nodes " +
+            $"({d.ReferenceGames} per snapshot and reference player, pairing budget {d.PairingBudget} per board); " +
             $"train {d.TrainSeconds:F0} s, rate {d.RateSeconds:F0} s, fit {d.FitSeconds:F0} s");
         foreach (var b in d.PerBoard)
         {
             console.WriteLine($"{b.Size}x{b.Size}: anchor {b.Anchor} = 0 Elo; best agent {b.BestAgent} " +
                 (b.BestEloVsPerfect is { } e ? $"{F(e)} Elo vs perfect {F(b.BestEloInterval)} (95%)" : "(no solver: ratings relative to the strongest agent)") +
                 (b.RandomElo is { } re ? $"; random play {F(re)} Elo" : "") +
+                (b.UntrainedElo is { } u ? $"; best untrained network (generation 0) {F(u)} Elo {F(b.UntrainedEloInterval)}" : "") +
                 (b.FirstMoveElo is { } h ? $"; first-move advantage {F(h)} Elo {F(b.FirstMoveEloInterval)}" : "; no first-move term (colours not recorded)"));
             var table = new Table().AddColumns("agent (run@gen)", "width x depth", "params", "compute (Jones MAC)", "train FLOP", "Elo", "95% interval", "games");
             foreach (var a in b.Agents)
