@@ -78,7 +78,7 @@ public static class HexRating
 
     /// <summary>Refuses (one line) to rate a study at <paramref name="nodes"/> test nodes where a board's matches were
     /// played at another count (they would mix in one fit), or, when <paramref name="strict"/>, where a board holds
-    /// matches whose count was not recorded.</summary>
+    /// matches whose count was not recorded. A board without matches is never refused.</summary>
     public static void CheckTestNodes(IRunStore store, string study, int nodes, bool strict)
     {
         var matches = store.ReadMatches(study);
@@ -88,11 +88,13 @@ public static class HexRating
             var runs = refs.Values.ToHashSet(StringComparer.Ordinal);
             var fix = "the registry's matches carry no node count; rate a copy of the registry without this study's matches " +
                 "(sqlite: DELETE FROM matches) to rate at another count";
+            // A board without matches may be rated at any count (the one recorded is then replaced).
+            if (!matches.Any(m => runs.Contains(m.RunA) || runs.Contains(m.RunB))) continue;
             switch (RatedAtNodes(store, refs))
             {
                 case { } k when k != nodes:
                     throw new InvalidDataException($"study '{study}' {board}x{board} was rated at {k} test nodes, not {nodes}: {fix}");
-                case null when strict && matches.Any(m => runs.Contains(m.RunA) || runs.Contains(m.RunB)):
+                case null when strict:
                     throw new InvalidDataException($"study '{study}' {board}x{board} holds matches played at an unrecorded number of test nodes: {fix}");
             }
         }
@@ -110,16 +112,18 @@ public static class HexRating
     internal static long DesignGames(HexStudyPlan plan, int agents, int references) =>
         (long)agents * references * (2 * ((plan.ReferenceGames + 1) / 2)) + 2L * Math.Max(0, agents - 1);
 
-    /// <summary>Plays and records the plan's matches that the registry does not hold yet; returns games played.</summary>
+    /// <summary>Plays and records the plan's matches that the registry does not hold yet, topping up a match against a
+    /// reference player that holds fewer games than the plan asks (a rerun with more games per snapshot); returns games played.</summary>
     public static long PlayMatches(IRunStore store, HexStudyPlan plan, IReadOnlyList<HexAgentRef> agents, Action<string>? log)
     {
-        var recorded = store.ReadMatches(plan.Study)
-            .Select(m => m.Canonical()).Select(m => (m.RunA, m.SnapshotA, m.RunB, m.SnapshotB)).ToHashSet();
-        bool Has(string a, long sa, string b, long sb)
+        var recorded = store.ReadMatches(plan.Study).Select(m => m.Canonical())
+            .ToDictionary(m => (m.RunA, m.SnapshotA, m.RunB, m.SnapshotB), m => m.Wins + m.Losses + m.Draws);
+        long GamesOf(string a, long sa, string b, long sb)
         {
             var c = new MatchResult(a, sa, b, sb, 0, 0, 0).Canonical();
-            return recorded.Contains((c.RunA, c.SnapshotA, c.RunB, c.SnapshotB));
+            return recorded.GetValueOrDefault((c.RunA, c.SnapshotA, c.RunB, c.SnapshotB));
         }
+        var perReference = 2L * ((plan.ReferenceGames + 1) / 2);
         CheckTestNodes(store, plan.Study, plan.TestNodes, strict: false);
         long played = 0;
         foreach (var board in agents.Select(a => a.Board).Distinct().Order())
@@ -137,15 +141,18 @@ public static class HexRating
                 var a = onBoard[i];
                 foreach (var (run, player) in references)
                 {
-                    if (Has(a.Run, a.Generation, run, 0)) continue;
-                    var o = Arena.Play(players[a.Name], player, board, plan.ReferenceGames, Seed(a, run));
+                    // Top up to the plan's games (those of the design and the pairing count): a rerun with more games adds
+                    // them, with a seed of their own so they are not the recorded games again.
+                    var have = GamesOf(a.Run, a.Generation, run, 0);
+                    if (have >= perReference) continue;
+                    var o = Arena.Play(players[a.Name], player, board, (int)(perReference - have), have == 0 ? Seed(a, run) : Seed(a, $"{run}|{have}"));
                     store.RecordMatches(Recorded(a.Run, a.Generation, run, 0, o));
                     played += o.Games;
                 }
                 if (i + 1 < onBoard.Count)
                 {
                     var b = onBoard[i + 1];
-                    if (Has(a.Run, a.Generation, b.Run, b.Generation)) continue;
+                    if (GamesOf(a.Run, a.Generation, b.Run, b.Generation) > 0) continue;
                     var o = Arena.Play(players[a.Name], players[b.Name], board, 2, Seed(a, b.Name));
                     store.RecordMatches(Recorded(a.Run, a.Generation, b.Run, b.Generation, o));
                     played += o.Games;

@@ -69,6 +69,17 @@ public class HexStudyTests(ITestOutputHelper output)
             Assert.Equal(result.TrainTest.Sum(t => t.Games) + again.Pairing.Sum(p => p.GamesPlayed), again.GamesPlayed);
             Assert.Equal(result.TrainTest.Sum(t => t.Games), again.TrainTest.Sum(t => t.Games));
             output.WriteLine(result.Frontier is null ? $"frontier: {result.FrontierNote}" : $"frontier slope {result.Frontier.EloPerDecade.Value:F0}");
+            // And a rerun with more games per snapshot tops every agent's reference matches up to them (not skipped as recorded)
+            var more = plan with { ReferenceGames = 40, PairingRounds = 0, TrainTestNodes = [] };
+            var before = store.ReadMatches("micro").Sum(m => m.Wins + m.Losses + m.Draws);
+            var topped = HexStudy.Analyse(store, more, executor, 0, null, bootstrap: 0);
+            var rows = store.ReadMatches("micro");
+            Assert.Equal(before + topped.GamesPlayed, rows.Sum(m => m.Wins + m.Losses + m.Draws));
+            var referenceRuns = store.ListRuns("micro").Where(r => HexRunKind.ConfigOf(r).IsReference).Select(r => r.Key).ToHashSet();
+            var agentReference = rows.Where(m => referenceRuns.Contains(m.RunA) ^ referenceRuns.Contains(m.RunB)).ToList();
+            Assert.Equal(2 * result.Boards.Sum(b => b.Agents.Count), agentReference.Count);
+            Assert.All(agentReference, m => Assert.True(m.Wins + m.Losses + m.Draws >= 40, $"{m.RunA}@{m.SnapshotA} vs {m.RunB}: {m.Wins + m.Losses + m.Draws} games"));
+            Assert.All(agentReference, m => Assert.NotNull(m.AFirst));
             // And the untrained agent is the network each run started from (a trainer built from its config), not a trained one
             var run = store.ListRuns("micro").Select(r => (Run: r, Config: HexRunKind.ConfigOf(r))).First(x => !x.Config.IsReference);
             var start = new SelfPlayTrainer(run.Config).Net.Parameters;
@@ -91,6 +102,15 @@ public class HexStudyTests(ITestOutputHelper output)
             HexRating.CheckTestNodes(store, "micro", 1, strict: false);
             var unknown = Assert.Throws<InvalidDataException>(() => HexRating.CheckTestNodes(store, "micro", 4, strict: true));
             Assert.Contains("unrecorded number of test nodes", unknown.Message);
+            // And a copy without the matches may be rated at any count again
+            using (var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Path.Combine(dir, "r.db")))
+            {
+                c.Open();
+                using var delete = c.CreateCommand();
+                delete.CommandText = $"DELETE FROM matches; INSERT INTO run_metrics (run_key, step, name, value) SELECT run_key, 0, '{HexRating.TestNodesMetric}', 4 FROM runs";
+                delete.ExecuteNonQuery();
+            }
+            HexRating.CheckTestNodes(store, "micro", 1, strict: true);
         }
         finally
         {
