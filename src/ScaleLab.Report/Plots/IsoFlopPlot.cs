@@ -2,7 +2,6 @@ using System.Globalization;
 using ScaleLab.Laws;
 using ScaleLab.Laws.IsoFlop;
 using ScottPlot;
-using SkiaSharp;
 
 namespace ScaleLab.Report.Plots;
 
@@ -21,23 +20,7 @@ public static class IsoFlopPlot
     {
         var format = PlotFile.FormatOf(path);
         var (profiles, frontier) = Build(result);
-        // A new Multiplot holds one empty plot: Reset replaces it, so the figure has exactly two panels.
-        var multiplot = new Multiplot();
-        multiplot.Reset(profiles);
-        multiplot.AddPlot(frontier);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        if (format == ImageFormat.Svg)
-        {
-            using var stream = File.Create(path);
-            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
-            {
-                multiplot.Render(canvas, new PixelRect(0, width, height, 0));
-            }
-        }
-        else
-        {
-            multiplot.SavePng(path, width, height);
-        }
+        PlotFile.SaveColumns(profiles, frontier, path, format, width, height);
     }
 
     public static (Plot Profiles, Plot Frontier) Build(IsoFlopResult result)

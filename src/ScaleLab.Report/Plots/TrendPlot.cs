@@ -60,34 +60,3 @@ public static class TrendPlot
 
     private static string Bound(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : v > 0 ? "∞" : "−∞";
 }
-
-/// <summary>Shared file handling for the plots in this folder: format by extension, 10^x tick labels.</summary>
-internal static class PlotFile
-{
-    /// <summary>PNG for ".png", SVG for ".svg" (case-insensitive); any other extension is a user mistake.</summary>
-    public static ImageFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
-    {
-        ".png" => ImageFormat.Png,
-        ".svg" => ImageFormat.Svg,
-        _ => throw new ArgumentException($"{path}: plot file must end in .png or .svg"),
-    };
-
-    public static void Save(Plot plot, string path, ImageFormat format, int width, int height)
-    {
-        if (format == ImageFormat.Svg)
-        {
-            plot.SaveSvg(path, width, height);
-        }
-        else
-        {
-            plot.SavePng(path, width, height);
-        }
-    }
-
-    /// <summary>Tick label for a log10 axis position v: 10^v in the one number style (1e+21; plainly below 1e6).</summary>
-    public static string Pow10Label(double v)
-    {
-        // A tick at log10 x = v, labelled with x in the one number style (1000, 1e+6, 0.01).
-        return ScaleLab.Laws.NumberStyle.Format(Math.Pow(10, v), 3);
-    }
-}

@@ -1,7 +1,6 @@
 using ScaleLab.Laws;
 using ScaleLab.Report.Efficiency;
 using ScottPlot;
-using SkiaSharp;
 
 namespace ScaleLab.Report.Plots;
 
@@ -20,22 +19,7 @@ public static class VintagePlot
     {
         var format = PlotFile.FormatOf(path);
         var (frontiers, compute) = Build(result);
-        var multiplot = new Multiplot();
-        multiplot.Reset(frontiers);
-        multiplot.AddPlot(compute);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        if (format == ImageFormat.Svg)
-        {
-            using var stream = File.Create(path);
-            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
-            {
-                multiplot.Render(canvas, new PixelRect(0, width, height, 0));
-            }
-        }
-        else
-        {
-            multiplot.SavePng(path, width, height);
-        }
+        PlotFile.SaveColumns(frontiers, compute, path, format, width, height);
     }
 
     public static (Plot Frontiers, Plot Compute) Build(VintageStudyResult result)
