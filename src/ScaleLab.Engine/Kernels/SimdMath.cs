@@ -9,7 +9,7 @@ namespace ScaleLab.Engine.Kernels;
 /// accelerated vector first, then scalar. Reductions here sum in eight lanes and then across lanes, so they
 /// round differently from a left-to-right scalar sum; callers compare against references with tolerances.
 /// </summary>
-internal static unsafe class SimdMath
+public static unsafe class SimdMath
 {
     /// <summary>Σ a[i]·b[i] over n items.</summary>
     public static float Dot(float* a, float* b, int n)

@@ -129,6 +129,37 @@ public class HexNetTests
         for (var i = 0; i < gd.Length; i++) Assert.True(Math.Abs(gd[i] - grad[i]) < 1e-4 * scale + 1e-6, $"parameter {i}: {grad[i]} vs {gd[i]}");
     }
 
+    [Theory]
+    [InlineData(5, 32, 2, 37)]
+    [InlineData(3, 13, 0, 1)]
+    [InlineData(4, 24, 3, 17)]
+    [InlineData(9, 40, 1, 33)]
+    [InlineData(5, 256, 4, 64)]
+    public void Evaluate_Float_MatchesDoubleReferenceForward(int n, int width, int depth, int batch)
+    {
+        // Given a network with non-zero heads and a batch of positions (widths and batches that leave edge tiles)
+        var shape = new HexNetShape(n, width, depth);
+        var net = RandomNet(shape, 21 + width);
+        var (x, _, _) = RandomBatch(n, batch, 23);
+        // When the float inference path (feature-major fused kernel) and the double training-path reference run
+        var priors = new float[batch * shape.Cells];
+        var values = new float[batch];
+        net.Evaluate(x, batch, priors, values);
+        double[] pd = [.. net.Parameters.Select(v => (double)v)], xd = [.. x.Select(v => (double)v)];
+        var logits = new double[batch * shape.Cells];
+        var refValues = new double[batch];
+        HexNetMath<double, ReferenceLinear<double>>.Forward(shape, pd, xd, batch, new double[(depth + 1) * batch * width],
+            new double[Math.Max(1, depth) * batch * width], logits, refValues);
+        // Then priors (after the masked softmax) and values agree to float precision
+        for (var b = 0; b < batch; b++)
+        {
+            HexNetMath<double, ReferenceLinear<double>>.MaskedSoftmax(logits.AsSpan(b * shape.Cells, shape.Cells), xd.AsSpan(b * shape.Inputs, shape.Inputs), shape.Cells);
+            Assert.True(Math.Abs(values[b] - refValues[b]) < 1e-5, $"value {b}: {values[b]} vs {refValues[b]}");
+        }
+        for (var i = 0; i < logits.Length; i++) Assert.True(Math.Abs(priors[i] - logits[i]) < 1e-5, $"prior {i}: {priors[i]} vs {logits[i]}");
+        Assert.Contains(refValues, v => Math.Abs(v) > 1e-2);
+    }
+
     [Fact]
     public void Evaluate_Batch_EqualsOneAtATimeAndIsAMaskedDistribution()
     {
