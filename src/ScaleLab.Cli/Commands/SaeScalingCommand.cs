@@ -76,6 +76,7 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
                 ["intervals"] = f.Fit.Bootstrap?.Parameters.Zip(f.Fit.Symbols).ToDictionary(x => x.Second, x => new[] { x.First.Lo, x.First.Hi }),
                 ["identified"] = f.Fit.Identification().AllIdentified,
                 ["unidentified_statements"] = f.Fit.Identification().Statements,
+                ["fvu_with_n"] = SaeScaling.Direction(AlphaInterval(f)),
                 ["backtest"] = f.Backtest is { } b ? new Dictionary<string, object?>
                 {
                     ["held_out_latents"] = f.Points[^1].Latents,
@@ -112,6 +113,7 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
                 (iv is null ? "" : string.Create(CultureInfo.InvariantCulture, $" [{iv[i].Lo:G4}, {iv[i].Hi:G4}]"));
             console.WriteLine($"k = {f.K}: FVU = E + A·n^-α over {f.Points.Count} runs at {f.Points.Select(p => p.Latents).Distinct().Count()} sizes: " +
                 string.Join(", ", f.Fit.Symbols.Select((s, i) => Show(i, s))));
+            console.WriteLine($"  α: {SaeScaling.DirectionInWords(AlphaInterval(f))}");
             foreach (var statement in f.Fit.Identification().Statements) console.WriteLine($"  not identified: {statement}");
             if (f.Backtest is { } b)
             {
@@ -136,6 +138,10 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
         return CliApp.ExitOk;
     }
 
+    /// <summary>The bootstrap interval of a per-k fit's α (null without a bootstrap).</summary>
+    private static Interval? AlphaInterval(SaeScalingFit f) =>
+        f.Fit.Bootstrap?.Parameters[f.Fit.Symbols.ToList().IndexOf("alpha")];
+
     /// <summary>What the convergence flag means.</summary>
     public const string ConvergenceDefinition =
         "fvu_fall_last_interval: (held-out FVU at the second-last evaluation - at the last) / the former; converged: that fall is at most 2% " +
@@ -157,8 +163,8 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
             ["intervals"] = joint.Fit.Bootstrap?.Parameters.Zip(joint.Fit.Symbols).ToDictionary(x => x.Second, x => new[] { x.First.Lo, x.First.Hi }),
             ["identified"] = identification.AllIdentified,
             ["unidentified_statements"] = identification.Parameters.Where(p => !p.Usable).Select(p => p.Statement).ToList(),
-            ["exponent_in_n"] = joint.Exponents.Select(e => new { k = e.K, exponent = e.Exponent, lo = e.Interval?.Lo, hi = e.Interval?.Hi }).ToList(),
-            ["exponent_in_n_definition"] = "-(beta_n + gamma*ln k): the reducible term falls as n^-exponent at that k",
+            ["exponent_in_n"] = joint.Exponents.Select(e => new { k = e.K, exponent = e.Exponent, lo = e.Interval?.Lo, hi = e.Interval?.Hi, fvu_with_n = SaeScaling.Direction(e.Interval) }).ToList(),
+            ["exponent_in_n_definition"] = "-(beta_n + gamma*ln k): the reducible term falls as n^-exponent at that k; fvu_with_n: falls (whole interval above 0), rises (whole interval below 0) or unresolved",
             ["backtest"] = joint.Backtest is { } b ? new Dictionary<string, object?>
             {
                 ["held_out_latents"] = joint.Points[^1].Latents,
@@ -187,7 +193,7 @@ public sealed class SaeScalingCommand(IAnsiConsole console) : Command<SaeScaling
         {
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  exponent of n at k = {e.K}: {e.Exponent:G3}") + (e.Interval is { } i ? string.Create(CultureInfo.InvariantCulture, $" [{i.Lo:G3}, {i.Hi:G3}]") : "") +
-                (e.Interval is { } j && j.Lo <= 0 && j.Hi >= 0 ? " (interval includes 0: no decrease with n is resolved)" : ""));
+                $" ({SaeScaling.DirectionInWords(e.Interval)})");
         }
         if (joint.Backtest is { } b)
         {

@@ -64,8 +64,12 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
         public long DeadAfter { get; set; } = 20_000;
 
         [CommandOption("--resample-every <S>")]
-        [Description("ReLU+L1: resample dead latents every S steps in the first half (default 250; 0 never)")]
-        public int ResampleEvery { get; set; } = 250;
+        [Description("Resample dead latents every S steps in the first half (default 250 for ReLU+L1, 0 (never) for TopK; 0 never)")]
+        public int? ResampleEvery { get; set; }
+
+        [CommandOption("--aux-coefficient <ALPHA>")]
+        [Description("AuxK's coefficient α (TopK; default 1/32, Gao et al.; the AuxK term is normalised by the residual's spread)")]
+        public double AuxCoefficient { get; set; } = SaeConfig.DefaultAuxCoefficient;
 
         [CommandOption("--seed <S>")]
         [Description("Seed (initialisation and batches; default 1)")]
@@ -101,6 +105,7 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
             if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be a positive number, got {LearningRate}");
             if (!(Holdout >= 0 && Holdout < 1)) return ValidationResult.Error($"--holdout must be in [0, 1), got {Holdout}");
             if (DeadAfter < 1 || ResampleEvery < 0 || CheckpointEvery < 0) return ValidationResult.Error("--dead-after must be ≥ 1, --resample-every and --checkpoint-every ≥ 0");
+            if (!(AuxCoefficient >= 0) || double.IsInfinity(AuxCoefficient)) return ValidationResult.Error($"--aux-coefficient must be a finite number ≥ 0, got {AuxCoefficient}");
             return Threads < 1 ? ValidationResult.Error($"--threads must be 1 or more, got {Threads}") : ValidationResult.Success();
         }
     }
@@ -113,10 +118,10 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
         var latents = settings.Latents ?? 8 * activations.Width;
         if (settings.Family == "topk" && settings.K > latents) throw new UsageException($"--k {settings.K} is larger than the latent count n = {latents}");
         var config = settings.Family == "topk"
-            ? new SaeConfig(SaeFamily.TopK, activations.Width, latents, K: settings.K, AuxK: Math.Min(latents, settings.AuxK ?? 2 * settings.K))
+            ? new SaeConfig(SaeFamily.TopK, activations.Width, latents, K: settings.K, AuxK: Math.Min(latents, settings.AuxK ?? 2 * settings.K), AuxCoefficient: settings.AuxCoefficient)
             : new SaeConfig(SaeFamily.ReluL1, activations.Width, latents, K: 1, L1Coefficient: settings.L1);
         var options = new SaeTrainOptions(settings.Steps, settings.Batch, settings.LearningRate, WarmupSteps: (int)Math.Min(100, settings.Steps / 10),
-            DeadAfterTokens: settings.DeadAfter, ResampleEvery: settings.Family == "relu" ? settings.ResampleEvery : 0, Seed: settings.Seed);
+            DeadAfterTokens: settings.DeadAfter, ResampleEvery: settings.ResampleEvery ?? (settings.Family == "relu" ? 250 : 0), Seed: settings.Seed);
         using var job = SaeTrainingJob.Open(activations, config, options, settings.Threads, settings.Out, settings.Holdout);
         stderr.WriteLine($"sae train: {config.Describe()} on {activations.Rows} activations at {activations.Site}" +
             (job.Resumed ? $", resumed at step {job.Trainer.Step}" : ""));
@@ -135,6 +140,8 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
             ["latents"] = latents,
             ["k"] = config.Family == SaeFamily.TopK ? config.K : null,
             ["auxk"] = config.Family == SaeFamily.TopK ? config.AuxK : null,
+            ["aux_coefficient"] = config.Family == SaeFamily.TopK ? config.AuxCoefficient : null,
+            ["resample_every"] = options.ResampleEvery,
             ["l1"] = config.Family == SaeFamily.ReluL1 ? config.L1Coefficient : null,
             ["steps"] = job.Trainer.Step,
             ["lr"] = settings.LearningRate,

@@ -24,9 +24,13 @@ public enum SaeFamily
 ///   z   = TopK_k(pre) then ReLU   |   ReLU(pre)               (N,L), sparse
 ///   x̂   = z·W_dec + b_pre                                     (N,D)
 ///   loss = Σ‖x̂ − x‖² / (N·D)                                  reconstruction (mean squared error per element)
-///        + α · Σ‖ê − e‖² / (N·D)                              AuxK (TopK with AuxK > 0 and dead latents):
+///        + α · Σ‖ê − e‖² / Σ‖e − ē‖²                          AuxK (TopK with AuxK > 0 and dead latents):
 ///                                                               e = x − x̂ held constant, ê = z_aux·W_dec with z_aux the
-///                                                               top AuxK pre-activations among dead latents, ReLU'd
+///                                                               top AuxK pre-activations among dead latents, ReLU'd;
+///                                                               ē = the batch mean of e. Normalised by the residual's
+///                                                               spread as in Gao et al.'s reference code (normalized_mse),
+///                                                               so its pull does not fade as reconstruction improves;
+///                                                               0 when e is constant over the batch
 ///        + λ · Σ z / N                                        L1 (ReluL1; z ≥ 0 so Σ|z| = Σz)
 /// </code>
 /// W_enc (L,D), b_enc (L), W_dec (L,D) with one unit-norm row per latent (its dictionary direction), b_pre (D).
@@ -37,9 +41,12 @@ public sealed record SaeConfig(
     int Latents,
     int K = 32,
     int AuxK = 0,
-    double AuxCoefficient = 1.0 / 32,
+    double AuxCoefficient = SaeConfig.DefaultAuxCoefficient,
     double L1Coefficient = 0)
 {
+    /// <summary>AuxK's α by default (Gao et al. 2024 §A.2).</summary>
+    public const double DefaultAuxCoefficient = 1.0 / 32;
+
     /// <summary>Throws one line naming the bad field.</summary>
     public void Validate()
     {

@@ -27,6 +27,7 @@ public static class SaeReference
         var wDec = parameters.Slice(config.DecoderWeightOffset, L * D).ToArray();
         var bPre = parameters.Slice(config.PreBiasOffset, D).ToArray();
         var isDead = dead.ToArray();
+        var xs = x.ToArray();
         var grad = new TReal[gradients.Length];
         var scale = TReal.One / TReal.CreateChecked(N * D);
         var two = TReal.CreateChecked(2);
@@ -37,37 +38,60 @@ public static class SaeReference
         var pre = new TReal[L];
         var diff = new TReal[D];
         var auxDiff = new TReal[D];
-        for (var n = 0; n < N; n++)
+        var hasAux = config.AuxCapacity > 0 && isDead.Any(d => d);
+        int[] Encode(int n)
         {
-            // xc = x − b_pre; pre = xc·W_encᵀ + b_enc
-            for (var d = 0; d < D; d++) xc[d] = x[n * D + d] - bPre[d];
+            // xc = x − b_pre; pre = xc·W_encᵀ + b_enc; the active latents
+            for (var d = 0; d < D; d++) xc[d] = xs[n * D + d] - bPre[d];
             for (var l = 0; l < L; l++)
             {
                 var s = bEnc[l];
                 for (var d = 0; d < D; d++) s += xc[d] * wEnc[l * D + d];
                 pre[l] = s;
             }
-            var active = Select(pre, config.Family == SaeFamily.TopK ? config.K : L, _ => true);
-            var auxActive = config.AuxCapacity > 0 && !dead.IsEmpty ? Select(pre, config.AuxK, l => isDead[l]) : [];
-
+            var selected = Select(pre, config.Family == SaeFamily.TopK ? config.K : L, _ => true);
             // x̂ = z·W_dec + b_pre; diff = x̂ − x
             for (var d = 0; d < D; d++)
             {
                 var s = bPre[d];
-                foreach (var l in active) s += pre[l] * wDec[l * D + d];
-                diff[d] = s - x[n * D + d];
-                recon += diff[d] * diff[d] * scale;
+                foreach (var l in selected) s += pre[l] * wDec[l * D + d];
+                diff[d] = s - xs[n * D + d];
             }
-            // ê = z_aux·W_dec; auxDiff = ê − e
-            if (auxActive.Length > 0)
+            return selected;
+        }
+        // The AuxK residual e = x − x̂ of every row (or the given target) and its spread Σ‖e − ē‖², the AuxK denominator.
+        var residual = new TReal[hasAux ? N * D : 0];
+        var spread = TReal.Zero;
+        if (hasAux)
+        {
+            for (var n = 0; n < N; n++)
+            {
+                Encode(n);
+                for (var d = 0; d < D; d++) residual[n * D + d] = auxTarget.IsEmpty ? -diff[d] : auxTarget[n * D + d];
+            }
+            for (var d = 0; d < D; d++)
+            {
+                var mean = TReal.Zero;
+                for (var n = 0; n < N; n++) mean += residual[n * D + d];
+                mean /= TReal.CreateChecked(N);
+                for (var n = 0; n < N; n++) spread += (residual[n * D + d] - mean) * (residual[n * D + d] - mean);
+            }
+        }
+        var auxScale = spread > TReal.Zero ? TReal.One / spread : TReal.Zero;
+        for (var n = 0; n < N; n++)
+        {
+            var active = Encode(n);
+            var auxActive = hasAux ? Select(pre, config.AuxK, l => isDead[l]) : [];
+            for (var d = 0; d < D; d++) recon += diff[d] * diff[d] * scale;
+            // ê = z_aux·W_dec; auxDiff = ê − e (a row whose dead latents are all negative still adds ‖e‖²)
+            if (hasAux)
             {
                 for (var d = 0; d < D; d++)
                 {
                     var s = TReal.Zero;
                     foreach (var l in auxActive) s += pre[l] * wDec[l * D + d];
-                    var e = auxTarget.IsEmpty ? -diff[d] : auxTarget[n * D + d];
-                    auxDiff[d] = s - e;
-                    aux += alpha * auxDiff[d] * auxDiff[d] * scale;
+                    auxDiff[d] = s - residual[n * D + d];
+                    aux += alpha * auxDiff[d] * auxDiff[d] * auxScale;
                 }
             }
             if (config.Family == SaeFamily.ReluL1)
@@ -76,10 +100,10 @@ public static class SaeReference
             }
             if (gradients.IsEmpty) continue;
 
-            // Backward of this row. d(recon)/dx̂ = 2·diff/(N·D); d(aux)/dê = 2α·auxDiff/(N·D); d(l1)/dz = λ/N.
+            // Backward of this row. d(recon)/dx̂ = 2·diff/(N·D); d(aux)/dê = 2α·auxDiff/Σ‖e − ē‖²; d(l1)/dz = λ/N.
             for (var d = 0; d < D; d++) grad[config.PreBiasOffset + d] += two * diff[d] * scale;
             Accumulate(active, two * scale, diff, lambda);
-            if (auxActive.Length > 0) Accumulate(auxActive, two * alpha * scale, auxDiff, TReal.Zero);
+            if (auxActive.Length > 0) Accumulate(auxActive, two * alpha * auxScale, auxDiff, TReal.Zero);
 
             void Accumulate(int[] latents, TReal factor, TReal[] upstream, TReal extra)
             {

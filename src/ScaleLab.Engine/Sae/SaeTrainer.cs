@@ -5,8 +5,9 @@ namespace ScaleLab.Engine.Sae;
 
 /// <summary>How an SAE is trained. Defaults follow Gao et al. 2024 (Adam β = (0.9, 0.999), ε = 6.25e-10, no weight decay)
 /// with the engine's warmup-then-cosine schedule; <paramref name="DeadAfterTokens"/> is the window with no activation
-/// after which a latent counts as dead (AuxK's candidates; ReluL1's resampling); <paramref name="ResampleEvery"/> &gt; 0
-/// resamples dead ReluL1 latents every that many steps in the first half of the run (Bricken et al. 2023).</summary>
+/// after which a latent counts as dead (AuxK's candidates; resampling's); <paramref name="ResampleEvery"/> &gt; 0
+/// resamples dead latents every that many steps in the first half of the run (Bricken et al. 2023; for TopK too, see
+/// <see cref="SaeTrainer.Resample"/>).</summary>
 public sealed record SaeTrainOptions(
     long Steps,
     int BatchRows = 512,
@@ -145,7 +146,7 @@ public sealed class SaeTrainer : IDisposable
         Model.NormalizeDecoderRows();
         TrackFiring(B);
         Step++;
-        if (Config.Family == SaeFamily.ReluL1 && Options.ResampleEvery > 0 && Step % Options.ResampleEvery == 0 && Step <= Options.Steps / 2)
+        if (Options.ResampleEvery > 0 && Step % Options.ResampleEvery == 0 && Step <= Options.Steps / 2)
         {
             Resample();
         }
@@ -165,7 +166,9 @@ public sealed class SaeTrainer : IDisposable
     /// Bricken et al. 2023's resampling of dead latents: score a sample of rows by their squared reconstruction error,
     /// draw one row per dead latent with probability ∝ error², point the latent's decoder row at that row's direction
     /// (x − b_pre, normalised), its encoder row the same way scaled to 0.2 × the mean encoder-row norm of live latents,
-    /// zero its encoder bias and its Adam moments, and reset its firing clock.
+    /// zero its encoder bias and its Adam moments, and reset its firing clock. For TopK the encoder row gets the full mean
+    /// live norm and the encoder bias the mean live bias (<see cref="TopKEncoderScale"/>): a latent is active only when it
+    /// ranks among the k largest pre-activations, and at 0.2 × the norm it would rank on almost no row and die again.
     /// </summary>
     public int Resample()
     {
@@ -191,15 +194,19 @@ public sealed class SaeTrainer : IDisposable
                 weights[start + b] = (double)e * e * e * e;
             }
         }
-        double liveNorm = 0;
+        double liveNorm = 0, liveBias = 0;
         var live = 0;
         for (var l = 0; l < L; l++)
         {
             if (TokensSinceFired[l] >= Options.DeadAfterTokens) continue;
             liveNorm += TensorPrimitives.Norm(Model.EncoderWeight.Slice(l * D, D));
+            liveBias += Model.EncoderBias[l];
             live++;
         }
-        var encoderNorm = live > 0 ? (float)(0.2 * liveNorm / live) : 0.2f;
+        var topK = Config.Family == SaeFamily.TopK;
+        var factor = topK ? TopKEncoderScale : 0.2;
+        var encoderNorm = live > 0 ? (float)(factor * liveNorm / live) : (float)factor;
+        var encoderBias = topK && live > 0 ? (float)(liveBias / live) : 0f;
         var total = weights.Sum();
         var direction = new float[D];
         foreach (var l in dead)
@@ -210,7 +217,7 @@ public sealed class SaeTrainer : IDisposable
             if (!(norm > 0)) continue;
             TensorPrimitives.Divide(direction, norm, Model.DecoderWeight.Slice(l * D, D));
             TensorPrimitives.Multiply(direction, encoderNorm / norm, Model.EncoderWeight.Slice(l * D, D));
-            Model.EncoderBias[l] = 0;
+            Model.EncoderBias[l] = encoderBias;
             foreach (var offset in new[] { Config.EncoderWeightOffset + l * D, Config.DecoderWeightOffset + l * D })
             {
                 Optimizer.M.AsSpan(offset, D).Clear();
@@ -222,6 +229,9 @@ public sealed class SaeTrainer : IDisposable
         }
         return dead.Length;
     }
+
+    /// <summary>A resampled TopK latent's encoder-row norm as a multiple of the live latents' mean (ReLU+L1: 0.2).</summary>
+    public const double TopKEncoderScale = 1.0;
 
     private static int PickWeighted(Rng rng, double[] weights, double total)
     {

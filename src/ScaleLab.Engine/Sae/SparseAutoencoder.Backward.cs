@@ -13,10 +13,10 @@ public sealed unsafe partial class SparseAutoencoder
 
     /// <summary>
     /// Adds the gradient of <see cref="Loss"/> of the last <see cref="Forward"/> into <see cref="Gradients"/>, restating
-    /// the forward lines (c = 2/(N·D), the AuxK residual e held constant):
+    /// the forward lines (c = 2/(N·D), c_aux = 2/Σ‖e − ē‖², the AuxK residual e and so its spread held constant):
     /// <code>
     ///   x̂ = b_pre + Σ_j z_j·W_dec[l_j]:  db_pre += c·diff,  dW_dec[l] += z·c·diff,  dz_j = c·diff·W_dec[l_j] (+ λ/N)
-    ///   ê = Σ_aux z·W_dec[l]:           dW_dec[l] += z·α·c·auxDiff,  dz = α·c·auxDiff·W_dec[l]
+    ///   ê = Σ_aux z·W_dec[l]:           dW_dec[l] += z·α·c_aux·auxDiff,  dz = α·c_aux·auxDiff·W_dec[l]
     ///   z = ReLU(pre), z &gt; 0 kept:     dpre = dz
     ///   pre = (x − b_pre)·W_encᵀ + b_enc: db_enc[l] += dpre, dW_enc[l] += dpre·xc,  db_pre −= dpre·W_enc[l]
     /// </code>
@@ -31,7 +31,7 @@ public sealed unsafe partial class SparseAutoencoder
         {
             Self = this,
             C = (float)(2.0 / ((double)_rows * Config.Inputs)),
-            CAux = (float)(Config.AuxCoefficient * 2.0 / ((double)_rows * Config.Inputs)),
+            CAux = AuxResidualVariance > 0 ? (float)(Config.AuxCoefficient * 2.0 / AuxResidualVariance) : 0f,
             Lambda = Config.Family == SaeFamily.ReluL1 ? (float)(Config.L1Coefficient / _rows) : 0f,
         };
         var p = Unsafe.AsPointer(ref args);

@@ -94,6 +94,10 @@ public sealed unsafe partial class SparseAutoencoder : IDisposable
     /// <summary>The AuxK term of the last forward (0 with no dead latents or no AuxK).</summary>
     public double AuxLoss { get; private set; }
 
+    /// <summary>Σ_n ‖e_n − ē‖² of the last forward with dead latents for AuxK (e = x − x̂; 0 otherwise): the AuxK term's
+    /// denominator, a constant of the backward pass as e is.</summary>
+    public double AuxResidualVariance { get; private set; }
+
     /// <summary>The L1 term of the last forward (ReluL1 only).</summary>
     public double L1Loss { get; private set; }
 
@@ -166,7 +170,8 @@ public sealed unsafe partial class SparseAutoencoder : IDisposable
         }
         var scale = 1.0 / ((double)rows * D);
         ReconstructionLoss = recon * scale;
-        AuxLoss = Config.AuxCoefficient * aux * scale;
+        AuxResidualVariance = _hasAux ? ResidualSpread(rows) : 0;
+        AuxLoss = AuxResidualVariance > 0 ? Config.AuxCoefficient * aux / AuxResidualVariance : 0;
         L1Loss = Config.Family == SaeFamily.ReluL1 ? Config.L1Coefficient * l1 / rows : 0;
         return Loss;
     }
@@ -229,6 +234,31 @@ public sealed unsafe partial class SparseAutoencoder : IDisposable
             }
             _rowAux[n] = SumSquares(auxDiff);
         }
+    }
+
+    /// <summary>Σ_n ‖e_n − ē‖² over the batch with e = x − x̂ = −diff and ē its mean over rows (double, rows in order):
+    /// the AuxK term's denominator.</summary>
+    private double ResidualSpread(int rows)
+    {
+        int D = Config.Inputs;
+        var mean = new double[D];
+        for (var n = 0; n < rows; n++)
+        {
+            var diff = _diff.AsSpan(n * D, D);
+            for (var d = 0; d < D; d++) mean[d] += diff[d];
+        }
+        for (var d = 0; d < D; d++) mean[d] /= rows;
+        double s = 0;
+        for (var n = 0; n < rows; n++)
+        {
+            var diff = _diff.AsSpan(n * D, D);
+            for (var d = 0; d < D; d++)
+            {
+                var c = diff[d] - mean[d];
+                s += c * c;
+            }
+        }
+        return s;
     }
 
     private static double SumSquares(ReadOnlySpan<float> v)

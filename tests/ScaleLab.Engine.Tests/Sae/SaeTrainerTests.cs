@@ -80,6 +80,35 @@ public sealed class SaeTrainerTests
             Assert.Equal(0, trainer.TokensSinceFired[l]);
         }
     }
+    [Fact]
+    public void TopKResampling_LatentsSilencedByBias_RevivedWhereAuxKAloneLeavesThemDead()
+    {
+        // Given: TopK SAEs whose latents 0..7 get an encoder bias of −100 after initialisation: their pre-activation is
+        // negative on every row, so neither TopK nor AuxK (ReLU'd) ever selects them. One trainer resamples every 10
+        // steps, the control does not.
+        static SaeTrainer Silenced(int resampleEvery)
+        {
+            var data = ToFloat(Gaussian(new Rng(61), Rows * D));
+            var config = new SaeConfig(SaeFamily.TopK, D, L, K: 4, AuxK: 8);
+            var trainer = new SaeTrainer(config, new SaeTrainOptions(60, BatchRows: 32, LearningRate: 1e-2, WarmupSteps: 5, DeadAfterTokens: 64, ResampleEvery: resampleEvery, Seed: 3), data);
+            trainer.Initialize();
+            for (var l = 0; l < 8; l++) trainer.Model.EncoderBias[l] = -100;
+            return trainer;
+        }
+        using var resampled = Silenced(10);
+        using var control = Silenced(0);
+
+        // When
+        while (!resampled.Done) resampled.TrainStep();
+        while (!control.Done) control.TrainStep();
+
+        // Then: the control's 8 silenced latents never fired (60 steps × 32 rows); with resampling (last at step 30, which
+        // resets the clock) each of them fired after step 30, and its encoder bias is back in the live range (not −100).
+        Assert.All(Enumerable.Range(0, 8), l => Assert.Equal(60 * 32, control.TokensSinceFired[l]));
+        Assert.All(Enumerable.Range(0, 8), l => Assert.True(resampled.TokensSinceFired[l] < 30 * 32, $"latent {l} did not fire in the last 30 steps"));
+        Assert.All(Enumerable.Range(0, 8), l => Assert.True(resampled.Model.EncoderBias[l] > -10, $"latent {l}: bias {resampled.Model.EncoderBias[l]}"));
+    }
+
     [Theory]
     [InlineData(512, 1e-3)]
     [InlineData(2048, 5e-4)]

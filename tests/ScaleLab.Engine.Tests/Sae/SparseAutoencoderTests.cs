@@ -79,6 +79,44 @@ public sealed class SparseAutoencoderTests
     }
 
     [Fact]
+    public void AuxLoss_DataScaledTenfold_UnchangedWhileReconstructionGrowsHundredfold()
+    {
+        // Given: the same SAE on x and on 10·x with b_pre and b_enc scaled by 10 too (W_enc, W_dec unchanged): every code,
+        // x̂, e and ê scale by 10, so the reconstruction term grows 100-fold, while AuxK's term, normalised by the spread
+        // of e as in Gao et al., does not change (an unnormalised AuxK term would also grow 100-fold and, at a fixed α,
+        // fade relative to nothing as reconstruction improves).
+        var (config, p, x, dead) = Problem(SaeFamily.TopK, 6);
+        const int N = 23;
+        using var sae = new SparseAutoencoder(config, N);
+        p.CopyTo(sae.Parameters);
+        sae.Forward(x, N, dead);
+        double recon = sae.ReconstructionLoss, aux = sae.AuxLoss;
+        var scaled = p.ToArray();
+        foreach (var (offset, length) in new[] { (config.PreBiasOffset, config.Inputs), (config.EncoderBiasOffset, config.Latents) })
+        {
+            for (var i = offset; i < offset + length; i++) scaled[i] *= 10;
+        }
+
+        // When
+        scaled.CopyTo(sae.Parameters);
+        sae.Forward(x.Select(v => 10 * v).ToArray(), N, dead);
+
+        // Then: and the term equals α·Σ‖ê − e‖²/Σ‖e − ē‖² from its stated spread.
+        Assert.True(aux > 0);
+        Assert.Equal(100 * recon, sae.ReconstructionLoss, 1e-4 * 100 * recon);
+        Assert.Equal(aux, sae.AuxLoss, 1e-4 * aux);
+        var e = new double[N * config.Inputs];
+        for (var i = 0; i < e.Length; i++) e[i] = 10.0 * x[i] - sae.Reconstruction[i];
+        double spread = 0;
+        for (var d = 0; d < config.Inputs; d++)
+        {
+            var mean = Enumerable.Range(0, N).Average(n => e[n * config.Inputs + d]);
+            spread += Enumerable.Range(0, N).Sum(n => (e[n * config.Inputs + d] - mean) * (e[n * config.Inputs + d] - mean));
+        }
+        Assert.Equal(spread, sae.AuxResidualVariance, 1e-4 * spread);
+    }
+
+    [Fact]
     public void Backward_CalledTwice_AddsIntoGradients()
     {
         // Given

@@ -78,7 +78,47 @@ public sealed class SaeRunKindTests : IDisposable
         Assert.Empty(scaled.Select(r => r.Key).Intersect(fixedRate.Select(r => r.Key)));
     }
 
+    [Fact]
+    public void Expand_StepsExponent_LargerDictionariesTrainLongerWithAsManyEvaluations()
+    {
+        // When: steps ∝ n^0.5 from n = 32 (the smallest by default; eval every 10 steps there), and the default (no growth).
+        static SaeRunConfig Config(NewRun r) => JsonSerializer.Deserialize<SaeRunConfig>(r.ConfigJson, SaeRunKind.Json)!;
+        var grown = SweepSpec.Parse(Spec("latents = [32, 128, 512]\nk = 4\neval_interval = 10\nsteps_exponent = 0.5\naux_coefficient = 0.25")).NewRuns();
+        var rebased = SweepSpec.Parse(Spec("latents = [32, 128]\nk = 4\nsteps_exponent = 1\nsteps_reference_latents = 64")).NewRuns();
+        var flat = SweepSpec.Parse(Spec("latents = [32, 128, 512]\nk = 4\neval_interval = 10")).NewRuns();
+        var flatNamed = SweepSpec.Parse(Spec("latents = [32, 128, 512]\nk = 4\neval_interval = 10\nsteps_exponent = 0")).NewRuns();
+
+        // Then: 30, 60 and 120 steps (30·√(n/32)), evaluated every 10, 20 and 40 steps (three times each), tokens and
+        // compute following the steps, warmup a tenth of each run, AuxK's α as given; rebased at n_ref = 64 with p = 1:
+        // 15 and 60 steps; without growth every run takes 30 steps, α is Gao et al.'s 1/32, and the keys equal those of an
+        // explicit steps_exponent = 0.
+        Assert.Equal([30L, 60L, 120L], grown.Select(r => Config(r).Train.Steps));
+        Assert.Equal([10, 20, 40], grown.Select(r => Config(r).EvalInterval));
+        Assert.Equal([30L * 32, 60L * 32, 120L * 32], grown.Select(r => r.Tokens));
+        Assert.Equal(120.0 * 32 * (2 * 512 + 10 * 4) * 64, grown[2].Flops);
+        Assert.Equal([3, 6, 12], grown.Select(r => Config(r).Train.WarmupSteps));
+        Assert.All(grown, r => Assert.Equal(0.25, Config(r).Sae.AuxCoefficient));
+        Assert.Equal([15L, 60L], rebased.Select(r => Config(r).Train.Steps));
+        Assert.All(flat, r => Assert.Equal(30L, Config(r).Train.Steps));
+        Assert.All(flat, r => Assert.Equal(1.0 / 32, Config(r).Sae.AuxCoefficient));
+        Assert.Equal(flat.Select(r => r.Key), flatNamed.Select(r => r.Key));
+        Assert.Empty(grown.Select(r => r.Key).Intersect(flat.Select(r => r.Key)));
+    }
+
+    [Fact]
+    public void StepsAt_RoundsAndKeepsAtLeastOne()
+    {
+        // 1000·(100/64)^0.6 = 1306.9 → 1307; the interval 250 → 326.7 → 327; a tiny n still gets one step; interval 0 stays 0.
+        Assert.Equal((1307L, 327), SaeRunKind.StepsAt(100, 1000, 250, 0.6, 64));
+        Assert.Equal((1L, 1), SaeRunKind.StepsAt(1, 10, 5, 2, 1000));
+        Assert.Equal((2000L, 0), SaeRunKind.StepsAt(256, 1000, 0, 0.5, 64));
+        Assert.Throws<ArgumentException>(() => SaeRunKind.StepsAt(64, 1000, 10, -0.5, 64));
+    }
+
     [Theory]
+    [InlineData("steps_exponent = -1", "steps_exponent")]
+    [InlineData("steps_exponent = [0.5, 1]", "steps_exponent")]
+    [InlineData("aux_coefficient = -0.5", "aux_coefficient")]
     [InlineData("lr_scaling = \"cubic\"", "lr_scaling")]
     [InlineData("latents = 8\nk = 16", "larger than latents")]
     [InlineData("colour = 1", "unknown sae setting")]

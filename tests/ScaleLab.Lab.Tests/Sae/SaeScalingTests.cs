@@ -44,6 +44,20 @@ public sealed class SaeScalingTests
     }
 
     [Fact]
+    public void Direction_FromTheExponentsInterval_RisesOnlyWhenTheWholeIntervalIsBelowZero()
+    {
+        // An exponent of n > 0 means FVU falls with n; the verdict needs the whole interval on one side of 0.
+        Assert.Equal("falls", SaeScaling.Direction(new Interval(0.1, 0.4)));
+        Assert.Equal("rises", SaeScaling.Direction(new Interval(-0.8, -0.47)));
+        Assert.Equal("unresolved", SaeScaling.Direction(new Interval(-0.26, 0.095)));
+        Assert.Equal("unresolved", SaeScaling.Direction(new Interval(0, 0.3)));
+        Assert.Equal("unresolved", SaeScaling.Direction(null));
+        Assert.Contains("FVU rises with n", SaeScaling.DirectionInWords(new Interval(-0.8, -0.47)), StringComparison.Ordinal);
+        Assert.Contains("FVU falls with n", SaeScaling.DirectionInWords(new Interval(0.1, 0.4)), StringComparison.Ordinal);
+        Assert.Contains("includes 0", SaeScaling.DirectionInWords(new Interval(-0.26, 0.095)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NotConverged_FallOverLastIntervalAboveTwoPercent_FlaggedOthersNot()
     {
         // Given: a run still falling 3% over its last interval, one falling 1%, one rising, one never evaluated twice.

@@ -20,8 +20,12 @@ public sealed record SaeRunConfig(string Study, string Activations, string Model
 /// at n = <c>lr_reference_latents</c>, default 512, and each run's rate is lr·√(reference / n), Gao et al. 2024's rule for
 /// SAEs trained to convergence; on the demo's 2×64 model at a fixed 1M training tokens it did worse than a fixed 1e-3 at
 /// n = 1024, so it is not the default),
-/// <c>dead_after</c>, <c>resample_every</c>, <c>holdout</c> (default 0.1), <c>eval_interval</c> (default 0: at the end):
-/// one run per latents × (k or λ) × seed. Per step it logs loss, reconstruction, aux and the training-window dead
+/// <c>dead_after</c>, <c>aux_coefficient</c> (AuxK's α, default 1/32), <c>resample_every</c> (dead-latent resampling in
+/// the first half of the run: default 250 steps for ReLU+L1, 0 (never) for TopK), <c>holdout</c> (default 0.1),
+/// <c>eval_interval</c> (default 0: at the end), <c>steps_exponent</c> (default 0: every run takes <c>steps</c>; p &gt; 0: a
+/// run of n latents takes round(steps·(n / n_ref)^p) steps, n_ref = <c>steps_reference_latents</c>, default the smallest
+/// of <c>latents</c>, so larger dictionaries get the longer training they need to converge; its eval_interval scales by
+/// the same factor, so every run is evaluated as many times): one run per latents × (k or λ) × seed. Per step it logs loss, reconstruction, aux and the training-window dead
 /// fraction; at each evaluation the held-out FVU, L0 and dead fraction; the run's final value is the held-out FVU.
 /// Compute per run: tokens × (2n + 10k)·D for TopK (the dense encoder plus five k-sparse products of our kernels),
 /// tokens × 12·n·D for ReLU+L1 (dense bound).
@@ -37,7 +41,7 @@ public sealed class SaeRunKind : IRunKind
 
     internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] Known = ["activations", "family", "latents", "k", "l1", "auxk", "seeds", "steps", "batch", "lr", "lr_scaling", "lr_reference_latents", "dead_after", "resample_every", "holdout", "eval_interval"];
+    private static readonly string[] Known = ["activations", "family", "latents", "k", "l1", "auxk", "seeds", "steps", "batch", "lr", "lr_scaling", "lr_reference_latents", "dead_after", "aux_coefficient", "resample_every", "holdout", "eval_interval", "steps_exponent", "steps_reference_latents"];
 
     public string Name => KindName;
 
@@ -64,13 +68,16 @@ public sealed class SaeRunKind : IRunKind
         int Int(string name, int fallback, int min) => Ints(settings, name, [fallback], min) is [var v] ? v : throw new InvalidDataException($"sae setting {name} must be one integer");
         var steps = Int("steps", 2000, 1);
         var batch = Int("batch", 512, 1);
-        var resample = Int("resample_every", 250, 0);
+        var resample = Int("resample_every", family == "relu" ? 250 : 0, 0);
         var evalInterval = Int("eval_interval", 0, 0);
         var deadAfter = Int("dead_after", 20_000, 1);
         var lr = Doubles(settings, "lr", [SaeTrainOptions.ReferenceLearningRate]) is [var l] && l > 0 ? l : throw new InvalidDataException("sae setting lr must be one positive number");
         var lrScaling = settings.TryGetProperty("lr_scaling", out var ls) ? ls.ValueKind == JsonValueKind.String ? ls.GetString() : null : LrScalingNone;
         if (lrScaling is not (LrScalingInverseSqrtN or LrScalingNone)) throw new InvalidDataException($"sae setting lr_scaling must be \"{LrScalingInverseSqrtN}\" or \"{LrScalingNone}\"");
         var lrReference = Int("lr_reference_latents", SaeTrainOptions.ReferenceLatents, 1);
+        var auxCoefficient = Doubles(settings, "aux_coefficient", [SaeConfig.DefaultAuxCoefficient]) is [var ac] ? ac : throw new InvalidDataException("sae setting aux_coefficient must be one number ≥ 0");
+        var stepsExponent = Doubles(settings, "steps_exponent", [0]) is [var se] && se <= 4 ? se : throw new InvalidDataException("sae setting steps_exponent must be one number in [0, 4]");
+        var stepsReference = Int("steps_reference_latents", latents.Min(), 1);
         var holdout = Doubles(settings, "holdout", [0.1]) is [var h] && h is >= 0 and < 1 ? h : throw new InvalidDataException("sae setting holdout must be one number in [0, 1)");
         var runs = new List<NewRun>();
         foreach (var n in latents)
@@ -85,7 +92,7 @@ public sealed class SaeRunKind : IRunKind
                         var k = (int)variant;
                         if (k > n) throw new InvalidDataException($"sae setting k = {k} is larger than latents = {n}");
                         var auxk = settings.TryGetProperty("auxk", out var ak) ? (ak.TryGetInt32(out var av) && av >= 0 ? Math.Min(av, n) : throw new InvalidDataException("sae setting auxk must be an integer ≥ 0")) : Math.Min(2 * k, n);
-                        sae = new SaeConfig(SaeFamily.TopK, file.Width, n, K: k, AuxK: auxk);
+                        sae = new SaeConfig(SaeFamily.TopK, file.Width, n, K: k, AuxK: auxk, AuxCoefficient: auxCoefficient);
                     }
                     else
                     {
@@ -93,17 +100,32 @@ public sealed class SaeRunKind : IRunKind
                     }
                     sae.Validate();
                     var rate = lrScaling == LrScalingNone ? lr : SaeTrainOptions.ScaledLearningRate(n, lr, lrReference);
-                    var train = new SaeTrainOptions(steps, batch, rate, WarmupSteps: Math.Min(100, steps / 10), DeadAfterTokens: deadAfter,
-                        ResampleEvery: family == "relu" ? resample : 0, Seed: (ulong)seed);
-                    var config = new SaeRunConfig(study, path, file.ModelIdentity, file.Site.ToString(), sae, train, holdout, evalInterval);
+                    var (runSteps, runEvalInterval) = StepsAt(n, steps, evalInterval, stepsExponent, stepsReference);
+                    var train = new SaeTrainOptions(runSteps, batch, rate, WarmupSteps: (int)Math.Min(100, runSteps / 10), DeadAfterTokens: deadAfter,
+                        ResampleEvery: resample, Seed: (ulong)seed);
+                    var config = new SaeRunConfig(study, path, file.ModelIdentity, file.Site.ToString(), sae, train, holdout, runEvalInterval);
                     var json = JsonSerializer.Serialize(config, Json);
-                    var tokens = (long)steps * batch;
+                    var tokens = runSteps * batch;
                     var flops = family == "topk" ? tokens * (2.0 * n + 10.0 * sae.K) * file.Width : tokens * 12.0 * n * file.Width;
                     runs.Add(new NewRun(RunKeys.Of(json), runs.Count, json, seed, sae.ParameterCount, sae.ParameterCount, tokens, flops, KindName));
                 }
             }
         }
         return runs;
+    }
+
+    /// <summary>The steps and evaluation interval of a run of <paramref name="latents"/> latents: steps·(n / n_ref)^p and
+    /// the interval scaled by the same factor (both rounded, at least 1; the interval stays 0 when it is 0).</summary>
+    public static (long Steps, int EvalInterval) StepsAt(int latents, int steps, int evalInterval, double exponent, int referenceLatents)
+    {
+        if (latents < 1 || referenceLatents < 1 || steps < 1 || evalInterval < 0 || !(exponent >= 0) || double.IsInfinity(exponent))
+        {
+            throw new ArgumentException($"steps at n = {latents}: need n, n_ref and steps ≥ 1, eval interval ≥ 0 and a finite exponent ≥ 0 (got n_ref = {referenceLatents}, steps = {steps}, interval = {evalInterval}, exponent = {exponent})");
+        }
+        if (exponent == 0) return (steps, evalInterval);
+        var factor = Math.Pow(latents / (double)referenceLatents, exponent);
+        var runSteps = Math.Max(1, (long)Math.Round(steps * factor));
+        return (runSteps, evalInterval == 0 ? 0 : (int)Math.Max(1, Math.Round(evalInterval * factor)));
     }
 
     private static int[] Ints(JsonElement settings, string name, int[] fallback, int min)

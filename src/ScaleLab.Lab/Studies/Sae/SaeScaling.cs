@@ -54,6 +54,24 @@ public static class SaeScaling
     /// size with training length (Gao et al. 2024 fit their laws to SAEs trained to convergence).</summary>
     public const double NotConvergedFall = 0.02;
 
+    /// <summary>What an exponent of n says about FVU, from its interval (the reducible term goes as n^−exponent): "falls"
+    /// when the whole interval is above 0, "rises" when the whole interval is below 0, "unresolved" when it includes 0 or
+    /// there is no interval.</summary>
+    public static string Direction(Interval? interval) => interval switch
+    {
+        { Lo: > 0 } => "falls",
+        { Hi: < 0 } => "rises",
+        _ => "unresolved",
+    };
+
+    /// <summary>The words for <see cref="Direction"/>, for text output.</summary>
+    public static string DirectionInWords(Interval? interval) => Direction(interval) switch
+    {
+        "falls" => "the whole interval is above 0: FVU falls with n",
+        "rises" => "the whole interval is below 0: FVU rises with n",
+        _ => interval is null ? "no interval: the direction is not resolved" : "interval includes 0: no change with n is resolved",
+    };
+
     /// <summary>The runs flagged by <see cref="NotConvergedFall"/>.</summary>
     public static IReadOnlyList<SaeScalingPoint> NotConverged(IReadOnlyList<SaeScalingPoint> points) =>
         [.. (points ?? throw new ArgumentNullException(nameof(points))).Where(p => p.LastIntervalFall > NotConvergedFall)];
