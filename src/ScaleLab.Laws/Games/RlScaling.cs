@@ -46,7 +46,12 @@ public sealed record RlScalingFit(
     IReadOnlyList<IntrinsicPoint> Data,
     IReadOnlyList<string> Notes)
 {
-    /// <summary>False when the fit ran to the law's degenerate log-linear limit: then no exponent is a result (the notes say why).</summary>
+    /// <summary>
+    /// False when the exponents are not identified by these data: the fit ran to one of the law's degenerate limits
+    /// (log-linear, α → 0; or a hard bottleneck, α → ∞), or the bootstrap's interval of an exponent spans more than a
+    /// factor <see cref="RlScaling.MaxIntervalRatio"/>, or too many resamples failed. Then no exponent is a result (the
+    /// notes say why).
+    /// </summary>
     public bool Identified { get; init; } = true;
 
     /// <summary>Predicted log10 I at (N, E).</summary>
@@ -77,6 +82,18 @@ public static class RlScaling
 {
     /// <summary>An exponent below this means the fit went to the law's log-linear limit, where the exponents are not identified.</summary>
     public const double DegenerateExponent = 0.02;
+
+    /// <summary>
+    /// An exponent above this means the fit went to the law's hard-bottleneck limit, I set by the smaller of the N and E
+    /// terms alone (a kink, not a smooth crossover): how large the exponent is past that is not identified.
+    /// </summary>
+    public const double HardBottleneckExponent = 20;
+
+    /// <summary>An exponent whose bootstrap interval spans more than this factor (two decades) is not identified.</summary>
+    public const double MaxIntervalRatio = 100;
+
+    /// <summary>More than this fraction of failed bootstrap fits leaves the intervals, and so the exponents, not identified.</summary>
+    public const double MaxFailedFraction = 0.25;
 
     /// <summary>
     /// Intrinsic performance of every point inside the Elo window and the frontier's range (points below the frontier's
@@ -164,11 +181,6 @@ public static class RlScaling
             ?? throw new InvalidDataException($"RL scaling: no start of the fit converged ({starts.Count} starts)");
         var notes = new List<string>(priorNotes ?? []);
         double rms = Math.Sqrt(Enumerable.Range(0, data.Count).Average(i => Math.Pow(lnI[i] - LogIntrinsic(best.Theta, lnN[i], lnE[i], []), 2))) / Math.Log(10);
-        bool identified = Math.Min(Math.Exp(best.Theta[2]), Math.Exp(best.Theta[3])) >= DegenerateExponent;
-        if (!identified)
-        {
-            notes.Add($"exponents not identified: the fit ran to α → 0 (α_N = {NumberStyle.Format(Math.Exp(best.Theta[2]), 3)}, α_E = {NumberStyle.Format(Math.Exp(best.Theta[3]), 3)}), the law's log-linear limit; the data show no bottleneck in N or E (are the intrinsic performances just the computes?)");
-        }
         double[][] draws = [];
         int failed = 0;
         if (options.Bootstrap > 0)
@@ -186,6 +198,11 @@ public static class RlScaling
             draws = raw.Where(d => d.Length > 0).ToArray();
             notes.Add($"intervals: {options.Bootstrap} bootstrap resamples of {runs.Count} whole runs ({failed} failed), {options.Level:P0} percentile");
         }
+        var unidentified = Unidentified(Math.Exp(best.Theta[2]), Math.Exp(best.Theta[3]), draws, failed, options.Bootstrap, options.Level);
+        if (unidentified is not null)
+        {
+            notes.Add("exponents not identified: " + unidentified);
+        }
         Estimate Of(Func<double[], double> q) => new(q(best.Theta), draws.Length > 0 ? Quantile.Percentile(draws.Select(q), options.Level) : null);
         return new RlScalingFit(
             Of(t => Math.Exp(t[2])), Of(t => Math.Exp(t[3])),
@@ -194,8 +211,44 @@ public static class RlScaling
             Of(t => t[0] / Math.Log(10)), Of(t => t[1] / Math.Log(10)),
             rms, data.Count, runs.Count, failed, data, notes)
         {
-            Identified = identified,
+            Identified = unidentified is null,
         };
+    }
+
+    /// <summary>
+    /// Why the exponents are not identified, or null when they are: the point estimate at a degenerate limit (α below
+    /// <see cref="DegenerateExponent"/>: log-linear; above <see cref="HardBottleneckExponent"/>: a hard bottleneck), more
+    /// than <see cref="MaxFailedFraction"/> of the bootstrap fits failed, or an exponent's bootstrap interval (rows of
+    /// <paramref name="draws"/> are θ = (ln N_c, ln E_c, ln α_N, ln α_E)) spanning more than <see cref="MaxIntervalRatio"/>.
+    /// </summary>
+    internal static string? Unidentified(double alphaN, double alphaE, IReadOnlyList<double[]> draws, int failed, int bootstrap, double level)
+    {
+        string Pair() => $"α_N = {NumberStyle.Format(alphaN, 3)}, α_E = {NumberStyle.Format(alphaE, 3)}";
+        if (Math.Min(alphaN, alphaE) < DegenerateExponent)
+        {
+            return $"the fit ran to α → 0 ({Pair()}), the law's log-linear limit; the data show no bottleneck in N or E (are the intrinsic performances just the computes?)";
+        }
+        if (Math.Max(alphaN, alphaE) > HardBottleneckExponent)
+        {
+            return $"the fit ran to α → ∞ ({Pair()}), the law's hard-bottleneck limit, where only the kink between the N and E terms is seen, not how smooth it is";
+        }
+        if (bootstrap > 0 && failed > MaxFailedFraction * bootstrap)
+        {
+            return $"{failed} of {bootstrap} bootstrap fits failed";
+        }
+        if (draws.Count == 0)
+        {
+            return null;
+        }
+        foreach (var (name, index) in (ReadOnlySpan<(string, int)>)[("α_N", 2), ("α_E", 3)])
+        {
+            var interval = Quantile.Percentile(draws.Select(t => Math.Exp(t[index])), level);
+            if (!(interval.Hi <= MaxIntervalRatio * interval.Lo))
+            {
+                return $"the bootstrap interval of {name}, [{NumberStyle.Format(interval.Lo, 3)}, {NumberStyle.Format(interval.Hi, 3)}], spans {Math.Log10(interval.Hi / interval.Lo):0.#} decades (at most {Math.Log10(MaxIntervalRatio):0} allowed)";
+            }
+        }
+        return null;
     }
 
     /// <summary>Starts: α_N, α_E ∈ {0.3, 0.7, 1.5}; ln N_c, ln E_c at the minimum, median and maximum of the data's ln N, ln E.</summary>

@@ -108,6 +108,55 @@ public sealed class RlScalingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fit_HardBottleneckData_ExponentsNotIdentified()
+    {
+        // Given: I set by the smaller of the two terms alone (α_N = α_E = 200: a kink, no smooth crossover), 1% noise.
+        double[] kink = [Math.Log(Nc), Math.Log(Ec), Math.Log(200), Math.Log(200)];
+        var rng = SplitMix64.Stream(7, 0);
+        var data = LogSpace(1e3, 1e6, 8).SelectMany(n => LogSpace(1e4, 1e9, 25).Select(e => new IntrinsicPoint(
+            $"N={n:G4}", n, e, n * e, double.NaN, Math.Exp(RlScaling.LogIntrinsic(kink, Math.Log(n), Math.Log(e), []) + 0.01 * rng.NextGaussian())))).ToList();
+
+        // When
+        var fit = RlScaling.Fit(data, new RlScalingOptions { Bootstrap = 50, Seed = 3 });
+
+        // Then: whatever large values the exponents took, they are not a result.
+        output.WriteLine($"kink: α_N {fit.AlphaN}, α_E {fit.AlphaE}; {string.Join("; ", fit.Notes)}");
+        Assert.False(fit.Identified);
+        Assert.Contains(fit.Notes, n => n.Contains("not identified", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0.8, 0.5, 0.1, 0, null)] // tight draws: identified
+    [InlineData(0.8, 0.5, 3.0, 0, "decades")] // α_N's draws over 6 decades (log-normal, sd 3 in ln): not identified
+    [InlineData(0.8, 0.5, 0.1, 30, "failed")] // 30 of 100 resamples failed
+    [InlineData(0.01, 0.5, 0.1, 0, "α → 0")]
+    [InlineData(50.0, 0.5, 0.1, 0, "α → ∞")]
+    public void Unidentified_ThePointEstimateTheFailuresAndTheIntervalWidthEachDecide(double alphaN, double alphaE, double spread, int failed, string? reason)
+    {
+        // Given: 100 - failed bootstrap draws around the point estimate, α_N's spread in ln units as given, α_E's 0.1.
+        var rng = SplitMix64.Stream(9, 0);
+        var draws = Enumerable.Range(0, 100 - failed).Select(_ => new[]
+        {
+            0.0, 0.0, Math.Log(alphaN) + spread * rng.NextGaussian(), Math.Log(alphaE) + 0.1 * rng.NextGaussian(),
+        }).ToList();
+
+        // When
+        var why = RlScaling.Unidentified(alphaN, alphaE, draws, failed, 100, 0.95);
+
+        // Then
+        output.WriteLine(why ?? "identified");
+        if (reason is null)
+        {
+            Assert.Null(why);
+        }
+        else
+        {
+            Assert.NotNull(why);
+            Assert.Contains(reason, why, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void LogIntrinsic_Gradient_MatchesCentralDifferences()
     {
         double[] theta = [8.1, 11.2, -0.3, -0.6];
