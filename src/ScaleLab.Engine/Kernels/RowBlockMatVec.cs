@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ScaleLab.Engine.Kernels;
 
@@ -6,7 +7,7 @@ namespace ScaleLab.Engine.Kernels;
 /// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 9 for a speculative verify pass),
 /// register-tiled: each weight row is read once per tile of token rows, and 2 token rows × 4 weight rows (8 running
 /// sums in registers, 6 vector loads per 8 FMAs; an odd count ends with 3 × 4: 12 sums, 7 loads) keep the FMA units
-/// busy instead of the load ports. One token row
+/// busy instead of the load ports; the first tile of each group of 4 weight rows prefetches the next group. One token row
 /// (a decode step) uses 8 weight rows at a time (8 independent sums hide the FMA latency).
 /// Every output element output[i,o] = bias[o] + dot(W[o,:], x[i,:]) is summed in one fixed order, whatever k and
 /// whatever tile it lands in: one 8-lane fused multiply-add accumulator over the C/8 whole chunks, then
@@ -39,10 +40,14 @@ internal static unsafe class RowBlockMatVec
             {
                 // Pairs of token rows; an odd count ends with three rows at once (a lone row's 4 sums would wait on
                 // the FMA latency).
+                // The first tile of a group also prefetches the next group's 4 weight rows (4·C contiguous floats, 2
+                // cache lines per 8-float chunk): on a model larger than the cache the rows then arrive while this
+                // group's other tiles compute, and a pass costs about the larger of reading and computing, not their sum.
+                var next = Sse.IsSupported && oc + 8 <= OC ? w + (long)(oc + 4) * C : null;
                 var i = 0;
                 var pairsEnd = k % 2 == 1 && k >= 3 ? k - 3 : k - k % 2;
-                for (; i < pairsEnd; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po);
-                if (k - i == 3) Tile3x4(w, b, px, C, OC, i, oc, po);
+                for (; i < pairsEnd; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
+                if (k - i == 3) Tile3x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
                 else if (k - i == 1) Tile1x4(w, b, px, C, OC, i, oc, po);
             }
             for (; oc < OC; oc++)
@@ -103,7 +108,7 @@ internal static unsafe class RowBlockMatVec
         output[o + 7] = Finish(bias, o + 7, Vector256.Sum(a7), w7, x, C);
     }
 
-    private static void Tile2x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
+    private static void Tile2x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output, float* prefetch)
     {
         var w0 = w + (long)o * C;
         float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
@@ -113,6 +118,11 @@ internal static unsafe class RowBlockMatVec
         Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
         for (var c = 0; c + 8 <= C; c += 8)
         {
+            if (prefetch != null)
+            {
+                Sse.Prefetch0(prefetch + 4 * c);
+                Sse.Prefetch0(prefetch + 4 * c + 16);
+            }
             var u = Vector256.Load(x0 + c);
             var v = Vector256.Load(x1 + c);
             var wv = Vector256.Load(w0 + c);
@@ -140,7 +150,7 @@ internal static unsafe class RowBlockMatVec
         r1[3] = Finish(bias, o + 3, Vector256.Sum(a13), w3, x1, C);
     }
 
-    private static void Tile3x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output)
+    private static void Tile3x4(float* w, float* bias, float* x, int C, int OC, int i, int o, float* output, float* prefetch)
     {
         var w0 = w + (long)o * C;
         float* w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
@@ -151,6 +161,11 @@ internal static unsafe class RowBlockMatVec
         Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
         for (var c = 0; c + 8 <= C; c += 8)
         {
+            if (prefetch != null)
+            {
+                Sse.Prefetch0(prefetch + 4 * c);
+                Sse.Prefetch0(prefetch + 4 * c + 16);
+            }
             var u = Vector256.Load(x0 + c);
             var v = Vector256.Load(x1 + c);
             var z = Vector256.Load(x2 + c);
