@@ -20,7 +20,8 @@ namespace ScaleLab.Engine.Kernels;
 /// panel, and the bias, relu and residual are applied as the tile is stored, so no extra pass over the output runs.
 /// Summation order: each output is bias + the K-blocks' sums (KC = 256 inputs per block, each summed in c order),
 /// then relu, then + residual; the order does not depend on N or on a column's position in the batch, so one
-/// example gives the same bits alone or in any batch. Without AVX2 + FMA the reference runs in float.
+/// example gives the same bits alone or in any batch. Without AVX2 + FMA the engine's SGEMM runs on its portable
+/// kernel, the bias, relu and residual in a second pass.
 /// </summary>
 public static unsafe class FeatureMajorLinear
 {
@@ -48,15 +49,23 @@ public static unsafe class FeatureMajorLinear
 
     /// <summary>Fast <see cref="ForwardReference{TReal}"/>, one thread. The output must not overlap x or the residual.</summary>
     public static void Forward(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-        ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output)
+        ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output) =>
+        Forward(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, Sgemm.DefaultKernel);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, int, int, int, Span{float})"/>
+    /// on a chosen microkernel: the fused AVX2 + FMA tile, or for any other (machines without AVX2 + FMA; tests on x86)
+    /// the engine's <see cref="Sgemm"/> on that kernel, W·X with X through its strides, then bias, relu and residual in one pass.</summary>
+    internal static void Forward(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output, SgemmKernel kernel)
     {
-        if (!Sgemm.IsAccelerated || C == 0)
-        {
-            ForwardReference(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output);
-            return;
-        }
         Check(x.Length, xcs, xns, weight.Length, bias.Length, residual.Length, N, C, OC, output.Length);
         if (N == 0 || OC == 0) return;
+        if (kernel == SgemmKernel.Avx2Fma && !Sgemm.IsAccelerated) kernel = Sgemm.DefaultKernel;
+        if (kernel != SgemmKernel.Avx2Fma || C == 0)
+        {
+            Portable(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, kernel);
+            return;
+        }
         var panels = (N + NR - 1) / NR;
         var needX = panels * C * NR + 16;
         if (t_packX is null || t_packX.Length < needX) t_packX = GC.AllocateArray<float>(needX, pinned: true);
@@ -103,6 +112,28 @@ public static unsafe class FeatureMajorLinear
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>out = W (OC×C) · X (C×N) on the SGEMM (K = 0 stores zeros), then out[o, n] = residual + relu(out + bias[o]).
+    /// Summation order: Σ first, then the bias (the reference starts from the bias).</summary>
+    private static void Portable(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output, SgemmKernel kernel)
+    {
+        fixed (float* px = x, pw = weight, pOut = output)
+        {
+            Sgemm.Multiply(pw, C, 1, px, xcs, xns, pOut, N, OC, N, C, null, null, kernel);
+        }
+        for (var o = 0; o < OC; o++)
+        {
+            var b = bias.IsEmpty ? 0f : bias[o];
+            var row = output.Slice(o * N, N);
+            for (var n = 0; n < N; n++)
+            {
+                var v = row[n] + b;
+                if (relu && !(v > 0f)) v = 0f;
+                row[n] = residual.IsEmpty ? v : residual[o * N + n] + v;
             }
         }
     }

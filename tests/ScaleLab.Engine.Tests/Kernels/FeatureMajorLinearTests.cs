@@ -40,18 +40,22 @@ public sealed class FeatureMajorLinearTests
                 var absSum = new double[OC * N];
                 FeatureMajorLinear.ForwardReference<double>(Abs(x), xcs, xns, Abs(w), Abs(b), Abs(res), false, N, C, OC, absSum);
 
-                // When the fast kernel runs on the float-rounded operands, into an output holding garbage
-                var fast = new float[OC * N];
-                Array.Fill(fast, float.NaN);
-                FeatureMajorLinear.Forward(ToFloat(x), xcs, xns, ToFloat(w), ToFloat(b), ToFloat(res), relu, N, C, OC, fast);
-
-                // Then every output is within (C + 4)·u·Σ|terms| of the double definition
-                const double u = 1.0 / (1 << 24);
-                for (var i = 0; i < fast.Length; i++)
+                // The fused AVX2 tile, and the SGEMM fallback (machines without AVX2 + FMA) on its portable kernels
+                foreach (var kernel in new[] { SgemmKernel.Avx2Fma, SgemmKernel.Vector256, SgemmKernel.Scalar })
                 {
-                    var bound = (C + 4) * u * absSum[i] + 1e-30;
-                    Assert.True(Math.Abs(fast[i] - reference[i]) <= bound,
-                        $"N {N} C {C} OC {OC} batch-major {batchMajor} relu {relu} bias {withBias} residual {withResidual}: out[{i}] {fast[i]:G9} vs {reference[i]:G9} (bound {bound:G3})");
+                    // When the kernel runs on the float-rounded operands, into an output holding garbage
+                    var fast = new float[OC * N];
+                    Array.Fill(fast, float.NaN);
+                    FeatureMajorLinear.Forward(ToFloat(x), xcs, xns, ToFloat(w), ToFloat(b), ToFloat(res), relu, N, C, OC, fast, kernel);
+
+                    // Then every output is within (C + 4)·u·Σ|terms| of the double definition
+                    const double u = 1.0 / (1 << 24);
+                    for (var i = 0; i < fast.Length; i++)
+                    {
+                        var bound = (C + 4) * u * absSum[i] + 1e-30;
+                        Assert.True(Math.Abs(fast[i] - reference[i]) <= bound,
+                            $"{kernel} N {N} C {C} OC {OC} batch-major {batchMajor} relu {relu} bias {withBias} residual {withResidual}: out[{i}] {fast[i]:G9} vs {reference[i]:G9} (bound {bound:G3})");
+                    }
                 }
             }
         }
