@@ -90,10 +90,12 @@ public sealed class SaeCommandTests : IDisposable
 
         // When: the defaults, and --lr given with nothing held out.
         var (code, output, err) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--batch", "32", "--out", PathOf("a.slsa"), "--json");
-        var (code2, output2, err2) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--batch", "32", "--lr", "3e-3", "--holdout", "0", "--out", PathOf("b.slsa"), "--json");
+        var (code2, output2, err2) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--batch", "32", "--lr", "3e-3", "--holdout", "0", "--aux-coefficient", "0.25", "--resample-every", "2", "--out", PathOf("b.slsa"), "--json");
+        var (code3, output3, err3) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "128", "--k", "8", "--steps", "5", "--aux-coefficient", "-1", "--out", PathOf("c.slsa"));
 
-        // Then: rate 1e-3; the last 10% (64 rows) held out and its FVU reported beside the 576 training rows'; with
-        // --holdout 0 no held-out figures and all 640 rows trained on; a given rate is used as given.
+        // Then: rate 1e-3, AuxK α 1/32 and no resampling for TopK; the last 10% (64 rows) held out and its FVU reported
+        // beside the 576 training rows'; with --holdout 0 no held-out figures and all 640 rows trained on; a given rate,
+        // α and resampling interval are used as given; a negative α exits 2 in one line and writes nothing.
         Assert.True(code == CliApp.ExitOk, err);
         Assert.True(code2 == CliApp.ExitOk, err2);
         using var doc = JsonDocument.Parse(output);
@@ -105,6 +107,14 @@ public sealed class SaeCommandTests : IDisposable
         Assert.Equal(3e-3, doc2.RootElement.GetProperty("lr").GetDouble(), 12);
         Assert.Equal(JsonValueKind.Null, doc2.RootElement.GetProperty("held_out").ValueKind);
         Assert.Equal(640, doc2.RootElement.GetProperty("training_set").GetProperty("tokens").GetInt64());
+        Assert.Equal(1.0 / 32, doc.RootElement.GetProperty("aux_coefficient").GetDouble(), 12);
+        Assert.Equal(0, doc.RootElement.GetProperty("resample_every").GetInt32());
+        Assert.Equal(0.25, doc2.RootElement.GetProperty("aux_coefficient").GetDouble(), 12);
+        Assert.Equal(2, doc2.RootElement.GetProperty("resample_every").GetInt32());
+        Assert.Equal(2, code3);
+        Assert.Contains("--aux-coefficient", err3, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', err3.TrimEnd());
+        Assert.False(File.Exists(PathOf("c.slsa")));
     }
 
     [Theory]

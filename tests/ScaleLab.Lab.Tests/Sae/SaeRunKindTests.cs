@@ -144,6 +144,26 @@ public sealed class SaeRunKindTests : IDisposable
     private string Registry(string name) => "sqlite:" + Path.Combine(_directory, name + ".db");
 
     [Fact]
+    public void Points_StepsNotAMultipleOfTheInterval_LastIntervalSkipsTheExtraFinalEvaluation()
+    {
+        // Given: 31 steps evaluated every 10, so at steps 10, 20, 30 and again at the end, 31.
+        var text = Spec("latents = 64\nk = 4\neval_interval = 10").Replace("steps = 30", "steps = 31", StringComparison.Ordinal);
+        using var store = RunStores.Open(Registry("odd"));
+        SweepPlan.Enqueue(store, SweepSpec.Parse(text));
+        Assert.True(InProcessExecutor.Run(() => RunStores.Open(Registry("odd")), "saes", Options("odd")).Complete);
+
+        // When
+        var point = Assert.Single(SaeScaling.Points(store, "saes"));
+
+        // Then: the fall is read from step 20 to 31 (11 steps), not from 30 to 31 (one step, which would always pass).
+        var run = Assert.Single(store.ListRuns("saes"));
+        var evals = store.ReadRunMetrics(run.Key).Where(m => m.Name == "heldout_fvu").OrderBy(m => m.Step).ToList();
+        Assert.Equal([10L, 20L, 30L, 31L], evals.Select(m => m.Step));
+        Assert.Equal(11L, point.LastIntervalSteps);
+        Assert.Equal((evals[1].Value - evals[3].Value) / evals[1].Value, point.LastIntervalFall);
+    }
+
+    [Fact]
     public void Train_ResumedAfterCrash_MatchesUninterruptedBitForBit()
     {
         // Given: an uninterrupted reference, and a crashed attempt on a second registry (a checkpoint at step 10, then the

@@ -7,7 +7,8 @@ namespace ScaleLab.Lab.Studies.Sae;
 /// <summary>One finished SAE run: its latents n, k (TopK; 0 for ReLU+L1), seed, held-out FVU, compute (the run kind's FLOP
 /// estimate), wall time (the registry's start-to-finish seconds, null when either time is missing), and how much its
 /// held-out FVU still fell over its last evaluation interval, (FVU_before − FVU_last) / FVU_before, with the steps that
-/// interval spans (both null without two evaluations: set the spec's eval_interval).</summary>
+/// interval spans (FVU_before: the latest evaluation at least half an eval_interval before the last; both null without
+/// two such evaluations: set the spec's eval_interval).</summary>
 public sealed record SaeScalingPoint(string Run, int Latents, int K, long Seed, double Fvu, double Flops, double? WallSeconds = null,
     double? LastIntervalFall = null, long? LastIntervalSteps = null);
 
@@ -41,8 +42,13 @@ public static class SaeScaling
             var config = JsonSerializer.Deserialize<SaeRunConfig>(run.ConfigJson, SaeRunKind.Json)!;
             double? wall = run.StartedAt is { } start && run.FinishedAt is { } end ? (end - start).TotalSeconds : null;
             var evals = store.ReadRunMetrics(run.Key).Where(m => m.Name == "heldout_fvu").OrderBy(m => m.Step).ToList();
-            double? fall = evals.Count >= 2 && evals[^2].Value > 0 ? (evals[^2].Value - evals[^1].Value) / evals[^2].Value : null;
-            long? span = evals.Count >= 2 ? evals[^1].Step - evals[^2].Step : null;
+            // The last interval starts at the latest evaluation at least half an eval_interval before the last one: a run
+            // whose steps are not a multiple of the interval is evaluated once more at its end, one step or so after the
+            // last scheduled evaluation, and that pair measures nothing.
+            var last = evals.Count > 0 ? evals[^1] : null;
+            var before = last is null ? null : evals.LastOrDefault(m => m.Step <= last.Step - Math.Max(1, config.EvalInterval / 2));
+            double? fall = before is not null && before.Value > 0 ? (before.Value - last!.Value) / before.Value : null;
+            long? span = before is not null ? last!.Step - before.Step : null;
             points.Add(new SaeScalingPoint(run.Key, config.Sae.Latents, config.Sae.Family == Engine.Sae.SaeFamily.TopK ? config.Sae.K : 0,
                 run.Seed, run.FinalLoss!.Value, run.Flops, wall, fall, span));
         }
