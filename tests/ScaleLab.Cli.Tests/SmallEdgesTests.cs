@@ -62,6 +62,27 @@ public sealed class SmallEdgesTests : IDisposable
     }
 
     [Fact]
+    public void Train_CheckpointHeldByAnotherTrainingProcess_ExitsTwoAndLeavesTheCheckpointAlone()
+    {
+        // Given: a checkpoint whose lock is held, as a still-running (or still-exiting) training process holds it.
+        var path = TrainTiny(3);
+        var before = File.ReadAllBytes(path);
+        using (var held = new FileStream(CheckpointLock.PathOf(path), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            // When / Then: neither a resume nor a fresh run into it starts, and the checkpoint is untouched.
+            FitCli.AssertOneLineError(FitCli.Run("train", "--resume", path, "--steps", "6"), CliApp.ExitUsage, "is in use: another scalelab process is training into it");
+            FitCli.AssertOneLineError(FitCli.Run(["train", .. Tiny, "--steps", "2", "--checkpoint", path]), CliApp.ExitUsage, "is in use");
+            Assert.Equal(before, File.ReadAllBytes(path));
+        }
+
+        // And once the holder has gone, the same resume runs (the empty lock file it left behind does not block it).
+        var (code, _, err) = FitCli.Run("train", "--resume", path, "--steps", "6");
+        Assert.True(code == CliApp.ExitOk, err);
+        Assert.Equal(6L, Checkpoint.Load(path).Step);
+        Assert.False(File.Exists(CheckpointLock.PathOf(path)), "a finished run removes its lock file");
+    }
+
+    [Fact]
     public void Train_ResumeWithMoreSteps_SaysTheScheduleIsReStretched()
     {
         // Given: a 5-step run, resumed to 8 steps (a cosine schedule over 8, not the 5 it started on).

@@ -18,8 +18,8 @@ public sealed class TrainSignalTests : IDisposable
     {
         // Given: a long run with no periodic checkpoint, evaluated every 20 steps (a line on stderr each time).
         var checkpoint = Path.Combine(_dir.FullName, "run.ckpt");
-        using var process = Process.Start(CliProcess.StartInfo(["train", "--layers", "1", "--d-model", "16", "--heads", "2", "--seq", "16",
-            "--batch", "4", "--eval-sequences", "4", "--eval-interval", "20", "--steps", "1000000", "--checkpoint", checkpoint]))!;
+        using var process = Process.Start(WithDefaultSigint(CliProcess.StartInfo(["train", "--layers", "1", "--d-model", "16", "--heads", "2", "--seq", "16",
+            "--batch", "4", "--eval-sequences", "4", "--eval-interval", "20", "--steps", "1000000", "--checkpoint", checkpoint])))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var lines = new List<string>();
         try
@@ -59,5 +59,32 @@ public sealed class TrainSignalTests : IDisposable
         Assert.Equal("", await stdout);
         var resumed = FitCli.Run("train", "--resume", checkpoint, "--steps", (saved.Step + 3).ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
         Assert.True(resumed.Code == CliApp.ExitOk, resumed.Err);
+    }
+
+    /// <summary>
+    /// The same command started through coreutils' <c>env --default-signal=INT</c> (it then execs, keeping the PID). A test
+    /// run launched as a shell's background job inherits SIGINT ignored (shells ignore it for background jobs, so that
+    /// Ctrl+C reaches only the foreground), and the runtime keeps an inherited SIG_IGN: the SIGINT case would then wait
+    /// for a signal that never arrives. Seen when the suite ran under nohup … &amp;.
+    /// </summary>
+    private static ProcessStartInfo WithDefaultSigint(ProcessStartInfo command)
+    {
+        var info = new ProcessStartInfo("env")
+        {
+            RedirectStandardOutput = command.RedirectStandardOutput,
+            RedirectStandardError = command.RedirectStandardError,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add(command.FileName);
+        foreach (var arg in command.ArgumentList)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in command.Environment)
+        {
+            info.Environment[name] = value;
+        }
+        return info;
     }
 }

@@ -34,6 +34,10 @@ public sealed partial class TrainCommand(IAnsiConsole console, Stderr stderr) : 
         }
         // The checkpoint may overwrite the --resume file (that is how a run continues), never the corpus.
         OutputPaths.Check([("--corpus", IsSynthetic(settings.Corpus) ? null : settings.Corpus)], [("--checkpoint", settings.Checkpoint ?? settings.Resume)]);
+        // One process at a time trains into a checkpoint (a run restarted before the old one has exited would race it).
+        using var checkpointLock = (settings.Checkpoint ?? settings.Resume) is { } target
+            ? CheckpointLock.Acquire(settings.Checkpoint is null ? "--resume" : "--checkpoint", target)
+            : null;
         if (!IsSynthetic(settings.Corpus))
         {
             InputFiles.EnsureRegularFile("--corpus", settings.Corpus);
