@@ -93,6 +93,28 @@ public class HexCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Frontier_RegistryWithoutItsCheckpointFolder_OneLineExit2NamingTheFolder()
+    {
+        // Given: a hex study enqueued in a registry whose folder has no scalelab-checkpoints (as for a registry copied
+        // elsewhere without it, or never trained).
+        ScaleLab.Lab.Execution.RunKinds.Register(new ScaleLab.Games.Training.HexRunKind());
+        var registry = "sqlite:" + Path.Combine(_dir, "copy.db");
+        using (var store = ScaleLab.Lab.Registry.RunStores.Open(registry))
+        {
+            ScaleLab.Games.Study.HexStudy.Enqueue(store, new ScaleLab.Games.Study.HexStudyPlan("micro", [3], [(4, 1)], [1], Generations: 2, Games: 4, Nodes: 4, TestNodes: 1, ReferenceGames: 4));
+        }
+
+        // When
+        var (code, output, err) = FitCli.Run("hex", "frontier", "--study", "micro", "--registry", registry, "--json");
+
+        // Then: one line naming the folder it looked in, no JSON (before: exit 0 with an empty fit)
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("has a checkpoint under " + Path.Combine(_dir, "scalelab-checkpoints"), err);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public void FrontierSettings_Overrides_ReplaceOnlyWhatWasGiven()
     {
         // Given the full plan and settings that set the test nodes, the train-test counts and the games

@@ -126,6 +126,14 @@ public sealed class HexFrontierCommand(IAnsiConsole console, Stderr stderr) : Co
         // A count asked for explicitly must not be mixed with matches played at a count the registry never recorded.
         HexRating.CheckTestNodes(store, settings.Study, plan.TestNodes, strict: settings.TestNodes is not null);
         var executor = new ExecutorOptions { CheckpointDirectory = ExecutorOptions.DefaultCheckpointDirectory(registry) };
+        // The snapshots live in the checkpoint folder beside the registry (SQLite) or in the working directory (PostgreSQL):
+        // a registry copied without that folder, or a study never trained, would otherwise fit nothing and exit 0.
+        if (!runs.Any(r => File.Exists(executor.CheckpointPath(settings.Study, r.Key))))
+        {
+            throw new InvalidDataException($"none of study '{settings.Study}''s {runs.Count} hex runs has a checkpoint under {executor.CheckpointDirectory}: " +
+                "hex frontier reads the snapshots from the scalelab-checkpoints folder beside the registry file (or in the working directory for PostgreSQL); " +
+                "train the study first, or copy that folder along with the registry");
+        }
         var result = HexStudy.Analyse(store, plan, executor, 0, stderr.WriteLine, settings.Bootstrap);
         var doc = HexStudyDocument.From(result);
         if (settings.Plot is { } dir) doc = doc with { Figures = HexStudyFigures.Write(result, dir) };
