@@ -6,7 +6,7 @@ namespace ScaleLab.Cli;
 /// kernel releases when the process dies (so a SIGKILL leaves no stale lock, only the empty file; a normal exit removes
 /// it, unlinking it before letting go so that nobody is locked out of a path another process is about to create). Without it, a run
 /// restarted while the one it replaces is still writing its final checkpoint (a SIGTERM makes it write one) can have
-/// its checkpoint overwritten by the dying run.
+/// its checkpoint overwritten by the dying run. Taken by <c>train</c> (--checkpoint or --resume) and <c>sae train</c> (--out).
 /// </summary>
 internal sealed class CheckpointLock : IDisposable
 {

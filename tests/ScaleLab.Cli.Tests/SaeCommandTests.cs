@@ -83,6 +83,28 @@ public sealed class SaeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_OutHeldByAnotherTrainingProcess_ExitsTwoAndLeavesTheSaeAlone()
+    {
+        // Given: a trained SAE whose lock is held, as a still-exiting `sae train` into the same --out holds it.
+        var activations = Capture(TrainTiny());
+        var sae = PathOf("held.slsa");
+        var first = FitCli.Run("sae", "train", "--activations", activations, "--latents", "64", "--k", "8", "--steps", "5", "--batch", "32", "--out", sae);
+        Assert.True(first.Code == CliApp.ExitOk, first.Err);
+        var before = File.ReadAllBytes(sae);
+        using (new FileStream(CheckpointLock.PathOf(sae), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            // When: a second run into it (it would resume from it and overwrite it).
+            var (code, _, err) = FitCli.Run("sae", "train", "--activations", activations, "--latents", "64", "--k", "8", "--steps", "10", "--batch", "32", "--out", sae);
+
+            // Then
+            Assert.Equal(CliApp.ExitUsage, code);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.Contains("is in use: another scalelab process is training into it", err, StringComparison.Ordinal);
+            Assert.Equal(before, File.ReadAllBytes(sae));
+        }
+    }
+
+    [Fact]
     public void Train_DefaultHoldout_HeldOutFvuReportedBesideTheTrainingRows()
     {
         // Given: 40 windows × 16 tokens = 640 activation rows.

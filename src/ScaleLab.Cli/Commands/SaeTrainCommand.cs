@@ -114,6 +114,8 @@ public sealed class SaeTrainCommand(IAnsiConsole console, Stderr stderr) : Comma
     {
         InputFiles.EnsureRegularFile("--activations", settings.Activations!);
         OutputPaths.Check([("--activations", settings.Activations)], [("--out", settings.Out)]);
+        // --out is also where an interrupted run resumes from: one process at a time trains into it.
+        using var outLock = CheckpointLock.Acquire("--out", settings.Out!);
         var activations = ActivationFile.Load(settings.Activations!);
         var latents = settings.Latents ?? 8 * activations.Width;
         if (settings.Family == "topk" && settings.K > latents) throw new UsageException($"--k {settings.K} is larger than the latent count n = {latents}");
