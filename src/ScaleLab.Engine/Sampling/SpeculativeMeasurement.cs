@@ -119,25 +119,9 @@ public sealed record SpeculativeMeasurement(
             if (prompt.Length >= target.Config.SeqLen) throw new ArgumentException($"a prompt of {prompt.Length} tokens leaves no room in the context of {target.Config.SeqLen}");
             segment = target.Config.SeqLen - prompt.Length;
         }
-        int[] Segments(Func<int, ulong, int[]> generate)
-        {
-            var all = new List<int>(options.Tokens);
-            for (var g = 0UL; all.Count < options.Tokens; g++) all.AddRange(generate(Math.Min(segment, options.Tokens - all.Count), options.Seed + g));
-            return [.. all];
-        }
-        if (options.CpuTime && ThreadCpuClock.Now() is null) throw new PlatformNotSupportedException("thread CPU time is available on Linux only; time by the wall clock");
-        double Time(Action work)
-        {
-            if (options.CpuTime)
-            {
-                var cpu = ThreadCpuClock.Now()!.Value;
-                work();
-                return ThreadCpuClock.Now()!.Value - cpu;
-            }
-            var start = clock.GetTimestamp();
-            work();
-            return clock.GetElapsedTime(start).TotalSeconds;
-        }
+        int[] Segments(Func<int, ulong, int[]> generate) => SpeculativeTiming.Segments(options.Tokens, segment, options.Seed, generate);
+        SpeculativeTiming.CheckClock(options.CpuTime);
+        double Time(Action work) => SpeculativeTiming.Time(options.CpuTime, clock, work);
 
         // Warm-up, not timed: the JIT compiles hot methods again at its optimising tier only after some 30 calls and a
         // background delay, so each way runs for at least a quarter second (and once in full) before any timing.

@@ -55,27 +55,11 @@ public static class SpeculativeRounds
         if (prompt.Length == 0 || prompt.Length >= context) throw new ArgumentException($"the prompt needs 1..{context - 1} tokens (the context is {context}), got {prompt.Length}");
         if (options.Gammas.Count == 0 && !options.Auto) throw new ArgumentException("need at least one γ or auto");
         if (options.Gammas.Any(g => g < 1 || g >= context - prompt.Length)) throw new ArgumentException($"every γ must be in 1..{context - prompt.Length - 1} (what the context leaves after the prompt)");
-        if (options.CpuTime && ThreadCpuClock.Now() is null) throw new PlatformNotSupportedException("thread CPU time is available on Linux only; time by the wall clock");
+        SpeculativeTiming.CheckClock(options.CpuTime);
 
-        double Time(Action work)
-        {
-            if (options.CpuTime)
-            {
-                var cpu = ThreadCpuClock.Now()!.Value;
-                work();
-                return ThreadCpuClock.Now()!.Value - cpu;
-            }
-            var start = clock.GetTimestamp();
-            work();
-            return clock.GetElapsedTime(start).TotalSeconds;
-        }
+        double Time(Action work) => SpeculativeTiming.Time(options.CpuTime, clock, work);
         var segment = context - prompt.Length;
-        int[] Segments(Func<int, ulong, int[]> generate)
-        {
-            var all = new List<int>(options.Tokens);
-            for (var g = 0UL; all.Count < options.Tokens; g++) all.AddRange(generate(Math.Min(segment, options.Tokens - all.Count), options.Seed + g));
-            return [.. all];
-        }
+        int[] Segments(Func<int, ulong, int[]> generate) => SpeculativeTiming.Segments(options.Tokens, segment, options.Seed, generate);
 
         var sampling = options.Sampling;
         var plainTarget = new TextGenerator(target);
