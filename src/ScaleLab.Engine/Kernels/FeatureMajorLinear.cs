@@ -101,13 +101,13 @@ public static unsafe class FeatureMajorLinear
                             if (rows == MR && cols == NR)
                             {
                                 var c0 = pOut + (long)o0 * N + n0;
-                                if (ir < full) Kernel6x16<RowsInPlace>(kc, a + (long)ir * C, C, panel, c0, N, bias0, res0, first, last, relu);
-                                else Kernel6x16<PackedSliver>(kc, pa + ir * kc, 0, panel, c0, N, bias0, res0, first, last, relu);
+                                if (ir < full) Kernel6x16<Sgemm.RowsInPlace>(kc, a + (long)ir * C, C, panel, c0, N, bias0, res0, first, last, relu);
+                                else Kernel6x16<Sgemm.PackedSliver>(kc, pa + ir * kc, 0, panel, c0, N, bias0, res0, first, last, relu);
                                 continue;
                             }
                             // Edge tile: the full 6×16 sums into scratch (packs are zero-padded), its live part finished in scalar.
-                            if (ir < full) Kernel6x16<RowsInPlace>(kc, a + (long)ir * C, C, panel, tile, NR, null, null, true, false, false);
-                            else Kernel6x16<PackedSliver>(kc, pa + ir * kc, 0, panel, tile, NR, null, null, true, false, false);
+                            if (ir < full) Kernel6x16<Sgemm.RowsInPlace>(kc, a + (long)ir * C, C, panel, tile, NR, null, null, true, false, false);
+                            else Kernel6x16<Sgemm.PackedSliver>(kc, pa + ir * kc, 0, panel, tile, NR, null, null, true, false, false);
                             FinishEdge(tile, rows, cols, pOut + (long)o0 * N + n0, N, bias0, res0, first, last, relu);
                         }
                     }
@@ -193,31 +193,11 @@ public static unsafe class FeatureMajorLinear
         }
     }
 
-    /// <summary>Where the kernel reads W's sliver: element (i, k) at a + i·RowStride + k·KStride (a struct type argument,
-    /// so the JIT compiles one kernel per layout with the strides folded in).</summary>
-    private interface ISliverLayout
-    {
-        static abstract nint RowStride(nint lda);
-        static abstract nint KStride(nint lda);
-    }
-
-    private struct PackedSliver : ISliverLayout
-    {
-        public static nint RowStride(nint lda) => 1;
-        public static nint KStride(nint lda) => MR;
-    }
-
-    private struct RowsInPlace : ISliverLayout
-    {
-        public static nint RowStride(nint lda) => lda;
-        public static nint KStride(nint lda) => 1;
-    }
-
     /// <summary>The 6×16 tile C[i, j] of Σ_k W[i, k]·pb[k·16 + j], finished by <see cref="Finish"/>: with first, bias[i] (or 0)
     /// + Σ is stored, else Σ is added to C; with last, relu and then + res[i, j] (row stride ldc) follow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16<TLayout>(int kc, float* pa, nint lda, float* pb, float* c, int ldc, float* bias, float* res,
-        bool first, bool last, bool relu) where TLayout : struct, ISliverLayout
+        bool first, bool last, bool relu) where TLayout : struct, Sgemm.ISliverLayout
     {
         // The tile's rows of C (and of the residual) are touched once, at the end: ask for their lines now so they
         // arrive while the k loop runs, as Sgemm's kernel does.

@@ -539,22 +539,22 @@ public static unsafe partial class Sgemm
     }
 
     /// <summary>Where the microkernel reads A's sliver: element (i, k) at a + i·<see cref="RowStride"/> + k·<see cref="KStride"/>.
-    /// A struct type argument, so the JIT compiles one specialised kernel per layout.</summary>
-    private interface ISliverLayout
+    /// A struct type argument, so the JIT compiles one specialised kernel per layout. Also <see cref="FeatureMajorLinear"/>'s.</summary>
+    internal interface ISliverLayout
     {
         static abstract nint RowStride(nint lda);
         static abstract nint KStride(nint lda);
     }
 
     /// <summary>A packed sliver: pa[k·MR + i].</summary>
-    private struct PackedSliver : ISliverLayout
+    internal struct PackedSliver : ISliverLayout
     {
         public static nint RowStride(nint lda) => 1;
         public static nint KStride(nint lda) => MR;
     }
 
     /// <summary>Six rows of A in place: a[i·lda + k].</summary>
-    private struct RowsInPlace : ISliverLayout
+    internal struct RowsInPlace : ISliverLayout
     {
         public static nint RowStride(nint lda) => lda;
         public static nint KStride(nint lda) => 1;
