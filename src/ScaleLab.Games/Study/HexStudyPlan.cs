@@ -33,6 +33,11 @@ public sealed record HexStudyPlan(
     /// <summary>Games against each reference player per snapshot and node count of <see cref="TrainTestNodes"/>.</summary>
     public int TrainTestGames { get; init; } = 32;
 
+    /// <summary>Snapshots inside each run's first generation (after 1/2^E, …, 1/4, 1/2 of its games and their training:
+    /// <see cref="Training.HexTrainConfig.EarlySnapshots"/>), so the random-play plateau of the frontier holds points of
+    /// every run (0: none).</summary>
+    public int EarlySnapshots { get; init; }
+
     /// <summary>Rounds of informative pairing after the fixed design (0: none).</summary>
     public int PairingRounds { get; init; }
 
@@ -46,20 +51,20 @@ public sealed record HexStudyPlan(
     /// <summary>The most games the pairing may spend per board: rounds × pairs × games.</summary>
     public long PairingBudget => (long)PairingRounds * PairingPairs * PairingGames;
 
-    /// <summary>The quick study: 3 network sizes per board, short self-play, cheap test-time search (8 nodes; 1 and 64
-    /// for the train–test trade-off), two short pairing rounds.</summary>
+    /// <summary>The quick study: 3 network sizes per board, short self-play (4 snapshots inside the first generation: 1/16 to 1/2 of it),
+    /// cheap test-time search (8 nodes; 1 and 64 for the train–test trade-off), two short pairing rounds.</summary>
     public static HexStudyPlan Quick(string study, IReadOnlyList<int> boards) =>
         new(study, boards, [(4, 1), (12, 1), (32, 1)], [1], Generations: 64, Games: 32, Nodes: 16, TestNodes: 8, ReferenceGames: 64)
         {
-            TrainTestNodes = [1, 64], TrainTestGames = 32, PairingRounds = 2, PairingPairs = 4, PairingGames = 16,
+            TrainTestNodes = [1, 64], TrainTestGames = 32, PairingRounds = 2, PairingPairs = 4, PairingGames = 16, EarlySnapshots = 4,
         };
 
-    /// <summary>The full study: 4 sizes per board, longer self-play, Jones's 64 test nodes (8 and 256 for the train–test
+    /// <summary>The full study: 4 sizes per board, longer self-play (4 snapshots inside the first generation: 1/16 to 1/2 of it), Jones's 64 test nodes (8 and 256 for the train–test
     /// trade-off), three pairing rounds.</summary>
     public static HexStudyPlan Full(string study, IReadOnlyList<int> boards) =>
         new(study, boards, [(4, 1), (8, 1), (16, 1), (32, 2)], [1], Generations: 128, Games: 64, Nodes: 32, TestNodes: 64, ReferenceGames: 64)
         {
-            TrainTestNodes = [8, 256], TrainTestGames = 32, PairingRounds = 3, PairingPairs = 6, PairingGames = 32,
+            TrainTestNodes = [8, 256], TrainTestGames = 32, PairingRounds = 3, PairingPairs = 6, PairingGames = 32, EarlySnapshots = 4,
         };
 
     /// <summary>The "hex" run kind's settings table (as the spec's [settings] would give it).</summary>
@@ -75,6 +80,7 @@ public sealed record HexStudyPlan(
             ["nodes"] = Nodes,
             ["variant"] = Variant,
             ["c"] = C,
+            ["early_snapshots"] = EarlySnapshots,
         };
         return JsonSerializer.SerializeToElement(o);
     }

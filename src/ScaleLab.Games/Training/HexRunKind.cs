@@ -9,10 +9,11 @@ using ScaleLab.Lab.Sweeps;
 namespace ScaleLab.Games.Training;
 
 /// <summary>
-/// The run kind "hex": one self-play agent per run (<see cref="SelfPlayTrainer"/>), a step = one generation. Settings
+/// The run kind "hex": one self-play agent per run (<see cref="SelfPlayTrainer"/>), a step = one generation (or a part of the first: early_snapshots). Settings
 /// (the spec's [settings] table): <c>boards</c>, <c>sizes</c> (an array of [width, depth]), <c>seeds</c>,
 /// <c>generations</c>, and optionally <c>games</c>, <c>nodes</c>, <c>variant</c>, <c>c</c>, <c>batch</c>,
-/// <c>learning_rate</c>, <c>weight_decay</c>, <c>buffer</c>, <c>reuse</c>, <c>references</c> (default true: per board a
+/// <c>learning_rate</c>, <c>weight_decay</c>, <c>buffer</c>, <c>reuse</c>, <c>early_snapshots</c> (snapshots inside the
+/// first generation: <see cref="HexTrainConfig.EarlySnapshots"/>), <c>references</c> (default true: per board a
 /// "random" player run and, where the solver reaches, a "perfect" one; they train nothing and finish at once, and
 /// exist so matches against them can be recorded). Snapshots (agent files) are written beside the run's checkpoint
 /// at log-spaced generations (<see cref="SnapshotPath"/>) and logged as the metric "snapshot" at their step, with the
@@ -33,7 +34,7 @@ public sealed class HexRunKind : IRunKind
     private static readonly string[] Known =
     [
         "boards", "sizes", "seeds", "generations", "games", "nodes", "variant", "c", "batch", "learning_rate", "weight_decay",
-        "buffer", "reuse", "references",
+        "buffer", "reuse", "references", "early_snapshots",
     ];
 
     public string Name => KindName;
@@ -98,7 +99,8 @@ public sealed class HexRunKind : IRunKind
                 {
                     Add(new HexTrainConfig(study, board, width, depth, seed, Int("generations", 0), Int("games", defaults.Games), Int("nodes", defaults.Nodes),
                         variant, Num("c", defaults.C), Int("batch", defaults.Batch), Num("learning_rate", defaults.LearningRate),
-                        Num("weight_decay", defaults.WeightDecay), Int("buffer", defaults.Buffer), Num("reuse", defaults.Reuse)));
+                        Num("weight_decay", defaults.WeightDecay), Int("buffer", defaults.Buffer), Num("reuse", defaults.Reuse),
+                        EarlySnapshots: Int("early_snapshots", defaults.EarlySnapshots)));
                 }
             }
         }
@@ -170,13 +172,13 @@ internal sealed class HexRunSession : IRunSession
             var logged = context.Store.ReadRunMetrics(context.Run.Key).Where(m => m.Step <= _trainer.Generation && m.Name is "policy_loss" or "value_loss")
                 .GroupBy(m => m.Step).Where(g => g.Count() == 2 && g.All(m => !double.IsNaN(m.Value))).OrderBy(g => g.Key).LastOrDefault();
             if (logged is not null) _lastLoss = logged.Sum(m => m.Value);
-            context.Log?.Invoke($"run {config.Study}/{context.Run.Key}: resuming at generation {_trainer.Generation + 1} of {config.Generations}");
+            context.Log?.Invoke($"run {config.Study}/{context.Run.Key}: resuming at step {_trainer.Generation + 1} of {config.Steps}");
         }
     }
 
     public long Step => _trainer.Generation;
 
-    public long Steps => _trainer.Config.Generations;
+    public long Steps => _trainer.Config.Steps;
 
     public bool Done => Step >= Steps;
 

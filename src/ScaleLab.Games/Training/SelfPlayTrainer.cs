@@ -62,7 +62,8 @@ public sealed class SelfPlayTrainer
 
     public AgentFile Snapshot() => new(_config.Shape, Generation, JonesCompute, TrainFlops, SamplesTrained, (float[])_net.Parameters.Clone());
 
-    /// <summary>Plays one generation of games and trains on the buffer.</summary>
+    /// <summary>Plays one step's games (a generation, or a part of the first with early snapshots:
+    /// <see cref="HexTrainConfig.GamesAt"/>) and trains on the buffer.</summary>
     public GenerationResult RunGeneration()
     {
         var clock = Stopwatch.StartNew();
@@ -70,7 +71,7 @@ public sealed class SelfPlayTrainer
         var cells = n * n;
         var evaluator = new NetEvaluator(_net);
         var mcts = new Mcts(_config.Search, evaluator);
-        var games = _config.Games;
+        var games = _config.GamesAt(Generation + 1);
         var boards = Enumerable.Range(0, games).Select(_ => new HexBoard(n)).ToArray();
         var rngs = Enumerable.Range(0, games).Select(_ => new Rng(_rng.NextUInt64())).ToArray();
         var history = Enumerable.Range(0, games).Select(_ => new List<(float[] Input, float[] Policy, Stone Mover)>()).ToArray();
