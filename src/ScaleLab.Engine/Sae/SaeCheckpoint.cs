@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using ScaleLab.Engine.Files;
 
 namespace ScaleLab.Engine.Sae;
 
@@ -19,14 +18,12 @@ namespace ScaleLab.Engine.Sae;
 ///                        L latents (int32), tokens since each fired (L × int64)
 ///   16 + P   32 bytes  SHA-256 of bytes [0, 16 + P)
 /// </code>
-/// Saved atomically (temporary file, then rename) as <see cref="Training.Checkpoint"/> is.
+/// The container is <see cref="SealedFile"/>'s: saved atomically (temporary file, then rename), verified on load.
 /// </summary>
 public sealed class SaeCheckpoint
 {
     public const int FormatVersion = 1;
-    private static readonly byte[] MagicBytes = "SLSA"u8.ToArray();
-    private const int HeaderLength = 16;
-    private const int HashLength = 32;
+    private const string Magic = "SLSA";
 
     public required SaeConfig Config { get; init; }
     public required SaeTrainOptions Options { get; init; }
@@ -51,104 +48,69 @@ public sealed class SaeCheckpoint
         };
     }
 
-    public void Save(string path)
+    public void Save(string path) => SealedFile.Save(path, Magic, FormatVersion, w =>
     {
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("SAE checkpoints are written on little-endian machines only");
-        using var stream = new MemoryStream();
-        using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(MagicBytes);
-            w.Write(FormatVersion);
-            w.Write(0L);
-            w.Write(JsonSerializer.Serialize(Config));
-            w.Write(JsonSerializer.Serialize(Options));
-            w.Write(ModelIdentity);
-            w.Write((int)Site.Kind);
-            w.Write(Site.Layer);
-            w.Write(Step);
-            w.Write(ElapsedSeconds);
-            w.Write(Parameters.Length);
-            w.Write(MemoryMarshal.AsBytes(Parameters.AsSpan()));
-            w.Write(MemoryMarshal.AsBytes(M.AsSpan()));
-            w.Write(MemoryMarshal.AsBytes(V.AsSpan()));
-            w.Write(TokensSinceFired.Length);
-            w.Write(MemoryMarshal.AsBytes(TokensSinceFired.AsSpan()));
-            w.Flush();
-            stream.Position = 8;
-            w.Write(stream.Length - HeaderLength);
-        }
-        var body = stream.ToArray();
-        var full = Path.GetFullPath(path);
-        var tmp = full + $".tmp{Environment.ProcessId}";
-        using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(body);
-            file.Write(SHA256.HashData(body));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, full, overwrite: true);
-    }
+        w.Write(JsonSerializer.Serialize(Config));
+        w.Write(JsonSerializer.Serialize(Options));
+        w.Write(ModelIdentity);
+        w.Write((int)Site.Kind);
+        w.Write(Site.Layer);
+        w.Write(Step);
+        w.Write(ElapsedSeconds);
+        w.Write(Parameters.Length);
+        w.Write(MemoryMarshal.AsBytes(Parameters.AsSpan()));
+        w.Write(MemoryMarshal.AsBytes(M.AsSpan()));
+        w.Write(MemoryMarshal.AsBytes(V.AsSpan()));
+        w.Write(TokensSinceFired.Length);
+        w.Write(MemoryMarshal.AsBytes(TokensSinceFired.AsSpan()));
+    });
 
     /// <summary>Reads and verifies an SAE checkpoint; any problem is one line (<see cref="FileNotFoundException"/> or
     /// <see cref="InvalidDataException"/>).</summary>
-    public static SaeCheckpoint Load(string path)
+    public static SaeCheckpoint Load(string path) =>
+        SealedFile.Load(path, Magic, FormatVersion, "SAE file", "write it again with scalelab sae train", (r, _) => Parse(r));
+
+    private static SaeCheckpoint Parse(BinaryReader r)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"SAE file {path} does not exist; write one with scalelab sae train", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8 || !bytes.AsSpan(0, 4).SequenceEqual(MagicBytes))
+        var config = FromJson<SaeConfig>(r.ReadString(), "SAE config");
+        config.Validate();
+        var options = FromJson<SaeTrainOptions>(r.ReadString(), "SAE train options");
+        var identity = r.ReadString();
+        var site = new ActivationSite((ActivationKind)r.ReadInt32(), r.ReadInt32());
+        var step = r.ReadInt64();
+        var elapsed = r.ReadDouble();
+        var n = r.ReadInt32();
+        if (n != config.ParameterCount) throw new InvalidDataException($"{n} parameters stored, the config says {config.ParameterCount}");
+        var p = ReadArray<float>(r, n);
+        var m = ReadArray<float>(r, n);
+        var v = ReadArray<float>(r, n);
+        var latents = r.ReadInt32();
+        if (latents != config.Latents) throw new InvalidDataException($"{latents} latent clocks stored, the config says {config.Latents}");
+        var clocks = ReadArray<long>(r, latents);
+        return new SaeCheckpoint
         {
-            throw new InvalidDataException($"{path} is not a ScaleLab SAE file (no SLSA magic number); write one with scalelab sae train");
-        }
-        var version = BitConverter.ToInt32(bytes, 4);
-        if (version > FormatVersion) throw new InvalidDataException($"SAE file {path} has format version {version}, newer than this build reads ({FormatVersion}); upgrade scalelab");
-        if (version < 1) throw new InvalidDataException($"SAE file {path} has unknown format version {version}; the file is damaged; train it again");
-        var payload = bytes.Length >= HeaderLength ? BitConverter.ToInt64(bytes, 8) : -1;
-        if (payload < 0 || bytes.LongLength != HeaderLength + payload + HashLength)
-        {
-            throw new InvalidDataException($"SAE file {path} is truncated or padded; train it again or resume from an earlier copy");
-        }
-        var body = bytes.AsSpan(0, (int)(HeaderLength + payload));
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan((int)(HeaderLength + payload))))
-        {
-            throw new InvalidDataException($"SAE file {path} fails its SHA-256 checksum: the file was altered or damaged; train it again");
-        }
+            Config = config, Options = options, ModelIdentity = identity, Site = site, Step = step, ElapsedSeconds = elapsed,
+            Parameters = p, M = m, V = v, TokensSinceFired = clocks,
+        };
+    }
+
+    /// <summary>A JSON field, with a malformed one as <see cref="InvalidDataException"/> (which the sealed file reports in one line).</summary>
+    private static T FromJson<T>(string json, string what)
+    {
         try
         {
-            using var stream = new MemoryStream(bytes, HeaderLength, (int)payload, writable: false);
-            using var r = new BinaryReader(stream, Encoding.UTF8);
-            var config = JsonSerializer.Deserialize<SaeConfig>(r.ReadString()) ?? throw new InvalidDataException("SAE config is missing");
-            config.Validate();
-            var options = JsonSerializer.Deserialize<SaeTrainOptions>(r.ReadString()) ?? throw new InvalidDataException("SAE train options are missing");
-            var identity = r.ReadString();
-            var site = new ActivationSite((ActivationKind)r.ReadInt32(), r.ReadInt32());
-            var step = r.ReadInt64();
-            var elapsed = r.ReadDouble();
-            var n = r.ReadInt32();
-            if (n != config.ParameterCount) throw new EndOfStreamException($"{n} parameters stored, the config says {config.ParameterCount}");
-            var p = ReadArray<float>(r, n);
-            var m = ReadArray<float>(r, n);
-            var v = ReadArray<float>(r, n);
-            var latents = r.ReadInt32();
-            if (latents != config.Latents) throw new EndOfStreamException($"{latents} latent clocks stored, the config says {config.Latents}");
-            var clocks = ReadArray<long>(r, latents);
-            if (stream.Position != stream.Length) throw new EndOfStreamException("bytes left over after the last field");
-            return new SaeCheckpoint
-            {
-                Config = config, Options = options, ModelIdentity = identity, Site = site, Step = step, ElapsedSeconds = elapsed,
-                Parameters = p, M = m, V = v, TokensSinceFired = clocks,
-            };
+            return JsonSerializer.Deserialize<T>(json) ?? throw new InvalidDataException($"{what} is missing");
         }
-        catch (Exception ex) when (ex is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
         {
-            throw new InvalidDataException($"SAE file {path} passes its checksum but cannot be parsed ({ex.Message}); it was written by an incompatible build", ex);
+            throw new InvalidDataException($"{what}: {ex.Message}", ex);
         }
     }
 
     private static T[] ReadArray<T>(BinaryReader r, int n) where T : unmanaged
     {
         var values = new T[n];
-        var bytes = MemoryMarshal.AsBytes(values.AsSpan());
-        if (r.Read(bytes) != bytes.Length) throw new EndOfStreamException("an array ends early");
+        SealedFile.ReadExactly<T>(r, values);
         return values;
     }
 

@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using ScaleLab.Engine.Data;
+using ScaleLab.Engine.Files;
 
 namespace ScaleLab.Engine.Training;
 
@@ -20,15 +19,14 @@ namespace ScaleLab.Engine.Training;
 ///                        AdamW step t (int64), n (int32), parameters, m, v (n floats each)
 ///   16 + P   32 bytes  SHA-256 of bytes [0, 16 + P)
 /// </code>
-/// <see cref="Save"/> writes to a temporary file in the same folder, flushes it to disk and renames it over
+/// The container is <see cref="SealedFile"/>'s: saved to a temporary file in the same folder, flushed and renamed over
 /// the target, so a crash leaves the old checkpoint or the new one, never half of one.
 /// </summary>
 public sealed class Checkpoint
 {
     public const int FormatVersion = 1;
-    private static readonly byte[] MagicBytes = "SLCK"u8.ToArray();
-    private const int HeaderLength = 16;
-    private const int HashLength = 32;
+    private const string Magic = "SLCK";
+    private const string Remedy = "pass a checkpoint written by scalelab train --checkpoint (an earlier one, or retrain)";
 
     public required GptConfig Config { get; init; }
     public required TrainOptions Options { get; init; }
@@ -45,19 +43,11 @@ public sealed class Checkpoint
 
     public void Save(string path)
     {
-        if (!BitConverter.IsLittleEndian)
+        if (M.Length != Parameters.Length || V.Length != Parameters.Length)
         {
-            throw new PlatformNotSupportedException("checkpoints are written on little-endian machines only");
+            throw new InvalidOperationException("optimizer moments and parameters differ in length");
         }
-        var bytes = Serialize();
-        var full = Path.GetFullPath(path);
-        var tmp = full + $".tmp{Environment.ProcessId}";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, full, overwrite: true);
+        SealedFile.Save(path, Magic, FormatVersion, WritePayload);
     }
 
     /// <summary>
@@ -66,44 +56,7 @@ public sealed class Checkpoint
     /// </summary>
     public static Checkpoint Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"checkpoint {path} does not exist", path);
-        }
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8 || !bytes.AsSpan(0, 4).SequenceEqual(MagicBytes))
-        {
-            throw new InvalidDataException($"{path} is not a ScaleLab checkpoint (no SLCK magic number); pass a file written by scalelab train --checkpoint");
-        }
-        var version = BitConverter.ToInt32(bytes, 4);
-        if (version > FormatVersion)
-        {
-            throw new InvalidDataException($"checkpoint {path} has format version {version}, newer than this build reads ({FormatVersion}); upgrade scalelab to resume it");
-        }
-        if (version < 1)
-        {
-            throw new InvalidDataException($"checkpoint {path} has unknown format version {version}; the file is damaged");
-        }
-        var payload = bytes.Length >= HeaderLength ? BitConverter.ToInt64(bytes, 8) : -1;
-        if (payload < 0 || bytes.Length != HeaderLength + payload + HashLength)
-        {
-            throw new InvalidDataException($"checkpoint {path} is truncated or padded ({bytes.Length} bytes, header says {HeaderLength + Math.Max(payload, 0) + HashLength}); resume from an earlier checkpoint or retrain");
-        }
-        var body = bytes.AsSpan(0, (int)(HeaderLength + payload));
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan((int)(HeaderLength + payload))))
-        {
-            throw new InvalidDataException($"checkpoint {path} fails its SHA-256 checksum: the file was altered or damaged; resume from an earlier checkpoint or retrain");
-        }
-        Checkpoint checkpoint;
-        try
-        {
-            checkpoint = Parse(bytes.AsMemory(HeaderLength, (int)payload));
-            checkpoint.Config.Validate();
-        }
-        catch (Exception ex) when (ex is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)
-        {
-            throw new InvalidDataException($"checkpoint {path} passes its checksum but cannot be parsed ({ex.Message}); it was written by an incompatible build", ex);
-        }
+        var checkpoint = SealedFile.Load(path, Magic, FormatVersion, "checkpoint", Remedy, (r, _) => Parse(r));
         if (checkpoint.Parameters.Length != checkpoint.Config.ParameterCount)
         {
             // A header that disagrees with the weights (an altered file re-hashed, or a writer bug) would otherwise be
@@ -129,13 +82,8 @@ public sealed class Checkpoint
     public static string Describe(GptConfig c) =>
         $"layers={c.Layers} d_model={c.DModel} heads={c.Heads} seq={c.SeqLen} vocab={c.Vocab}";
 
-    private byte[] Serialize()
+    private void WritePayload(BinaryWriter w)
     {
-        using var stream = new MemoryStream();
-        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        w.Write(MagicBytes);
-        w.Write(FormatVersion);
-        w.Write(0L); // payload length, patched below
         w.Write(Config.Layers);
         w.Write(Config.DModel);
         w.Write(Config.Heads);
@@ -150,33 +98,25 @@ public sealed class Checkpoint
         WriteState(w, Data.RngState);
         w.Write(Data.Batches);
         w.Write(OptimizerStep);
-        if (M.Length != Parameters.Length || V.Length != Parameters.Length)
-        {
-            throw new InvalidOperationException("optimizer moments and parameters differ in length");
-        }
         w.Write(Parameters.Length);
         w.Write(MemoryMarshal.AsBytes(Parameters.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(M.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(V.AsSpan()));
-        w.Flush();
-        var payload = stream.Length - HeaderLength;
-        stream.Position = 8;
-        w.Write(payload);
-        w.Flush();
-        var body = stream.ToArray();
-        var result = new byte[body.Length + HashLength];
-        body.CopyTo(result, 0);
-        SHA256.HashData(body, result.AsSpan(body.Length));
-        return result;
     }
 
-    private static Checkpoint Parse(ReadOnlyMemory<byte> payload)
+    private static Checkpoint Parse(BinaryReader r)
     {
-        using var stream = new MemoryStream(payload.ToArray(), writable: false);
-        using var r = new BinaryReader(stream, Encoding.UTF8);
         var config = new GptConfig(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
-        var options = JsonSerializer.Deserialize<TrainOptions>(r.ReadString())
-            ?? throw new InvalidDataException("train options are missing");
+        config.Validate();
+        TrainOptions options;
+        try
+        {
+            options = JsonSerializer.Deserialize<TrainOptions>(r.ReadString()) ?? throw new InvalidDataException("train options are missing");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            throw new InvalidDataException($"train options: {ex.Message}", ex);
+        }
         var fingerprint = r.ReadString();
         var step = r.ReadInt64();
         var tokens = r.ReadInt64();
@@ -186,10 +126,17 @@ public sealed class Checkpoint
         var batches = r.ReadInt64();
         var optimizerStep = r.ReadInt64();
         var n = r.ReadInt32();
-        if (n < 0 || (long)n * 12 != stream.Length - stream.Position)
+        var left = r.BaseStream.Length - r.BaseStream.Position;
+        if (n < 0 || (long)n * 12 != left)
         {
-            throw new EndOfStreamException($"parameter count {n} does not match the remaining {stream.Length - stream.Position} bytes");
+            throw new EndOfStreamException($"parameter count {n} does not match the remaining {left} bytes");
         }
+        var parameters = new float[n];
+        var m = new float[n];
+        var v = new float[n];
+        SealedFile.ReadExactly<float>(r, parameters);
+        SealedFile.ReadExactly<float>(r, m);
+        SealedFile.ReadExactly<float>(r, v);
         return new Checkpoint
         {
             Config = config,
@@ -201,9 +148,9 @@ public sealed class Checkpoint
             RngState = rng,
             Data = new DataPosition(dataRng, batches),
             OptimizerStep = optimizerStep,
-            Parameters = ReadFloats(r, n),
-            M = ReadFloats(r, n),
-            V = ReadFloats(r, n),
+            Parameters = parameters,
+            M = m,
+            V = v,
         };
     }
 
@@ -220,15 +167,4 @@ public sealed class Checkpoint
     }
 
     private static ulong[] ReadState(BinaryReader r) => [r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()];
-
-    private static float[] ReadFloats(BinaryReader r, int n)
-    {
-        var values = new float[n];
-        var bytes = MemoryMarshal.AsBytes(values.AsSpan());
-        if (r.Read(bytes) != bytes.Length)
-        {
-            throw new EndOfStreamException("parameter block ends early");
-        }
-        return values;
-    }
 }
