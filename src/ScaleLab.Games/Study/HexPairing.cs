@@ -20,8 +20,11 @@ public sealed record HexPairingBoard(int Board, int Rounds, long GamesPlayed, lo
 /// is planned. The games are bounded by <see cref="HexStudyPlan.PairingBudget"/> per board; the games already spent are
 /// the board's recorded games beyond the fixed design's, so a rerun continues the budget instead of starting it again.
 /// Agents play deterministically (<see cref="MctsPlayer"/>), so a match between two agents is their two distinct games
-/// (one per colour), played only if the pair has not met; a proposal that would repeat them is skipped and counted.
-/// Matches against a reference player (random play, or perfect play: random in lost positions) play <see cref="HexStudyPlan.PairingGames"/> games.
+/// (one per colour): the design values such a pair at 2 games (<see cref="PairingOptions.GamesOf"/>), never proposes a
+/// pair that has met (<see cref="PairingOptions.Allowed"/>), and a round spends its share of the budget
+/// (<see cref="HexStudyPlan.PairingPairs"/> × <see cref="HexStudyPlan.PairingGames"/> games, <see cref="PairingOptions.RoundGames"/>),
+/// so the games agent pairs cannot use go to matches against a reference player (random play, or perfect play: random
+/// in lost positions), which play <see cref="HexStudyPlan.PairingGames"/> games and are never exhausted.
 /// </summary>
 public static class HexPairing
 {
@@ -60,10 +63,20 @@ public static class HexPairing
             int rounds = 0, skipped = 0;
             long games = 0;
             string? note = null;
+            var perMatch = 2 * ((plan.PairingGames + 1) / 2);
+            // Two agents (deterministic players) have two distinct games, one per colour: a pair that has met is not
+            // proposed again, one that has not is worth (and plays) 2 games; each round spends its share of the budget
+            // (pairs x games), so what agent pairs cannot use goes to matches against the reference players.
+            bool TwoAgents(string a, string b) => agentOf.ContainsKey(a) && agentOf.ContainsKey(b);
+            var met = results.Where(r => r.Games > 0 && TwoAgents(r.First, r.Second))
+                .SelectMany(r => new[] { (r.First, r.Second), (r.Second, r.First) }).ToHashSet();
             var options = new PairingOptions
             {
-                Pairs = plan.PairingPairs,
-                GamesPerMatch = 2 * ((plan.PairingGames + 1) / 2),
+                Pairs = int.MaxValue,
+                GamesPerMatch = perMatch,
+                GamesOf = (a, b) => TwoAgents(a, b) ? 2 : perMatch,
+                Allowed = (a, b) => !met.Contains((a, b)),
+                RoundGames = (long)plan.PairingPairs * perMatch,
                 Rating = HexRating.Options(refs, HexRating.ColoursKnown(recorded, names)),
             };
             for (var round = 0; round < plan.PairingRounds && note is null; round++)
@@ -87,13 +100,13 @@ public static class HexPairing
                 var before = played.Count;
                 foreach (var m in proposals)
                 {
-                    var twoAgents = agentOf.ContainsKey(m.A) && agentOf.ContainsKey(m.B);
-                    if (twoAgents && results.Any(r => r.Games > 0 && (r.First == m.A && r.Second == m.B || r.First == m.B && r.Second == m.A)))
+                    var twoAgents = TwoAgents(m.A, m.B);
+                    if (twoAgents && met.Contains((m.A, m.B)))
                     {
-                        skipped++;
+                        skipped++; // a link proposal between agents that have met (the link phase ignores Allowed)
                         continue;
                     }
-                    var n = twoAgents ? 2 : (int)options.GamesPerMatch;
+                    var n = twoAgents ? 2 : perMatch;
                     if (spent + n > plan.PairingBudget)
                     {
                         note = $"budget of {plan.PairingBudget} games spent";
@@ -103,13 +116,18 @@ public static class HexPairing
                     var (ka, kb) = (keyOf[m.A], keyOf[m.B]);
                     store.RecordMatches(HexRating.Recorded(ka.Run, ka.Snapshot, kb.Run, kb.Snapshot, o));
                     results.AddRange(HexRating.Coloured(m.A, m.B, o));
+                    if (twoAgents)
+                    {
+                        met.Add((m.A, m.B));
+                        met.Add((m.B, m.A));
+                    }
                     played.Add(m with { Games = o.Games });
                     spent += o.Games;
                     games += o.Games;
                 }
                 if (note is null && played.Count == before)
                 {
-                    note = "every proposed match repeats two deterministic agents' games: nothing left to learn from them";
+                    note = "no match left to propose";
                 }
             }
             log?.Invoke($"{board}x{board}: pairing {rounds} round(s), {games} games ({spent} of {plan.PairingBudget} budget spent), {skipped} repeat(s) of agent pairs skipped");

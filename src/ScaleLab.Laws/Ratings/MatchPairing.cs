@@ -14,6 +14,21 @@ public sealed record PairingOptions
     /// lost every game so far (a solver, a fresh agent) still gets a finite rating and variance to plan with.
     /// </summary>
     public RatingOptions Rating { get; init; } = new() { VirtualDraws = 1 };
+
+    /// <summary>
+    /// Games a match between two agents can usefully play (null: <see cref="GamesPerMatch"/> for every pair). Two
+    /// deterministic players have only two distinct games, one per colour: more would repeat them and add no information,
+    /// so such a pair is worth 2 games in the design's score and is proposed with 2.
+    /// </summary>
+    public Func<string, string, long>? GamesOf { get; init; }
+
+    /// <summary>Pairs that may be proposed (null: all), e.g. not two deterministic agents that have already played.</summary>
+    public Func<string, string, bool>? Allowed { get; init; }
+
+    /// <summary>With <see cref="GamesOf"/>: a round stops once its proposals hold this many games (null: <see cref="Pairs"/> alone
+    /// bounds it), so a budget meant for <see cref="Pairs"/> matches of <see cref="GamesPerMatch"/> games goes, where agent
+    /// pairs are worth 2, to other matches instead of being left unspent.</summary>
+    public long? RoundGames { get; init; }
 }
 
 /// <summary>
@@ -59,7 +74,7 @@ public static class MatchPairing
         var list = results.ToList();
         Validate(agents, list, options);
         string anchor = options.Rating.Anchor ?? agents[0];
-        var links = Links(agents, list, anchor, options.GamesPerMatch);
+        var links = Links(agents, list, anchor, options);
         if (links.Count > 0)
         {
             return links;
@@ -98,7 +113,7 @@ public static class MatchPairing
     }
 
     /// <summary>The link phase: one match per agent not yet connected to the anchor (empty when all are).</summary>
-    private static List<ProposedMatch> Links(IReadOnlyList<string> agents, List<ColouredResult> results, string anchor, long games)
+    private static List<ProposedMatch> Links(IReadOnlyList<string> agents, List<ColouredResult> results, string anchor, PairingOptions options)
     {
         int k = agents.Count;
         var index = agents.Select((a, i) => (a, i)).ToDictionary(t => t.a, t => t.i, StringComparer.Ordinal);
@@ -141,7 +156,7 @@ public static class MatchPairing
                     }
                 }
             }
-            proposals.Add(new ProposedMatch(agents[to], agents[from], games, double.NaN, double.NaN,
+            proposals.Add(new ProposedMatch(agents[to], agents[from], options.GamesOf?.Invoke(agents[to], agents[from]) ?? options.GamesPerMatch, double.NaN, double.NaN,
                 $"links {agents[from]} (and the agents it has played) to the anchor's group"));
             int group = Find(from);
             for (int i = 0; i < k; i++)
@@ -167,12 +182,23 @@ public static class MatchPairing
                 sigma[i, j] = fit.Covariance[map[i]][map[j]];
             }
         }
-        double n = options.GamesPerMatch, kk = BradleyTerry.EloToLogit * BradleyTerry.EloToLogit;
+        double kk = BradleyTerry.EloToLogit * BradleyTerry.EloToLogit;
+        // Games of a match between i and j: the pair's own count where the caller gives one (two deterministic agents: 2),
+        // 0 for a pair that may not be proposed.
+        var games = new long[k, k];
+        for (int i = 0; i < k; i++)
+        {
+            for (int j = i + 1; j < k; j++)
+            {
+                games[i, j] = options.Allowed?.Invoke(agents[i], agents[j]) == false ? 0 : options.GamesOf?.Invoke(agents[i], agents[j]) ?? options.GamesPerMatch;
+            }
+        }
         var taken = new HashSet<(int, int)>();
         var proposals = new List<ProposedMatch>();
         var se = new double[k];
+        long roundGames = 0;
         int rounds = Math.Min(options.Pairs, k * (k - 1) / 2);
-        for (int pick = 0; pick < rounds; pick++)
+        for (int pick = 0; pick < rounds && roundGames < (options.RoundGames ?? long.MaxValue); pick++)
         {
             double best = double.NegativeInfinity;
             (int I, int J, double P, double W) choice = (-1, -1, 0, 0);
@@ -180,10 +206,11 @@ public static class MatchPairing
             {
                 for (int j = i + 1; j < k; j++)
                 {
-                    if (taken.Contains((i, j)))
+                    if (games[i, j] <= 0 || taken.Contains((i, j)))
                     {
                         continue;
                     }
+                    double n = games[i, j];
                     double p = fit.SymmetrisedWinProbability(agents[i], agents[j]);
                     double w = kk * p * (1 - p);
                     double norm = 0, quad = sigma[i, i] + sigma[j, j] - 2 * sigma[i, j];
@@ -199,15 +226,21 @@ public static class MatchPairing
                     }
                 }
             }
+            if (choice.I < 0)
+            {
+                break; // every allowed pair is taken
+            }
             var (a, b, pa, wa) = choice;
             taken.Add((a, b));
+            double nab = games[a, b];
+            roundGames += games[a, b];
             // Σ ← Σ − n·w·(Σe)(Σe)ᵀ / (1 + n·w·eᵀΣe)
             double q = sigma[a, a] + sigma[b, b] - 2 * sigma[a, b];
             for (int m = 0; m < k; m++)
             {
                 se[m] = sigma[m, a] - sigma[m, b];
             }
-            double c = n * wa / (1 + n * wa * q);
+            double c = nab * wa / (1 + nab * wa * q);
             for (int m = 0; m < k; m++)
             {
                 for (int l = 0; l < k; l++)
@@ -215,7 +248,7 @@ public static class MatchPairing
                     sigma[m, l] -= c * se[m] * se[l];
                 }
             }
-            proposals.Add(new ProposedMatch(agents[a], agents[b], options.GamesPerMatch, pa, best,
+            proposals.Add(new ProposedMatch(agents[a], agents[b], games[a, b], pa, best,
                 $"A-optimal: P(win) {NumberStyle.Format(pa, 3)}, Elo gap {NumberStyle.Format(elo[a] - elo[b], 3)}, cuts Σ Var(r) by {NumberStyle.Format(best, 3)} Elo²"));
         }
         return proposals;

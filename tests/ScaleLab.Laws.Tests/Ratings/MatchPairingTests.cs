@@ -117,6 +117,37 @@ public sealed class MatchPairingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Next_PairsWorthTwoGamesAndPairsNotAllowed_ProposedWithTheirGamesNeverExcludedAndTheRoundFilled()
+    {
+        // Given 10 agents linked by a round robin; pairs that do not involve the anchor a0 are "deterministic" (2 games),
+        // and pairs whose names differ by one (a1-a2, ...) have met and may not be proposed again
+        var ratings = Ladder(10, -1000);
+        var names = Enumerable.Range(0, 10).Select(Name).ToArray();
+        var results = RoundRobin(ratings, 8, 0, seed: 5);
+        int Index(string a) => int.Parse(a[1..], System.Globalization.CultureInfo.InvariantCulture);
+        long GamesOf(string a, string b) => a == "a0" || b == "a0" ? 64 : 2;
+        bool Allowed(string a, string b) => Math.Abs(Index(a) - Index(b)) != 1 || a == "a0" || b == "a0";
+        var options = new PairingOptions
+        {
+            Pairs = int.MaxValue, GamesPerMatch = 64, GamesOf = GamesOf, Allowed = Allowed, RoundGames = 4 * 64,
+            Rating = new RatingOptions { Anchor = "a0", VirtualDraws = 1 },
+        };
+        // When a round is proposed
+        var round = MatchPairing.Next(names, results, options);
+        // Then every proposal is allowed, plays its pair's games, no pair twice, and the round stops at the first pick
+        // that fills its 256 games
+        Assert.All(round, m => Assert.True(Allowed(m.A, m.B), $"{m.A}-{m.B}"));
+        Assert.All(round, m => Assert.Equal(GamesOf(m.A, m.B), m.Games));
+        Assert.Equal(round.Count, round.Select(m => (m.A, m.B)).Distinct().Count());
+        var total = round.Sum(m => m.Games);
+        Assert.True(total >= 256 && total - round[^1].Games < 256, $"{total} games in {round.Count} picks");
+        output.WriteLine($"{round.Count} picks, {total} games: {string.Join(", ", round.Select(m => $"{m.A}-{m.B}x{m.Games}"))}");
+        // And without the limits the same design proposes 64-game matches between "deterministic" pairs (control)
+        var plain = MatchPairing.Next(names, results, options with { GamesOf = null, Allowed = null, RoundGames = null, Pairs = 8 });
+        Assert.Contains(plain, m => m.A != "a0" && m.B != "a0" && m.Games == 64);
+    }
+
+    [Fact]
     public void Next_BadInput_RefusedWithOneLine()
     {
         Assert.Contains("listed twice", Assert.Throws<InvalidDataException>(() => MatchPairing.Next(["a", "a"], [])).Message, StringComparison.Ordinal);
