@@ -229,8 +229,8 @@ public sealed unsafe class KvCacheDecoder
     internal const int SmallBlock = 16;
 
     /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 16 tokens) goes
-    /// through the register-tiled <see cref="RowBlockMatVec"/>, which reads each weight row once per tile of token rows
-    /// and sums every element in the order <see cref="Step"/> uses, so the result equals <see cref="Step"/>'s bit for
+    /// through the register-tiled <see cref="RowBlockMatVec"/>, which reads each weight row once per sweep of up to 10
+    /// token rows (with AVX-512; per tile of 2-3 rows without) and sums every element in the order <see cref="Step"/> uses, so the result equals <see cref="Step"/>'s bit for
     /// bit (the SGEMM would first pack all of W, which for a few rows costs about as much as the products). A larger
     /// block (a prompt) uses the blocked SGEMM.</summary>
     private static void Linear(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool)

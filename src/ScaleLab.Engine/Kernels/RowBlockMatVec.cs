@@ -4,20 +4,31 @@ using System.Runtime.Intrinsics.X86;
 namespace ScaleLab.Engine.Kernels;
 
 /// <summary>
-/// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 9 for a speculative verify pass),
-/// register-tiled: each weight row is read once per tile of token rows, and 2 token rows × 4 weight rows (8 running
-/// sums in registers, 6 vector loads per 8 FMAs; an odd count ends with 3 × 4: 12 sums, 7 loads) keep the FMA units
-/// busy instead of the load ports; the first tile of each group of 4 weight rows prefetches the next group. One token row
-/// (a decode step) uses 8 weight rows at a time (8 independent sums hide the FMA latency).
-/// Every output element output[i,o] = bias[o] + dot(W[o,:], x[i,:]) is summed in one fixed order, whatever k and
-/// whatever tile it lands in: one 8-lane fused multiply-add accumulator over the C/8 whole chunks, then
+/// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 16 for a speculative verify pass),
+/// W (OC,C) read in place, register-tiled. One token row (a decode step) uses 8 weight rows at a time (8 independent
+/// sums hide the FMA latency; the step is bound by reading W). A block of k ≥ 4 rows on a CPU with AVX-512 takes the
+/// paired path (RowBlockMatVec.Dual.cs): two token rows per 512-bit register, up to 10 rows per sweep over each group of
+/// 4 weight rows, so a verify pass reads W once and costs about the larger of reading and computing. Otherwise 2 token
+/// rows × 4 weight rows (8 running sums, 6 vector loads per 8 FMAs; an odd count ends with 3 × 4), each group of 4
+/// weight rows read once per tile of token rows, the first tile prefetching the next group. (For k = 2 and 3 these
+/// tiles measured as fast as or faster than the paired ones, 4x512 model, one thread.)
+/// Every output element output[i,o] = bias[o] + dot(W[o,:], x[i,:]) is summed in one fixed order, whatever k, path
+/// and tile it lands in: one 8-lane fused multiply-add accumulator over the C/8 whole chunks, then
 /// <see cref="Vector256.Sum{T}"/>, then the C mod 8 tail left to right, then the bias. So a block of k rows equals
-/// k single rows bit for bit (a verify pass scores exactly what k decode steps would).
+/// k single rows bit for bit (a verify pass scores exactly what k decode steps would), on any CPU.
 /// </summary>
-internal static unsafe class RowBlockMatVec
+internal static unsafe partial class RowBlockMatVec
 {
+    /// <summary>Blocks of at least this many rows take the paired AVX-512 path where the CPU has it.</summary>
+    internal const int DualFrom = 4;
+
     /// <summary>output[i·OC + o] = bias[o] + W[o,:]·x[i,:]. weight (OC,C) row-major, bias (OC) or empty, x (k,C), output (k,OC).</summary>
-    public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output)
+    public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output) =>
+        Forward(weight, bias, x, k, C, OC, output, allowDual: true);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float})"/>;
+    /// <paramref name="allowDual"/> false keeps a block on the 256-bit tiles (tests compare the two paths).</summary>
+    internal static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output, bool allowDual)
     {
         if (k < 0 || C < 1 || OC < 0) throw new ArgumentOutOfRangeException(nameof(k), $"need k >= 0, C >= 1, OC >= 0 (got k {k}, C {C}, OC {OC})");
         if (weight.Length < (long)OC * C) throw new ArgumentException($"weight holds {weight.Length} floats, needs OC·C = {(long)OC * C}", nameof(weight));
@@ -33,6 +44,11 @@ internal static unsafe class RowBlockMatVec
                 var o = 0;
                 for (; o + 8 <= OC; o += 8) Tile1x8(w, b, px, C, o, po);
                 for (; o < OC; o++) po[o] = Finish(b, o, Vector256.Sum(Accumulate(w + (long)o * C, px, C)), w + (long)o * C, px, C);
+                return;
+            }
+            if (k >= DualFrom && allowDual && Avx512DQ.IsSupported && Vector512.IsHardwareAccelerated)
+            {
+                ForwardDual(w, b, px, k, C, OC, po);
                 return;
             }
             var oc = 0;

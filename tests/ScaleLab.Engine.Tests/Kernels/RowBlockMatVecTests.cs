@@ -4,17 +4,23 @@ namespace ScaleLab.Engine.Tests.Kernels;
 
 public sealed class RowBlockMatVecTests
 {
-    // Sizes around the tiles: C below, at and past one 8-float chunk with tails; OC below, at and past 4 and 8 rows.
+    // Sizes around the tiles: C below, at and past one 8-float chunk and 16 floats (one prefetched line), with tails
+    // (C not a multiple of 8); OC below, at and past the 4 and 8 weight rows of a tile, with remainders.
     public static TheoryData<int, int> Sizes => new()
     {
-        { 1, 1 }, { 5, 3 }, { 8, 4 }, { 9, 7 }, { 17, 8 }, { 33, 13 }, { 64, 9 }, { 101, 21 },
+        { 1, 1 }, { 5, 3 }, { 8, 4 }, { 9, 7 }, { 15, 5 }, { 16, 8 }, { 17, 8 }, { 31, 11 }, { 33, 13 }, { 64, 9 }, { 101, 21 }, { 129, 30 },
     };
+
+    /// <summary>Every block size a verify pass uses (γ + 1 ≤ 16), through the paired AVX-512 tiles where the CPU has
+    /// them and through the 256-bit ones.</summary>
+    private static IEnumerable<(int K, bool Wide)> Blocks(int from) =>
+        Enumerable.Range(from, 17 - from).SelectMany(k => new[] { (k, true), (k, false) });
 
     [Theory]
     [MemberData(nameof(Sizes))]
     public void Forward_EveryBlockSize_EqualsNaiveDoubleProducts(int C, int OC)
     {
-        for (var k = 1; k <= 9; k++)
+        foreach (var (k, wide) in Blocks(1))
         {
             foreach (var withBias in new[] { true, false })
             {
@@ -26,7 +32,7 @@ public sealed class RowBlockMatVecTests
                 var output = new float[k * OC];
 
                 // When
-                RowBlockMatVec.Forward(w, bias, x, k, C, OC, output);
+                RowBlockMatVec.Forward(w, bias, x, k, C, OC, output, wide);
 
                 // Then: each element equals the double-precision sum within float rounding of its terms.
                 for (var i = 0; i < k; i++)
@@ -40,8 +46,8 @@ public sealed class RowBlockMatVecTests
                             magnitude += Math.Abs((double)w[o * C + c] * x[i * C + c]);
                         }
                         var got = output[i * OC + o];
-                        Assert.True(Math.Abs(got - exact) <= 1.2e-7 * (C + 8) * magnitude + 1e-30,
-                            $"C={C} OC={OC} k={k} bias={withBias} row {i} out {o}: {got} vs {exact}");
+                        Assert.True(Math.Abs(got - exact) <= 1.2e-7 * (C + 16) * magnitude + 1e-30,
+                            $"C={C} OC={OC} k={k} wide={wide} bias={withBias} row {i} out {o}: {got} vs {exact}");
                     }
                 }
             }
@@ -53,15 +59,15 @@ public sealed class RowBlockMatVecTests
     public void Forward_BlockOfRows_EqualsRowsOneAtATimeBitForBit(int C, int OC)
     {
         // A verify pass must score exactly what single decode steps score (greedy speculative output equals plain
-        // greedy output without tolerance), whatever tile each row lands in.
-        for (var k = 2; k <= 9; k++)
+        // greedy output without tolerance), whatever tile each row lands in, on either path.
+        foreach (var (k, wide) in Blocks(2))
         {
             var rng = new Random(7 * C + OC + 100 * k);
             var w = Random(rng, OC * C);
             var bias = Random(rng, OC);
             var x = Random(rng, k * C);
             var block = new float[k * OC];
-            RowBlockMatVec.Forward(w, bias, x, k, C, OC, block);
+            RowBlockMatVec.Forward(w, bias, x, k, C, OC, block, wide);
             for (var i = 0; i < k; i++)
             {
                 var single = new float[OC];
@@ -69,6 +75,53 @@ public sealed class RowBlockMatVecTests
                 Assert.Equal(single, block.AsSpan(i * OC, OC).ToArray());
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Forward_DualAnd256BitTiles_GiveTheSameBits(int C, int OC)
+    {
+        // The paired AVX-512 tiles (two token rows per 512-bit register) and the 256-bit ones sum in the same order, so
+        // a model decodes to the same bits on both kinds of machine. (Without AVX-512 both calls take the 256-bit path.)
+        for (var k = 1; k <= 16; k++)
+        {
+            var rng = new Random(31 * C + OC + 1000 * k);
+            var w = Random(rng, OC * C);
+            var bias = Random(rng, OC);
+            var x = Random(rng, k * C);
+            var wide = new float[k * OC];
+            var pairs = new float[k * OC];
+            RowBlockMatVec.Forward(w, bias, x, k, C, OC, wide, allowDual: true);
+            RowBlockMatVec.Forward(w, bias, x, k, C, OC, pairs, allowDual: false);
+            Assert.Equal(pairs, wide);
+        }
+    }
+
+    [Fact]
+    public void BitForBitComparison_OtherSummationOrder_IsCaught()
+    {
+        // Negative control for the two tests above: the same products summed in another order (left to right in
+        // float, as a naive kernel would) differ from the kernel's in the last bits of many elements, so an
+        // Assert.Equal on the bits does detect a tile that sums in its own order.
+        const int C = 512, OC = 64, k = 9;
+        var rng = new Random(5);
+        var w = Random(rng, OC * C);
+        var x = Random(rng, k * C);
+        var block = new float[k * OC];
+        RowBlockMatVec.Forward(w, [], x, k, C, OC, block);
+        var naive = new float[k * OC];
+        for (var i = 0; i < k; i++)
+        {
+            for (var o = 0; o < OC; o++)
+            {
+                var s = 0f;
+                for (var c = 0; c < C; c++) s += w[o * C + c] * x[i * C + c];
+                naive[i * OC + o] = s;
+            }
+        }
+        var differing = Enumerable.Range(0, k * OC).Count(j => block[j] != naive[j]);
+        Assert.True(differing > k * OC / 4, $"only {differing} of {k * OC} elements differ");
+        Assert.Throws<Xunit.Sdk.EqualException>(() => Assert.Equal(naive, block));
     }
 
     [Fact]
