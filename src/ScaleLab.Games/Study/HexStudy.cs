@@ -31,6 +31,12 @@ public sealed record HexStudyResult(
 
     public IReadOnlyList<HexRlBoard> Rl { get; init; } = [];
 
+    /// <summary>The frontier model comparison (change-point, per-board slopes, two-segment incline: AIC/BIC, intervals,
+    /// back-tests per model); null with <see cref="ModelsNote"/> when it could not run.</summary>
+    public FrontierComparisonResult? Models { get; init; }
+
+    public string? ModelsNote { get; init; }
+
     /// <summary>Every rated snapshot on the boards anchored on perfect play, as the frontier fit saw them.</summary>
     public IReadOnlyList<EloPoint> FrontierPoints { get; init; } = [];
 }
@@ -72,6 +78,7 @@ public static class HexStudy
         var (frontier, note) = HexStudyFits.Frontier(boards, bootstrap);
         var (backtests, backtestNotes) = HexStudyFits.Backtests(boards, bootstrap);
         var rl = HexStudyFits.Rl(boards, bootstrap);
+        var (models, modelsNote) = HexStudyFits.Models(boards, bootstrap);
         return new HexStudyResult(plan, boards, frontier, note, runs.Count, runs.Count(r => r.Status == RunStatus.Failed), games,
             trainSeconds, rateSeconds, clock.Elapsed.TotalSeconds)
         {
@@ -80,6 +87,8 @@ public static class HexStudy
             BacktestNotes = backtestNotes,
             TrainTest = trainTest,
             Rl = rl,
+            Models = models,
+            ModelsNote = modelsNote,
             FrontierPoints = HexStudyFits.FrontierPoints(boards),
         };
     }

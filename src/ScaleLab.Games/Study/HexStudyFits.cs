@@ -51,6 +51,20 @@ public static class HexStudyFits
         }
     }
 
+    /// <summary>The frontier model comparison on the same points and bootstrap unit as <see cref="Frontier"/>: Jones's
+    /// change-point model against an incline slope per board and a two-segment incline (<see cref="FrontierComparison"/>).</summary>
+    public static (FrontierComparisonResult? Result, string? Note) Models(IReadOnlyList<HexBoardRatings> boards, int bootstrap)
+    {
+        try
+        {
+            return (FrontierComparison.Compare(FrontierPoints(boards), FrontierOptions(boards, bootstrap)), null);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
     /// <summary>Back-tests of every board that has at least two smaller boards on perfect play; else the reason in words.</summary>
     public static (IReadOnlyList<FrontierBacktest> Backtests, IReadOnlyList<string> Notes) Backtests(IReadOnlyList<HexBoardRatings> boards, int bootstrap)
     {

@@ -65,6 +65,7 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         FittedOrReason(root.GetProperty("train_test"), "slope", "note");
         FittedOrReason(root.GetProperty("rl_scaling"), "n_opt_exponent", "note");
         Assert.All(root.GetProperty("train_test").EnumerateArray(), t => Assert.Equal([1, 4, 16], t.GetProperty("nodes").EnumerateArray().Select(n => n.GetInt32())));
+        Assert.True(root.GetProperty("frontier_models").ValueKind == JsonValueKind.Object ^ root.GetProperty("frontier_models_note").ValueKind == JsonValueKind.String);
         // And one figure per fit that exists, each a PNG file
         var expected = (result.Frontier is null ? 0 : 1) + result.TrainTest.Count(t => t.Fit is not null) + result.Rl.Count(r => r.Fit is not null);
         Assert.Equal(expected, root.GetProperty("figures").GetArrayLength());
@@ -81,6 +82,45 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("train-test 3x3", console.Output);
         Assert.Contains("RL scaling 4x4", console.Output);
         Assert.Contains("pairing 3x3", console.Output);
+    }
+
+    [Fact]
+    public void FrontierModels_JsonAndText_EveryModelWithCriteriaIntervalsAndBacktests()
+    {
+        // Given a model comparison on a bent synthetic frontier (boards 3-5), inside a study result
+        var bent = new double[] { 600, 150, 0.86, -2250, -900, -300, 0 };
+        var rng = ScaleLab.Laws.SplitMix64.Stream(9, 0);
+        var points = new List<ScaleLab.Laws.Games.EloPoint>();
+        foreach (var n in new[] { 3, 4, 5 })
+        {
+            for (var x = 4.0; x <= 11; x += 0.25)
+            {
+                points.Add(new(x, n, ScaleLab.Laws.Games.FrontierModel.TwoSegment.Predict(bent, x, n) + 40 * rng.NextGaussian()));
+            }
+        }
+        var models = ScaleLab.Laws.Games.FrontierComparison.Compare(points, new() { FrontierOnly = false, Bootstrap = 20 });
+        var plan = HexStudyPlan.Quick("s", [3, 4, 5]);
+        var result = new HexStudyResult(plan, [], null, "no ratings", 0, 0, 0, 0, 0, 0) { Models = models };
+        // When written as JSON and as text
+        var doc = HexStudyDocument.From(result);
+        using var parsed = JsonDocument.Parse(JsonSerializer.Serialize(doc, HexStudyDocument.Options));
+        var m = parsed.RootElement.GetProperty("frontier_models");
+        // Then every model is there with AIC, BIC, their differences (0 for the best), intervals, and back-tests of board 5
+        var fits = m.GetProperty("fits").EnumerateArray().ToList();
+        Assert.Equal(["change-point", "board-slopes", "two-segment"], fits.Select(f => f.GetProperty("model").GetString()));
+        Assert.All(fits, f => Assert.True(double.IsFinite(f.GetProperty("aic").GetDouble()) && double.IsFinite(f.GetProperty("bic").GetDouble())));
+        Assert.Equal(0, fits.Min(f => f.GetProperty("delta_bic").GetDouble()));
+        Assert.Equal("two-segment", fits.MinBy(f => f.GetProperty("delta_bic").GetDouble())!.GetProperty("model").GetString());
+        Assert.All(fits, f => Assert.All(f.GetProperty("parameters").EnumerateArray(), p => Assert.Equal(2, p.GetProperty("interval").GetArrayLength())));
+        Assert.Equal(2, fits[2].GetProperty("perfect_play_multiplier").GetProperty("interval").GetArrayLength());
+        Assert.Equal(3, m.GetProperty("backtests").GetArrayLength());
+        Assert.All(m.GetProperty("backtests").EnumerateArray(), b => Assert.Equal(5, b.GetProperty("target_board").GetInt32()));
+        var console = new Spectre.Console.Testing.TestConsole();
+        console.Profile.Width = 300;
+        HexStudyDocument.Print(console, doc);
+        Assert.Contains("two-segment: min(0, max(min(s_1 u + c_1", console.Output);
+        Assert.Contains("back-test board-slopes: 5x5 from boards ≤ 4", console.Output);
+        Assert.Contains("ΔBIC 0", console.Output);
     }
 
     [Fact]

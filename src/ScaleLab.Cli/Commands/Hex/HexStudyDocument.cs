@@ -45,6 +45,11 @@ public sealed record HexStudyDocument(
 
     public IReadOnlyList<HexStudyFitsDocument.RlDoc> RlScaling { get; init; } = [];
 
+    /// <summary>The frontier model comparison (Jones's change-point model stays the headline <see cref="Frontier"/>).</summary>
+    public HexStudyFitsDocument.ModelsDoc? FrontierModels { get; init; }
+
+    public string? FrontierModelsNote { get; init; }
+
     /// <summary>Figures written by --plot (empty without it).</summary>
     public IReadOnlyList<string> Figures { get; init; } = [];
 
@@ -105,6 +110,8 @@ public sealed record HexStudyDocument(
             BacktestNotes = r.BacktestNotes,
             TrainTest = HexStudyFitsDocument.TrainTest(r),
             RlScaling = HexStudyFitsDocument.Rl(r),
+            FrontierModels = HexStudyFitsDocument.Models(r),
+            FrontierModelsNote = r.ModelsNote,
         };
     }
 

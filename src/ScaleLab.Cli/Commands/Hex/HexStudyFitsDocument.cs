@@ -35,6 +35,31 @@ public static class HexStudyFitsDocument
         EstimateDoc? Beta, EstimateDoc? NOptExponent, EstimateDoc? Log10Nc, EstimateDoc? Log10Ec, double? ResidualRmsLog10,
         IReadOnlyList<string> Notes, string? Note);
 
+    public sealed record NamedEstimateDoc(string Name, double Value, double[]? Interval);
+
+    /// <summary>One frontier model's fit: parameters with 95% bootstrap intervals, slopes, the perfect-play compute
+    /// multiplier per +1 board (averaged over the fitted boards) and log10 compute to perfect play per board, RSS, AIC,
+    /// BIC and their differences to the best model (0 = preferred).</summary>
+    public sealed record ModelDoc(string Model, string Formula, IReadOnlyList<NamedEstimateDoc> Parameters, IReadOnlyList<NamedEstimateDoc> SlopesEloPerDecade,
+        EstimateDoc PerfectPlayMultiplier, IReadOnlyList<NamedEstimateDoc> Log10ComputeToPerfect, int Points, double ResidualRmsElo, double Aic, double Bic,
+        double DeltaAic, double DeltaBic, int BootstrapFailed);
+
+    public sealed record ModelBacktestDoc(string Model, int TrainedUpToBoard, int TargetBoard, int Points, double RmseElo, double MeanErrorElo,
+        double BaselineRmseElo, EstimateDoc Log10ComputeToPerfect);
+
+    public sealed record ModelsDoc(IReadOnlyList<ModelDoc> Fits, IReadOnlyList<ModelBacktestDoc> Backtests, IReadOnlyList<string> Notes);
+
+    public static ModelsDoc? Models(HexStudyResult r) => r.Models is not { } c ? null : new ModelsDoc(
+        c.Fits.Select(f => new ModelDoc(f.Model, f.Formula,
+            f.Symbols.Select((s, k) => new NamedEstimateDoc(s, f.Parameters[k], f.Intervals is { } iv ? Iv(iv[k]) : null)).ToList(),
+            f.Slopes.Select(s => new NamedEstimateDoc(s.Name, s.Value.Value, Iv(s.Value.Interval))).ToList(),
+            E(f.PerfectPlayMultiplier),
+            f.Log10ComputeToPerfect.Select(b => new NamedEstimateDoc($"{b.Board}x{b.Board}", b.Log10Compute.Value, Iv(b.Log10Compute.Interval))).ToList(),
+            f.Points, f.ResidualRms, f.Aic, f.Bic, c.DeltaAic(f.Model), c.DeltaBic(f.Model), f.BootstrapFailed)).ToList(),
+        c.Backtests.Select(b => new ModelBacktestDoc(b.Model, b.TrainedUpToBoard, b.TargetBoard, b.Points, b.Rmse, b.MeanError, b.BaselineRmse,
+            E(b.Log10ComputeToPerfect))).ToList(),
+        c.Notes);
+
     private static double[]? Iv(Interval? i) => i is null || double.IsNaN(i.Lo) ? null : [i.Lo, i.Hi];
 
     private static EstimateDoc E(Estimate e) => new(e.Value, Iv(e.Interval));
@@ -83,6 +108,28 @@ public static class HexStudyFitsDocument
             console.WriteLine($"back-test {b.TargetBoard}x{b.TargetBoard} from boards ≤ {b.TrainedUpToBoard}: RMSE {F(b.RmseElo)} Elo over {b.Points.Count} frontier points " +
                 $"(mean error {F(b.MeanErrorElo)}; no-change baseline RMSE {F(b.BaselineRmseElo)}); {b.CoveredFraction:P0} inside the approximate 95% prediction band; " +
                 $"forecast log10 compute to perfect play {F(b.Log10ComputeToPerfect)}");
+        }
+        if (d.FrontierModels is { } models)
+        {
+            console.WriteLine("frontier models compared on the same frontier points (95% bootstrap intervals over training runs; ΔAIC/ΔBIC to the best model, lower is better):");
+            foreach (var m in models.Fits)
+            {
+                console.WriteLine($"  {m.Model}: {m.Formula}");
+                console.WriteLine($"    ΔAIC {F(m.DeltaAic)}, ΔBIC {F(m.DeltaBic)} (AIC {F(m.Aic)}, BIC {F(m.Bic)}), residual RMS {F(m.ResidualRmsElo)} Elo over {m.Points} points; " +
+                    $"slopes (Elo per decade): {string.Join(", ", m.SlopesEloPerDecade.Select(s => $"{s.Name} {F(new EstimateDoc(s.Value, s.Interval))}"))}");
+                console.WriteLine($"    perfect-play compute multiplier per +1 board {F(m.PerfectPlayMultiplier)}; log10 compute to perfect play: " +
+                    string.Join(", ", m.Log10ComputeToPerfect.Select(b => $"{b.Name} {F(new EstimateDoc(b.Value, b.Interval))}")));
+            }
+            foreach (var b in models.Backtests)
+            {
+                console.WriteLine($"  back-test {b.Model}: {b.TargetBoard}x{b.TargetBoard} from boards ≤ {b.TrainedUpToBoard}, RMSE {F(b.RmseElo)} Elo over {b.Points} points " +
+                    $"(mean error {F(b.MeanErrorElo)}; carry-forward baseline {F(b.BaselineRmseElo)}); forecast log10 compute to perfect play {F(b.Log10ComputeToPerfect)}");
+            }
+            foreach (var n in models.Notes) console.WriteLine($"  note: {n}");
+        }
+        else if (d.FrontierModelsNote is { } mn)
+        {
+            console.WriteLine($"frontier models: not compared ({mn})");
         }
         foreach (var t in d.TrainTest)
         {
