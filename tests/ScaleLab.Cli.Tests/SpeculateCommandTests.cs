@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using ScaleLab.Cli;
 using ScaleLab.Engine.Sampling;
@@ -71,6 +72,32 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
         var theory = (1 - Math.Pow(alpha, 4)) / ((1 - alpha) * (3 * c + 1));
         Assert.Equal(theory, root.GetProperty("theoretical_speedup").GetDouble(), 9);
         Assert.Contains("repeat 1/1", err);
+    }
+
+    [Fact]
+    public void Speculate_ThreeRounds_SpeedupIsTheMedianOfTheRoundsPairedRatios()
+    {
+        // When: three interleaved rounds, each logged with its three times
+        var (code, output, err) = Run("speculate", "--target", pair.Target, "--draft", pair.Draft, "--gamma", "2", "--tokens", "60", "--repeats", "3", "--json");
+
+        // Then: the speedup is the median over rounds of target time / speculative time of the same round (not a ratio
+        // of the fastest times), its range the least and largest of them, and measured / theory is reported
+        Assert.True(code == CliApp.ExitOk, err);
+        var rounds = err.Split('\n').Where(l => l.StartsWith("repeat ", StringComparison.Ordinal)).Select(l =>
+        {
+            var n = System.Text.RegularExpressions.Regex.Matches(l, @"(\d+\.\d+) s").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+            return (Target: n[0], Draft: n[1], Spec: n[2]);
+        }).ToArray();
+        Assert.Equal(3, rounds.Length);
+        var ratios = rounds.Select(r => r.Target / r.Spec).Order().ToArray();
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        var speedup = root.GetProperty("speedup").GetDouble();
+        Assert.Equal(ratios[1], speedup, 3e-3 * ratios[1]);
+        var range = root.GetProperty("speedup_range").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(ratios[0], range[0], 3e-3 * ratios[0]);
+        Assert.Equal(ratios[2], range[1], 3e-3 * ratios[2]);
+        Assert.Equal(speedup / root.GetProperty("theoretical_speedup").GetDouble(), root.GetProperty("speedup_over_theory").GetDouble(), 9);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ScaleLab.Engine.Kernels;
 
 /// <summary>
-/// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 16 for a speculative verify pass),
+/// output (k,OC) = x (k,C) · Wᵀ + bias for a few rows k (1 for a decode step, γ+1 ≤ 17 for a speculative verify pass),
 /// W (OC,C) read in place, register-tiled. One token row (a decode step) uses 8 weight rows at a time (8 independent
 /// sums hide the FMA latency; the step is bound by reading W). A block of k ≥ 4 rows on a CPU with AVX-512 takes the
 /// paired path (RowBlockMatVec.Dual.cs): two token rows per 512-bit register, up to 10 rows per sweep over each group of

@@ -3,8 +3,8 @@ namespace ScaleLab.Engine.Sampling;
 /// <summary>What to measure: <paramref name="Tokens"/> generated after <paramref name="Prompt"/> by the target alone,
 /// by the draft alone (for the cost ratio c) and speculatively with <paramref name="Gamma"/> draft tokens per round
 /// (null: γ chosen by <see cref="AutoGammaChoice.Choose"/> from a pilot run's α̂, the measured c and the target's verify
-/// cost v(γ) measured at a few γ), each
-/// timed <paramref name="Repeats"/> times with the three interleaved; the fastest of each is kept.
+/// cost v(γ) measured at a few γ), timed in <paramref name="Repeats"/> rounds, each running the three ways once in an
+/// order that rotates by one per round; every figure is a median over the rounds.
 /// With <paramref name="CpuTime"/> every time is the sampling thread's CPU time (<see cref="ThreadCpuClock"/>) instead
 /// of wall-clock time: the figure to use on a machine busy with other work, said so wherever it is reported.</summary>
 /// With <paramref name="WithinContext"/> the tokens are drawn as independent continuations of the prompt that each
@@ -25,12 +25,14 @@ public sealed record SpeculativeMeasurementOptions(int[] Prompt, int Tokens, int
 
 /// <summary>
 /// One measurement of speculative against plain target sampling, same process, same prompt and token count.
-/// Times are the fastest of the repeats (the least disturbed by other load on the machine); the speedup's range is
-/// over the repeats paired in order. α̂ and tokens per pass come from the speculative run (one repeat's counts: every
-/// repeat draws the same tokens). <see cref="TheoreticalSpeedup"/> is Leviathan et al.'s Theorem 3.8 at α̂ and c (c the
-/// fastest draft time over the fastest target time), with its range at α̂ ± 1 standard error and c over
-/// <see cref="CostRatioLow"/>..<see cref="CostRatioHigh"/> (the repeats' paired ratios, a spread, not a standard error).
-/// <see cref="MeasuredVerifyCost"/> (timed apart) and <see cref="VerifyPassCost"/> (implied by the speculative run's
+/// Timed as the benchmark times (<see cref="SpeculativeRounds"/>): in interleaved rounds, each figure the median over
+/// rounds. <see cref="Speedup"/> is the median of the rounds' paired ratios (target time / speculative time of the same
+/// round) and its range their least and largest. α̂ and tokens per pass come from the speculative run (one round's
+/// counts: every round draws the same tokens). <see cref="TheoreticalSpeedup"/> is Leviathan et al.'s Theorem 3.8 at α̂
+/// and c (c the median draft time over the median target time), with its range at α̂ ± 1 standard error and c over
+/// <see cref="CostRatioLow"/>..<see cref="CostRatioHigh"/> (the rounds' paired ratios, a spread, not a standard error);
+/// <see cref="SpeedupOverTheory"/> is measured over theory.
+/// <see cref="MeasuredVerifyCost"/> (timed apart, the median repeat) and <see cref="VerifyPassCost"/> (implied by the speculative run's
 /// time less its draft passes) are the target pass's cost in plain target tokens, which the theory takes as 1 and a
 /// CPU does not (a block of γ+1 tokens does γ+1 times the arithmetic of one): the usual reason measured falls short.
 /// <see cref="AutoChoice"/> (with <c>--gamma auto</c> only) says how γ was chosen and what the formula would have chosen.
@@ -76,8 +78,11 @@ public sealed record SpeculativeMeasurement(
     /// <summary>The largest of c and the repeats' paired ratios.</summary>
     public double CostRatioHigh { get; init; } = double.NaN;
 
-    /// <summary>The slowest repeat's verify pass, in target steps (<see cref="MeasuredVerifyCost"/> is the fastest's).</summary>
+    /// <summary>The slowest repeat's verify pass, in target steps (<see cref="MeasuredVerifyCost"/> is the median's).</summary>
     public double MeasuredVerifyCostHigh { get; init; } = double.NaN;
+
+    /// <summary>The fastest repeat's verify pass, in target steps.</summary>
+    public double MeasuredVerifyCostLow { get; init; } = double.NaN;
 
     /// <summary>The theory at the measured verify cost, at its least: α̂ − 1 SE, the largest c, the slowest verify repeat.</summary>
     public double TheoreticalSpeedupAtMeasuredVerifyCostLow =>
@@ -85,7 +90,10 @@ public sealed record SpeculativeMeasurement(
 
     /// <summary>The theory at the measured verify cost, at its most: α̂ + 1 SE, the least c, the fastest verify repeat.</summary>
     public double TheoreticalSpeedupAtMeasuredVerifyCostHigh =>
-        SpeculativeStatistics.ExpectedTokensPerPass(Math.Min(1, AcceptanceRate + AcceptanceStandardError), Gamma) / (Gamma * CostRatioLow + MeasuredVerifyCost);
+        SpeculativeStatistics.ExpectedTokensPerPass(Math.Min(1, AcceptanceRate + AcceptanceStandardError), Gamma) / (Gamma * CostRatioLow + (double.IsNaN(MeasuredVerifyCostLow) ? MeasuredVerifyCost : MeasuredVerifyCostLow));
+
+    /// <summary>Measured speedup over the theory (1 − α̂^(γ+1))/((1 − α̂)(γc + 1)): 1 where they agree.</summary>
+    public double SpeedupOverTheory => Speedup / TheoreticalSpeedup;
 
     /// <summary>Measured speedup over theory, minus 1 (negative: slower than the theory says).</summary>
     public double RelativeGap => Speedup / TheoreticalSpeedup - 1;
@@ -123,33 +131,29 @@ public sealed record SpeculativeMeasurement(
         SpeculativeTiming.CheckClock(options.CpuTime);
         double Time(Action work) => SpeculativeTiming.Time(options.CpuTime, clock, work);
 
+        Action targetJob = () => Segments((n, seed) => plainTarget.Generate(prompt, n, sampling, new Rng(seed)));
+        Action draftJob = () => Segments((n, seed) => plainDraft.Generate(prompt, n, sampling, new Rng(seed)));
+
         // Warm-up, not timed: the JIT compiles hot methods again at its optimising tier only after some 30 calls and a
-        // background delay, so each way runs for at least a quarter second (and once in full) before any timing.
+        // background delay, so each way runs for at least a quarter second (and twice) before any timing. γ = auto
+        // prices c in the fastest warm-up runs (the rounds come after the choice, since they time the chosen γ).
         var warmup = new SpeculativeSampler(targetModel, draftModel, Math.Min(SpeculativeMeasurementOptions.PilotGamma, target.Config.SeqLen - 1));
-        foreach (var work in new Action[]
+        var warm = new double[2];
+        var warmJobs = new Action[] { targetJob, draftJob, () => Segments((n, seed) => warmup.Generate(prompt, n, new Rng(seed))) };
+        for (var j = 0; j < warmJobs.Length; j++)
         {
-            () => Segments((n, seed) => plainTarget.Generate(prompt, n, sampling, new Rng(seed))),
-            () => Segments((n, seed) => plainDraft.Generate(prompt, n, sampling, new Rng(seed))),
-            () => Segments((n, seed) => warmup.Generate(prompt, n, new Rng(seed))),
-        })
-        {
-            var spent = 0.0;
+            double spent = 0, fastest = double.PositiveInfinity;
+            var runs = 0;
             do
             {
-                spent += Time(work);
+                var t = Time(warmJobs[j]);
+                fastest = Math.Min(fastest, t);
+                spent += t;
+                runs++;
             }
-            while (spent < 0.25);
+            while (spent < 0.25 || runs < 2);
+            if (j < 2) warm[j] = fastest;
         }
-
-        var targetTimes = new double[options.Repeats];
-        var draftTimes = new double[options.Repeats];
-        var specTimes = new double[options.Repeats];
-        for (var r = 0; r < options.Repeats; r++)
-        {
-            targetTimes[r] = Time(() => Segments((n, seed) => plainTarget.Generate(prompt, n, sampling, new Rng(seed))));
-            draftTimes[r] = Time(() => Segments((n, seed) => plainDraft.Generate(prompt, n, sampling, new Rng(seed))));
-        }
-        var c = draftTimes.Min() / targetTimes.Min();
 
         double? pilotAlpha = null;
         AutoGammaChoice? autoChoice = null;
@@ -167,28 +171,47 @@ public sealed record SpeculativeMeasurement(
             // v(γ) timed at 1, 2, 4, 8, ..., maxGamma and fitted by a least-squares line: the verify pass is what the
             // issue's formula prices at one step and a CPU does not (see TheoreticalSpeedupAtMeasuredVerifyCost).
             var grid = VerifyCostCurve.Grid(maxGamma);
-            var perTargetToken = targetTimes.Min() / options.Tokens;
+            var perTargetToken = warm[0] / options.Tokens;
             var costs = grid.Select(g => VerifyCost(target, sampling, [.. prompt, .. pilotOutput], g, options.Repeats, perTargetToken, Time, SpeculativeMeasurementOptions.AutoVerifyPasses)).ToArray();
-            autoChoice = AutoGammaChoice.Choose(pilotAlpha.Value, c, new VerifyCostCurve(grid, costs), maxGamma);
+            autoChoice = AutoGammaChoice.Choose(pilotAlpha.Value, warm[1] / warm[0], new VerifyCostCurve(grid, costs), maxGamma);
             gamma = autoChoice.Gamma;
             log?.Invoke($"gamma auto: pilot α̂ = {pilotAlpha:F3} over {SpeculativeMeasurementOptions.PilotTokens} tokens; {autoChoice.Explain()}");
         }
         var sampler = new SpeculativeSampler(targetModel, draftModel, gamma);
         int[] output = [];
+        Action specJob = () =>
+        {
+            // Every round draws the same tokens (same seed), so the counts are those of one round.
+            sampler.ResetStatistics();
+            output = Segments((n, seed) => sampler.Generate(prompt, n, new Rng(seed)));
+        };
+        specJob(); // once in full before timing
+
+        // Rounds, as the benchmark times them: each round runs the three ways once, in an order that rotates by one
+        // each round, and every figure is the median over rounds (load that changes between rounds cancels in the
+        // paired ratios, and one disturbed round does not move a median).
+        var targetTimes = new double[options.Repeats];
+        var draftTimes = new double[options.Repeats];
+        var specTimes = new double[options.Repeats];
+        var times = new[] { targetTimes, draftTimes, specTimes };
+        var jobs = new[] { targetJob, draftJob, specJob };
         for (var r = 0; r < options.Repeats; r++)
         {
-            // Every repeat draws the same tokens (same seed), so the counts are those of one repeat.
-            sampler.ResetStatistics();
-            specTimes[r] = Time(() => output = Segments((n, seed) => sampler.Generate(prompt, n, new Rng(seed))));
-            log?.Invoke($"repeat {r + 1}/{options.Repeats}: target {targetTimes[r]:F3} s, draft {draftTimes[r]:F3} s, speculative {specTimes[r]:F3} s for {options.Tokens} tokens");
+            for (var step = 0; step < jobs.Length; step++)
+            {
+                var j = (step + r) % jobs.Length;
+                times[j][r] = Time(jobs[j]);
+            }
+            log?.Invoke(FormattableString.Invariant($"repeat {r + 1}/{options.Repeats}: target {targetTimes[r]:F6} s, draft {draftTimes[r]:F6} s, speculative {specTimes[r]:F6} s for {options.Tokens} tokens"));
         }
 
         var stats = sampler.Statistics;
         double alpha = stats.AcceptanceRate, se = stats.AcceptanceStandardError;
-        double perTarget = targetTimes.Min() / options.Tokens, perDraft = draftTimes.Min() / options.Tokens, perSpec = specTimes.Min() / options.Tokens;
-        var (measuredVerify, measuredVerifyHigh) = VerifyCostRange(target, sampling, [.. prompt, .. output], gamma, options.Repeats, perTarget, Time);
+        double perTarget = Median(targetTimes) / options.Tokens, perDraft = Median(draftTimes) / options.Tokens, perSpec = Median(specTimes) / options.Tokens;
+        var c = perDraft / perTarget;
+        var (verifyLow, measuredVerify, measuredVerifyHigh) = VerifyCostRange(target, sampling, [.. prompt, .. output], gamma, options.Repeats, perTarget, Time);
         var paired = targetTimes.Zip(specTimes, (t, s) => t / s).ToArray();
-        // c's spread: the repeats' paired ratios, and c itself (a ratio of two fastest times need not lie among them)
+        // c's spread: the rounds' paired ratios, and c itself (a ratio of two medians need not lie among them)
         var pairedCost = draftTimes.Zip(targetTimes, (d, t) => d / t).Append(c).ToArray();
         double cLow = pairedCost.Min(), cHigh = pairedCost.Max();
         // the theory increases in α and decreases in c, so its range is at the corners (α̂ − SE, c high), (α̂ + SE, c low)
@@ -197,20 +220,28 @@ public sealed record SpeculativeMeasurement(
         var theoryHigh = SpeculativeStatistics.TheoreticalSpeedup(Math.Min(1, alpha + se), gamma, cLow);
         // Per round: γ draft passes plus one verify pass. What is left of the round's time after the draft passes,
         // in target steps, is the verify pass's cost (and the sampler's overhead).
-        var secondsPerRound = specTimes.Min() / stats.Rounds;
+        var secondsPerRound = Median(specTimes) / stats.Rounds;
         var verify = (secondsPerRound - gamma * perDraft) / perTarget;
         return new SpeculativeMeasurement(
             gamma, options.Gamma is null, options.Tokens, output, perTarget, perDraft, perSpec, alpha, se, stats.MeanOverlap,
             stats.TokensPerTargetPass, SpeculativeStatistics.ExpectedTokensPerPass(alpha, gamma),
-            targetTimes.Min() / specTimes.Min(), paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
+            Median(paired), paired.Min(), paired.Max(), theory, Math.Min(theoryLow, theoryHigh), Math.Max(theoryLow, theoryHigh),
             verify, measuredVerify, pilotAlpha, options.Repeats, options.CpuTime, autoChoice)
         {
             Accepted = stats.Accepted,
             Trials = stats.Trials,
             CostRatioLow = cLow,
             CostRatioHigh = cHigh,
+            MeasuredVerifyCostLow = verifyLow,
             MeasuredVerifyCostHigh = measuredVerifyHigh,
         };
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        var n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /// <summary>Seconds of one target pass over γ+1 tokens, distributions included (what a round pays), over
@@ -220,8 +251,8 @@ public sealed record SpeculativeMeasurement(
     private static double VerifyCost(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200) =>
         VerifyCostRange(target, sampling, tokens, gamma, repeats, secondsPerTargetToken, time, passes).Fastest;
 
-    /// <summary><see cref="VerifyCost"/>, with the slowest timed repeat's cost beside the fastest's.</summary>
-    private static (double Fastest, double Slowest) VerifyCostRange(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200)
+    /// <summary><see cref="VerifyCost"/>: the fastest, the median and the slowest timed repeat's cost.</summary>
+    private static (double Fastest, double Median, double Slowest) VerifyCostRange(Gpt target, SamplingOptions sampling, int[] tokens, int gamma, int repeats, double secondsPerTargetToken, Func<Action, double> time, int passes = 200)
     {
         var model = new GptNextTokenModel(target, sampling);
         var context = target.Config.SeqLen;
@@ -230,7 +261,7 @@ public sealed record SpeculativeMeasurement(
         if (block.Length < gamma + 1) block = [.. Enumerable.Repeat(tokens[0], gamma + 1 - block.Length), .. block];
         var distributions = new double[(gamma + 1) * model.Vocab];
         model.Feed(tokens.AsSpan(0, at), []);
-        double feed = double.PositiveInfinity, slowest = 0;
+        var timed = new double[repeats];
         for (var r = 0; r < repeats + 1; r++)
         {
             var f = time(() =>
@@ -241,12 +272,9 @@ public sealed record SpeculativeMeasurement(
                     model.Feed(block, distributions);
                 }
             });
-            if (r > 0)
-            {
-                feed = Math.Min(feed, f);
-                slowest = Math.Max(slowest, f);
-            }
+            if (r > 0) timed[r - 1] = f;
         }
-        return (feed / passes / secondsPerTargetToken, slowest / passes / secondsPerTargetToken);
+        var unit = passes * secondsPerTargetToken;
+        return (timed.Min() / unit, Median(timed) / unit, timed.Max() / unit);
     }
 }

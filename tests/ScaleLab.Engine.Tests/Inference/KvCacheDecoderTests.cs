@@ -73,6 +73,7 @@ public sealed class KvCacheDecoderTests
     [Theory]
     [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 })]
     [InlineData(20, 5, new[] { 3, 16, 13 })]
+    [InlineData(64, 4, new[] { 1, 9, 17, 5 })]
     public void Feed_SmallBlocks_EqualSingleStepsBitForBit(int dModel, int heads, int[] chunks)
     {
         // Given: one Step per token on a model with large weights (the speculative sampler's target path is Feed,

@@ -11,10 +11,10 @@ public sealed class RowBlockMatVecTests
         { 1, 1 }, { 5, 3 }, { 8, 4 }, { 9, 7 }, { 15, 5 }, { 16, 8 }, { 17, 8 }, { 31, 11 }, { 33, 13 }, { 64, 9 }, { 101, 21 }, { 129, 30 },
     };
 
-    /// <summary>Every block size a verify pass uses (γ + 1 ≤ 16), through the paired AVX-512 tiles where the CPU has
+    /// <summary>Every block size a verify pass uses (γ + 1 ≤ 17), through the paired AVX-512 tiles where the CPU has
     /// them and through the 256-bit ones.</summary>
     private static IEnumerable<(int K, bool Wide)> Blocks(int from) =>
-        Enumerable.Range(from, 17 - from).SelectMany(k => new[] { (k, true), (k, false) });
+        Enumerable.Range(from, 18 - from).SelectMany(k => new[] { (k, true), (k, false) });
 
     [Theory]
     [MemberData(nameof(Sizes))]
@@ -83,7 +83,7 @@ public sealed class RowBlockMatVecTests
     {
         // The paired AVX-512 tiles (two token rows per 512-bit register) and the 256-bit ones sum in the same order, so
         // a model decodes to the same bits on both kinds of machine. (Without AVX-512 both calls take the 256-bit path.)
-        for (var k = 1; k <= 16; k++)
+        for (var k = 1; k <= 17; k++)
         {
             var rng = new Random(31 * C + OC + 1000 * k);
             var w = Random(rng, OC * C);
