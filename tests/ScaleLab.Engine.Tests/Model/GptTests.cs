@@ -202,17 +202,23 @@ public sealed class GptTests
         model.Forward(inputs, targets, 4, 16);
         model.Backward();
 
-        // When
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 3; i++)
+        // When: bytes allocated on this thread over windows of 3 steps. The runtime itself may allocate here once while
+        // it re-compiles a hot method at a higher tier (seen on a loaded machine with every test host running), so
+        // up to 5 windows are measured; a step that allocates would allocate in every one of them.
+        var windows = new List<long>();
+        for (var w = 0; w < 5 && (windows.Count == 0 || windows[^1] != 0); w++)
         {
-            model.Forward(inputs, targets, 4, 16);
-            model.Backward();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 3; i++)
+            {
+                model.Forward(inputs, targets, 4, 16);
+                model.Backward();
+            }
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // Then
-        Assert.Equal(0, allocated);
+        // Then: some window of 3 steps allocated nothing
+        Assert.True(windows[^1] == 0, $"every window of 3 forward/backward steps allocated bytes: {string.Join(", ", windows)}");
     }
 
     [Fact]
