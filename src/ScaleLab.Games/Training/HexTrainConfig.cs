@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ScaleLab.Games.Agent;
 using ScaleLab.Games.Search;
 
@@ -35,12 +36,14 @@ public sealed record HexTrainConfig(
     int Buffer = 4096,
     double Reuse = 4,
     string Player = "agent",
-    int EarlySnapshots = 0)
+    // Left out of the stored config (and so of the run key) when 0, so runs of earlier builds keep their keys.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int EarlySnapshots = 0)
 {
     /// <summary>Most early snapshots (the first generation split into at most 2^10 parts).</summary>
     public const int MaxEarlySnapshots = 10;
 
     /// <summary>Self-play steps of the run: the generations plus the early snapshots' extra steps.</summary>
+    [JsonIgnore]
     public long Steps => Generations + (long)EarlySnapshots;
 
     /// <summary>Games played at step <paramref name="step"/> (1-based): G/2^E at step 1, G/2^(E+2−s) at steps 2..E+1

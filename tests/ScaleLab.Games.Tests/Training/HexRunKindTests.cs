@@ -26,6 +26,26 @@ public class HexRunKindTests
         Assert.All(runs, r => Assert.Equal("hex", r.Kind));
     }
 
+    [Fact]
+    public void RunKey_WithoutEarlySnapshots_IsTheKeyEarlierBuildsWrote()
+    {
+        // Given: the config of a 4x4 agent without early snapshots, and its key as written by the build before
+        // early_snapshots existed (0ce5915), so a registry swept by it resumes instead of training everything again
+        var config = new HexTrainConfig("keys", 4, 16, 2, 3, 40);
+        const string earlierKey = "c820852cff143539";
+
+        // When
+        var json = JsonSerializer.Serialize(config, HexRunKind.Json);
+        var early = JsonSerializer.Serialize(config with { EarlySnapshots = 4 }, HexRunKind.Json);
+
+        // Then: the same key; with early snapshots the setting is stored (another run), and it reads back
+        Assert.Equal(earlierKey, ScaleLab.Lab.Sweeps.RunKeys.Of(json));
+        Assert.DoesNotContain("steps", json);
+        Assert.Contains("\"early_snapshots\":4", early);
+        Assert.Equal(4, JsonSerializer.Deserialize<HexTrainConfig>(early, HexRunKind.Json)!.EarlySnapshots);
+        Assert.Equal(0, JsonSerializer.Deserialize<HexTrainConfig>(json, HexRunKind.Json)!.EarlySnapshots);
+    }
+
     [Theory]
     [InlineData("""{"boards": [3], "sizes": [[8, 1]], "generations": 5, "colour": 1}""", "unknown hex setting 'colour'")]
     [InlineData("""{"boards": [12], "sizes": [[8, 1]], "generations": 5}""", "board size must be 3 to 11")]
