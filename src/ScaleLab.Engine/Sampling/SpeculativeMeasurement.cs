@@ -142,16 +142,7 @@ public sealed record SpeculativeMeasurement(
         var warmJobs = new Action[] { targetJob, draftJob, () => Segments((n, seed) => warmup.Generate(prompt, n, new Rng(seed))) };
         for (var j = 0; j < warmJobs.Length; j++)
         {
-            double spent = 0, fastest = double.PositiveInfinity;
-            var runs = 0;
-            do
-            {
-                var t = Time(warmJobs[j]);
-                fastest = Math.Min(fastest, t);
-                spent += t;
-                runs++;
-            }
-            while (spent < 0.25 || runs < 2);
+            var fastest = SpeculativeTiming.WarmUp(Time, warmJobs[j]);
             if (j < 2) warm[j] = fastest;
         }
 

@@ -81,17 +81,7 @@ public static class SpeculativeRounds
             // At least twice, and γ = auto prices c and v in the fastest run: a first run is slowed by the JIT's
             // unoptimised code, and any run by other load (priced in one such run, the auto choice once saw v at about
             // half of what the rounds then measured, 4x512 target, 1,000 tokens, and took the largest γ).
-            var spent = 0.0;
-            var fastest = double.PositiveInfinity;
-            var runs = 0;
-            do
-            {
-                var t = Time(warmJobs[j]);
-                fastest = Math.Min(fastest, t);
-                spent += t;
-                runs++;
-            }
-            while (spent < 0.25 || runs < 2);
+            var fastest = SpeculativeTiming.WarmUp(Time, warmJobs[j]);
             if (j < 2) warm[j] = fastest;
         }
         int[] verifyPrefix = [.. prompt, .. pilotOutput];
