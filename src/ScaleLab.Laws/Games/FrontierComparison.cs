@@ -167,28 +167,14 @@ public static class FrontierComparison
     private static double[][] Bootstrap(FrontierModel model, IReadOnlyList<EloPoint> data, double[] x, double[] n, double[] y, double[] optimum,
         List<double[]> grid, IReadOnlyList<int> boards, FrontierFitOptions options, out int failed)
     {
-        var starts = new List<double[]> { optimum };
-        for (var j = 6; j < grid.Count; j += 12) starts.Add(grid[j]);
-        int[]? groups = null;
-        if (options.GroupOf is { } key)
-        {
-            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-            groups = data.Select(p => ids.TryGetValue(key(p), out var id) ? id : ids[key(p)] = ids.Count).ToArray();
-        }
+        var starts = FrontierFitter.BootstrapStarts(optimum, grid);
+        var groups = options.GroupOf is { } key ? FrontierFitter.GroupIds(data, key) : null;
+        int groupCount = groups is null ? 0 : groups.Max() + 1;
         var draws = new double[options.Bootstrap][];
         Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
         {
             var w = new double[x.Length];
-            if (groups is null)
-            {
-                Resample.Counts(ref rng, w);
-            }
-            else
-            {
-                var times = new double[groups.Max() + 1];
-                Resample.Counts(ref rng, times);
-                for (var i = 0; i < w.Length; i++) w[i] = times[groups[i]];
-            }
+            Resample.Weights(ref rng, groups, groupCount, w);
             var o = Minimise(model, new ModelObjective(model, x, n, y, w, options.HuberDelta), starts, boards);
             draws[r] = o is null ? [] : o.Theta;
         }, maxDegreeOfParallelism: options.MaxDegreeOfParallelism);

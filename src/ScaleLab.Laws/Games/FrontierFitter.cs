@@ -190,38 +190,35 @@ public static class FrontierFitter
 
     /// <summary>Case-resampling bootstrap: resample r draws weights from its own stream (<see cref="Resample"/>).</summary>
     /// <summary>Group id of every point, numbered in order of first appearance.</summary>
-    private static int[] GroupIds(IReadOnlyList<EloPoint> data, Func<EloPoint, string> key)
+    /// <summary>Each point's group, numbered 0.. in order of first appearance.</summary>
+    internal static int[] GroupIds(IReadOnlyList<EloPoint> data, Func<EloPoint, string> key)
     {
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         return data.Select(p => ids.TryGetValue(key(p), out int id) ? id : ids[key(p)] = ids.Count).ToArray();
     }
 
-    private static double[][] BootstrapDraws(double[] x, double[] n, double[] y, double[] optimum, List<double[]> grid,
-        FrontierFitOptions options, int[]? groups, out int failed)
+    /// <summary>A bootstrap refit's starts: the full-data optimum plus every 12th grid start (5 of 60), since resample
+    /// optima sit near the full-data one.</summary>
+    internal static List<double[]> BootstrapStarts(double[] optimum, IReadOnlyList<double[]> grid)
     {
-        // The full-data optimum plus every 12th grid start (5 of 60): resample optima sit near the full-data one.
         var starts = new List<double[]> { optimum };
         for (int j = 6; j < grid.Count; j += 12)
         {
             starts.Add(grid[j]);
         }
+        return starts;
+    }
+
+    private static double[][] BootstrapDraws(double[] x, double[] n, double[] y, double[] optimum, List<double[]> grid,
+        FrontierFitOptions options, int[]? groups, out int failed)
+    {
+        var starts = BootstrapStarts(optimum, grid);
+        int groupCount = groups is null ? 0 : groups.Max() + 1;
         var draws = new double[options.Bootstrap][];
         Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
         {
             var w = new double[x.Length];
-            if (groups is null)
-            {
-                Resample.Counts(ref rng, w);
-            }
-            else
-            {
-                var times = new double[groups.Max() + 1];
-                Resample.Counts(ref rng, times);
-                for (int i = 0; i < w.Length; i++)
-                {
-                    w[i] = times[groups[i]];
-                }
-            }
+            Resample.Weights(ref rng, groups, groupCount, w);
             var o = Minimise(new FrontierObjective(x, n, y, w, options.HuberDelta), starts);
             draws[r] = o is null || o.Theta[0] <= 0 ? [] : o.Theta;
         }, maxDegreeOfParallelism: options.MaxDegreeOfParallelism);

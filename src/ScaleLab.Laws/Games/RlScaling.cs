@@ -189,9 +189,8 @@ public static class RlScaling
             var raw = new double[options.Bootstrap][];
             Resample.Replicates(options.Bootstrap, options.Seed, (int r, ref SplitMix64 rng) =>
             {
-                var times = new double[runs.Count];
-                Resample.Counts(ref rng, times);
-                var w = runOf.Select(g => times[g]).ToArray();
+                var w = new double[runOf.Length];
+                Resample.Weights(ref rng, runOf, runs.Count, w);
                 raw[r] = Minimise(new Objective(lnN, lnE, lnI, w), reStarts)?.Theta ?? [];
             });
             failed = raw.Count(d => d.Length == 0);

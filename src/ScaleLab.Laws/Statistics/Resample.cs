@@ -50,4 +50,25 @@ public static class Resample
             counts[rng.NextInt(n)] += 1;
         }
     }
+
+    /// <summary>
+    /// The point weights of a case resample (<paramref name="groupOf"/> null: <see cref="Counts"/> of the points) or of a
+    /// cluster resample: the <paramref name="groupCount"/> groups drawn with replacement as <see cref="Counts"/> draws them,
+    /// and point i weighted by the times its group <paramref name="groupOf"/>[i] was drawn.
+    /// </summary>
+    public static void Weights(ref SplitMix64 rng, int[]? groupOf, int groupCount, Span<double> weights)
+    {
+        if (groupOf is null)
+        {
+            Counts(ref rng, weights);
+            return;
+        }
+        if (groupOf.Length != weights.Length) throw new ArgumentException($"{groupOf.Length} group ids for {weights.Length} weights");
+        Span<double> times = groupCount <= 256 ? stackalloc double[groupCount] : new double[groupCount];
+        Counts(ref rng, times);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = times[groupOf[i]];
+        }
+    }
 }

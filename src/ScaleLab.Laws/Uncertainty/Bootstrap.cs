@@ -85,19 +85,7 @@ public static class Bootstrap
         Resample.Replicates(options.Samples, options.Seed, (int k, ref SplitMix64 rng) =>
         {
             var w = new double[n];
-            if (groups is null)
-            {
-                Resample.Counts(ref rng, w);
-            }
-            else
-            {
-                var times = new double[groups.Count];
-                Resample.Counts(ref rng, times);
-                for (int i = 0; i < n; i++)
-                {
-                    w[i] = times[groups.Ids[i]];
-                }
-            }
+            Resample.Weights(ref rng, groups?.Ids, groups?.Count ?? 0, w);
             var objective = new LogResidualObjective(law, features, logY, fit.Loss, fit.Delta, w);
             try
             {

@@ -25,6 +25,34 @@ public sealed class ResampleTests
     }
 
     [Fact]
+    public void Weights_ClusterResample_WeightsEachPointByItsGroupsDraws()
+    {
+        // Given 11 points in 4 groups (group 3 holds one point), and one stream drawn three ways
+        int[] groupOf = [0, 0, 1, 2, 2, 2, 1, 0, 3, 1, 2];
+        var a = SplitMix64.Stream(9, 3);
+        var b = SplitMix64.Stream(9, 3);
+        var c = SplitMix64.Stream(9, 3);
+        var times = new double[4];
+        var weights = new double[groupOf.Length];
+        var cases = new double[groupOf.Length];
+
+        // When: the groups' multiplicities, the cluster weights, and a case resample's weights
+        Resample.Counts(ref a, times);
+        Resample.Weights(ref b, groupOf, 4, weights);
+        Resample.Weights(ref c, null, 0, cases);
+
+        // Then each point carries its group's count (so the draws are the groups', not the points'), the generator stands
+        // where the group draw left it, and without groups the weights are the points' own multiplicities
+        Assert.Equal(groupOf.Select(g => times[g]), weights);
+        Assert.Equal(a.NextUInt64(), b.NextUInt64());
+        var reference = SplitMix64.Stream(9, 3);
+        var counts = new double[groupOf.Length];
+        Resample.Counts(ref reference, counts);
+        Assert.Equal(counts, cases);
+        Assert.Throws<ArgumentException>(() => Resample.Weights(ref c, groupOf, 4, new double[3]));
+    }
+
+    [Fact]
     public void Replicates_OneThreadOrMany_GiveTheSameDraws()
     {
         // Given a bootstrap of the mean of 50 values, run on one thread and on all
