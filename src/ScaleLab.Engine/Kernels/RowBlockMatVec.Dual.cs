@@ -34,7 +34,7 @@ internal static unsafe partial class RowBlockMatVec
         fixed (float* raw = scratch)
         {
             // 64-byte aligned start, so every 16-float load of xp is one cache line.
-            var xp = (float*)(((nint)raw + 63) & ~(nint)63);
+            var xp = Sgemm.AlignTo64(raw);
             for (var p = 0; p < pairs; p++)
             {
                 var r0 = x + (long)2 * p * C;
