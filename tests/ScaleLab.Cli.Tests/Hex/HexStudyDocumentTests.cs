@@ -65,6 +65,20 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         FittedOrReason(root.GetProperty("train_test"), "slope", "note");
         FittedOrReason(root.GetProperty("rl_scaling"), "n_opt_exponent", "note");
         Assert.All(root.GetProperty("train_test").EnumerateArray(), t => Assert.Equal([1, 4, 16], t.GetProperty("nodes").EnumerateArray().Select(n => n.GetInt32())));
+        // Every evaluation behind a board's train-test fit is in the JSON (one per snapshot and node count), its test compute nodes x parameters
+        foreach (var (t, tt) in result.TrainTest.Zip(root.GetProperty("train_test").EnumerateArray()))
+        {
+            var evaluations = tt.GetProperty("evaluations").EnumerateArray().ToList();
+            Assert.Equal(t.Points.Count, evaluations.Count);
+            Assert.Equal(t.Points.Count, tt.GetProperty("points").GetInt32());
+            Assert.All(evaluations.Zip(t.Points), e =>
+            {
+                Assert.Equal(e.Second.Agent, e.First.GetProperty("agent").GetString());
+                Assert.Equal(e.Second.Elo, e.First.GetProperty("elo").GetDouble(), 9);
+                Assert.Equal(e.Second.Log10TestCompute, e.First.GetProperty("log10_test_compute").GetDouble(), 9);
+                Assert.Equal(e.Second.Log10TrainCompute, e.First.GetProperty("log10_train_compute").GetDouble(), 9);
+            });
+        }
         Assert.True(root.GetProperty("frontier_models").ValueKind == JsonValueKind.Object ^ root.GetProperty("frontier_models_note").ValueKind == JsonValueKind.String);
         // And one figure per fit that exists, each a PNG file
         var expected = (result.Frontier is null ? 0 : 1) + result.TrainTest.Count(t => t.Fit is not null) + result.Rl.Count(r => r.Fit is not null);

@@ -28,8 +28,11 @@ public static class HexStudyFitsDocument
 
     public sealed record IsoEloDoc(double Elo, int Agents, EstimateDoc? Slope);
 
+    /// <summary>One evaluation behind the train–test fit: a snapshot at one search-node count, its Elo on the board's scale.</summary>
+    public sealed record TrainTestEvaluationDoc(string Agent, double Log10TrainCompute, double Log10TestCompute, double Elo);
+
     public sealed record TrainTestDoc(int Board, IReadOnlyList<int> Nodes, long Games, int Points, IReadOnlyList<double> Levels,
-        EstimateDoc? Slope, IReadOnlyList<IsoEloDoc> Curves, IReadOnlyList<string> Notes, string? Note);
+        EstimateDoc? Slope, IReadOnlyList<IsoEloDoc> Curves, IReadOnlyList<string> Notes, string? Note, IReadOnlyList<TrainTestEvaluationDoc> Evaluations);
 
     public sealed record RlDoc(int Board, int Snapshots, bool Identified, int Points, int Runs, EstimateDoc? AlphaN, EstimateDoc? AlphaE,
         EstimateDoc? Beta, EstimateDoc? NOptExponent, EstimateDoc? Log10Nc, EstimateDoc? Log10Ec, double? ResidualRmsLog10,
@@ -76,7 +79,8 @@ public static class HexStudyFitsDocument
     public static IReadOnlyList<TrainTestDoc> TrainTest(HexStudyResult r) =>
         r.TrainTest.Select(t => new TrainTestDoc(t.Board, t.Nodes, t.Games, t.Points.Count, t.Levels, t.Fit is { } f ? E(f.Slope) : null,
             t.Fit?.Curves.Select(c => new IsoEloDoc(c.Elo, c.Points.Count, c.Slope is { } s ? E(s) : null)).ToList() ?? [],
-            t.Fit?.Notes ?? [], t.Note)).ToList();
+            t.Fit?.Notes ?? [], t.Note,
+            t.Points.Select(p => new TrainTestEvaluationDoc(p.Agent, p.Log10TrainCompute, p.Log10TestCompute, p.Elo)).ToList())).ToList();
 
     public static IReadOnlyList<RlDoc> Rl(HexStudyResult r) =>
         r.Rl.Select(b =>
