@@ -18,12 +18,14 @@ namespace ScaleLab.Engine.Kernels;
 /// The activations are packed once per call into 16-column panels (C·N floats, 1/OC of the multiply-adds); a 6×16
 /// register tile (12 AVX2 accumulators, the engine's <see cref="Sgemm"/> shape) sweeps W's six-row slivers over each
 /// panel, and the bias, relu and residual are applied as the tile is stored, so no extra pass over the output runs.
+/// Where AVX-512 runs at full width (<see cref="Sgemm.IsAccelerated512"/>), two full panels side by side take a 6×32 tile
+/// of 12 512-bit accumulators instead (FeatureMajorLinear.Wide.cs); edge tiles and a last odd panel stay on the 6×16 one.
 /// Summation order: each output is bias + the K-blocks' sums (KC = 256 inputs per block, each summed in c order),
 /// then relu, then + residual; the order does not depend on N or on a column's position in the batch, so one
-/// example gives the same bits alone or in any batch. Without AVX2 + FMA the engine's SGEMM runs on its portable
+/// example gives the same bits alone or in any batch, and the 512-bit and 256-bit tiles give the same bits. Without AVX2 + FMA the engine's SGEMM runs on its portable
 /// kernel, the bias, relu and residual in a second pass.
 /// </summary>
-public static unsafe class FeatureMajorLinear
+public static unsafe partial class FeatureMajorLinear
 {
     private const int MR = Sgemm.MR, NR = Sgemm.NR, KC = Sgemm.KC, MC = Sgemm.MC;
 
@@ -50,18 +52,21 @@ public static unsafe class FeatureMajorLinear
     /// <summary>Fast <see cref="ForwardReference{TReal}"/>, one thread. The output must not overlap x or the residual.</summary>
     public static void Forward(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output) =>
-        Forward(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, Sgemm.DefaultKernel);
+        Forward(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, DefaultKernel);
 
     /// <summary><see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, int, int, int, Span{float})"/>
-    /// on a chosen microkernel: the fused AVX2 + FMA tile, or for any other (machines without AVX2 + FMA; tests on x86)
-    /// the engine's <see cref="Sgemm"/> on that kernel, W·X with X through its strides, then bias, relu and residual in one pass.</summary>
+    /// on a chosen microkernel: the fused AVX2 + FMA tile, with <see cref="SgemmKernel.Avx512"/> its 512-bit 6×32 tile too
+    /// (each falls back to the next narrower where the hardware lacks it), or for any other (machines without AVX2 + FMA;
+    /// tests on x86) the engine's <see cref="Sgemm"/> on that kernel, W·X with X through its strides, then bias, relu and
+    /// residual in one pass.</summary>
     internal static void Forward(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output, SgemmKernel kernel)
     {
         Check(x.Length, xcs, xns, weight.Length, bias.Length, residual.Length, N, C, OC, output.Length);
         if (N == 0 || OC == 0) return;
+        if (kernel == SgemmKernel.Avx512 && !Sgemm.IsAccelerated512) kernel = SgemmKernel.Avx2Fma;
         if (kernel == SgemmKernel.Avx2Fma && !Sgemm.IsAccelerated) kernel = Sgemm.DefaultKernel;
-        if (kernel != SgemmKernel.Avx2Fma || C == 0)
+        if ((kernel != SgemmKernel.Avx2Fma && kernel != SgemmKernel.Avx512) || C == 0)
         {
             Portable(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, kernel);
             return;
@@ -70,6 +75,7 @@ public static unsafe class FeatureMajorLinear
         var needX = panels * C * NR + 16;
         if (t_packX is null || t_packX.Length < needX) t_packX = GC.AllocateArray<float>(needX, pinned: true);
         var packW = t_packW ??= GC.AllocateArray<float>(MC * KC + 16, pinned: true);
+        var wide = kernel == SgemmKernel.Avx512;
         var tile = stackalloc float[MR * NR];
         fixed (float* px = x, pw = weight, pBias = bias, pRes = residual, pOut = output, rawX = t_packX, rawW = packW)
         {
@@ -87,10 +93,11 @@ public static unsafe class FeatureMajorLinear
                     var a = pw + (long)ic * C + pc;
                     var full = inPlace ? mc / MR * MR : 0;
                     if (full < mc) Sgemm.PackA(a + (long)full * C, C, 1, mc - full, kc, pa + full * kc);
-                    for (var p = 0; p < panels; p++)
+                    for (var p = 0; p < panels;)
                     {
                         var n0 = p * NR;
-                        var cols = Math.Min(NR, N - n0);
+                        // Two full panels side by side take the 512-bit 6×32 tile where it runs (FeatureMajorLinear.Wide.cs).
+                        var pair = wide && N - n0 >= 2 * NR;
                         var panel = pb + ((long)p * C + pc) * NR;
                         for (var ir = 0; ir < mc; ir += MR)
                         {
@@ -98,22 +105,43 @@ public static unsafe class FeatureMajorLinear
                             var rows = Math.Min(MR, mc - ir);
                             var bias0 = first && pBias is not null ? pBias + o0 : null;
                             var res0 = last && pRes is not null ? pRes + (long)o0 * N + n0 : null;
-                            if (rows == MR && cols == NR)
+                            var c0 = pOut + (long)o0 * N + n0;
+                            if (pair && rows == MR)
                             {
-                                var c0 = pOut + (long)o0 * N + n0;
-                                if (ir < full) Kernel6x16<Sgemm.RowsInPlace>(kc, a + (long)ir * C, C, panel, c0, N, bias0, res0, first, last, relu);
-                                else Kernel6x16<Sgemm.PackedSliver>(kc, pa + ir * kc, 0, panel, c0, N, bias0, res0, first, last, relu);
+                                if (ir < full) Kernel6x32<Sgemm.RowsInPlace>(kc, a + (long)ir * C, C, panel, panel + (long)C * NR, c0, N, bias0, res0, first, last, relu);
+                                else Kernel6x32<Sgemm.PackedSliver>(kc, pa + ir * kc, 0, panel, panel + (long)C * NR, c0, N, bias0, res0, first, last, relu);
                                 continue;
                             }
-                            // Edge tile: the full 6×16 sums into scratch (packs are zero-padded), its live part finished in scalar.
-                            if (ir < full) Kernel6x16<Sgemm.RowsInPlace>(kc, a + (long)ir * C, C, panel, tile, NR, null, null, true, false, false);
-                            else Kernel6x16<Sgemm.PackedSliver>(kc, pa + ir * kc, 0, panel, tile, NR, null, null, true, false, false);
-                            FinishEdge(tile, rows, cols, pOut + (long)o0 * N + n0, N, bias0, res0, first, last, relu);
+                            for (var q = 0; q < (pair ? 2 : 1); q++)
+                            {
+                                var cols = Math.Min(NR, N - n0 - q * NR);
+                                var sliver = ir < full ? a + (long)ir * C : pa + ir * kc;
+                                Tile(ir < full, kc, sliver, C, panel + (long)q * C * NR, rows, cols, c0 + q * NR, N, bias0,
+                                    res0 is null ? null : res0 + q * NR, first, last, relu, tile);
+                            }
                         }
+                        p += pair ? 2 : 1;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>One 6×16 tile on the AVX2 kernel: W's sliver read in place (<paramref name="inPlace"/>, row stride lda) or packed;
+    /// a full tile is finished in registers, an edge tile (rows &lt; 6 or cols &lt; 16) sums the full 6×16 into scratch (the
+    /// packs are zero-padded) and its live part is finished in scalar.</summary>
+    private static void Tile(bool inPlace, int kc, float* sliver, int lda, float* panel, int rows, int cols, float* c, int ldc,
+        float* bias, float* res, bool first, bool last, bool relu, float* tile)
+    {
+        if (rows == MR && cols == NR)
+        {
+            if (inPlace) Kernel6x16<Sgemm.RowsInPlace>(kc, sliver, lda, panel, c, ldc, bias, res, first, last, relu);
+            else Kernel6x16<Sgemm.PackedSliver>(kc, sliver, 0, panel, c, ldc, bias, res, first, last, relu);
+            return;
+        }
+        if (inPlace) Kernel6x16<Sgemm.RowsInPlace>(kc, sliver, lda, panel, tile, NR, null, null, true, false, false);
+        else Kernel6x16<Sgemm.PackedSliver>(kc, sliver, 0, panel, tile, NR, null, null, true, false, false);
+        FinishEdge(tile, rows, cols, c, ldc, bias, res, first, last, relu);
     }
 
     /// <summary>out = W (OC×C) · X (C×N) on the SGEMM (K = 0 stores zeros), then out[o, n] = residual + relu(out + bias[o]).

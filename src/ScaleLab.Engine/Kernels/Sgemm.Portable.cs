@@ -9,6 +9,10 @@ internal enum SgemmKernel
     /// <summary>x86 AVX2 + FMA intrinsics, with prefetches of the C tile.</summary>
     Avx2Fma,
 
+    /// <summary>x86 AVX-512F at full width (<see cref="Sgemm.IsAccelerated512"/>): where a caller has a 512-bit tile it runs
+    /// it (<see cref="FeatureMajorLinear"/>'s 6×32), with the same bits as <see cref="Avx2Fma"/>; elsewhere it is Avx2Fma.</summary>
+    Avx512,
+
     /// <summary>Portable: the generic Vector256 API, two vectors per tile row (x86 with AVX and no FMA, or any machine
     /// with accelerated 256-bit vectors).</summary>
     Vector256,
@@ -34,6 +38,7 @@ public static unsafe partial class Sgemm
         switch (kernel)
         {
             case SgemmKernel.Avx2Fma:
+            case SgemmKernel.Avx512:
                 Kernel6x16<TLayout>(kc, pa, lda, pb, c, ldc, store, bias);
                 break;
             case SgemmKernel.Vector256:

@@ -40,6 +40,10 @@ public static unsafe partial class Sgemm
     /// <summary>True when the AVX2 + FMA microkernel runs.</summary>
     public static bool IsAccelerated => Fma.IsSupported && Vector256.IsHardwareAccelerated;
 
+    /// <summary>True when 512-bit tiles run: AVX-512F, and the runtime treats 512-bit vectors as accelerated (by default it
+    /// does not on Intel cores that lower their clock for 512-bit code).</summary>
+    public static bool IsAccelerated512 => IsAccelerated && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
     /// <summary>The microkernel this machine runs: AVX2 + FMA, else the portable Vector256 one where 256-bit vectors are
     /// accelerated, else the portable Vector128 one (Arm64 NEON, x86 SSE), else the scalar triple loop.</summary>
     internal static SgemmKernel DefaultKernel { get; } =
