@@ -130,6 +130,23 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
     }
 
     [Fact]
+    public void Speculate_GreedyOnTwoThreads_PrintsTheSameTextAsOneThreadSampleGreedy()
+    {
+        // When: the target's products split over two threads (verify passes and plain steps alike)
+        var spec = Run("speculate", "--target", pair.Target, "--draft", pair.Draft, "--gamma", "4", "--temperature", "0", "--tokens", "90", "--repeats", "1", "--threads", "2", "--json");
+        var plain = Run("sample", "--checkpoint", pair.Target, "--temperature", "0", "--tokens", "90", "--json");
+
+        // Then: the same text as one-thread greedy sampling (the split keeps every logit's bits), and the document says
+        // which threads it ran on
+        Assert.True(spec.Code == CliApp.ExitOk, spec.Err);
+        using var a = JsonDocument.Parse(spec.Out);
+        using var b = JsonDocument.Parse(plain.Out);
+        Assert.Equal(b.RootElement.GetProperty("text").GetString(), a.RootElement.GetProperty("text").GetString());
+        Assert.Equal(2, a.RootElement.GetProperty("threads").GetInt32());
+        Assert.Equal(1, a.RootElement.GetProperty("draft_threads").GetInt32());
+    }
+
+    [Fact]
     public void Speculate_Text_PrintsTheTextAndTheTable()
     {
         // When
@@ -172,6 +189,8 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
             (["--target", pair.Target, "--draft", pair.Draft, "--gamma", "fast"], "--gamma"),
             (["--target", pair.Target, "--draft", pair.Draft, "--gamma", "40"], "below the context"),
             (["--target", pair.Target, "--draft", pair.Draft, "--temperature", "-1"], "--temperature"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--threads", "0"], "--threads"),
+            (["--target", pair.Target, "--draft", pair.Draft, "--threads", "2", "--cpu-time"], "--cpu-time"),
             (["--target", pair.Target], "--draft"),
             (["--target", pair.Target, "--draft", "no-such-run", "--registry", "sqlite:" + Path.Combine(pair.Dir.FullName, "none.db")], "no registry"),
             (["--study", "s", "--target", pair.Target], "leave out --target"),
@@ -239,6 +258,15 @@ public sealed class SpeculateCommandTests(SpeculatePairFixture pair) : IClassFix
             // Run again: nothing new to measure, the same pairs read back.
             Assert.Equal(CliApp.ExitOk, again);
             Assert.Contains("acceptance law not fitted", text, StringComparison.Ordinal);
+            Assert.Equal(1, root.GetProperty("threads").GetInt32());
+            // On two threads: the same pairs measured again in a study of their own, which says so.
+            var (twoCode, twoOut, twoErr) = Run([.. args, "--threads", "2", "--json"]);
+            Assert.True(twoCode == CliApp.ExitOk, twoErr);
+            using var two = JsonDocument.Parse(twoOut);
+            Assert.Equal("s-speculate-2t", two.RootElement.GetProperty("speculate_study").GetString());
+            Assert.Equal("s", two.RootElement.GetProperty("study").GetString());
+            Assert.Equal(2, two.RootElement.GetProperty("threads").GetInt32());
+            Assert.Equal(2, two.RootElement.GetProperty("pairs").GetArrayLength());
         }
         finally
         {

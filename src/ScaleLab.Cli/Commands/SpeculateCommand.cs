@@ -87,6 +87,10 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         [Description("Timed rounds: each runs the target alone, the draft alone and the pair once, in an order that rotates each round; every figure is the median over rounds (default 3)")]
         public int Repeats { get; set; } = 3;
 
+        [CommandOption("--threads <N>")]
+        [Description("Threads for the target's decode steps and verify passes, plain target sampling included (each matrix product split over its output elements: the same bits at any count); the draft decodes on one thread. With --study the runs go to study NAME-speculate-Nt (default 1)")]
+        public int Threads { get; set; } = 1;
+
         [CommandOption("--cpu-time")]
         [Description("Time by the sampling thread's CPU time instead of the wall clock: for a machine busy with other work (Linux)")]
         public bool CpuTime { get; set; }
@@ -154,6 +158,8 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
             if (TopK < 0) return ValidationResult.Error($"--top-k must be 0 or more, got {TopK}");
             if (Tokens < 1) return ValidationResult.Error($"--tokens must be 1 or more, got {Tokens}");
             if (Repeats < 1) return ValidationResult.Error($"--repeats must be 1 or more, got {Repeats}");
+            if (Threads < 1) return ValidationResult.Error($"--threads must be 1 or more, got {Threads}");
+            if (Threads > 1 && CpuTime) return ValidationResult.Error("--cpu-time reads the sampling thread's clock only, which misses the other threads' work: use the wall clock with --threads above 1");
             return Prompt is { Length: 0 } ? ValidationResult.Error("--prompt must not be empty (omit it for the default)") : ValidationResult.Success();
         }
     }
@@ -181,6 +187,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         var prompt = settings.Prompt ?? (target.CorpusFingerprint.StartsWith("synthetic", StringComparison.Ordinal) ? "a" : "\n");
         using var targetModel = Gpt.FromCheckpoint(target, maxBatch: 1);
         using var draftModel = Gpt.FromCheckpoint(draft, maxBatch: 1);
+        targetModel.Threads = settings.Threads;
         var options = new SpeculativeMeasurementOptions(ByteTokenizer.Encode(prompt), settings.Tokens, settings.GammaValue,
             new SamplingOptions(settings.Temperature, settings.TopK), settings.Seed, settings.Repeats, settings.CpuTime);
         var m = SpeculativeMeasurement.Run(targetModel, draftModel, options, TimeProvider.System, stderr.WriteLine);
@@ -192,7 +199,7 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
         }
         console.Profile.Out.Writer.WriteLine(prompt + text);
         console.WriteLine();
-        console.WriteLine(Inv($"target {Checkpoint.Describe(target.Config)}, draft {Checkpoint.Describe(draft.Config)}; γ = {m.Gamma}{(m.GammaAuto ? " (auto)" : "")}, {m.Tokens} tokens, 1 thread, {(m.CpuTime ? "thread CPU time" : "wall clock")}, median of {m.Repeats} interleaved rounds"));
+        console.WriteLine(Inv($"target {Checkpoint.Describe(target.Config)}, draft {Checkpoint.Describe(draft.Config)}; γ = {m.Gamma}{(m.GammaAuto ? " (auto)" : "")}, {m.Tokens} tokens, target on {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")} (draft on 1), {(m.CpuTime ? "thread CPU time" : "wall clock")}, median of {m.Repeats} interleaved rounds"));
         var table = new Table().AddColumns("quantity", "value", "note");
         FitOutput.AddRow(table, "acceptance α̂", Inv($"{m.AcceptanceRate:F3} ± {m.AcceptanceStandardError:F3}"), Inv($"accepted / draft tokens tried (± 1 SE); mean Σ min(p, q) over the trials {m.MeanOverlap:F3}"));
         FitOutput.AddRow(table, "tokens per target pass", Inv($"{m.TokensPerTargetPass:F3}"), Inv($"theory (1 − α^(γ+1))/(1 − α) at α̂: {m.ExpectedTokensPerTargetPass:F3}"));
@@ -261,7 +268,8 @@ public sealed class SpeculateCommand(IAnsiConsole console, Stderr stderr) : Comm
             ["rule"] = "argmax over γ of (1 − α^(γ+1))/((1 − α)(γc + v(γ))), v(γ) the least-squares line a + b·γ through the timed γ (never below the cheapest timed pass); issue formula: v = 1",
         },
         ["pilot_acceptance"] = m.PilotAcceptanceRate,
-        ["threads"] = 1,
+        ["threads"] = s.Threads,
+        ["draft_threads"] = 1,
         ["repeats"] = m.Repeats,
         ["clock"] = m.CpuTime ? "thread_cpu" : "wall",
         ["acceptance"] = m.AcceptanceRate,

@@ -11,8 +11,9 @@ namespace ScaleLab.Cli.Commands;
 
 /// <summary>
 /// <c>speculate --study S</c>: enqueues the draft/target pairs of study S's trained models as runs of the "speculate"
-/// kind (study S-speculate, same registry), measures them one at a time in this process (one worker, one thread: the
-/// timings need the core to themselves), and prints what the runs recorded with the acceptance law
+/// kind (study S-speculate, or S-speculate-Nt with --threads N, same registry), measures them one at a time in this
+/// process (one worker, the target on --threads threads and the draft on one: the timings need the cores to
+/// themselves), and prints what the runs recorded with the acceptance law
 /// (<see cref="SpeculativeStudy"/>). Run again, it resumes unfinished pairs and re-reads the finished ones.
 /// </summary>
 internal static class SpeculateStudyRun
@@ -23,17 +24,17 @@ internal static class SpeculateStudyRun
     {
         using var store = RegistryToRead.Open(settings.Registry, out var registry, "no such registry (the study's models are read from it; pass --registry)");
         var options = new SpeculativeStudyOptions(settings.Targets, settings.Drafts, settings.GammaList, Auto: true, settings.Tokens,
-            settings.Repeats, settings.Temperature, settings.TopK, (long)settings.Seed, settings.CpuTime);
+            settings.Repeats, settings.Temperature, settings.TopK, (long)settings.Seed, settings.CpuTime, settings.Threads);
         var spec = SpeculativeStudy.Plan(store, settings.Study!, options);
         var enqueued = SweepPlan.Enqueue(store, spec, spec.KindSettings?.GetRawText());
         stderr.WriteLine($"speculate: {enqueued.Runs} draft/target pairs of study {settings.Study} in study {spec.Study} ({enqueued.Added} new, {enqueued.Existing} already there); " +
-            $"γ = {string.Join(",", options.GammaList)} and auto per pair, one worker, one thread");
+            $"γ = {string.Join(",", options.GammaList)} and auto per pair, one worker, the target on {settings.Threads} thread(s), the draft on 1");
         using (var view = new SweepStatusLine(stderr))
         {
             var sweep = InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, new ExecutorOptions
             {
                 Workers = 1,
-                ThreadsPerWorker = 1,
+                ThreadsPerWorker = settings.Threads,
                 CheckpointDirectory = ExecutorOptions.DefaultCheckpointDirectory(registry),
                 CheckpointInterval = 1,
             }, view.Show, view.Log, cancellationToken);
@@ -62,7 +63,7 @@ internal static class SpeculateStudyRun
 
     private static void Show(IAnsiConsole console, SpeculativeStudyResult result, bool cpuTime)
     {
-        console.WriteLine(Inv($"study {result.Study}: {result.Pairs.Count} draft/target pairs of study {result.SourceStudy}; speedup = plain target time / speculative time for the same tokens, {(cpuTime ? "thread CPU time" : "wall clock")}, one thread, fastest repeat"));
+        console.WriteLine(Inv($"study {result.Study}: {result.Pairs.Count} draft/target pairs of study {result.SourceStudy}; speedup = plain target time / speculative time for the same tokens, {(cpuTime ? "thread CPU time" : "wall clock")}, target on {Threads(result)} thread(s) (draft on 1), fastest repeat"));
         foreach (var pair in result.Pairs)
         {
             console.WriteLine();
@@ -95,7 +96,8 @@ internal static class SpeculateStudyRun
             ["study"] = result.SourceStudy,
             ["speculate_study"] = result.Study,
             ["clock"] = cpuTime ? "thread_cpu" : "wall",
-            ["threads"] = 1,
+            ["threads"] = Threads(result),
+            ["draft_threads"] = 1,
             ["pairs"] = result.Pairs.Select(p => new Dictionary<string, object?>
             {
                 ["run"] = p.RunKey,
@@ -139,6 +141,10 @@ internal static class SpeculateStudyRun
             },
         };
     }
+
+    /// <summary>The target's thread count as the study's runs recorded it (one study holds one count: see
+    /// <see cref="SpeculativeStudy.StudyName"/>).</summary>
+    private static int Threads(SpeculativeStudyResult result) => result.Pairs.Max(p => p.Threads);
 
     private static Dictionary<string, object?> Model(SpeculativeModel m) => new()
     {

@@ -9,7 +9,10 @@ namespace ScaleLab.Engine;
 /// summation order (products here are matrix-vector dot products; the full pass uses the blocked SGEMM).
 /// <see cref="Feed"/> takes k tokens in one pass (a speculative-sampling verify step) and <see cref="Rollback"/> drops
 /// the last ones. Reads the model's current <see cref="Gpt.Parameters"/> at every step; <see cref="Step"/> allocates
-/// nothing after construction and is single-threaded (a one-token step is a few matrix-vector products, too small to split).
+/// nothing after construction. With the model's <see cref="Gpt.Threads"/> above one, every matrix product of
+/// <see cref="Step"/> and of a small <see cref="Feed"/> block is split over its output elements on the model's pool
+/// (<see cref="RowBlockMatVec"/>); each element is still summed in one order by one thread, so the logits are the same
+/// bits at any thread count. The rest (LayerNorm, attention over the cache) stays on the calling thread.
 /// </summary>
 /// <remarks>C = channels, V = vocab, NH = heads, hs = C/NH, Tmax = the model's SeqLen, L = layers.</remarks>
 public sealed unsafe class KvCacheDecoder
@@ -67,8 +70,8 @@ public sealed unsafe class KvCacheDecoder
 
     /// <summary>Feeds <paramref name="tokens"/> (k of them) at positions <see cref="Position"/>.. in one pass and returns
     /// their logits (k,V): row i is the distribution of the token after tokens[i] (the verify step of speculative
-    /// sampling). Each block reads its weights once for all k rows (blocked SGEMM, threaded on the model's pool), and
-    /// row i attends to the cached positions and rows 0..i. Equal to k <see cref="Step"/> calls, and to the rows of a
+    /// sampling). Each block reads its weights once for all k rows (row blocks or the blocked SGEMM, both split over the
+    /// model's pool), and row i attends to the cached positions and rows 0..i. Equal to k <see cref="Step"/> calls, and to the rows of a
     /// full <see cref="Gpt.Forward"/>, up to summation order. The span is overwritten by the next call.</summary>
     public ReadOnlySpan<float> Feed(ReadOnlySpan<int> tokens)
     {
@@ -83,6 +86,8 @@ public sealed unsafe class KvCacheDecoder
         var b = Rows(k);
         var p = _model.Parameters.AsSpan();
         var pool = _model.Pool;
+        // LayerNorm claims rows in chunks of 32, so a small block is one chunk: splitting it would only cost a dispatch.
+        var rowPool = k > SmallBlock ? pool : null;
         var scale = 1f / MathF.Sqrt(hs);
         var x = b.X.AsSpan(0, k * C);
         var h = b.H.AsSpan(0, k * C);
@@ -101,7 +106,7 @@ public sealed unsafe class KvCacheDecoder
         for (var l = 0; l < cfg.Layers; l++)
         {
             var o = _layout.Layers[l];
-            LayerNorm.Forward(x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), k, C, h, mean, rstd, pool);
+            LayerNorm.Forward(x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), k, C, h, mean, rstd, rowPool);
             Linear(h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, C, 3 * C, qkv, pool);
             var cacheBase = (long)l * T * C;
             for (var i = 0; i < k; i++)
@@ -134,13 +139,13 @@ public sealed unsafe class KvCacheDecoder
             }
             Linear(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
-            LayerNorm.Forward(x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), k, C, h, mean, rstd, pool);
+            LayerNorm.Forward(x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), k, C, h, mean, rstd, rowPool);
             Linear(h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, C, 4 * C, fc, pool);
             Gelu.Forward(fc, 4 * k * C, fcGelu, pool);
             Linear(fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, 4 * C, C, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
         }
-        LayerNorm.Forward(x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), k, C, h, mean, rstd, pool);
+        LayerNorm.Forward(x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), k, C, h, mean, rstd, rowPool);
         // logits (k,V) = h · wteᵀ (tied output embedding)
         var logits = b.Logits.AsSpan(0, k * V);
         Linear(h, p.Slice(_layout.Wte, V * C), [], k, C, V, logits, pool);
@@ -181,6 +186,7 @@ public sealed unsafe class KvCacheDecoder
         if ((uint)token >= (uint)V) throw new ArgumentException($"token {token} is outside the vocabulary 0..{V - 1}");
         if (t >= T) throw new InvalidOperationException($"the context of {T} positions is full; call Reset");
         var p = _model.Parameters.AsSpan();
+        var pool = _model.Pool;
         var scale = 1f / MathF.Sqrt(hs);
 
         // x (C) = wte[token] + wpe[t]
@@ -189,7 +195,7 @@ public sealed unsafe class KvCacheDecoder
         {
             var o = _layout.Layers[l];
             LayerNorm.Forward(_x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
-            MatVec(p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), _h, C, 3 * C, _qkv);
+            MatVec(p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), _h, C, 3 * C, _qkv, pool);
             var cacheBase = (long)l * T * C;
             _qkv.AsSpan(C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)t * C), C));
             _qkv.AsSpan(2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)t * C), C));
@@ -210,17 +216,17 @@ public sealed unsafe class KvCacheDecoder
                     }
                 }
             }
-            MatVec(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), _y, C, C, _h);
+            MatVec(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), _y, C, C, _h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
             LayerNorm.Forward(_x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
-            MatVec(p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), _h, C, 4 * C, _fc);
+            MatVec(p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), _h, C, 4 * C, _fc, pool);
             Gelu.Forward(_fc, 4 * C, _fcGelu);
-            MatVec(p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), _fcGelu, 4 * C, C, _h);
+            MatVec(p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), _fcGelu, 4 * C, C, _h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
         }
         LayerNorm.Forward(_x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
         // logits (V) = wte · h (tied output embedding)
-        MatVec(p.Slice(_layout.Wte, V * C), [], _h, C, V, _logits);
+        MatVec(p.Slice(_layout.Wte, V * C), [], _h, C, V, _logits, pool);
         Position = t + 1;
         return _logits;
     }
@@ -233,13 +239,13 @@ public sealed unsafe class KvCacheDecoder
     /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 17 tokens) goes
     /// through the register-tiled <see cref="RowBlockMatVec"/>, which reads each weight row once per sweep of up to 10
     /// token rows (with AVX-512; per tile of 2-3 rows without) and sums every element in the order <see cref="Step"/> uses, so the result equals <see cref="Step"/>'s bit for
-    /// bit (the SGEMM would first pack all of W, which for a few rows costs about as much as the products). A larger
+    /// bit at any thread count (the pool's threads take contiguous parts of the output elements; the SGEMM would first pack all of W, which for a few rows costs about as much as the products). A larger
     /// block (a prompt) uses the blocked SGEMM.</summary>
     private static void Linear(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool)
     {
         if (k <= SmallBlock)
         {
-            RowBlockMatVec.Forward(weight, bias, inp, k, C, OC, output);
+            RowBlockMatVec.Forward(weight, bias, inp, k, C, OC, output, pool);
         }
         else
         {
@@ -247,7 +253,7 @@ public sealed unsafe class KvCacheDecoder
         }
     }
 
-    /// <summary>out[o] = bias[o] + W[o,:]·x (<see cref="RowBlockMatVec"/> with one row). weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
-    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output) =>
-        RowBlockMatVec.Forward(weight, bias, x, 1, C, OC, output);
+    /// <summary>out[o] = bias[o] + W[o,:]·x (<see cref="RowBlockMatVec"/> with one row, split over o on the pool). weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
+    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool) =>
+        RowBlockMatVec.Forward(weight, bias, x, 1, C, OC, output, pool);
 }

@@ -24,7 +24,7 @@ internal static unsafe partial class RowBlockMatVec
 
     [ThreadStatic] private static float[]? t_pairs;
 
-    private static void ForwardDual(float* w, float* b, float* x, int k, int C, int OC, float* po)
+    private static void ForwardDual(float* w, float* b, float* x, int k, int C, int OC, float* po, int from, int to)
     {
         var c8 = C & ~7;
         var pairs = (k + 1) / 2;
@@ -47,10 +47,10 @@ internal static unsafe partial class RowBlockMatVec
                 }
             }
             var tiles = (pairs + DualPairs - 1) / DualPairs;
-            var oc = 0;
-            for (; oc + 4 <= OC; oc += 4)
+            var oc = from;
+            for (; oc + 4 <= to; oc += 4)
             {
-                var next = oc + 8 <= OC ? w + (long)(oc + 4) * C : null;
+                var next = oc + 8 <= to ? w + (long)(oc + 4) * C : null;
                 var p0 = 0;
                 for (var t = 0; t < tiles; t++)
                 {
@@ -67,15 +67,7 @@ internal static unsafe partial class RowBlockMatVec
                     p0 += n;
                 }
             }
-            for (; oc < OC; oc++)
-            {
-                var wo = w + (long)oc * C;
-                for (var i = 0; i < k; i++)
-                {
-                    var xi = x + (long)i * C;
-                    po[(long)i * OC + oc] = Finish(b, oc, Vector256.Sum(Accumulate(wo, xi, C)), wo, xi, C);
-                }
-            }
+            Remainder(w, b, x, k, C, OC, po, oc, to);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ScaleLab.Engine.Parallelism;
 
 namespace ScaleLab.Engine.Kernels;
 
@@ -22,13 +23,20 @@ internal static unsafe partial class RowBlockMatVec
     /// <summary>Blocks of at least this many rows take the paired AVX-512 path where the CPU has it.</summary>
     internal const int DualFrom = 4;
 
-    /// <summary>output[i·OC + o] = bias[o] + W[o,:]·x[i,:]. weight (OC,C) row-major, bias (OC) or empty, x (k,C), output (k,OC).</summary>
-    public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output) =>
-        Forward(weight, bias, x, k, C, OC, output, allowDual: true);
+    /// <summary>Threads split the output elements o (rows of W) into contiguous parts of whole multiples of this many:
+    /// the widest tile (8 weight rows for one token row, two groups of 4 for a block), so a part starts on a tile.</summary>
+    internal const int SplitUnit = 8;
 
-    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float})"/>;
+    /// <summary>output[i·OC + o] = bias[o] + W[o,:]·x[i,:]. weight (OC,C) row-major, bias (OC) or empty, x (k,C), output (k,OC).
+    /// With a <paramref name="pool"/> of more than one thread the output elements o are split into contiguous parts of
+    /// <see cref="SplitUnit"/> (one part per thread, <see cref="WorkerPool.Partition"/>); each element is still one
+    /// thread's sum in the fixed order, so the bits do not depend on the thread count.</summary>
+    public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output, WorkerPool? pool = null) =>
+        Forward(weight, bias, x, k, C, OC, output, allowDual: true, pool);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, WorkerPool)"/>;
     /// <paramref name="allowDual"/> false keeps a block on the 256-bit tiles (tests compare the two paths).</summary>
-    internal static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output, bool allowDual)
+    internal static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output, bool allowDual, WorkerPool? pool = null)
     {
         if (k < 0 || C < 1 || OC < 0) throw new ArgumentOutOfRangeException(nameof(k), $"need k >= 0, C >= 1, OC >= 0 (got k {k}, C {C}, OC {OC})");
         if (weight.Length < (long)OC * C) throw new ArgumentException($"weight holds {weight.Length} floats, needs OC·C = {(long)OC * C}", nameof(weight));
@@ -38,42 +46,77 @@ internal static unsafe partial class RowBlockMatVec
         if (k == 0 || OC == 0) return;
         fixed (float* w = weight, pb = bias, px = x, po = output)
         {
-            var b = bias.IsEmpty ? null : pb;
-            if (k == 1)
+            var args = new Args { W = w, Bias = bias.IsEmpty ? null : pb, X = px, Output = po, K = k, C = C, OC = OC, AllowDual = allowDual };
+            if (pool is null || pool.Threads == 1 || OC < 2 * SplitUnit)
             {
-                var o = 0;
-                for (; o + 8 <= OC; o += 8) Tile1x8(w, b, px, C, o, po);
-                for (; o < OC; o++) po[o] = Finish(b, o, Vector256.Sum(Accumulate(w + (long)o * C, px, C)), w + (long)o * C, px, C);
-                return;
+                Columns(&args, 0, OC);
             }
-            if (k >= DualFrom && allowDual && Avx512DQ.IsSupported && Vector512.IsHardwareAccelerated)
+            else
             {
-                ForwardDual(w, b, px, k, C, OC, po);
-                return;
+                WorkerPool.Run(pool, &Part, &args);
             }
-            var oc = 0;
-            for (; oc + 4 <= OC; oc += 4)
+        }
+    }
+
+    private struct Args
+    {
+        public float* W, Bias, X, Output;
+        public int K, C, OC;
+        public bool AllowDual;
+    }
+
+    private static void Part(void* context, int part, int parts)
+    {
+        var a = (Args*)context;
+        var (from, to) = WorkerPool.Partition(a->OC, part, parts, SplitUnit);
+        if (from < to) Columns(a, from, to);
+    }
+
+    /// <summary>Output elements from ≤ o &lt; to of all k rows (rows of output keep the stride OC).</summary>
+    private static void Columns(Args* a, int from, int to)
+    {
+        float* w = a->W, b = a->Bias, px = a->X, po = a->Output;
+        int k = a->K, C = a->C, OC = a->OC;
+        if (k == 1)
+        {
+            var o = from;
+            for (; o + 8 <= to; o += 8) Tile1x8(w, b, px, C, o, po);
+            for (; o < to; o++) po[o] = Finish(b, o, Vector256.Sum(Accumulate(w + (long)o * C, px, C)), w + (long)o * C, px, C);
+            return;
+        }
+        if (k >= DualFrom && a->AllowDual && Avx512DQ.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            ForwardDual(w, b, px, k, C, OC, po, from, to);
+            return;
+        }
+        var oc = from;
+        for (; oc + 4 <= to; oc += 4)
+        {
+            // Pairs of token rows; an odd count ends with three rows at once (a lone row's 4 sums would wait on
+            // the FMA latency).
+            // The first tile of a group also prefetches the next group's 4 weight rows (4·C contiguous floats, 2
+            // cache lines per 8-float chunk): on a model larger than the cache the rows then arrive while this
+            // group's other tiles compute, and a pass costs about the larger of reading and computing, not their sum.
+            var next = Sse.IsSupported && oc + 8 <= to ? w + (long)(oc + 4) * C : null;
+            var i = 0;
+            var pairsEnd = k % 2 == 1 && k >= 3 ? k - 3 : k - k % 2;
+            for (; i < pairsEnd; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
+            if (k - i == 3) Tile3x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
+            else if (k - i == 1) Tile1x4(w, b, px, C, OC, i, oc, po);
+        }
+        Remainder(w, b, px, k, C, OC, po, oc, to);
+    }
+
+    /// <summary>Output elements from ≤ o &lt; to one at a time (what is left past the last whole tile).</summary>
+    private static void Remainder(float* w, float* b, float* x, int k, int C, int OC, float* po, int from, int to)
+    {
+        for (var oc = from; oc < to; oc++)
+        {
+            var wo = w + (long)oc * C;
+            for (var i = 0; i < k; i++)
             {
-                // Pairs of token rows; an odd count ends with three rows at once (a lone row's 4 sums would wait on
-                // the FMA latency).
-                // The first tile of a group also prefetches the next group's 4 weight rows (4·C contiguous floats, 2
-                // cache lines per 8-float chunk): on a model larger than the cache the rows then arrive while this
-                // group's other tiles compute, and a pass costs about the larger of reading and computing, not their sum.
-                var next = Sse.IsSupported && oc + 8 <= OC ? w + (long)(oc + 4) * C : null;
-                var i = 0;
-                var pairsEnd = k % 2 == 1 && k >= 3 ? k - 3 : k - k % 2;
-                for (; i < pairsEnd; i += 2) Tile2x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
-                if (k - i == 3) Tile3x4(w, b, px, C, OC, i, oc, po, i == 0 ? next : null);
-                else if (k - i == 1) Tile1x4(w, b, px, C, OC, i, oc, po);
-            }
-            for (; oc < OC; oc++)
-            {
-                var wo = w + (long)oc * C;
-                for (var i = 0; i < k; i++)
-                {
-                    var xi = px + (long)i * C;
-                    po[(long)i * OC + oc] = Finish(b, oc, Vector256.Sum(Accumulate(wo, xi, C)), wo, xi, C);
-                }
+                var xi = x + (long)i * C;
+                po[(long)i * OC + oc] = Finish(b, oc, Vector256.Sum(Accumulate(wo, xi, C)), wo, xi, C);
             }
         }
     }

@@ -71,15 +71,18 @@ public sealed class KvCacheDecoderTests
     }
 
     [Theory]
-    [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 })]
-    [InlineData(20, 5, new[] { 3, 16, 13 })]
-    [InlineData(64, 4, new[] { 1, 9, 17, 5 })]
-    public void Feed_SmallBlocks_EqualSingleStepsBitForBit(int dModel, int heads, int[] chunks)
+    [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 }, 1)]
+    [InlineData(20, 5, new[] { 3, 16, 13 }, 1)]
+    [InlineData(64, 4, new[] { 1, 9, 17, 5 }, 1)]
+    [InlineData(64, 4, new[] { 1, 9, 17, 5 }, 2)]
+    [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 }, 3)]
+    public void Feed_SmallBlocks_EqualSingleStepsBitForBit(int dModel, int heads, int[] chunks, int threads)
     {
         // Given: one Step per token on a model with large weights (the speculative sampler's target path is Feed,
-        // plain sampling's is Step; equal bits make greedy outputs identical without tolerance)
+        // plain sampling's is Step; equal bits make greedy outputs identical without tolerance), with the products of
+        // both split over `threads` threads
         var config = new GptConfig(2, dModel, heads, 32, 37);
-        using var model = new Gpt(config, 1);
+        using var model = new Gpt(config, 1, threads);
         model.InitWeights(new Rng(18));
         for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
         var tokens = Tokens(new Rng(19), 32, 37);
@@ -99,6 +102,49 @@ public sealed class KvCacheDecoderTests
 
         // Then
         Assert.Equal(steps, fed.ToArray());
+    }
+
+    [Fact]
+    public void StepAndFeed_TwoThreads_GiveTheSameBitsAsOne()
+    {
+        // Given: the logits of single steps and of verify-sized blocks on one thread (d_model 64: every product has at
+        // least 2 parts of RowBlockMatVec.SplitUnit output elements, so each is split at 2 threads)
+        var config = new GptConfig(2, 64, 4, 32, 37);
+        using var model = new Gpt(config, 1);
+        model.InitWeights(new Rng(38));
+        for (var i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 5;
+        var tokens = Tokens(new Rng(39), 32, 37);
+        int[] chunks = [1, 4, 9, 17];
+        var (steps, blocks) = StepsAndBlocks(model, tokens, chunks);
+
+        // When: the same model at 2 threads
+        model.Threads = 2;
+        var (steps2, blocks2) = StepsAndBlocks(model, tokens, chunks);
+
+        // Then: the thread count changes no bit (each output element is one thread's sum in the fixed order)
+        Assert.Equal(steps, steps2);
+        Assert.Equal(blocks, blocks2);
+
+        // Negative control: one weight of the first MLP moved by one ulp changes some logit bits, so the comparison
+        // above would see a thread split that summed even one element in another order.
+        model.Parameters[model.ParameterLayout.Layers[0].FcW + 5] = MathF.BitIncrement(model.Parameters[model.ParameterLayout.Layers[0].FcW + 5]);
+        var (stepsMoved, _) = StepsAndBlocks(model, tokens, chunks);
+        Assert.NotEqual(steps2, stepsMoved);
+    }
+
+    private static (float[] Steps, float[] Blocks) StepsAndBlocks(Gpt model, int[] tokens, int[] chunks)
+    {
+        var stepper = new KvCacheDecoder(model);
+        var steps = tokens.SelectMany(t => stepper.Step(t).ToArray()).ToArray();
+        var decoder = new KvCacheDecoder(model);
+        var blocks = new List<float>();
+        var at = 0;
+        foreach (var k in chunks)
+        {
+            blocks.AddRange(decoder.Feed(tokens.AsSpan(at, k)).ToArray());
+            at += k;
+        }
+        return (steps, blocks.ToArray());
     }
 
     [Fact]

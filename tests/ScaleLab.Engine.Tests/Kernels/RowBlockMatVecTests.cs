@@ -97,6 +97,60 @@ public sealed class RowBlockMatVecTests
         }
     }
 
+    // Output sizes around the thread split (parts of whole multiples of RowBlockMatVec.SplitUnit, the last with the
+    // remainder): one unit per thread and less, uneven parts, a remainder past the last tile.
+    public static TheoryData<int, int> SplitSizes => new()
+    {
+        { 9, 16 }, { 64, 17 }, { 17, 24 }, { 129, 30 }, { 33, 61 }, { 64, 100 },
+    };
+
+    [Theory]
+    [MemberData(nameof(SplitSizes))]
+    public void Forward_SplitOverThreads_GivesTheBitsOfOneThread(int C, int OC)
+    {
+        // A target decoding on 2 threads must score exactly what it scores on one (a verify block equals single steps
+        // at any thread count): every element stays one thread's sum in the fixed order.
+        foreach (var threads in new[] { 2, 3 })
+        {
+            using var pool = new ScaleLab.Engine.Parallelism.WorkerPool(threads);
+            foreach (var (k, wide) in Blocks(1))
+            {
+                var rng = new Random(17 * C + OC + 100 * k);
+                var w = Random(rng, OC * C);
+                var bias = Random(rng, OC);
+                var x = Random(rng, k * C);
+                var serial = new float[k * OC];
+                var split = Enumerable.Repeat(float.NaN, k * OC).ToArray();
+                RowBlockMatVec.Forward(w, bias, x, k, C, OC, serial, wide);
+                RowBlockMatVec.Forward(w, bias, x, k, C, OC, split, wide, pool);
+                Assert.Equal(serial, split);
+            }
+        }
+    }
+
+    [Fact]
+    public void ThreadSplitOverTheInputs_ChangesTheBits_AndIsCaught()
+    {
+        // Negative control for the split test: a split over the summed dimension C (each thread sums half of every
+        // dot product, the halves then added, as a K-split GEMM would) changes the summation order, and the bit
+        // comparison sees it in many elements. Only a split over the output elements keeps the bits.
+        const int C = 512, OC = 64, k = 9, half = C / 2;
+        var rng = new Random(6);
+        var w = Random(rng, OC * C);
+        var x = Random(rng, k * C);
+        var whole = new float[k * OC];
+        RowBlockMatVec.Forward(w, [], x, k, C, OC, whole);
+        float[] Half(float[] a, int rows, int from) => Enumerable.Range(0, rows).SelectMany(r => a.AsSpan(r * C + from, half).ToArray()).ToArray();
+        var lo = new float[k * OC];
+        var hi = new float[k * OC];
+        RowBlockMatVec.Forward(Half(w, OC, 0), [], Half(x, k, 0), k, half, OC, lo);
+        RowBlockMatVec.Forward(Half(w, OC, half), [], Half(x, k, half), k, half, OC, hi);
+        var kSplit = lo.Zip(hi, (a, b) => a + b).ToArray();
+        var differing = Enumerable.Range(0, k * OC).Count(j => whole[j] != kSplit[j]);
+        Assert.True(differing > k * OC / 4, $"only {differing} of {k * OC} elements differ");
+        Assert.Throws<Xunit.Sdk.EqualException>(() => Assert.Equal(whole, kSplit));
+    }
+
     [Fact]
     public void BitForBitComparison_OtherSummationOrder_IsCaught()
     {

@@ -93,6 +93,28 @@ public sealed class SpeculativeStudyTests : IDisposable
     }
 
     [Fact]
+    public void Plan_TwoThreads_ItsOwnStudyAndKeysWhileOneThreadKeepsItsKeys()
+    {
+        // Given
+        using var store = TrainedSource();
+
+        // When
+        var one = SpeculativeStudy.Plan(store, "src", Quick);
+        var two = SpeculativeStudy.Plan(store, "src", Quick with { Threads = 2 });
+
+        // Then: the two-thread pairs go to their own study (measurements at two thread counts never mix in one fit),
+        // record the count in their configuration (so in their keys) and reserve two threads per run; the one-thread
+        // configuration has no threads entry, so its keys are the ones planned before threads were a setting.
+        Assert.Equal("src-speculate-2t", two.Study);
+        Assert.Equal(2, two.ThreadsPerRun);
+        Assert.Equal(1, one.ThreadsPerRun);
+        Assert.All(two.NewRuns(), r => Assert.Equal(2, JsonSerializer.Deserialize<SpeculativePairConfig>(r.ConfigJson, SpeculativePairKind.Json)!.Threads));
+        Assert.All(one.NewRuns(), r => Assert.DoesNotContain("threads", r.ConfigJson, StringComparison.Ordinal));
+        Assert.Empty(one.NewRuns().Select(r => r.Key).Intersect(two.NewRuns().Select(r => r.Key)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SpeculativeStudy.Plan(store, "src", Quick with { Threads = 0 }));
+    }
+
+    [Fact]
     public void Run_TinyStudy_OneRowPerGammaWithCountsAndPooledFinalValue()
     {
         // Given

@@ -15,7 +15,9 @@ namespace ScaleLab.Lab.Studies.Speculative;
 public sealed record SpeculativeModel(string Run, string Checkpoint, string? Sha256, double Loss, long Parameters);
 
 /// <summary>A speculative-sampling run's whole configuration: one draft/target pair measured at each γ of
-/// <see cref="Gammas"/> and, when <see cref="Auto"/>, once more at the γ chosen by the auto rule.</summary>
+/// <see cref="Gammas"/> and, when <see cref="Auto"/>, once more at the γ chosen by the auto rule. <see cref="Threads"/>:
+/// the target's products split over that many threads (null = one, and then left out of the JSON, so a one-thread run
+/// keeps its key).</summary>
 public sealed record SpeculativePairConfig(
     string Study,
     SpeculativeModel Target,
@@ -28,7 +30,8 @@ public sealed record SpeculativePairConfig(
     int TopK,
     long Seed,
     bool CpuTime,
-    string Prompt)
+    string Prompt,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Threads = null)
 {
     /// <summary>Steps of the run: one measurement per γ, plus the auto one.</summary>
     public int Steps => Gammas.Count + (Auto ? 1 : 0);
@@ -45,7 +48,8 @@ public sealed record SpeculativePairConfig(
 /// and do not). The run's final value is the pooled acceptance rate Σ accepted / Σ trials over its fixed-γ steps
 /// (deterministic, so a resumed run records the same value). Settings: <c>pairs</c> (objects with <c>target</c> and
 /// <c>draft</c>, each {run, checkpoint, sha256, loss, parameters}), <c>gammas</c>, <c>auto</c>, <c>tokens</c>,
-/// <c>repeats</c>, <c>temperature</c>, <c>top_k</c>, <c>seed</c>, <c>cpu_time</c>, <c>prompt</c>: one run per pair.
+/// <c>repeats</c>, <c>temperature</c>, <c>top_k</c>, <c>seed</c>, <c>cpu_time</c>, <c>prompt</c>, <c>threads</c> (the
+/// target's, default 1; the draft always decodes on one): one run per pair.
 /// </summary>
 public sealed class SpeculativePairKind : IRunKind
 {
@@ -69,7 +73,7 @@ public sealed class SpeculativePairKind : IRunKind
         if (settings.ValueKind != JsonValueKind.Object) throw new InvalidDataException("speculate settings must be a table");
         foreach (var p in settings.EnumerateObject())
         {
-            if (p.Name is not ("pairs" or "gammas" or "auto" or "tokens" or "repeats" or "temperature" or "top_k" or "seed" or "cpu_time" or "prompt"))
+            if (p.Name is not ("pairs" or "gammas" or "auto" or "tokens" or "repeats" or "temperature" or "top_k" or "seed" or "cpu_time" or "prompt" or "threads"))
             {
                 throw new InvalidDataException($"unknown speculate setting '{p.Name}'");
             }
@@ -87,6 +91,7 @@ public sealed class SpeculativePairKind : IRunKind
         var cpuTime = settings.TryGetProperty("cpu_time", out var c) && (c.ValueKind is JsonValueKind.True or JsonValueKind.False ? c.GetBoolean() : throw new InvalidDataException("speculate setting cpu_time must be true or false"));
         var prompt = settings.TryGetProperty("prompt", out var pr) ? (pr.ValueKind == JsonValueKind.String && pr.GetString() is { Length: > 0 } s ? s : throw new InvalidDataException("speculate setting prompt must be a non-empty string")) : "a";
         var (tokens, repeats, topK, seed) = (Int("tokens", 200, 1), Int("repeats", 3, 1), Int("top_k", 0, 0), Int("seed", 1, 0));
+        var threads = Int("threads", 1, 1);
         if (!settings.TryGetProperty("pairs", out var pairs) || pairs.ValueKind != JsonValueKind.Array || pairs.GetArrayLength() == 0)
         {
             throw new InvalidDataException("speculate settings need pairs: an array of {target, draft} models");
@@ -96,7 +101,7 @@ public sealed class SpeculativePairKind : IRunKind
         {
             var target = Model(pair, "target");
             var draft = Model(pair, "draft");
-            var config = new SpeculativePairConfig(study, target, draft, gammas, auto, tokens, repeats, temperature, topK, seed, cpuTime, prompt);
+            var config = new SpeculativePairConfig(study, target, draft, gammas, auto, tokens, repeats, temperature, topK, seed, cpuTime, prompt, threads > 1 ? threads : null);
             var json = JsonSerializer.Serialize(config, Json);
             runs.Add(new NewRun(RunKeys.Of(json), runs.Count, json, seed, target.Parameters, draft.Parameters, (long)tokens * config.Steps, 0, KindName));
         }
@@ -166,6 +171,7 @@ internal sealed class SpeculativePairSession : IRunSession
             context.Log?.Invoke($"run {config.Study}/{context.Run.Key}: resuming at step {Step + 1} of {config.Steps}");
         }
         _target = Gpt.FromCheckpoint(target, maxBatch: 1);
+        _target.Threads = config.Threads ?? 1;
         try
         {
             _draft = Gpt.FromCheckpoint(draft, maxBatch: 1);

@@ -9,7 +9,8 @@ namespace ScaleLab.Lab.Studies.Speculative;
 
 /// <summary>What <c>speculate --study</c> measures: the <see cref="Targets"/> largest models of the study, each with up to
 /// <see cref="DraftsPerTarget"/> smaller ones as drafts (spread evenly in log size, the smallest and the largest always
-/// kept), at each γ of <see cref="Gammas"/> and auto.</summary>
+/// kept), at each γ of <see cref="Gammas"/> and auto, with the target's products split over <see cref="Threads"/> threads
+/// (the draft on one).</summary>
 public sealed record SpeculativeStudyOptions(
     int Targets = 2,
     int DraftsPerTarget = 5,
@@ -20,7 +21,8 @@ public sealed record SpeculativeStudyOptions(
     double Temperature = 1.0,
     int TopK = 0,
     long Seed = 1,
-    bool CpuTime = false)
+    bool CpuTime = false,
+    int Threads = 1)
 {
     public IReadOnlyList<int> GammaList => Gammas ?? [1, 2, 3, 4, 5, 6, 7, 8];
 }
@@ -40,7 +42,7 @@ public sealed record SpeculativeRow(
 }
 
 /// <summary>One draft/target pair and what its run measured (no rows while it is not done).</summary>
-public sealed record SpeculativePairResult(string RunKey, RunStatus Status, SpeculativeModel Target, SpeculativeModel Draft, IReadOnlyList<SpeculativeRow> Rows, string? Error)
+public sealed record SpeculativePairResult(string RunKey, RunStatus Status, SpeculativeModel Target, SpeculativeModel Draft, IReadOnlyList<SpeculativeRow> Rows, string? Error, int Threads = 1)
 {
     /// <summary>Draft loss minus target loss (nats/token): the gap the acceptance law is fitted against.</summary>
     public double LossGap => Draft.Loss - Target.Loss;
@@ -63,17 +65,20 @@ public sealed record SpeculativeStudyResult(string Study, string SourceStudy, IR
 /// </summary>
 public static class SpeculativeStudy
 {
-    /// <summary>The speculate study measuring the models of <paramref name="source"/>.</summary>
-    public static string StudyName(string source) => source + "-speculate";
+    /// <summary>The speculate study measuring the models of <paramref name="source"/> with the target on
+    /// <paramref name="threads"/> threads: NAME-speculate on one thread (the one the study report reads), NAME-speculate-2t
+    /// and so on for more, so measurements at different thread counts never mix in one acceptance fit.</summary>
+    public static string StudyName(string source, int threads = 1) => threads == 1 ? source + "-speculate" : $"{source}-speculate-{threads}t";
 
     /// <summary>The study's spec: one run per pair. Models are the source's finished language-model runs with a
     /// checkpoint on disk and a final loss, one per size (the lowest loss of runs with equal non-embedding parameters).
     /// Throws <see cref="InvalidDataException"/> (one line) when the study has fewer than two such sizes.</summary>
-    public static SweepSpec Plan(IRunStore store, string source, SpeculativeStudyOptions options, int threadsPerRun = 1)
+    public static SweepSpec Plan(IRunStore store, string source, SpeculativeStudyOptions options)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         if (options.Targets < 1 || options.DraftsPerTarget < 1) throw new ArgumentException("targets and drafts per target must be at least 1");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1);
         var runs = store.ListRuns(source);
         if (runs.Count == 0) throw new InvalidDataException($"no study '{source}' in {store.Location} (see scalelab runs)");
         var models = new List<SpeculativeModel>();
@@ -112,9 +117,11 @@ public static class SpeculativeStudy
             ["cpu_time"] = options.CpuTime,
             ["prompt"] = prompt,
         };
+        // Written only above one thread, so a one-thread study keeps the run keys it had before threads were a setting.
+        if (options.Threads > 1) settings["threads"] = options.Threads;
         var element = JsonSerializer.Deserialize<JsonElement>(settings.ToJsonString());
-        var study = StudyName(source);
-        return SweepSpec.OfKind(study, SpeculativePairKind.KindName, element, new SpeculativePairKind().Expand(study, element), threadsPerRun, checkpointInterval: 1);
+        var study = StudyName(source, options.Threads);
+        return SweepSpec.OfKind(study, SpeculativePairKind.KindName, element, new SpeculativePairKind().Expand(study, element), options.Threads, checkpointInterval: 1);
     }
 
     /// <summary>Up to <paramref name="count"/> of <paramref name="models"/> (sorted by size) spread evenly in log size:
@@ -143,10 +150,11 @@ public static class SpeculativeStudy
         {
             var config = JsonSerializer.Deserialize<SpeculativePairConfig>(run.ConfigJson, SpeculativePairKind.Json)!;
             IReadOnlyList<SpeculativeRow> rows = run.Status == RunStatus.Done ? Rows(store.ReadRunMetrics(run.Key), run.Key) : [];
-            pairs.Add(new SpeculativePairResult(run.Key, run.Status, config.Target, config.Draft, rows, run.Error));
+            pairs.Add(new SpeculativePairResult(run.Key, run.Status, config.Target, config.Draft, rows, run.Error, config.Threads ?? 1));
         }
         if (pairs.Count == 0) throw new InvalidDataException($"no speculate runs in study '{study}' of {store.Location}");
-        var source = study.EndsWith("-speculate", StringComparison.Ordinal) ? study[..^"-speculate".Length] : study;
+        var at = study.LastIndexOf("-speculate", StringComparison.Ordinal);
+        var source = at > 0 ? study[..at] : study;
         var counts = pairs.Where(p => p.Rows.Count > 0 && p.PooledCounts.Trials > 0)
             .Select(p => new AcceptancePair(p.LossGap, p.PooledCounts.Accepted, p.PooledCounts.Trials)).ToList();
         var fit = AcceptanceGapFit.Fit(counts, out var unidentified, resamples, seed: seed);
