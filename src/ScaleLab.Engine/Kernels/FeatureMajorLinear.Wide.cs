@@ -14,9 +14,6 @@ namespace ScaleLab.Engine.Kernels;
 // stored partial sum first, vmaxps for relu, then the residual), so the two tiles, and hence any batch, agree exactly.
 public static unsafe partial class FeatureMajorLinear
 {
-    /// <summary>The microkernel this machine runs: the 512-bit tile where AVX-512 runs at full width, else the engine's SGEMM choice.</summary>
-    internal static SgemmKernel DefaultKernel { get; } = Sgemm.IsAccelerated512 ? SgemmKernel.Avx512 : Sgemm.DefaultKernel;
-
     /// <summary>The 6×32 tile C[i, j] of Σ_k W[i, k]·X[k, j], columns 0-15 from panel pb0 and 16-31 from pb1 (both
     /// pb[k·16 + j]), finished by <see cref="Finish"/> as <see cref="Kernel6x16{TLayout}"/> finishes its tile; c, res: row stride ldc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -52,7 +52,7 @@ public static unsafe partial class FeatureMajorLinear
     /// <summary>Fast <see cref="ForwardReference{TReal}"/>, one thread. The output must not overlap x or the residual.</summary>
     public static void Forward(ReadOnlySpan<float> x, int xcs, int xns, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         ReadOnlySpan<float> residual, bool relu, int N, int C, int OC, Span<float> output) =>
-        Forward(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, DefaultKernel);
+        Forward(x, xcs, xns, weight, bias, residual, relu, N, C, OC, output, Sgemm.DefaultKernel);
 
     /// <summary><see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, int, int, int, Span{float})"/>
     /// on a chosen microkernel: the fused AVX2 + FMA tile, with <see cref="SgemmKernel.Avx512"/> its 512-bit 6×32 tile too
@@ -64,7 +64,7 @@ public static unsafe partial class FeatureMajorLinear
     {
         Check(x.Length, xcs, xns, weight.Length, bias.Length, residual.Length, N, C, OC, output.Length);
         if (N == 0 || OC == 0) return;
-        if (kernel == SgemmKernel.Avx512 && !Sgemm.IsAccelerated512) kernel = SgemmKernel.Avx2Fma;
+        kernel = Sgemm.Runnable(kernel);
         if (kernel == SgemmKernel.Avx2Fma && !Sgemm.IsAccelerated) kernel = Sgemm.DefaultKernel;
         if ((kernel != SgemmKernel.Avx2Fma && kernel != SgemmKernel.Avx512) || C == 0)
         {

@@ -9,8 +9,9 @@ internal enum SgemmKernel
     /// <summary>x86 AVX2 + FMA intrinsics, with prefetches of the C tile.</summary>
     Avx2Fma,
 
-    /// <summary>x86 AVX-512F at full width (<see cref="Sgemm.IsAccelerated512"/>): where a caller has a 512-bit tile it runs
-    /// it (<see cref="FeatureMajorLinear"/>'s 6×32), with the same bits as <see cref="Avx2Fma"/>; elsewhere it is Avx2Fma.</summary>
+    /// <summary>x86 AVX-512F at full width (<see cref="Sgemm.IsAccelerated512"/>): 6×32 tiles of 512-bit registers over two
+    /// 16-column panels (Sgemm's and <see cref="FeatureMajorLinear"/>'s), with the same bits as <see cref="Avx2Fma"/>, whose
+    /// 6×16 tile takes the edges; forced where the hardware lacks it, it runs as Avx2Fma.</summary>
     Avx512,
 
     /// <summary>Portable: the generic Vector256 API, two vectors per tile row (x86 with AVX and no FMA, or any machine

@@ -15,6 +15,8 @@ namespace ScaleLab.Engine.Kernels;
 /// a KC×NC block of B is packed into NR-wide panels, an MC×KC block of A into MR-tall slivers, and a 6×16
 /// microkernel keeps its 12 accumulators (6 rows × two 8-float AVX2 registers) in registers while it streams one
 /// A sliver (L2) against one B panel (L1), one FMA per accumulator per k. Block sizes are BLIS's for AMD Zen.
+/// Where AVX-512 runs at full width, full slivers against two adjacent full panels take a 6×32 tile of 512-bit
+/// accumulators instead (Sgemm.Wide.cs), with the same bits.
 /// Departures: an A whose rows are contiguous is read in place rather than packed (see <see cref="Block"/>), and
 /// both packs walk k once with sequential reads of the source, transposing in 8×8 register blocks where needed.
 /// Summation order: each output adds the K-blocks' sums (each summed in k order) to C in block order. That
@@ -44,10 +46,11 @@ public static unsafe partial class Sgemm
     /// does not on Intel cores that lower their clock for 512-bit code).</summary>
     public static bool IsAccelerated512 => IsAccelerated && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-    /// <summary>The microkernel this machine runs: AVX2 + FMA, else the portable Vector256 one where 256-bit vectors are
+    /// <summary>The microkernel this machine runs: AVX-512 at full width, else AVX2 + FMA, else the portable Vector256 one where 256-bit vectors are
     /// accelerated, else the portable Vector128 one (Arm64 NEON, x86 SSE), else the scalar triple loop.</summary>
     internal static SgemmKernel DefaultKernel { get; } =
-        IsAccelerated ? SgemmKernel.Avx2Fma
+        IsAccelerated512 ? SgemmKernel.Avx512
+        : IsAccelerated ? SgemmKernel.Avx2Fma
         : Vector256.IsHardwareAccelerated ? SgemmKernel.Vector256
         : Vector128.IsHardwareAccelerated ? SgemmKernel.Vector128
         : SgemmKernel.Scalar;
@@ -69,7 +72,7 @@ public static unsafe partial class Sgemm
             AccumulateScalar(a, ars, acs, b, brs, bcs, c, ldc, M, N, K);
             return;
         }
-        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Kernel = kernel };
+        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Kernel = Runnable(kernel) };
         Launch(ref args, pool);
     }
 
@@ -99,9 +102,12 @@ public static unsafe partial class Sgemm
             AccumulateScalar(a, ars, acs, b, brs, bcs, c, ldc, M, N, K);
             return;
         }
-        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Overwrite = true, Bias = bias, Kernel = kernel };
+        var args = new Args { A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs, C = c, Ldc = ldc, M = M, N = N, K = K, Overwrite = true, Bias = bias, Kernel = Runnable(kernel) };
         Launch(ref args, pool);
     }
+
+    /// <summary>The 512-bit kernel where it runs, else the AVX2 one (the same bits), so a forced choice works on any x86 with FMA.</summary>
+    internal static SgemmKernel Runnable(SgemmKernel kernel) => kernel == SgemmKernel.Avx512 && !IsAccelerated512 ? SgemmKernel.Avx2Fma : kernel;
 
     /// <summary>Runs <see cref="Part"/> on the pool. When rows are split (<see cref="SplitsRows"/>), the row blocks
     /// ("units") are not dealt out in fixed shares but claimed one at a time from a counter per (column block, K-block)
@@ -263,41 +269,57 @@ public static unsafe partial class Sgemm
         {
             PackA(a + (long)full * g.Ars, g.Ars, g.Acs, mc - full, kc, pa + full * kc);
         }
-        for (var jr = 0; jr < nc; jr += NR)
+        for (var jr = 0; jr < nc;)
         {
-            var nr = Math.Min(NR, nc - jr);
+            // Two full panels side by side take the 512-bit 6×32 tile where it runs (Sgemm.Wide.cs).
+            var pair = g.Kernel == SgemmKernel.Avx512 && nc - jr >= 2 * NR;
             for (var ir = 0; ir < mc; ir += MR)
             {
                 var mr = Math.Min(MR, mc - ir);
                 var cp = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
                 var bias = store && g.Bias is not null ? g.Bias + jc + jr : null;
                 var panel = pb + jr * kc;
-                if (ir < full)
+                if (pair && mr == MR)
                 {
-                    var rows = a + (long)ir * g.Ars;
-                    if (nr == NR)
-                    {
-                        Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, cp, g.Ldc, store, bias);
-                    }
-                    else
-                    {
-                        Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, tile, NR, store: true, bias: null);
-                        AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
-                    }
+                    if (ir < full) Kernel6x32<RowsInPlace>(kc, a + (long)ir * g.Ars, g.Ars, panel, panel + NR * kc, cp, g.Ldc, store, bias);
+                    else Kernel6x32<PackedSliver>(kc, pa + ir * kc, MR, panel, panel + NR * kc, cp, g.Ldc, store, bias);
+                    continue;
                 }
-                else if (mr == MR && nr == NR)
+                for (var q = 0; q < (pair ? 2 : 1); q++)
                 {
-                    Micro<PackedSliver>(g.Kernel, kc, pa + ir * kc, MR, panel, cp, g.Ldc, store, bias);
-                }
-                else
-                {
-                    // Edge tile: the packs are zero-padded, so compute a full tile into scratch and add
-                    // (or store) its live part.
-                    Micro<PackedSliver>(g.Kernel, kc, pa + ir * kc, MR, panel, tile, NR, store: true, bias: null);
-                    AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
+                    var nr = Math.Min(NR, nc - jr - q * NR);
+                    Tile(ref g, ir < full ? a + (long)ir * g.Ars : null, pa + ir * kc, kc, panel + q * NR * kc, mr, nr,
+                        cp + q * NR, store, bias is null ? null : bias + q * NR, tile);
                 }
             }
+            jr += pair ? 2 * NR : NR;
         }
+    }
+
+    /// <summary>One 6×16 tile of <see cref="Block"/>: A's rows in place (<paramref name="rows"/>, row stride g.Ars) or its
+    /// packed sliver; a full tile goes straight to C, an edge tile (the packs are zero-padded) is computed whole into
+    /// scratch and its live part added or stored.</summary>
+    private static void Tile(ref Args g, float* rows, float* sliver, int kc, float* panel, int mr, int nr, float* cp, bool store, float* bias, float* tile)
+    {
+        if (rows is not null)
+        {
+            if (nr == NR)
+            {
+                Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, cp, g.Ldc, store, bias);
+                return;
+            }
+            Micro<RowsInPlace>(g.Kernel, kc, rows, g.Ars, panel, tile, NR, store: true, bias: null);
+        }
+        else if (mr == MR && nr == NR)
+        {
+            Micro<PackedSliver>(g.Kernel, kc, sliver, MR, panel, cp, g.Ldc, store, bias);
+            return;
+        }
+        else
+        {
+            Micro<PackedSliver>(g.Kernel, kc, sliver, MR, panel, tile, NR, store: true, bias: null);
+        }
+        AddOrStoreTile(tile, cp, g.Ldc, mr, nr, store, bias);
     }
 
     /// <summary>A is read in place when its rows are contiguous in k, unless the row stride is a multiple of 4 KB: then the
