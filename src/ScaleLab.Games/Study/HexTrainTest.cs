@@ -9,11 +9,19 @@ namespace ScaleLab.Games.Study;
 
 /// <summary>
 /// A board's train–test evaluation: the search nodes each snapshot was rated at, its points (log10 Jones train compute,
-/// log10 test compute = nodes × parameters per move, Elo on the board's scale), the iso-Elo levels fitted, the fit
-/// (null with the reason when the data do not identify the slope) and the games played for it.
+/// log10 test compute = nodes × parameters per move, Elo on the board's scale), the iso-Elo levels fitted, two fits
+/// (each null with the reason when the data do not identify its slope) and the games played for it. <see cref="Frontier"/>
+/// is Jones's construction (<see cref="TrainTestFrontier"/>: the least compute that reaches each Elo, the headline);
+/// <see cref="Fit"/> follows each agent's own Elo-against-search curve (<see cref="TrainTestTradeoff"/>), which mixes model
+/// sizes whose test compute per node differs by the parameter count.
 /// </summary>
 public sealed record HexTrainTestBoard(int Board, IReadOnlyList<int> Nodes, IReadOnlyList<TrainTestPoint> Points, IReadOnlyList<double> Levels,
-    TrainTestFit? Fit, string? Note, long Games);
+    TrainTestFit? Fit, string? Note, long Games)
+{
+    public TrainTestFrontierFit? Frontier { get; init; }
+
+    public string? FrontierNote { get; init; }
+}
 
 /// <summary>
 /// The train–test trade-off of a study's agents (Jones 2021 §5): every snapshot is rated not only at the plan's test
@@ -62,7 +70,8 @@ public static class HexTrainTest
             log?.Invoke($"{board}x{board}: {onBoard.Count} agents rated at {string.Join(", ", nodes)} test nodes ({games} games)");
             if (onBoard.Count == 0 || references.Count == 0)
             {
-                result.Add(new HexTrainTestBoard(board, nodes, [], [], null, "no agents with training compute or no reference players on this board", games));
+                const string none = "no agents with training compute or no reference players on this board";
+                result.Add(new HexTrainTestBoard(board, nodes, [], [], null, none, games) { FrontierNote = none });
                 continue;
             }
             var fit = BradleyTerry.Fit(results, HexRating.Options(refs, colours));
@@ -79,7 +88,18 @@ public static class HexTrainTest
             {
                 note = e.Message;
             }
-            result.Add(new HexTrainTestBoard(board, nodes, points, levels, tradeoff, note, games));
+            var runOf = onBoard.ToDictionary(a => a.Name, a => a.Run, StringComparer.Ordinal);
+            TrainTestFrontierFit? frontier = null;
+            string? frontierNote = null;
+            try
+            {
+                frontier = TrainTestFrontier.Fit(points, levels, p => runOf[p.Agent], bootstrap, seed: 1);
+            }
+            catch (InvalidDataException e)
+            {
+                frontierNote = e.Message;
+            }
+            result.Add(new HexTrainTestBoard(board, nodes, points, levels, tradeoff, note, games) { Frontier = frontier, FrontierNote = frontierNote });
         }
         return result;
     }

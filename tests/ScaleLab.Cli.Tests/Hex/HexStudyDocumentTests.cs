@@ -68,6 +68,12 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         // Every evaluation behind a board's train-test fit is in the JSON (one per snapshot and node count), its test compute nodes x parameters
         foreach (var (t, tt) in result.TrainTest.Zip(root.GetProperty("train_test").EnumerateArray()))
         {
+            // Jones's frontier fit: a slope with its points, or the reason there is none
+            var frontier = tt.GetProperty("frontier");
+            Assert.Equal(t.Frontier is null, frontier.GetProperty("slope").ValueKind == JsonValueKind.Null);
+            Assert.Equal(t.Frontier is null, frontier.GetProperty("note").ValueKind == JsonValueKind.String);
+            Assert.Equal(t.Frontier?.Points.Count ?? 0, frontier.GetProperty("points").GetArrayLength());
+            if (t.Frontier is { } j) Assert.True(j.Slope.Value <= 0, $"frontier slope {j.Slope.Value}");
             var evaluations = tt.GetProperty("evaluations").EnumerateArray().ToList();
             Assert.Equal(t.Points.Count, evaluations.Count);
             Assert.Equal(t.Points.Count, tt.GetProperty("points").GetInt32());
@@ -94,6 +100,8 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         HexStudyDocument.Print(console, doc);
         Assert.Contains("back-test: no back-test", console.Output);
         Assert.Contains("train-test 3x3", console.Output);
+        Assert.Contains("Jones's frontier", console.Output);
+        Assert.Contains("per agent", console.Output);
         Assert.Contains("RL scaling 4x4", console.Output);
         Assert.Contains("pairing 3x3", console.Output);
     }

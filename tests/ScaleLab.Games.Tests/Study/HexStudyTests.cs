@@ -55,6 +55,13 @@ public class HexStudyTests(ITestOutputHelper output)
                 Assert.Equal([1, 4, 16], t.Nodes);
                 Assert.Equal(3 * t.Points.Select(p => p.Agent).Distinct().Count(), t.Points.Count);
                 Assert.True(t.Fit is not null ^ t.Note is not null);
+                Assert.True(t.Frontier is not null ^ t.FrontierNote is not null);
+                // Jones's frontier: clustered by training run, and its curves only fall (a running minimum)
+                if (t.Frontier is { } j)
+                {
+                    Assert.Equal(t.Points.Select(p => p.Agent.Split('@')[0]).Distinct().Count(), j.Clusters);
+                    Assert.All(j.Points.GroupBy(p => p.Elo), g => Assert.True(g.Zip(g.Skip(1)).All(q => q.Second.Log10TestCompute <= q.First.Log10TestCompute)));
+                }
                 Assert.NotEmpty(t.Levels);
                 output.WriteLine($"train-test {t.Board}: levels {string.Join(", ", t.Levels)}; " + (t.Fit is { } f ? $"slope {f.Slope.Value:F2}" : t.Note));
             }

@@ -31,8 +31,15 @@ public static class HexStudyFitsDocument
     /// <summary>One evaluation behind the train–test fit: a snapshot at one search-node count, its Elo on the board's scale.</summary>
     public sealed record TrainTestEvaluationDoc(string Agent, double Log10TrainCompute, double Log10TestCompute, double Elo);
 
+    /// <summary>Jones's construction: the frontier of the least test compute reaching each Elo level, and the plane fitted through it.</summary>
+    public sealed record TrainTestFrontierDoc(EstimateDoc? Slope, EstimateDoc? EloCoefficient, int Clusters, IReadOnlyList<TrainTestFrontierPointDoc> Points,
+        IReadOnlyList<string> Notes, string? Note);
+
+    public sealed record TrainTestFrontierPointDoc(double Elo, double Log10TrainCompute, double Log10TestCompute);
+
     public sealed record TrainTestDoc(int Board, IReadOnlyList<int> Nodes, long Games, int Points, IReadOnlyList<double> Levels,
-        EstimateDoc? Slope, IReadOnlyList<IsoEloDoc> Curves, IReadOnlyList<string> Notes, string? Note, IReadOnlyList<TrainTestEvaluationDoc> Evaluations);
+        EstimateDoc? Slope, IReadOnlyList<IsoEloDoc> Curves, IReadOnlyList<string> Notes, string? Note, IReadOnlyList<TrainTestEvaluationDoc> Evaluations,
+        TrainTestFrontierDoc Frontier);
 
     public sealed record RlDoc(int Board, int Snapshots, bool Identified, int Points, int Runs, EstimateDoc? AlphaN, EstimateDoc? AlphaE,
         EstimateDoc? Beta, EstimateDoc? NOptExponent, EstimateDoc? Log10Nc, EstimateDoc? Log10Ec, double? ResidualRmsLog10,
@@ -80,7 +87,11 @@ public static class HexStudyFitsDocument
         r.TrainTest.Select(t => new TrainTestDoc(t.Board, t.Nodes, t.Games, t.Points.Count, t.Levels, t.Fit is { } f ? E(f.Slope) : null,
             t.Fit?.Curves.Select(c => new IsoEloDoc(c.Elo, c.Points.Count, c.Slope is { } s ? E(s) : null)).ToList() ?? [],
             t.Fit?.Notes ?? [], t.Note,
-            t.Points.Select(p => new TrainTestEvaluationDoc(p.Agent, p.Log10TrainCompute, p.Log10TestCompute, p.Elo)).ToList())).ToList();
+            t.Points.Select(p => new TrainTestEvaluationDoc(p.Agent, p.Log10TrainCompute, p.Log10TestCompute, p.Elo)).ToList(),
+            t.Frontier is { } j
+                ? new TrainTestFrontierDoc(E(j.Slope), E(j.EloCoefficient), j.Clusters,
+                    j.Points.Select(p => new TrainTestFrontierPointDoc(p.Elo, p.Log10TrainCompute, p.Log10TestCompute)).ToList(), j.Notes, null)
+                : new TrainTestFrontierDoc(null, null, 0, [], [], t.FrontierNote ?? "not fitted"))).ToList();
 
     public static IReadOnlyList<RlDoc> Rl(HexStudyResult r) =>
         r.Rl.Select(b =>
@@ -138,8 +149,14 @@ public static class HexStudyFitsDocument
         foreach (var t in d.TrainTest)
         {
             var levels = string.Join(", ", t.Levels.Select(l => l.ToString("0", CultureInfo.InvariantCulture)));
-            console.WriteLine($"train-test {t.Board}x{t.Board}: snapshots rated at {string.Join(", ", t.Nodes)} search nodes ({t.Games} extra games); iso-Elo levels {levels}; " +
-                (t.Slope is { } s ? $"slope d log10(test compute)/d log10(train compute) = {F(s)} (95%, bootstrap over agents; Jones: about -1.2)" : $"slope not identified: {t.Note}"));
+            console.WriteLine($"train-test {t.Board}x{t.Board}: snapshots rated at {string.Join(", ", t.Nodes)} search nodes ({t.Games} extra games); iso-Elo levels {levels}");
+            console.WriteLine(t.Frontier.Slope is { } js
+                ? $"  Jones's frontier (least test compute reaching each level, per 0.1 decade of train compute): slope d log10(test)/d log10(train) = {F(js)} " +
+                  $"(95%, bootstrap over {t.Frontier.Clusters} runs; Jones: about -1.2; never positive by construction), {t.Frontier.Points.Count} frontier points"
+                : $"  Jones's frontier: slope not identified ({t.Frontier.Note})");
+            console.WriteLine(t.Slope is { } s
+                ? $"  per agent (each snapshot's own Elo-vs-search curve, all model sizes): slope {F(s)} (95%, bootstrap over agents)"
+                : $"  per agent: slope not identified: {t.Note}");
             foreach (var c in t.Curves)
             {
                 console.WriteLine($"  Elo {c.Elo:0}: {c.Agents} agents reach it" + (c.Slope is { } cs ? $", own slope {F(cs)}" : ", too few for its own slope"));
