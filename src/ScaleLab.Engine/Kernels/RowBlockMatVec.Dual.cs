@@ -24,13 +24,19 @@ internal static unsafe partial class RowBlockMatVec
 
     [ThreadStatic] private static float[]? t_pairs;
 
-    private static void ForwardDual(float* w, float* b, float* x, int k, int C, int OC, float* po, int from, int to)
+    /// <summary>Whether a block of k rows takes the paired AVX-512 path.</summary>
+    private static bool UsesDual(int k, bool allowDual) => k >= DualFrom && allowDual && Avx512DQ.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>The k rows of x interleaved pairwise into this thread's pinned, 64-byte aligned scratch (see the type's
+    /// summary): done once per product by the calling thread, and read by every thread that takes a chunk of it.</summary>
+    private static float* Interleave(float* x, int k, int C)
     {
         var c8 = C & ~7;
         var pairs = (k + 1) / 2;
         var need = pairs * 2 * c8 + 16;
         var scratch = t_pairs;
         if (scratch is null || scratch.Length < need) t_pairs = scratch = GC.AllocateArray<float>(Math.Max(need, 16 * 2 * 1024 + 16), pinned: true);
+        // Pinned, so the address stays valid after the fixed block.
         fixed (float* raw = scratch)
         {
             // 64-byte aligned start, so every 16-float load of xp is one cache line.
@@ -46,29 +52,36 @@ internal static unsafe partial class RowBlockMatVec
                     Vector256.Store(r1 is null ? Vector256<float>.Zero : Vector256.Load(r1 + c), dst + 2 * c + 8);
                 }
             }
-            var tiles = (pairs + DualPairs - 1) / DualPairs;
-            var oc = from;
-            for (; oc + 4 <= to; oc += 4)
-            {
-                var next = oc + 8 <= to ? w + (long)(oc + 4) * C : null;
-                var p0 = 0;
-                for (var t = 0; t < tiles; t++)
-                {
-                    var n = pairs / tiles + (t < pairs % tiles ? 1 : 0);
-                    var mask = tiles == 1 ? 0b1111 : t == 0 ? 0b0011 : 0b1100;
-                    switch (n)
-                    {
-                        case 1: Dual1x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
-                        case 2: Dual2x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
-                        case 3: Dual3x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
-                        case 4: Dual4x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
-                        default: Dual5x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
-                    }
-                    p0 += n;
-                }
-            }
-            Remainder(w, b, x, k, C, OC, po, oc, to);
+            return xp;
         }
+    }
+
+    /// <summary>Output elements from ≤ o &lt; to of all k rows on the paired path, the inputs already interleaved in xp.</summary>
+    private static void DualColumns(float* w, float* b, float* x, float* xp, int k, int C, int OC, float* po, int from, int to)
+    {
+        var pairs = (k + 1) / 2;
+        var tiles = (pairs + DualPairs - 1) / DualPairs;
+        var oc = from;
+        for (; oc + 4 <= to; oc += 4)
+        {
+            var next = oc + 8 <= to ? w + (long)(oc + 4) * C : null;
+            var p0 = 0;
+            for (var t = 0; t < tiles; t++)
+            {
+                var n = pairs / tiles + (t < pairs % tiles ? 1 : 0);
+                var mask = tiles == 1 ? 0b1111 : t == 0 ? 0b0011 : 0b1100;
+                switch (n)
+                {
+                    case 1: Dual1x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
+                    case 2: Dual2x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
+                    case 3: Dual3x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
+                    case 4: Dual4x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
+                    default: Dual5x4(w, b, x, xp, C, OC, k, p0, oc, po, next, mask); break;
+                }
+                p0 += n;
+            }
+        }
+        Remainder(w, b, x, k, C, OC, po, oc, to);
     }
 
     /// <summary>Rows i and i+1 (if i+1 &lt; k) of output elements o..o+3 from their paired accumulators.</summary>

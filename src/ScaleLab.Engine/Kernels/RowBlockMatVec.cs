@@ -23,14 +23,19 @@ internal static unsafe partial class RowBlockMatVec
     /// <summary>Blocks of at least this many rows take the paired AVX-512 path where the CPU has it.</summary>
     internal const int DualFrom = 4;
 
-    /// <summary>Threads split the output elements o (rows of W) into contiguous parts of whole multiples of this many:
-    /// the widest tile (8 weight rows for one token row, two groups of 4 for a block), so a part starts on a tile.</summary>
+    /// <summary>Threads split the output elements o (rows of W) into chunks of whole multiples of this many: the widest
+    /// tile (8 weight rows for one token row, two groups of 4 for a block), so a chunk starts on a tile.</summary>
     internal const int SplitUnit = 8;
 
+    /// <summary>Chunks per thread: each thread claims the next chunk when it is done with one, so a thread that the
+    /// machine's other work slows down does fewer (a fixed half each would make the other wait for it).</summary>
+    private const int ChunksPerThread = 4;
+
     /// <summary>output[i·OC + o] = bias[o] + W[o,:]·x[i,:]. weight (OC,C) row-major, bias (OC) or empty, x (k,C), output (k,OC).
-    /// With a <paramref name="pool"/> of more than one thread the output elements o are split into contiguous parts of
-    /// <see cref="SplitUnit"/> (one part per thread, <see cref="WorkerPool.Partition"/>); each element is still one
-    /// thread's sum in the fixed order, so the bits do not depend on the thread count.</summary>
+    /// With a <paramref name="pool"/> of more than one thread the output elements o are split into contiguous chunks of
+    /// whole multiples of <see cref="SplitUnit"/>, which the threads claim in turn (<see cref="WorkerPool.TryClaim"/>);
+    /// each element is still one thread's sum in the fixed order, so the bits do not depend on the thread count or on
+    /// which thread took which chunk.</summary>
     public static void Forward(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int k, int C, int OC, Span<float> output, WorkerPool? pool = null) =>
         Forward(weight, bias, x, k, C, OC, output, allowDual: true, pool);
 
@@ -46,14 +51,17 @@ internal static unsafe partial class RowBlockMatVec
         if (k == 0 || OC == 0) return;
         fixed (float* w = weight, pb = bias, px = x, po = output)
         {
-            var args = new Args { W = w, Bias = bias.IsEmpty ? null : pb, X = px, Output = po, K = k, C = C, OC = OC, AllowDual = allowDual };
+            var args = new Args { W = w, Bias = bias.IsEmpty ? null : pb, X = px, Output = po, K = k, C = C, OC = OC, Dual = UsesDual(k, allowDual) };
+            if (args.Dual) args.Pairs = Interleave(px, k, C);
             if (pool is null || pool.Threads == 1 || OC < 2 * SplitUnit)
             {
                 Columns(&args, 0, OC);
             }
             else
             {
-                WorkerPool.Run(pool, &Part, &args);
+                var units = (OC + SplitUnit - 1) / SplitUnit;
+                args.Chunk = Math.Max(1, units / (ChunksPerThread * pool.Threads)) * SplitUnit;
+                WorkerPool.RunClaimed(pool, &Part, &args);
             }
         }
     }
@@ -61,15 +69,16 @@ internal static unsafe partial class RowBlockMatVec
     private struct Args
     {
         public float* W, Bias, X, Output;
-        public int K, C, OC;
-        public bool AllowDual;
+        public float* Pairs;   // the paired path's interleaved inputs
+        public int K, C, OC, Chunk;
+        public int Next;   // next chunk to claim
+        public bool Dual;
     }
 
     private static void Part(void* context, int part, int parts)
     {
         var a = (Args*)context;
-        var (from, to) = WorkerPool.Partition(a->OC, part, parts, SplitUnit);
-        if (from < to) Columns(a, from, to);
+        while (WorkerPool.TryClaim(ref a->Next, a->OC, a->Chunk, out var from, out var to)) Columns(a, from, to);
     }
 
     /// <summary>Output elements from ≤ o &lt; to of all k rows (rows of output keep the stride OC).</summary>
@@ -84,9 +93,9 @@ internal static unsafe partial class RowBlockMatVec
             for (; o < to; o++) po[o] = Finish(b, o, Vector256.Sum(Accumulate(w + (long)o * C, px, C)), w + (long)o * C, px, C);
             return;
         }
-        if (k >= DualFrom && a->AllowDual && Avx512DQ.IsSupported && Vector512.IsHardwareAccelerated)
+        if (a->Dual)
         {
-            ForwardDual(w, b, px, k, C, OC, po, from, to);
+            DualColumns(w, b, px, a->Pairs, k, C, OC, po, from, to);
             return;
         }
         var oc = from;

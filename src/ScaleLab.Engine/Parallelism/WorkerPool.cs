@@ -21,6 +21,7 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;
+    private readonly int[] _posted;   // per worker: 1 while the current job is posted and not yet taken (or withdrawn)
     private delegate*<void*, int, int, void> _body;
     private void* _context;
     private int _generation;
@@ -35,6 +36,7 @@ public sealed unsafe class WorkerPool : IDisposable
         _workers = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
         _sleeping = new int[threads - 1];
+        _posted = new int[threads - 1];
         for (var i = 0; i < _workers.Length; i++)
         {
             _wake[i] = new SemaphoreSlim(0);
@@ -57,7 +59,6 @@ public sealed unsafe class WorkerPool : IDisposable
         return (Math.Min(start, count), Math.Min(end, count));
     }
 
-    /// <summary>Runs <c>body(context, part, parts)</c> for every part; with no pool, runs the single part inline.</summary>
     /// <summary>Claims the next chunk of <paramref name="chunk"/> items of [0, <paramref name="count"/>) from
     /// <paramref name="next"/>, a counter shared by the threads of one <see cref="Run"/> (zero before it): the
     /// alternative to fixed <see cref="Partition"/> shares for kernels whose items do not depend on who computes
@@ -70,6 +71,7 @@ public sealed unsafe class WorkerPool : IDisposable
         return start < end;
     }
 
+    /// <summary>Runs <c>body(context, part, parts)</c> for every part; with no pool, runs the single part inline.</summary>
     public static void Run(WorkerPool? pool, delegate*<void*, int, int, void> body, void* context)
     {
         if (pool is null || pool.Threads == 1)
@@ -77,16 +79,36 @@ public sealed unsafe class WorkerPool : IDisposable
             body(context, 0, 1);
             return;
         }
-        pool.RunParts(body, context);
+        pool.RunParts(body, context, withdraw: false);
     }
 
-    private void RunParts(delegate*<void*, int, int, void> body, void* context)
+    /// <summary>As <see cref="Run"/>, for a body whose parts take their work with <see cref="TryClaim"/> (so one part can
+    /// do all of it): when the calling thread's part returns, the job is withdrawn from every worker that has not yet
+    /// taken it, and the call returns without waiting for them. On a machine busy with other work a worker may not be
+    /// scheduled for milliseconds; a short kernel (a decode step's matrix-vector product, tens of microseconds) then
+    /// costs what one thread takes, not a time slice of the other process. Which thread computes which chunk changes;
+    /// what a chunk computes does not.</summary>
+    public static void RunClaimed(WorkerPool? pool, delegate*<void*, int, int, void> body, void* context)
+    {
+        if (pool is null || pool.Threads == 1)
+        {
+            body(context, 0, 1);
+            return;
+        }
+        pool.RunParts(body, context, withdraw: true);
+    }
+
+    private void RunParts(delegate*<void*, int, int, void> body, void* context, bool withdraw)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _body = body;
         _context = context;
         _failure = null;
         Volatile.Write(ref _pending, _workers.Length);
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            Volatile.Write(ref _posted[i], 1);
+        }
         // Full fence: publishes the job before any worker can observe the new generation, and orders the
         // generation write before reading _sleeping (paired with the worker's Exchange then re-check).
         Interlocked.Increment(ref _generation);
@@ -104,6 +126,11 @@ public sealed unsafe class WorkerPool : IDisposable
         }
         finally
         {
+            for (var i = 0; withdraw && i < _workers.Length; i++)
+            {
+                // A worker that has not taken the job never will (it takes it by the same exchange), so it is not waited for.
+                if (Interlocked.CompareExchange(ref _posted[i], 0, 1) == 1) Interlocked.Decrement(ref _pending);
+            }
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) != 0)
             {
@@ -143,6 +170,10 @@ public sealed unsafe class WorkerPool : IDisposable
                 return;
             }
             seen = Volatile.Read(ref _generation);
+            if (Interlocked.CompareExchange(ref _posted[index], 0, 1) != 1)
+            {
+                continue; // withdrawn by RunClaimed: the other threads did the work
+            }
             try
             {
                 _body(_context, part, Threads);

@@ -97,8 +97,8 @@ public sealed class RowBlockMatVecTests
         }
     }
 
-    // Output sizes around the thread split (parts of whole multiples of RowBlockMatVec.SplitUnit, the last with the
-    // remainder): one unit per thread and less, uneven parts, a remainder past the last tile.
+    // Output sizes around the thread split (chunks of whole multiples of RowBlockMatVec.SplitUnit, the last with the
+    // remainder): one unit per thread and less, uneven chunks, a remainder past the last tile.
     public static TheoryData<int, int> SplitSizes => new()
     {
         { 9, 16 }, { 64, 17 }, { 17, 24 }, { 129, 30 }, { 33, 61 }, { 64, 100 },
