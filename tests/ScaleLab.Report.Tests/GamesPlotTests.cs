@@ -37,6 +37,40 @@ public sealed class GamesPlotTests
         return TrainTestTradeoff.Fit(points, [-600, -300, 0], bootstrap: 50, seed: 1);
     }
 
+    private static TrainTestFrontierFit TrainTestFrontierData()
+    {
+        var points = new List<TrainTestPoint>();
+        for (double xt = 5; xt <= 9; xt += 0.5)
+        {
+            for (double xs = 0; xs <= 3; xs += 0.5)
+            {
+                points.Add(new TrainTestPoint($"a{xt}", xt, xs, 400 * xt + 330 * xs - 3500));
+            }
+        }
+        return TrainTestFrontier.Fit(points, [-600, -300, 0], bootstrap: 20, seed: 1);
+    }
+
+    [Fact]
+    public void TrainTestFrontier_StaircasePerLevel_WithThePlanesLine()
+    {
+        // Given a noiseless plane: iso-Elo slope −400/330
+        var fit = TrainTestFrontierData();
+        Assert.InRange(fit.Slope.Value, -1.35, -1.05);
+
+        // When
+        var plot = GamesPlot.TrainTestFrontier(fit);
+
+        // Then: one staircase and one dashed line per level, the line on the fitted plane at its ends
+        var stairs = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToArray();
+        var lines = plot.GetPlottables().OfType<ScottPlot.Plottables.LinePlot>().ToArray();
+        var levels = fit.Points.Select(p => p.Elo).Distinct().Count();
+        Assert.Equal(levels, stairs.Length);
+        Assert.Equal(levels, lines.Length);
+        Assert.All(stairs, s => Assert.Equal(ScottPlot.ConnectStyle.StepHorizontal, s.ConnectStyle));
+        var first = fit.Points.Where(p => p.Elo == fit.Points.Min(q => q.Elo)).ToArray();
+        Assert.Equal(fit.Predict(first.Min(p => p.Log10TrainCompute), first[0].Elo), lines[0].Start.Y, 9);
+    }
+
     private static RlScalingFit RlData()
     {
         // I^(−β) = (N_c/N)^α_N + (E_c/E)^α_E with β = α_Nα_E/(α_N+α_E): α_N 0.8, α_E 0.5, N_c 3e3, E_c 1e5.
@@ -84,10 +118,12 @@ public sealed class GamesPlotTests
         try
         {
             // When
-            string[] paths = [Path.Combine(dir, $"frontier.{extension}"), Path.Combine(dir, $"traintest.{extension}"), Path.Combine(dir, $"intrinsic.{extension}")];
+            string[] paths = [Path.Combine(dir, $"frontier.{extension}"), Path.Combine(dir, $"traintest.{extension}"), Path.Combine(dir, $"intrinsic.{extension}"),
+                Path.Combine(dir, $"traintest-frontier.{extension}")];
             GamesPlot.SaveFrontier(agents, frontier, paths[0]);
             GamesPlot.SaveTrainTest(TrainTestData(), paths[1]);
             GamesPlot.SaveIntrinsic(RlData(), paths[2]);
+            GamesPlot.SaveTrainTestFrontier(TrainTestFrontierData(), paths[3]);
 
             // Then
             foreach (var path in paths)

@@ -9,10 +9,16 @@ public sealed record TrainTestFrontierPoint(double Elo, double Log10TrainCompute
 /// <summary>
 /// Jones's train–test trade-off fitted on the frontier: <see cref="Slope"/> is β₁ of log10 test = β₀ + β₁·log10 train +
 /// β₂·Elo over the frontier <see cref="Points"/> (β₂ = <see cref="EloCoefficient"/>, decades of test compute per Elo),
-/// with percentile intervals from a bootstrap over clusters (training runs); <see cref="Levels"/> the Elo levels.
+/// with percentile intervals from a bootstrap over clusters (training runs); <see cref="Intercept"/> β₀; <see cref="Levels"/> the Elo levels.
 /// </summary>
 public sealed record TrainTestFrontierFit(Estimate Slope, Estimate EloCoefficient, IReadOnlyList<double> Levels, IReadOnlyList<TrainTestFrontierPoint> Points,
-    int Clusters, int Resamples, int Failed, IReadOnlyList<string> Notes);
+    int Clusters, int Resamples, int Failed, IReadOnlyList<string> Notes)
+{
+    public double Intercept { get; init; }
+
+    /// <summary>The fitted plane's log10 test compute at <paramref name="log10Train"/> and Elo <paramref name="elo"/>.</summary>
+    public double Predict(double log10Train, double elo) => Intercept + Slope.Value * log10Train + EloCoefficient.Value * elo;
+}
 
 /// <summary>
 /// The train–test trade-off as Jones (2021, §VI and Fig. 9; his analysis code, analysis/data.py train_test) measured it:
@@ -110,12 +116,12 @@ public static class TrainTestFrontier
         };
         Interval? Iv(double[] draws) => bootstrap > 0 && failed < bootstrap ? Quantile.Percentile(draws, level) : null;
         return new TrainTestFrontierFit(new Estimate(fit.Slope, Iv(slopes)), new Estimate(fit.Elo, Iv(eloCoefficients)), levels, points,
-            names.Count, bootstrap, failed, notes);
+            names.Count, bootstrap, failed, notes) { Intercept = fit.Intercept };
     }
 
     /// <summary>Least squares of log10 test on log10 train and Elo (Elo dropped when the points hold one level); null when
     /// no level has points in two training bins.</summary>
-    internal static (double Slope, double Elo)? Plane(IReadOnlyList<TrainTestFrontierPoint> points)
+    internal static (double Slope, double Elo, double Intercept)? Plane(IReadOnlyList<TrainTestFrontierPoint> points)
     {
         var spans = points.GroupBy(p => p.Elo).Any(g => g.Select(p => p.Log10TrainCompute).Distinct().Count() >= 2);
         if (!spans) return null;
@@ -123,9 +129,9 @@ public static class TrainTestFrontier
         if (points.Select(p => p.Elo).Distinct().Count() == 1)
         {
             var line = LinearFit.Ols(points.Select(p => p.Log10TrainCompute).ToArray(), y);
-            return (line.Slope, 0);
+            return (line.Slope, 0, line.Intercept);
         }
         var beta = MultipleRegression.QR(points.Select(p => new[] { p.Log10TrainCompute, p.Elo }).ToArray(), y, intercept: true);
-        return double.IsFinite(beta[1]) && double.IsFinite(beta[2]) ? (beta[1], beta[2]) : null;
+        return beta.All(double.IsFinite) ? (beta[1], beta[2], beta[0]) : null;
     }
 }

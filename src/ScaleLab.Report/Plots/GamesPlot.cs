@@ -24,6 +24,9 @@ public static class GamesPlot
     public static void SaveTrainTest(TrainTestFit fit, string path) =>
         PlotFile.Save(TrainTest(fit), path, PlotFile.FormatOf(path), Width, Height);
 
+    public static void SaveTrainTestFrontier(TrainTestFrontierFit fit, string path) =>
+        PlotFile.Save(TrainTestFrontier(fit), path, PlotFile.FormatOf(path), Width, Height);
+
     public static void SaveIntrinsic(RlScalingFit fit, string path) =>
         PlotFile.Save(Intrinsic(fit), path, PlotFile.FormatOf(path), Width, Height);
 
@@ -93,6 +96,39 @@ public static class GamesPlot
             var line = plot.Add.Line(mx - half, my - fit.Slope.Value * half, mx + half, my + fit.Slope.Value * half);
             line.Color = color;
             line.LineWidth = 2;
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>Jones's train–test frontier (his Fig. 9): per Elo level the least log10 test compute reaching it against log10
+    /// train compute (a falling staircase of dots), and the fitted plane's line for that level.</summary>
+    public static Plot TrainTestFrontier(TrainTestFrontierFit fit)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        var palette = new ScottPlot.Palettes.Category10();
+        var plot = new Plot();
+        plot.Title($"train–test frontier (least compute reaching each Elo): slope {Short(fit.Slope)}\n(log test per log train at fixed Elo; Jones 2021: about -1.2)");
+        plot.XLabel("log10 training compute");
+        plot.YLabel("log10 test-time compute (nodes × parameters)");
+        int i = 0;
+        foreach (var level in fit.Points.GroupBy(p => p.Elo).OrderBy(g => g.Key))
+        {
+            var color = palette.GetColor(i++);
+            var x = level.Select(p => p.Log10TrainCompute).ToArray();
+            var y = level.Select(p => p.Log10TestCompute).ToArray();
+            var dots = plot.Add.ScatterLine(x, y);
+            dots.Color = color;
+            dots.MarkerSize = 7;
+            dots.ConnectStyle = ConnectStyle.StepHorizontal;
+            dots.LegendText = $"Elo {NumberStyle.Format(level.Key, 4)}";
+            if (x.Length >= 2)
+            {
+                var line = plot.Add.Line(x.Min(), fit.Predict(x.Min(), level.Key), x.Max(), fit.Predict(x.Max(), level.Key));
+                line.Color = color;
+                line.LineWidth = 1;
+                line.LinePattern = LinePattern.Dashed;
+            }
         }
         plot.ShowLegend(Alignment.UpperRight);
         return plot;

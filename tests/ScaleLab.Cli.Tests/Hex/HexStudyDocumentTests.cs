@@ -87,7 +87,8 @@ public class HexStudyDocumentTests(ITestOutputHelper output) : IDisposable
         }
         Assert.True(root.GetProperty("frontier_models").ValueKind == JsonValueKind.Object ^ root.GetProperty("frontier_models_note").ValueKind == JsonValueKind.String);
         // And one figure per fit that exists, each a PNG file
-        var expected = (result.Frontier is null ? 0 : 1) + result.TrainTest.Count(t => t.Fit is not null) + result.Rl.Count(r => r.Fit is not null);
+        var expected = (result.Frontier is null ? 0 : 1) + result.TrainTest.Count(t => t.Fit is not null) + result.TrainTest.Count(t => t.Frontier is not null)
+            + result.Rl.Count(r => r.Fit is not null);
         Assert.Equal(expected, root.GetProperty("figures").GetArrayLength());
         foreach (var f in root.GetProperty("figures").EnumerateArray())
         {

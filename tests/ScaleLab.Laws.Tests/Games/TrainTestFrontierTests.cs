@@ -60,6 +60,9 @@ public class TrainTestFrontierTests
             if (fit.Slope.Interval is { } iv && iv.Lo <= -a / b && -a / b <= iv.Hi) covered++;
             Assert.True(fit.Slope.Value < 0, $"seed {seed}: slope {fit.Slope.Value}");
         }
+        // The plane through the frontier: log10 test at the planted surface's centre (x 4.5, Elo 0) is the planted 3 (b·y = −a·x there)
+        var centre = TrainTestFrontier.Fit(Planted(a, b, noise, 1), Levels, bootstrap: 0).Predict(4.5, 0);
+        Assert.InRange(centre, 2.8, 3.3);
         var median = Quantile.Of(slopes, 0.5);
         Assert.InRange(median, lo, hi);
         Assert.True(covered >= minCovered, $"{covered} of 8 intervals cover the planted {-a / b:0.00}");

@@ -6,7 +6,8 @@ namespace ScaleLab.Cli.Commands.Hex;
 /// <summary>
 /// The figures of <c>hex study --plot DIR</c> (<see cref="GamesPlot"/>): <c>hex-frontier.png</c> (Elo against compute per
 /// board with the fitted change-point frontier, Jones 2021 Fig. 4), <c>hex-train-test-N.png</c> per board with a fitted
-/// trade-off (the iso-Elo curves) and <c>hex-intrinsic-N.png</c> per board with an RL scaling fit (intrinsic performance
+/// per-agent trade-off (the iso-Elo curves), <c>hex-train-test-frontier-N.png</c> per board with Jones's train–test frontier
+/// (the least test compute reaching each Elo against training compute, his Fig. 9) and <c>hex-intrinsic-N.png</c> per board with an RL scaling fit (intrinsic performance
 /// against samples; the law drawn only where its exponents are identified). A fit that is missing writes no figure.
 /// </summary>
 public static class HexStudyFigures
@@ -43,6 +44,12 @@ public static class HexStudyFigures
         {
             var path = Path.Combine(dir, $"hex-train-test-{t.Board}.png");
             GamesPlot.SaveTrainTest(t.Fit!, path);
+            written.Add(path);
+        }
+        foreach (var t in result.TrainTest.Where(t => t.Frontier is not null))
+        {
+            var path = Path.Combine(dir, $"hex-train-test-frontier-{t.Board}.png");
+            GamesPlot.SaveTrainTestFrontier(t.Frontier!, path);
             written.Add(path);
         }
         foreach (var r in result.Rl.Where(r => r.Fit is not null))
