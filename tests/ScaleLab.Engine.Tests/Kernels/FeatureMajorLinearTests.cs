@@ -16,6 +16,8 @@ public sealed class FeatureMajorLinearTests
         foreach (var oc in new[] { 1, 2, 5, 6, 7, 25, 71, 72, 73, 81, 150 }) data.Add(19, 32, oc);
         foreach (var c in new[] { 1, 3, 8, 50, 255, 256, 257, 513 }) data.Add(21, c, 14);
         data.Add(64, 1024, 13);   // row stride 4 KB: W's slivers are packed, with a partial sliver
+        data.Add(48, 513, 13);    // a 6×32 pair and an odd panel over three K-blocks, W read in place
+        data.Add(96, 300, 150);   // three pairs over two K-blocks and two 72-row blocks
         data.Add(256, 256, 256);  // the Hex benchmark's 5x5 block layer
         return data;
     }
