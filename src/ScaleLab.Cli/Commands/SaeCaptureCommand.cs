@@ -77,8 +77,7 @@ public sealed class SaeCaptureCommand(IAnsiConsole console, Stderr stderr) : Com
         {
             throw new UsageException($"--site {settings.Site}: the model has blocks 0..{checkpoint.Config.Layers - 1}");
         }
-        var seq = settings.Seq ?? checkpoint.Config.SeqLen;
-        if (seq > checkpoint.Config.SeqLen) throw new UsageException($"--seq {seq} is longer than the model's context {checkpoint.Config.SeqLen}");
+        var seq = SaeInputs.WindowLength(settings.Seq, checkpoint);
         var corpus = Corpora.Open(settings.Corpus);
         using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 16, seq, settings.Threads);
         var last = 0;

@@ -122,10 +122,7 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
         {
             throw new UsageException($"--corpus {settings.Corpus} is not the corpus the models were trained on (its fingerprint differs from the checkpoints'); give that corpus");
         }
-        corpus.CheckSequenceLength(seq);
-        var inputs = new int[settings.Windows * seq];
-        var targets = new int[settings.Windows * seq];
-        corpus.GetValidation(0, inputs, targets, settings.Windows, seq);
+        var (inputs, _) = SaeInputs.ValidationWindows(corpus, settings.Windows, seq);
         var tokens = settings.Windows * seq;
         stderr.WriteLine($"sae compare: A = {a.Sae.Config.Describe()} at {a.Sae.Site}, B = {b.Sae.Config.Describe()} at {b.Sae.Site}, on {settings.Windows} validation windows of {seq} tokens");
         var (xa, za) = Encode(a, inputs, settings.Windows, seq, settings.Threads);
@@ -178,13 +175,7 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
 
     private static Side Load(string name, string saePath, string checkpointPath)
     {
-        var sae = SaeCheckpoint.Load(saePath);
-        var model = Checkpoint.Load(checkpointPath);
-        var identity = ActivationFile.IdentityOf(model.Config, model.Parameters);
-        if (sae.ModelIdentity != identity)
-        {
-            throw new InvalidDataException($"SAE {name} ({saePath}) was trained on another model's activations (identity {sae.ModelIdentity[..12]}…, {checkpointPath} is {identity[..12]}…); give the checkpoint it was captured from");
-        }
+        var (sae, model) = SaeInputs.LoadMatched(saePath, checkpointPath, "give", side: name);
         return new Side(name, sae, model);
     }
 
@@ -267,7 +258,7 @@ public sealed class SaeCompareCommand(IAnsiConsole console, Stderr stderr) : Com
         ["layers"] = s.Model.Config.Layers,
         ["seed"] = s.Model.Options.Seed,
         ["site"] = s.Sae.Site.ToString(),
-        ["family"] = s.Sae.Config.Family == SaeFamily.TopK ? "topk" : "relu",
+        ["family"] = SaeInputs.FamilyName(s.Sae.Config),
         ["latents"] = s.Sae.Config.Latents,
         ["k"] = s.Sae.Config.Family == SaeFamily.TopK ? s.Sae.Config.K : null,
         ["width"] = s.Sae.Config.Inputs,

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Sae;
-using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Laws;
 using Spectre.Console;
@@ -19,16 +18,8 @@ public sealed class SaeEvalCommand(IAnsiConsole console, Stderr stderr) : Comman
 {
     private static readonly JsonSerializerOptions Json = JsonNumbers.With(new() { WriteIndented = true });
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SaeOnModelSettings
     {
-        [CommandOption("--sae <FILE>")]
-        [Description("SAE file written by scalelab sae train")]
-        public string? Sae { get; set; }
-
-        [CommandOption("--checkpoint <FILE>")]
-        [Description("The model checkpoint the SAE's activations were captured from")]
-        public string? Checkpoint { get; set; }
-
         [CommandOption("--corpus <CORPUS>")]
         [Description("synthetic (default), synthetic:SEED or a text file; its validation windows are used")]
         public string Corpus { get; set; } = "synthetic";
@@ -51,8 +42,7 @@ public sealed class SaeEvalCommand(IAnsiConsole console, Stderr stderr) : Comman
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrEmpty(Sae)) return ValidationResult.Error("--sae FILE is required");
-            if (string.IsNullOrEmpty(Checkpoint)) return ValidationResult.Error("--checkpoint FILE is required");
+            if (MissingFiles() is { } missing) return missing;
             if (Windows < 1) return ValidationResult.Error($"--windows must be 1 or more, got {Windows}");
             if (Seq is < 1) return ValidationResult.Error($"--seq must be 1 or more, got {Seq}");
             return Threads < 1 ? ValidationResult.Error($"--threads must be 1 or more, got {Threads}") : ValidationResult.Success();
@@ -61,37 +51,19 @@ public sealed class SaeEvalCommand(IAnsiConsole console, Stderr stderr) : Comman
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        InputFiles.EnsureRegularFile("--sae", settings.Sae!);
-        InputFiles.EnsureRegularFile("--checkpoint", settings.Checkpoint!);
-        var saved = SaeCheckpoint.Load(settings.Sae!);
-        var checkpoint = Checkpoint.Load(settings.Checkpoint!);
-        var identity = ActivationFile.IdentityOf(checkpoint.Config, checkpoint.Parameters);
-        if (saved.ModelIdentity != identity)
-        {
-            throw new InvalidDataException($"{settings.Sae} was trained on another model's activations (identity {saved.ModelIdentity[..12]}…, {settings.Checkpoint} is {identity[..12]}…); evaluate it with the checkpoint it was captured from");
-        }
-        var seq = settings.Seq ?? checkpoint.Config.SeqLen;
-        if (seq > checkpoint.Config.SeqLen) throw new UsageException($"--seq {seq} is longer than the model's context {checkpoint.Config.SeqLen}");
+        settings.EnsureFiles();
+        var (saved, checkpoint) = SaeInputs.LoadMatched(settings.Sae!, settings.Checkpoint!, "evaluate it with");
+        var seq = SaeInputs.WindowLength(settings.Seq, checkpoint);
         var corpus = Corpora.Open(settings.Corpus);
-        corpus.CheckSequenceLength(seq);
-        var inputs = new int[settings.Windows * seq];
-        var targets = new int[settings.Windows * seq];
-        corpus.GetValidation(0, inputs, targets, settings.Windows, seq);
+        var (inputs, targets) = SaeInputs.ValidationWindows(corpus, settings.Windows, seq);
         using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 16, seq, settings.Threads);
         using var sae = saved.ToModel(1024, settings.Threads);
         stderr.WriteLine($"sae eval: {saved.Config.Describe()} at {saved.Site} on {settings.Windows} validation windows of {seq} tokens");
         var result = SaeEvaluation.Evaluate(model, saved.Site, sae, inputs, targets, settings.Windows, seq);
         var r = result.Reconstruction;
         var s = result.Splice;
-        var document = new Dictionary<string, object?>
+        var document = new Dictionary<string, object?>(SaeInputs.DocumentHead("sae eval", settings, saved))
         {
-            ["command"] = "sae eval",
-            ["sae"] = settings.Sae,
-            ["checkpoint"] = settings.Checkpoint,
-            ["site"] = saved.Site.ToString(),
-            ["family"] = saved.Config.Family == SaeFamily.TopK ? "topk" : "relu",
-            ["latents"] = saved.Config.Latents,
-            ["k"] = saved.Config.Family == SaeFamily.TopK ? saved.Config.K : null,
             ["l1"] = saved.Config.Family == SaeFamily.ReluL1 ? saved.Config.L1Coefficient : null,
             ["corpus"] = corpus.Description,
             ["tokens"] = r.Tokens,

@@ -4,7 +4,6 @@ using System.Text.Json;
 using ScaleLab.Engine;
 using ScaleLab.Engine.Data;
 using ScaleLab.Engine.Sae;
-using ScaleLab.Engine.Training;
 using ScaleLab.Lab.Execution;
 using ScaleLab.Laws;
 using ScaleLab.Report;
@@ -28,16 +27,8 @@ public sealed class SaeFeaturesCommand(IAnsiConsole console, Stderr stderr) : Co
         "direct path: the latent's decoder row (through mlp.c_proj for an MLP site), centred and scaled by the final layer norm's gain, times the unembedding; " +
         "the layer norm's 1/std (a positive factor per token) and all biases are left out, and later blocks are ignored";
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SaeOnModelSettings
     {
-        [CommandOption("--sae <FILE>")]
-        [Description("SAE file written by scalelab sae train")]
-        public string? Sae { get; set; }
-
-        [CommandOption("--checkpoint <FILE>")]
-        [Description("The model checkpoint the SAE's activations were captured from")]
-        public string? Checkpoint { get; set; }
-
         [CommandOption("--corpus <CORPUS>")]
         [Description("synthetic (default), synthetic:SEED or a text file; its validation windows are read")]
         public string Corpus { get; set; } = "synthetic";
@@ -80,8 +71,7 @@ public sealed class SaeFeaturesCommand(IAnsiConsole console, Stderr stderr) : Co
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrEmpty(Sae)) return ValidationResult.Error("--sae FILE is required");
-            if (string.IsNullOrEmpty(Checkpoint)) return ValidationResult.Error("--checkpoint FILE is required");
+            if (MissingFiles() is { } missing) return missing;
             if (Windows < 1) return ValidationResult.Error($"--windows must be 1 or more, got {Windows}");
             if (Seq is < 1) return ValidationResult.Error($"--seq must be 1 or more, got {Seq}");
             if (Top < 0) return ValidationResult.Error($"--top must be 0 (every latent) or more, got {Top}");
@@ -93,29 +83,18 @@ public sealed class SaeFeaturesCommand(IAnsiConsole console, Stderr stderr) : Co
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        InputFiles.EnsureRegularFile("--sae", settings.Sae!);
-        InputFiles.EnsureRegularFile("--checkpoint", settings.Checkpoint!);
+        settings.EnsureFiles();
         OutputPaths.Check([("--sae", settings.Sae), ("--checkpoint", settings.Checkpoint), ("--corpus", File.Exists(settings.Corpus) ? settings.Corpus : null)],
             [("--html", settings.Html)]);
         var latents = ParseLatents(settings.Latent);
-        var saved = SaeCheckpoint.Load(settings.Sae!);
-        var checkpoint = Checkpoint.Load(settings.Checkpoint!);
-        var identity = ActivationFile.IdentityOf(checkpoint.Config, checkpoint.Parameters);
-        if (saved.ModelIdentity != identity)
-        {
-            throw new InvalidDataException($"{settings.Sae} was trained on another model's activations (identity {saved.ModelIdentity[..12]}…, {settings.Checkpoint} is {identity[..12]}…); use the checkpoint it was captured from");
-        }
+        var (saved, checkpoint) = SaeInputs.LoadMatched(settings.Sae!, settings.Checkpoint!, "use");
         if (latents?.FirstOrDefault(l => l >= saved.Config.Latents, -1) is int bad and >= 0)
         {
             throw new UsageException($"--latent {bad} does not exist: the SAE has latents 0..{saved.Config.Latents - 1}");
         }
-        var seq = settings.Seq ?? checkpoint.Config.SeqLen;
-        if (seq > checkpoint.Config.SeqLen) throw new UsageException($"--seq {seq} is longer than the model's context {checkpoint.Config.SeqLen}");
+        var seq = SaeInputs.WindowLength(settings.Seq, checkpoint);
         var corpus = Corpora.Open(settings.Corpus);
-        corpus.CheckSequenceLength(seq);
-        var inputs = new int[settings.Windows * seq];
-        var targets = new int[settings.Windows * seq];
-        corpus.GetValidation(0, inputs, targets, settings.Windows, seq);
+        var (inputs, _) = SaeInputs.ValidationWindows(corpus, settings.Windows, seq);
         using var model = Gpt.FromCheckpoint(checkpoint, maxBatch: 16, seq, settings.Threads);
         using var sae = saved.ToModel(1024, settings.Threads);
         stderr.WriteLine($"sae features: {saved.Config.Describe()} at {saved.Site}, reading {settings.Windows} validation windows of {seq} tokens");
@@ -167,15 +146,9 @@ public sealed class SaeFeaturesCommand(IAnsiConsole console, Stderr stderr) : Co
         return ids;
     }
 
-    private static Dictionary<string, object?> Document(Settings settings, SaeCheckpoint saved, ICorpus corpus, FeatureCardSet set) => new()
+    private static Dictionary<string, object?> Document(Settings settings, SaeCheckpoint saved, ICorpus corpus, FeatureCardSet set) => new(
+        SaeInputs.DocumentHead("sae features", settings, saved))
     {
-        ["command"] = "sae features",
-        ["sae"] = settings.Sae,
-        ["checkpoint"] = settings.Checkpoint,
-        ["site"] = saved.Site.ToString(),
-        ["family"] = saved.Config.Family == SaeFamily.TopK ? "topk" : "relu",
-        ["latents"] = saved.Config.Latents,
-        ["k"] = saved.Config.Family == SaeFamily.TopK ? saved.Config.K : null,
         ["corpus"] = corpus.Description,
         ["windows"] = set.Windows,
         ["seq"] = set.SeqLen,
