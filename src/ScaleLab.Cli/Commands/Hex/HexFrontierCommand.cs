@@ -57,7 +57,7 @@ public sealed class HexFrontierCommand(IAnsiConsole console, Stderr stderr) : Co
         public int? PairingGames { get; set; }
 
         [CommandOption("--plot <DIR>")]
-        [Description("Write the figures (frontier, train-test iso-Elo curves, intrinsic performance; PNG) into this folder")]
+        [Description("Write the figures (frontier, train-test frontier and per-agent iso-Elo curves, intrinsic performance; PNG) into this folder")]
         public string? Plot { get; set; }
 
         [CommandOption("--bootstrap <N>")]

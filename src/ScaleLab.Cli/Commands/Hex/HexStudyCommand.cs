@@ -49,7 +49,7 @@ public sealed class HexStudyCommand(IAnsiConsole console, Stderr stderr) : Comma
         public int Bootstrap { get; set; } = 200;
 
         [CommandOption("--plot <DIR>")]
-        [Description("Write the figures (frontier, train-test iso-Elo curves, intrinsic performance; PNG) into this folder")]
+        [Description("Write the figures (frontier, train-test frontier and per-agent iso-Elo curves, intrinsic performance; PNG) into this folder")]
         public string? Plot { get; set; }
 
         [CommandOption("--json")]
