@@ -82,24 +82,13 @@ public sealed class DemoCommand(IAnsiConsole console, Stderr stderr) : Command<D
             // Checkpoints of a demo run by an earlier release, which kept them where sweep does not look.
             Directory.Move(legacy, CheckpointDirectory(outDir));
         }
-        var last = "";
-        var lastShown = TimeSpan.Zero;
         var result = InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, new ExecutorOptions
         {
             Workers = workers,
             ThreadsPerWorker = 1,
             CheckpointDirectory = CheckpointDirectory(outDir),
             CheckpointInterval = spec.CheckpointInterval,
-        }, status =>
-        {
-            var line = status.ToString();
-            var counts = line[..line.IndexOf('|', StringComparison.Ordinal)];
-            if (counts != last || clock.Elapsed - lastShown > TimeSpan.FromSeconds(15))
-            {
-                stderr.WriteLine(line);
-                (last, lastShown) = (counts, clock.Elapsed);
-            }
-        }, stderr.WriteLine, cancellationToken);
+        }, new PeriodicStatusLine(stderr, () => clock.Elapsed).Show, stderr.WriteLine, cancellationToken);
         if (result.Counts.Failed > 0)
         {
             stderr.WriteLine($"demo: {result.Counts.Failed} run(s) failed; the report uses the {result.Counts.Done} that finished");

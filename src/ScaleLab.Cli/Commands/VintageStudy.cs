@@ -54,24 +54,13 @@ internal static class VintageStudy
         var workers = settings.Workers ?? Environment.ProcessorCount;
         foreach (var (_, spec, _) in specs)
         {
-            var last = "";
-            var lastShown = TimeSpan.Zero;
             var result = InProcessExecutor.Run(() => RunStores.Open(registry), spec.Study, new ExecutorOptions
             {
                 Workers = workers,
                 ThreadsPerWorker = 1,
                 CheckpointDirectory = ExecutorOptions.DefaultCheckpointDirectory(registry),
                 CheckpointInterval = spec.CheckpointInterval,
-            }, status =>
-            {
-                var line = status.ToString();
-                var counts = line[..line.IndexOf('|', StringComparison.Ordinal)];
-                if (counts != last || clock.Elapsed - lastShown > TimeSpan.FromSeconds(15))
-                {
-                    stderr.WriteLine(line);
-                    (last, lastShown) = (counts, clock.Elapsed);
-                }
-            }, stderr.WriteLine, cancellationToken);
+            }, new PeriodicStatusLine(stderr, () => clock.Elapsed).Show, stderr.WriteLine, cancellationToken);
             if (cancellationToken.IsCancellationRequested)
             {
                 stderr.WriteLine($"compare --vintages: stopped; rerun the same command to resume ({registry})");
