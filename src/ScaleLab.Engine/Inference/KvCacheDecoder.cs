@@ -12,7 +12,8 @@ namespace ScaleLab.Engine;
 /// nothing after construction. With the model's <see cref="Gpt.Threads"/> above one, every matrix product of
 /// <see cref="Step"/> and of a small <see cref="Feed"/> block is split over its output elements on the model's pool
 /// (<see cref="RowBlockMatVec"/>); each element is still summed in one order by one thread, so the logits are the same
-/// bits at any thread count. The rest (LayerNorm, attention over the cache) stays on the calling thread.
+/// bits at any thread count; so are a block's attention heads (each row and head claimed by one thread). The rest
+/// (LayerNorm, a step's attention) stays on the calling thread.
 /// </summary>
 /// <remarks>C = channels, V = vocab, NH = heads, hs = C/NH, Tmax = the model's SeqLen, L = layers.</remarks>
 public sealed unsafe class KvCacheDecoder
@@ -114,28 +115,12 @@ public sealed unsafe class KvCacheDecoder
                 qkv.Slice(i * 3 * C + C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
                 qkv.Slice(i * 3 * C + 2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
             }
-            fixed (float* q = qkv, keys = _keys, values = _values, py = y, scores = _scores)
+            // Every (row, head) attends on its own (row i to the cache and rows 0..i), so the pool's threads claim them in
+            // turn, each with its own scores scratch; each is computed as Step computes it, whoever takes it.
+            fixed (float* q = qkv, keys = _keys, values = _values, py = y, scores = b.Scores)
             {
-                for (var i = 0; i < k; i++)
-                {
-                    var t = t0 + i;
-                    for (var hd = 0; hd < NH; hd++)
-                    {
-                        // scores[t2] = softmax_t2≤t(q_i·k_t2/√hs); y_i,h = Σ scores[t2]·v_t2 (as in Step)
-                        var qi = q + (long)i * 3 * C + hd * hs;
-                        for (var t2 = 0; t2 <= t; t2++)
-                        {
-                            scores[t2] = SimdMath.Dot(qi, keys + cacheBase + (long)t2 * C + hd * hs, hs) * scale;
-                        }
-                        SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
-                        var yi = py + (long)i * C + hd * hs;
-                        new Span<float>(yi, hs).Clear();
-                        for (var t2 = 0; t2 <= t; t2++)
-                        {
-                            SimdMath.Axpy(scores[t2], values + cacheBase + (long)t2 * C + hd * hs, yi, hs);
-                        }
-                    }
-                }
+                var att = new AttentionArgs { Q = q, Keys = keys + cacheBase, Values = values + cacheBase, Y = py, Scores = scores, C = C, Heads = NH, HeadSize = hs, Rows = k, T0 = t0, Context = T, Scale = scale };
+                Parallelism.WorkerPool.RunClaimed(pool, &AttentionPart, &att);
             }
             Linear(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
@@ -153,10 +138,51 @@ public sealed unsafe class KvCacheDecoder
         return logits;
     }
 
-    /// <summary>Buffers for <see cref="Feed"/>, grown to the largest k asked for so far.</summary>
-    private sealed class FeedBuffers(int rows, int C, int V)
+    private struct AttentionArgs
+    {
+        public float* Q, Keys, Values, Y, Scores;
+        public int C, Heads, HeadSize, Rows, T0, Context, Next;
+        public float Scale;
+    }
+
+    private static void AttentionPart(void* context, int part, int parts)
+    {
+        var a = (AttentionArgs*)context;
+        var scores = a->Scores + (long)part * a->Context;
+        int C = a->C, hs = a->HeadSize;
+        while (Parallelism.WorkerPool.TryClaim(ref a->Next, a->Rows * a->Heads, 1, out var start, out var end))
+        {
+            for (var job = start; job < end; job++)
+            {
+                int i = job / a->Heads, hd = job % a->Heads;
+                AttendHead(a->Q + (long)i * 3 * C + hd * hs, a->Keys + hd * hs, a->Values + hd * hs, C, hs, a->T0 + i, a->Scale, scores, a->Y + (long)i * C + hd * hs);
+            }
+        }
+    }
+
+    /// <summary>One head of one row at position t: scores[t2] = softmax_t2≤t(q·k_t2/√hs), y = Σ scores[t2]·v_t2, over the
+    /// layer's cached keys and values (q, keys, values and y already at the head's offset; keys and values rows C apart).
+    /// The one code for <see cref="Step"/> and <see cref="Feed"/>, so both sum in the same order.</summary>
+    private static void AttendHead(float* q, float* keys, float* values, int C, int hs, int t, float scale, float* scores, float* y)
+    {
+        for (var t2 = 0; t2 <= t; t2++)
+        {
+            scores[t2] = SimdMath.Dot(q, keys + (long)t2 * C, hs) * scale;
+        }
+        SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
+        new Span<float>(y, hs).Clear();
+        for (var t2 = 0; t2 <= t; t2++)
+        {
+            SimdMath.Axpy(scores[t2], values + (long)t2 * C, y, hs);
+        }
+    }
+
+    /// <summary>Buffers for <see cref="Feed"/>, grown to the largest k (and thread count) asked for so far.</summary>
+    private sealed class FeedBuffers(int rows, int threads, int C, int V, int T)
     {
         public int Rows { get; } = rows;
+        public int Threads { get; } = threads;
+        public float[] Scores { get; } = new float[threads * T];   // attention scores, one context's worth per thread
         public float[] X { get; } = new float[rows * C];
         public float[] H { get; } = new float[rows * C];
         public float[] Y { get; } = new float[rows * C];
@@ -170,9 +196,10 @@ public sealed unsafe class KvCacheDecoder
 
     private FeedBuffers Rows(int k)
     {
-        if (_feed is null || _feed.Rows < k)
+        var threads = _model.Pool?.Threads ?? 1;
+        if (_feed is null || _feed.Rows < k || _feed.Threads < threads)
         {
-            _feed = new FeedBuffers(Math.Max(k, _feed?.Rows ?? 0), _model.Config.DModel, _model.Config.Vocab);
+            _feed = new FeedBuffers(Math.Max(k, _feed?.Rows ?? 0), Math.Max(threads, _feed?.Threads ?? 1), _model.Config.DModel, _model.Config.Vocab, _model.Config.SeqLen);
         }
         return _feed;
     }
@@ -203,17 +230,7 @@ public sealed unsafe class KvCacheDecoder
             {
                 for (var h = 0; h < NH; h++)
                 {
-                    // scores[t2] = softmax_t2≤t(q·k_t2/√hs); y_h = Σ scores[t2]·v_t2
-                    for (var t2 = 0; t2 <= t; t2++)
-                    {
-                        scores[t2] = SimdMath.Dot(q + h * hs, keys + cacheBase + (long)t2 * C + h * hs, hs) * scale;
-                    }
-                    SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
-                    new Span<float>(y + h * hs, hs).Clear();
-                    for (var t2 = 0; t2 <= t; t2++)
-                    {
-                        SimdMath.Axpy(scores[t2], values + cacheBase + (long)t2 * C + h * hs, y + h * hs, hs);
-                    }
+                    AttendHead(q + h * hs, keys + cacheBase + h * hs, values + cacheBase + h * hs, C, hs, t, scale, scores, y + h * hs);
                 }
             }
             MatVec(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), _y, C, C, _h, pool);
