@@ -33,6 +33,21 @@ public sealed class RunDefaultsTests
     }
 
     [Fact]
+    public void Distill_NoFlags_IsTheSharedDefaultRun()
+    {
+        // Given: distill with no flags (its --help: model and schedule flags and defaults are train's)
+        var options = new DistillCommand.Settings().ToTrainOptions();
+
+        // When: described as the registry describes a run
+        var run = RegistryTraining.ToRunSpec("s", "synthetic", options, gnsEma: null);
+
+        // Then: the shared defaults, as train's are, and the same options as train's
+        Assert.Equal(Shared.EvalSequencesFor(Shared.Batch), run.EvalSequences);
+        Assert.Equal(Expected(Shared.Steps, Shared), run with { EvalSequences = null });
+        Assert.Equal(TrainCommand.NewRunOptions(new TrainCommand.Settings()), options);
+    }
+
+    [Fact]
     public void Train_DefaultWarmup_IsAFractionThatFollowsAResumedRunsSteps()
     {
         // Given: a default train run of 200 steps, and the options of a checkpoint written before the shared defaults

@@ -167,21 +167,12 @@ public sealed class DistillCommand(IAnsiConsole console, Stderr stderr) : Comman
         internal ICorpus OpenCorpus() => Corpus == "synthetic" ? SyntheticCorpus.Default
             : File.Exists(Corpus) ? TextCorpus.Load(Corpus) : throw new UsageException($"--corpus {Corpus}: no such file");
 
-        internal TrainOptions ToTrainOptions() => new()
+        internal TrainOptions ToTrainOptions() => Defaults.NewRun(new Engine.GptConfig(Layers, DModel, Heads, Seq), Batch, Steps) with
         {
-            Model = new Engine.GptConfig(Layers, DModel, Heads, Seq),
-            Batch = Batch,
-            Steps = Steps,
             LearningRate = LearningRate,
             WarmupSteps = Warmup,
-            WarmupFraction = Defaults.WarmupFraction,
-            MinLearningRateFraction = Defaults.MinLrFraction,
-            WeightDecay = Defaults.WeightDecay,
-            GradClip = Defaults.GradClip,
             Seed = Seed,
             Threads = Threads,
-            EvalInterval = Defaults.EvalInterval,
-            EvalSequences = Defaults.EvalSequencesFor(Batch),
         };
     }
 

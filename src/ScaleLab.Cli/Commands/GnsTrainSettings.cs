@@ -119,21 +119,13 @@ public class GnsTrainSettings : CommandSettings
 
     internal ICorpus OpenCorpus() => Corpus == "synthetic" ? SyntheticCorpus.Default : TextCorpus.Load(Corpus);
 
-    internal TrainOptions ToTrainOptions(int batch, double learningRate, long steps, int? microBatches = null) => new()
-    {
-        Model = new GptConfig(Layers, DModel, Heads, Seq),
-        Batch = batch,
-        MicroBatches = microBatches ?? MicroBatches,
-        Steps = steps,
-        LearningRate = learningRate,
-        WarmupSteps = Warmup,
-        WarmupFraction = Defaults.WarmupFraction,
-        MinLearningRateFraction = Defaults.MinLrFraction,
-        WeightDecay = Defaults.WeightDecay,
-        GradClip = Defaults.GradClip,
-        Seed = Seed,
-        Threads = Threads,
-        EvalInterval = Defaults.EvalInterval,
-        EvalSequences = Defaults.EvalSequencesFor(batch),
-    };
+    internal TrainOptions ToTrainOptions(int batch, double learningRate, long steps, int? microBatches = null) =>
+        Defaults.NewRun(new GptConfig(Layers, DModel, Heads, Seq), batch, steps) with
+        {
+            MicroBatches = microBatches ?? MicroBatches,
+            LearningRate = learningRate,
+            WarmupSteps = Warmup,
+            Seed = Seed,
+            Threads = Threads,
+        };
 }

@@ -218,21 +218,10 @@ public sealed partial class TrainCommand
         var model = new GptConfig(s.Layers ?? Defaults.Layers, s.DModel ?? Defaults.DModel, s.Heads ?? Defaults.Heads, s.Seq ?? Defaults.SeqLen);
         var batch = s.Batch ?? Defaults.Batch;
         var steps = s.Tokens is { } d ? TrainOptions.StepsForTokens(d, batch, model.SeqLen) : s.Steps ?? Defaults.Steps;
-        var options = new TrainOptions
+        var options = Defaults.NewRun(model, batch, steps) with
         {
-            Model = model,
-            Batch = batch,
             MicroBatches = s.MicroBatches ?? Defaults.MicroBatches,
-            Steps = steps,
             LearningRate = Defaults.LearningRate,
-            // A fraction, not a step count, so a resume with another --steps keeps 10% of the run; stated, because
-            // null is the engine's rule for checkpoints written before the shared defaults.
-            WarmupFraction = Defaults.WarmupFraction,
-            MinLearningRateFraction = Defaults.MinLrFraction,
-            WeightDecay = Defaults.WeightDecay,
-            GradClip = Defaults.GradClip,
-            EvalInterval = Defaults.EvalInterval,
-            EvalSequences = Defaults.EvalSequencesFor(batch),
             Seed = s.Seed ?? Defaults.Seed,
         };
         return Adjust(options, s);
