@@ -39,11 +39,16 @@ public static class HexStudyFits
         };
     }
 
-    public static (FrontierFit? Fit, string? Note) Frontier(IReadOnlyList<HexBoardRatings> boards, int bootstrap)
+    public static (FrontierFit? Fit, string? Note) Frontier(IReadOnlyList<HexBoardRatings> boards, int bootstrap) =>
+        FitOrNote(() => FrontierFitter.Fit(FrontierPoints(boards), FrontierOptions(boards, bootstrap)));
+
+    /// <summary>The fit, or null and the reason in words when the data do not identify it (the fitters throw
+    /// <see cref="InvalidDataException"/> for that, and only for that).</summary>
+    internal static (T? Fit, string? Note) FitOrNote<T>(Func<T> fit) where T : class
     {
         try
         {
-            return (FrontierFitter.Fit(FrontierPoints(boards), FrontierOptions(boards, bootstrap)), null);
+            return (fit(), null);
         }
         catch (InvalidDataException e)
         {
@@ -53,17 +58,8 @@ public static class HexStudyFits
 
     /// <summary>The frontier model comparison on the same points and bootstrap unit as <see cref="Frontier"/>: Jones's
     /// change-point model against an incline slope per board and a two-segment incline (<see cref="FrontierComparison"/>).</summary>
-    public static (FrontierComparisonResult? Result, string? Note) Models(IReadOnlyList<HexBoardRatings> boards, int bootstrap)
-    {
-        try
-        {
-            return (FrontierComparison.Compare(FrontierPoints(boards), FrontierOptions(boards, bootstrap)), null);
-        }
-        catch (InvalidDataException e)
-        {
-            return (null, e.Message);
-        }
-    }
+    public static (FrontierComparisonResult? Result, string? Note) Models(IReadOnlyList<HexBoardRatings> boards, int bootstrap) =>
+        FitOrNote(() => FrontierComparison.Compare(FrontierPoints(boards), FrontierOptions(boards, bootstrap)));
 
     /// <summary>Back-tests of every board that has at least two smaller boards on perfect play; else the reason in words.</summary>
     public static (IReadOnlyList<FrontierBacktest> Backtests, IReadOnlyList<string> Notes) Backtests(IReadOnlyList<HexBoardRatings> boards, int bootstrap)

@@ -78,27 +78,9 @@ public static class HexTrainTest
             var points = onBoard.SelectMany(a => nodes.Select(k => new TrainTestPoint(a.Name, Math.Log10(a.JonesCompute),
                 Math.Log10((double)k * a.Parameters), fit.Elo(NameAt(a, k, plan))))).ToList();
             var levels = Levels(points.Select(p => p.Elo));
-            TrainTestFit? tradeoff = null;
-            string? note = null;
-            try
-            {
-                tradeoff = TrainTestTradeoff.Fit(points, levels, bootstrap, seed: 1);
-            }
-            catch (InvalidDataException e)
-            {
-                note = e.Message;
-            }
+            var (tradeoff, note) = HexStudyFits.FitOrNote(() => TrainTestTradeoff.Fit(points, levels, bootstrap, seed: 1));
             var runOf = onBoard.ToDictionary(a => a.Name, a => a.Run, StringComparer.Ordinal);
-            TrainTestFrontierFit? frontier = null;
-            string? frontierNote = null;
-            try
-            {
-                frontier = TrainTestFrontier.Fit(points, levels, p => runOf[p.Agent], bootstrap, seed: 1);
-            }
-            catch (InvalidDataException e)
-            {
-                frontierNote = e.Message;
-            }
+            var (frontier, frontierNote) = HexStudyFits.FitOrNote(() => TrainTestFrontier.Fit(points, levels, p => runOf[p.Agent], bootstrap, seed: 1));
             result.Add(new HexTrainTestBoard(board, nodes, points, levels, tradeoff, note, games) { Frontier = frontier, FrontierNote = frontierNote });
         }
         return result;

@@ -42,10 +42,10 @@ public static class TrainTestFrontier
     /// <summary>Width of the training-compute bins, in decades (Jones: 0.1).</summary>
     public const double BinWidth = 0.1;
 
-    /// <summary>The frontier points of every level (<see cref="TrainTestFrontier"/>), from the evaluations of the clusters whose
-    /// <paramref name="included"/> flag is set (null: all).</summary>
+    /// <summary>The frontier points of every level (<see cref="TrainTestFrontier"/>), from the evaluations whose
+    /// <paramref name="weights"/> are positive (null: all; a weight above one adds nothing to a minimum).</summary>
     public static IReadOnlyList<TrainTestFrontierPoint> Construct(IReadOnlyList<TrainTestPoint> evaluations, IReadOnlyList<double> levels,
-        bool[]? included = null, int[]? clusterOf = null)
+        double[]? weights = null)
     {
         var points = new List<TrainTestFrontierPoint>();
         foreach (var e in levels)
@@ -54,7 +54,7 @@ public static class TrainTestFrontier
             for (var i = 0; i < evaluations.Count; i++)
             {
                 var p = evaluations[i];
-                if (p.Elo <= e || (included is not null && !included[clusterOf![i]])) continue;
+                if (p.Elo <= e || (weights is not null && weights[i] <= 0)) continue;
                 var bin = (long)Math.Round(p.Log10TrainCompute / BinWidth);
                 least[bin] = least.TryGetValue(bin, out var y) ? Math.Min(y, p.Log10TestCompute) : p.Log10TestCompute;
             }
@@ -99,10 +99,9 @@ public static class TrainTestFrontier
         var eloCoefficients = new double[bootstrap];
         Resample.Replicates(bootstrap, seed, (int r, ref SplitMix64 rng) =>
         {
-            var counts = new double[names.Count];
-            Resample.Counts(ref rng, counts);
-            var drawn = counts.Select(c => c > 0).ToArray();
-            var b = Plane(Construct(evaluations, levels, drawn, clusterOf));
+            var weights = new double[evaluations.Count];
+            Resample.Weights(ref rng, clusterOf, names.Count, weights);
+            var b = Plane(Construct(evaluations, levels, weights));
             slopes[r] = b?.Slope ?? double.NaN;
             eloCoefficients[r] = b?.Elo ?? double.NaN;
         });
