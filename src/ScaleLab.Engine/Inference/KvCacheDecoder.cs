@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ScaleLab.Engine.Kernels;
 
 namespace ScaleLab.Engine;
@@ -6,21 +7,24 @@ namespace ScaleLab.Engine;
 /// Incremental decoding with a key/value cache: <see cref="Step"/> feeds one token at the next position and
 /// returns the logits (V) for the token after it, attending to the keys and values cached from earlier steps
 /// instead of recomputing them. Equal to the logits of a full <see cref="Gpt.Forward"/> at that position up to
-/// summation order (products here are matrix-vector dot products; the full pass uses the blocked SGEMM).
-/// <see cref="Feed"/> takes k tokens in one pass (a speculative-sampling verify step) and <see cref="Rollback"/> drops
-/// the last ones. Reads the model's current <see cref="Gpt.Parameters"/> at every step; <see cref="Step"/> allocates
-/// nothing after construction. With the model's <see cref="Gpt.Threads"/> above one, every matrix product of
-/// <see cref="Step"/> and of a small <see cref="Feed"/> block is split over its output elements on the model's pool
-/// (<see cref="RowBlockMatVec"/>); each element is still summed in one order by one thread, so the logits are the same
-/// bits at any thread count; so are a block's attention heads (each row and head claimed by one thread). The rest
-/// (LayerNorm, a step's attention) stays on the calling thread.
+/// summation order. <see cref="Feed"/> takes k tokens in one pass (a speculative-sampling verify step) and
+/// <see cref="Rollback"/> drops the last ones.
+/// The decoder packs the model's matrix weights when it is built (<see cref="PackedLinear"/>: a copy about the model's
+/// size, laid out so a verify pass of up to 17 rows reads each weight once and runs near the CPU's peak); it decodes with
+/// the weights as they were then, so build a new decoder after changing <see cref="Gpt.Parameters"/>. The embeddings,
+/// LayerNorms and a prompt longer than 17 tokens read the model's parameters. <see cref="Step"/> allocates nothing after
+/// construction. With the model's <see cref="Gpt.Threads"/> above one, every packed product is split over its
+/// output panels on the model's pool; each element is still summed in one order by one thread, so the logits are the
+/// same bits at any thread count; so are a block's attention heads (each row and head claimed by one thread). A block of
+/// k rows gives the same bits as k steps. The rest (LayerNorm, a step's attention) stays on the calling thread.
 /// </summary>
 /// <remarks>C = channels, V = vocab, NH = heads, hs = C/NH, Tmax = the model's SeqLen, L = layers.</remarks>
 public sealed unsafe class KvCacheDecoder
 {
     private readonly Gpt _model;
     private readonly GptLayout _layout;
-    private readonly float[] _keys;    // (L, Tmax, C)
+    private readonly float[] _keys;    // (L, NH, hs, Tpad): each head's keys transposed, a position's C/NH values Tpad apart
+    private readonly int _tpad;        // Tmax rounded up to a whole vector of 8 positions
     private readonly float[] _values;  // (L, Tmax, C)
     private readonly float[] _x;       // (C) residual stream
     private readonly float[] _h;       // (C) LayerNorm output
@@ -31,8 +35,14 @@ public sealed unsafe class KvCacheDecoder
     private readonly float[] _scores;  // (Tmax)
     private readonly float[] _logits;  // (V)
     private readonly float[] _stats;   // (2) LayerNorm mean and rstd, unused here
+    private readonly PackedLayer[] _packed;    // each layer's four products, packed for few rows
+    private readonly PackedLinear _packedLogits;  // wte as the output layer (V,C)
     private FeedBuffers? _feed;        // for Feed, sized on first use
 
+    /// <summary>The four matrix products of one layer, packed (<see cref="PackedLinear"/>).</summary>
+    private sealed record PackedLayer(PackedLinear Qkv, PackedLinear AttProj, PackedLinear Fc, PackedLinear FcProj);
+
+    /// <summary>A decoder of <paramref name="model"/>, its weights packed as they are now (see the type's summary).</summary>
     public KvCacheDecoder(Gpt model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -40,7 +50,20 @@ public sealed unsafe class KvCacheDecoder
         _layout = model.ParameterLayout;
         var c = model.Config;
         int C = c.DModel;
-        _keys = new float[c.Layers * c.SeqLen * C];
+        var p = model.Parameters.AsSpan();
+        _packed = new PackedLayer[c.Layers];
+        for (var l = 0; l < c.Layers; l++)
+        {
+            var o = _layout.Layers[l];
+            _packed[l] = new PackedLayer(
+                new PackedLinear(p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), C, 3 * C),
+                new PackedLinear(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), C, C),
+                new PackedLinear(p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), C, 4 * C),
+                new PackedLinear(p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), 4 * C, C));
+        }
+        _packedLogits = new PackedLinear(p.Slice(_layout.Wte, c.Vocab * C), [], C, c.Vocab);
+        _tpad = (c.SeqLen + 7) & ~7;
+        _keys = new float[c.Layers * _tpad * C];
         _values = new float[c.Layers * c.SeqLen * C];
         _x = new float[C];
         _h = new float[C];
@@ -48,7 +71,7 @@ public sealed unsafe class KvCacheDecoder
         _y = new float[C];
         _fc = new float[4 * C];
         _fcGelu = new float[4 * C];
-        _scores = new float[c.SeqLen];
+        _scores = new float[_tpad];
         _logits = new float[c.Vocab];
         _stats = new float[2];
     }
@@ -108,32 +131,33 @@ public sealed unsafe class KvCacheDecoder
         {
             var o = _layout.Layers[l];
             LayerNorm.Forward(x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), k, C, h, mean, rstd, rowPool);
-            Linear(h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, C, 3 * C, qkv, pool);
+            Linear(_packed[l].Qkv, h, p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), k, qkv, pool);
             var cacheBase = (long)l * T * C;
+            var keysBase = (long)l * _tpad * C;
             for (var i = 0; i < k; i++)
             {
-                qkv.Slice(i * 3 * C + C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
+                StoreKey(qkv.Slice(i * 3 * C + C, C), keysBase, t0 + i);
                 qkv.Slice(i * 3 * C + 2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)(t0 + i) * C), C));
             }
             // Every (row, head) attends on its own (row i to the cache and rows 0..i), so the pool's threads claim them in
             // turn, each with its own scores scratch; each is computed as Step computes it, whoever takes it.
             fixed (float* q = qkv, keys = _keys, values = _values, py = y, scores = b.Scores)
             {
-                var att = new AttentionArgs { Q = q, Keys = keys + cacheBase, Values = values + cacheBase, Y = py, Scores = scores, C = C, Heads = NH, HeadSize = hs, Rows = k, T0 = t0, Context = T, Scale = scale };
+                var att = new AttentionArgs { Q = q, Keys = keys + keysBase, Values = values + cacheBase, Y = py, Scores = scores, C = C, Heads = NH, HeadSize = hs, Rows = k, T0 = t0, Context = _tpad, Scale = scale };
                 Parallelism.WorkerPool.RunClaimed(pool, &AttentionPart, &att);
             }
-            Linear(y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, C, C, h, pool);
+            Linear(_packed[l].AttProj, y, p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), k, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
             LayerNorm.Forward(x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), k, C, h, mean, rstd, rowPool);
-            Linear(h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, C, 4 * C, fc, pool);
+            Linear(_packed[l].Fc, h, p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), k, fc, pool);
             Gelu.Forward(fc, 4 * k * C, fcGelu, pool);
-            Linear(fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, 4 * C, C, h, pool);
+            Linear(_packed[l].FcProj, fcGelu, p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), k, h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
         }
         LayerNorm.Forward(x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), k, C, h, mean, rstd, rowPool);
         // logits (k,V) = h · wteᵀ (tied output embedding)
         var logits = b.Logits.AsSpan(0, k * V);
-        Linear(h, p.Slice(_layout.Wte, V * C), [], k, C, V, logits, pool);
+        Linear(_packedLogits, h, p.Slice(_layout.Wte, V * C), [], k, logits, pool);
         Position = t0 + k;
         return logits;
     }
@@ -155,25 +179,75 @@ public sealed unsafe class KvCacheDecoder
             for (var job = start; job < end; job++)
             {
                 int i = job / a->Heads, hd = job % a->Heads;
-                AttendHead(a->Q + (long)i * 3 * C + hd * hs, a->Keys + hd * hs, a->Values + hd * hs, C, hs, a->T0 + i, a->Scale, scores, a->Y + (long)i * C + hd * hs);
+                AttendHead(a->Q + (long)i * 3 * C + hd * hs, a->Keys + (long)hd * hs * a->Context, a->Context, a->Values + hd * hs, C, hs, a->T0 + i, a->Scale, scores, a->Y + (long)i * C + hd * hs);
             }
         }
     }
 
-    /// <summary>One head of one row at position t: scores[t2] = softmax_t2≤t(q·k_t2/√hs), y = Σ scores[t2]·v_t2, over the
-    /// layer's cached keys and values (q, keys, values and y already at the head's offset; keys and values rows C apart).
-    /// The one code for <see cref="Step"/> and <see cref="Feed"/>, so both sum in the same order.</summary>
-    private static void AttendHead(float* q, float* keys, float* values, int C, int hs, int t, float scale, float* scores, float* y)
+    /// <summary>Writes one position's keys (C) into the layer's transposed key cache (each head's hs × Tpad block).</summary>
+    private void StoreKey(ReadOnlySpan<float> key, long keysBase, int t)
     {
-        for (var t2 = 0; t2 <= t; t2++)
+        var keys = _keys.AsSpan((int)keysBase, _tpad * key.Length);
+        for (var j = 0; j < key.Length; j++) keys[j * _tpad + t] = key[j];
+    }
+
+    /// <summary>One head of one row at position t: scores[t2] = softmax_t2≤t(q·k_t2/√hs), y = Σ scores[t2]·v_t2, over the
+    /// layer's cached keys (transposed: dimension d of position t2 at keys[d·tpad + t2]) and values (rows C apart); q,
+    /// keys, values and y already at the head's offset. Both products run across vectors of 8 positions or 8 dimensions
+    /// with the sums in registers: score t2 is the fused chain q[0]·k[0] + q[1]·k[1] + ... over d, then times the scale;
+    /// y[j] the fused chain over t2 in order. The one code for <see cref="Step"/> and <see cref="Feed"/>, so both give
+    /// the same bits.</summary>
+    private static void AttendHead(float* q, float* keys, int tpad, float* values, int C, int hs, int t, float scale, float* scores, float* y)
+    {
+        var vscale = Vector256.Create(scale);
+        for (var p0 = 0; p0 <= t; p0 += 32)
         {
-            scores[t2] = SimdMath.Dot(q, keys + (long)t2 * C, hs) * scale;
+            var n = Math.Min(4, ((t - p0) >> 3) + 1);
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            var kd = keys + p0;
+            for (var d = 0; d < hs; d++, kd += tpad)
+            {
+                var qd = Vector256.Create(q[d]);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(kd), qd, s0);
+                if (n > 1) s1 = Vector256.FusedMultiplyAdd(Vector256.Load(kd + 8), qd, s1);
+                if (n > 2) s2 = Vector256.FusedMultiplyAdd(Vector256.Load(kd + 16), qd, s2);
+                if (n > 3) s3 = Vector256.FusedMultiplyAdd(Vector256.Load(kd + 24), qd, s3);
+            }
+            (s0 * vscale).Store(scores + p0);
+            if (n > 1) (s1 * vscale).Store(scores + p0 + 8);
+            if (n > 2) (s2 * vscale).Store(scores + p0 + 16);
+            if (n > 3) (s3 * vscale).Store(scores + p0 + 24);
         }
         SimdMath.SoftmaxInPlace(scores, t + 1, 1f, out _);
-        new Span<float>(y, hs).Clear();
-        for (var t2 = 0; t2 <= t; t2++)
+        var j0 = 0;
+        for (; j0 + 8 <= hs; j0 += 32)
         {
-            SimdMath.Axpy(scores[t2], values + (long)t2 * C, y, hs);
+            var n = Math.Min(4, (hs - j0) >> 3);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            var v = values + j0;
+            for (var t2 = 0; t2 <= t; t2++, v += C)
+            {
+                var p = Vector256.Create(scores[t2]);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), p, a0);
+                if (n > 1) a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), p, a1);
+                if (n > 2) a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), p, a2);
+                if (n > 3) a3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), p, a3);
+            }
+            a0.Store(y + j0);
+            if (n > 1) a1.Store(y + j0 + 8);
+            if (n > 2) a2.Store(y + j0 + 16);
+            if (n > 3) a3.Store(y + j0 + 24);
+            if (n < 4)
+            {
+                j0 += 8 * n;
+                break;
+            }
+        }
+        for (var j = j0; j < hs; j++)
+        {
+            var s = 0f;
+            for (var t2 = 0; t2 <= t; t2++) s = MathF.FusedMultiplyAdd(values[(long)t2 * C + j], scores[t2], s);
+            y[j] = s;
         }
     }
 
@@ -182,7 +256,7 @@ public sealed unsafe class KvCacheDecoder
     {
         public int Rows { get; } = rows;
         public int Threads { get; } = threads;
-        public float[] Scores { get; } = new float[threads * T];   // attention scores, one context's worth per thread
+        public float[] Scores { get; } = new float[threads * ((T + 7) & ~7)];   // attention scores, one padded context's worth per thread
         public float[] X { get; } = new float[rows * C];
         public float[] H { get; } = new float[rows * C];
         public float[] Y { get; } = new float[rows * C];
@@ -222,55 +296,50 @@ public sealed unsafe class KvCacheDecoder
         {
             var o = _layout.Layers[l];
             LayerNorm.Forward(_x, p.Slice(o.Ln1W, C), p.Slice(o.Ln1B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
-            MatVec(p.Slice(o.QkvW, 3 * C * C), p.Slice(o.QkvB, 3 * C), _h, C, 3 * C, _qkv, pool);
+            _packed[l].Qkv.Forward(_h, 1, _qkv, pool);
             var cacheBase = (long)l * T * C;
-            _qkv.AsSpan(C, C).CopyTo(_keys.AsSpan((int)(cacheBase + (long)t * C), C));
+            var keysBase = (long)l * _tpad * C;
+            StoreKey(_qkv.AsSpan(C, C), keysBase, t);
             _qkv.AsSpan(2 * C, C).CopyTo(_values.AsSpan((int)(cacheBase + (long)t * C), C));
             fixed (float* q = _qkv, keys = _keys, values = _values, y = _y, scores = _scores)
             {
                 for (var h = 0; h < NH; h++)
                 {
-                    AttendHead(q + h * hs, keys + cacheBase + h * hs, values + cacheBase + h * hs, C, hs, t, scale, scores, y + h * hs);
+                    AttendHead(q + h * hs, keys + keysBase + (long)h * hs * _tpad, _tpad, values + cacheBase + h * hs, C, hs, t, scale, scores, y + h * hs);
                 }
             }
-            MatVec(p.Slice(o.AttProjW, C * C), p.Slice(o.AttProjB, C), _y, C, C, _h, pool);
+            _packed[l].AttProj.Forward(_y, 1, _h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
             LayerNorm.Forward(_x, p.Slice(o.Ln2W, C), p.Slice(o.Ln2B, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
-            MatVec(p.Slice(o.FcW, 4 * C * C), p.Slice(o.FcB, 4 * C), _h, C, 4 * C, _fc, pool);
+            _packed[l].Fc.Forward(_h, 1, _fc, pool);
             Gelu.Forward(_fc, 4 * C, _fcGelu);
-            MatVec(p.Slice(o.FcProjW, 4 * C * C), p.Slice(o.FcProjB, C), _fcGelu, 4 * C, C, _h, pool);
+            _packed[l].FcProj.Forward(_fcGelu, 1, _h, pool);
             System.Numerics.Tensors.TensorPrimitives.Add(_x, _h, _x);
         }
         LayerNorm.Forward(_x, p.Slice(_layout.LnfW, C), p.Slice(_layout.LnfB, C), 1, C, _h, _stats.AsSpan(0, 1), _stats.AsSpan(1, 1));
         // logits (V) = wte · h (tied output embedding)
-        MatVec(p.Slice(_layout.Wte, V * C), [], _h, C, V, _logits, pool);
+        _packedLogits.Forward(_h, 1, _logits, pool);
         Position = t + 1;
         return _logits;
     }
 
-    /// <summary>Blocks of at most this many rows go through <see cref="RowBlockMatVec"/>, larger ones through the SGEMM:
-    /// every verify pass γ = auto can choose (γ ≤ 16, so γ + 1 ≤ 17 rows). The SGEMM packs all of W first, which for a few
-    /// rows costs several steps (4x512 target: 17 rows took 6.7 steps through it, about 2.4 through the row blocks).</summary>
+    /// <summary>Blocks of at most this many rows go through the packed weights (<see cref="PackedLinear"/>), larger ones
+    /// (a prompt) through the SGEMM: every verify pass γ = auto can choose (γ ≤ 16, so γ + 1 ≤ 17 rows).</summary>
     internal const int SmallBlock = 17;
 
     /// <summary>output (k,OC) = inp (k,C) · weightᵀ + bias. A small block (a speculative verify of γ+1 ≤ 17 tokens) goes
-    /// through the register-tiled <see cref="RowBlockMatVec"/>, which reads each weight row once per sweep of up to 10
-    /// token rows (with AVX-512; per tile of 2-3 rows without) and sums every element in the order <see cref="Step"/> uses, so the result equals <see cref="Step"/>'s bit for
-    /// bit at any thread count (the pool's threads take contiguous parts of the output elements; the SGEMM would first pack all of W, which for a few rows costs about as much as the products). A larger
-    /// block (a prompt) uses the blocked SGEMM.</summary>
-    private static void Linear(ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool)
+    /// through the packed weights, which sum every element in the order <see cref="Step"/> uses, so the result equals
+    /// <see cref="Step"/>'s bit for bit at any thread count; a larger block (a prompt) through the blocked SGEMM on the
+    /// model's weights.</summary>
+    private static void Linear(PackedLinear packed, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int k, Span<float> output, Parallelism.WorkerPool? pool)
     {
         if (k <= SmallBlock)
         {
-            RowBlockMatVec.Forward(weight, bias, inp, k, C, OC, output, pool);
+            packed.Forward(inp, k, output, pool);
         }
         else
         {
-            Matmul.Forward(inp, weight, bias, k, C, OC, output, pool);
+            Matmul.Forward(inp, weight, bias, k, packed.C, packed.OC, output, pool);
         }
     }
-
-    /// <summary>out[o] = bias[o] + W[o,:]·x (<see cref="RowBlockMatVec"/> with one row, split over o on the pool). weight (OC,C), bias (OC) or empty, x (C), output (OC).</summary>
-    private static void MatVec(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int C, int OC, Span<float> output, Parallelism.WorkerPool? pool) =>
-        RowBlockMatVec.Forward(weight, bias, x, 1, C, OC, output, pool);
 }

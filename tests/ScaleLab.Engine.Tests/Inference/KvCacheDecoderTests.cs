@@ -7,6 +7,8 @@ public sealed class KvCacheDecoderTests
     [Theory]
     [InlineData(2, 16, 2, 9, 23)]
     [InlineData(3, 20, 5, 12, 256)]
+    [InlineData(2, 24, 2, 11, 19)]    // head size 12: one vector of 8 dimensions and a tail of 4
+    [InlineData(1, 144, 2, 40, 30)]   // head size 72: two blocks of 32 dimensions and one of 8; past 32 positions
     public void Step_EveryPosition_EqualsFullForwardLogits(int layers, int dModel, int heads, int seqLen, int vocab)
     {
         // Given: a model with weights large enough that attention is far from uniform.
@@ -75,6 +77,7 @@ public sealed class KvCacheDecoderTests
     [InlineData(20, 5, new[] { 3, 16, 13 }, 1)]
     [InlineData(64, 4, new[] { 1, 9, 17, 5 }, 1)]
     [InlineData(64, 4, new[] { 1, 9, 17, 5 }, 2)]
+    [InlineData(144, 2, new[] { 2, 13, 17 }, 2)]
     [InlineData(24, 3, new[] { 1, 4, 5, 7, 9, 2, 4 }, 3)]
     public void Feed_SmallBlocks_EqualSingleStepsBitForBit(int dModel, int heads, int[] chunks, int threads)
     {
@@ -108,7 +111,7 @@ public sealed class KvCacheDecoderTests
     public void StepAndFeed_TwoThreads_GiveTheSameBitsAsOne()
     {
         // Given: the logits of single steps and of verify-sized blocks on one thread (d_model 64: every product has at
-        // least 2 parts of RowBlockMatVec.SplitUnit output elements, so each is split at 2 threads)
+        // least 2 panels of PackedLinear.Width outputs, so each is split at 2 threads)
         var config = new GptConfig(2, 64, 4, 32, 37);
         using var model = new Gpt(config, 1);
         model.InitWeights(new Rng(38));
