@@ -60,14 +60,21 @@ public sealed unsafe class PackedLinear
         {
             _offset = (int)(Sgemm.AlignTo64(raw) - raw);
         }
-        var panels = _storage.AsSpan(_offset, (int)panelFloats);
-        for (var o = 0; o < OC; o++)
+        // Panel by panel, each written front to back: for every c, the 32 weights W[32p + j, c] from 32 rows read side
+        // by side (32 cache lines, each used for 16 values of c before it is left).
+        fixed (float* w = weight, storage = _storage)
         {
-            var p = o / Width;
-            var lane = o % Width;
-            var row = weight.Slice(o * C, C);
-            var dst = panels.Slice(p * C * Width + lane);
-            for (var c = 0; c < C; c++) dst[c * Width] = row[c];
+            var dst = storage + _offset;
+            for (var p = 0; p < _panels; p++)
+            {
+                var o0 = p * Width;
+                var lanes = Math.Min(Width, OC - o0);
+                for (var c = 0; c < C; c++, dst += Width)
+                {
+                    var src = w + (long)o0 * C + c;
+                    for (var j = 0; j < lanes; j++) dst[j] = src[(long)j * C];
+                }
+            }
         }
         if (!bias.IsEmpty) bias[..OC].CopyTo(_storage.AsSpan(_offset + (int)panelFloats, OC));
     }
