@@ -32,7 +32,7 @@ public sealed unsafe class KvCacheDecoder
     private readonly float[] _y;       // (C) attention output, then projection outputs
     private readonly float[] _fc;      // (4C)
     private readonly float[] _fcGelu;  // (4C)
-    private readonly float[] _scores;  // (Tmax)
+    private readonly float[] _scores;  // (Tpad)
     private readonly float[] _logits;  // (V)
     private readonly float[] _stats;   // (2) LayerNorm mean and rstd, unused here
     private readonly PackedLayer[] _packed;    // each layer's four products, packed for few rows
