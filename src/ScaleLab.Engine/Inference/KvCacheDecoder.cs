@@ -252,11 +252,11 @@ public sealed unsafe class KvCacheDecoder
     }
 
     /// <summary>Buffers for <see cref="Feed"/>, grown to the largest k (and thread count) asked for so far.</summary>
-    private sealed class FeedBuffers(int rows, int threads, int C, int V, int T)
+    private sealed class FeedBuffers(int rows, int threads, int C, int V, int tpad)
     {
         public int Rows { get; } = rows;
         public int Threads { get; } = threads;
-        public float[] Scores { get; } = new float[threads * ((T + 7) & ~7)];   // attention scores, one padded context's worth per thread
+        public float[] Scores { get; } = new float[threads * tpad];   // attention scores, one padded context's worth per thread
         public float[] X { get; } = new float[rows * C];
         public float[] H { get; } = new float[rows * C];
         public float[] Y { get; } = new float[rows * C];
@@ -273,7 +273,7 @@ public sealed unsafe class KvCacheDecoder
         var threads = _model.Pool?.Threads ?? 1;
         if (_feed is null || _feed.Rows < k || _feed.Threads < threads)
         {
-            _feed = new FeedBuffers(Math.Max(k, _feed?.Rows ?? 0), Math.Max(threads, _feed?.Threads ?? 1), _model.Config.DModel, _model.Config.Vocab, _model.Config.SeqLen);
+            _feed = new FeedBuffers(Math.Max(k, _feed?.Rows ?? 0), Math.Max(threads, _feed?.Threads ?? 1), _model.Config.DModel, _model.Config.Vocab, _tpad);
         }
         return _feed;
     }

@@ -120,8 +120,9 @@ public sealed unsafe class PackedLinear
         if (x.Length < (long)k * C) throw new ArgumentException($"x holds {x.Length} floats, needs k·C = {(long)k * C}", nameof(x));
         if (output.Length < (long)k * OC) throw new ArgumentException($"output holds {output.Length} floats, needs k·OC = {(long)k * OC}", nameof(output));
         if (k == 0) return;
-        var wide = path == Path.Best && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-        var narrow = !wide && path != Path.Scalar && Fma.IsSupported && Vector256.IsHardwareAccelerated;
+        var tiles = path == Path.Best && Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? Path.Best
+            : path != Path.Scalar && Fma.IsSupported && Vector256.IsHardwareAccelerated ? Path.Avx2
+            : Path.Scalar;
         fixed (float* storage = _storage, px = x, po = output)
         {
             var args = new Args
@@ -129,7 +130,7 @@ public sealed unsafe class PackedLinear
                 Panels = storage + _offset,
                 Bias = storage + _offset + (long)_panels * C * Width,
                 X = px, Output = po, K = k, C = C, OC = OC, PanelCount = _panels,
-                Kind = wide ? 2 : narrow ? 1 : 0,
+                Tiles = tiles,
             };
             if (pool is null || pool.Threads == 1 || _panels < 2)
             {
@@ -146,7 +147,8 @@ public sealed unsafe class PackedLinear
     private struct Args
     {
         public float* Panels, Bias, X, Output;
-        public int K, C, OC, PanelCount, Chunk, Kind;
+        public int K, C, OC, PanelCount, Chunk;
+        public Path Tiles;   // the path this CPU runs: Best = the AVX-512 tiles
         public int Next;   // next chunk of panels to claim
     }
 
@@ -161,7 +163,7 @@ public sealed unsafe class PackedLinear
     private static void Panels(Args* a, int from, int to)
     {
         int k = a->K, C = a->C, OC = a->OC;
-        var most = a->Kind == 2 ? WideRows : a->Kind == 1 ? NarrowRows : 1;
+        var most = a->Tiles == Path.Best ? WideRows : a->Tiles == Path.Avx2 ? NarrowRows : 1;
         var tiles = (k + most - 1) / most;
         var tile = stackalloc float[WideRows * Width];
         for (var p = from; p < to; p++)
@@ -179,10 +181,10 @@ public sealed unsafe class PackedLinear
                 var full = cols == Width;
                 var dst = full ? a->Output + (long)i0 * OC + o0 : tile;
                 var stride = full ? OC : Width;
-                switch (a->Kind)
+                switch (a->Tiles)
                 {
-                    case 2: Wide(rows, panel, bias, x, C, dst, stride); break;
-                    case 1: Narrow(rows, panel, bias, x, C, dst, stride); break;
+                    case Path.Best: Wide(rows, panel, bias, x, C, dst, stride); break;
+                    case Path.Avx2: Narrow(rows, panel, bias, x, C, dst, stride); break;
                     default: Scalar(rows, panel, bias, x, C, dst, stride); break;
                 }
                 if (!full)
